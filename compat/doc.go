@@ -1,0 +1,22 @@
+// Package compat is faustgen's schema-evolution engine: it parses Avro
+// schemas (with file:line:col positions and cross-file named types), applies
+// every rule of the Avro specification's "Schema Resolution" section, and
+// checks a candidate schema against a history of versions at a registry
+// compatibility level (NONE, BACKWARD, FORWARD, FULL and their _TRANSITIVE
+// forms). It reports every violation as a Finding with a stable rule id, a
+// path such as "Order.lines[].qty", both versions, a position and a hint.
+//
+// It is used by `faustgen compat`, `faustgen check` and the embedded
+// schema registry (runtime/srembed). It depends only on the standard
+// library and imports neither gen/ nor runtime/.
+//
+// It is not a codec: it does not encode or decode data, and its parsed
+// Types are not meant for code generation (gen/ has its own model).
+//
+// Where it is stricter than registries: decimals must keep precision and
+// scale (the specification's rule; Java's SchemaCompatibility, and so the
+// Confluent and Apicurio registries, ignore logical types), and a change
+// between two logical types on the same underlying type (timestamp-millis
+// to timestamp-micros) or adding/removing a decimal annotation is reported
+// as logical-type-changed.
+package compat
