@@ -11,9 +11,9 @@ import (
 // Pos is a position in a schema source: file, 1-based line and column
 // (the column counts bytes). A zero Line means the position is unknown.
 type Pos struct {
-	File string
-	Line int
-	Col  int
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+	Col  int    `json:"col,omitempty"`
 }
 
 // String renders the position as "file:line:col", or "file" when the line

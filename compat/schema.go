@@ -676,7 +676,9 @@ func checkValue(t *Type, n *node, depth int) string {
 	if depth > maxJSONDepth {
 		return "nested too deeply"
 	}
-	want := func(kind string) string { return fmt.Sprintf("expected %s for %s, found %s", kind, t.describe(), n.kind) }
+	want := func(kind string) string {
+		return fmt.Sprintf("expected %s for %s, found %s", kind, t.describe(), n.kind)
+	}
 	switch t.Kind {
 	case Null:
 		if n.kind != jsonNull {

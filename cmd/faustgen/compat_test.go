@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeSchemaFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestCompatCommandExitCodesAndFindings(t *testing.T) {
+	dir := writeSchemaFiles(t, map[string]string{
+		"v1.avsc":  `{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"qty","type":"int"}]}`,
+		"v2.avsc":  `{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"qty","type":"int"},{"name":"note","type":"string","default":""}]}`,
+		"v3.avsc":  "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[\n  {\"name\":\"id\",\"type\":\"string\"},\n  {\"name\":\"qty\",\"type\":\"string\"},\n  {\"name\":\"note\",\"type\":\"string\"}]}",
+		"bad.avsc": "{\"type\":\"record\",\n \"name\":\"Order\",\n \"fields\": [ {\"name\":\"id\" \"type\":\"string\"}]}",
+		"ref.avsc": "{\"type\":\"record\",\"name\":\"Order\",\n\"fields\":[{\"name\":\"m\",\"type\":\"Money\"}]}",
+	})
+	p := func(n string) string { return filepath.Join(dir, n) }
+	cases := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"compatible", []string{p("v1.avsc"), p("v2.avsc"), "--level", "BACKWARD"}, 0, []string{"compatible at BACKWARD"}},
+		{"backward only latest", []string{p("v1.avsc"), p("v2.avsc"), p("v3.avsc"), "--level=backward"}, 1,
+			[]string{p("v3.avsc") + ":3:24: type-mismatch: Order.qty", "incompatible at BACKWARD: 1 finding"}},
+		{"transitive finds missing default against v1", []string{"--level", "BACKWARD_TRANSITIVE", p("v1.avsc"), p("v2.avsc"), p("v3.avsc")}, 1,
+			[]string{p("v3.avsc") + ":4:3: field-added-no-default: Order.note", "3 finding"}},
+		{"malformed", []string{p("v1.avsc"), p("bad.avsc")}, 2, []string{p("bad.avsc") + ":3:27: unexpected '\"': expected ',' or '}'"}},
+		{"unknown type", []string{p("ref.avsc")}, 2, []string{p("ref.avsc") + ":2:30: unknown type \"Money\""}},
+		{"missing file", []string{p("nope.avsc")}, 2, []string{"nope.avsc"}},
+		{"bad level", []string{p("v1.avsc"), "--level", "SIDEWAYS"}, 2, []string{"unknown compatibility level"}},
+		{"no files", nil, 2, []string{"usage"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := runCompat(context.Background(), c.args, &out, &errOut)
+			all := out.String() + errOut.String()
+			if code != c.code {
+				t.Errorf("exit %d, want %d; output:\n%s", code, c.code, all)
+			}
+			for _, s := range c.contains {
+				if !strings.Contains(all, s) {
+					t.Errorf("output lacks %q:\n%s", s, all)
+				}
+			}
+		})
+	}
+}
+
+func TestCompatCommandJSONIsOneObjectPerFinding(t *testing.T) {
+	dir := writeSchemaFiles(t, map[string]string{
+		"v1.avsc": `{"type":"enum","name":"S","symbols":["A","B","C"]}`,
+		"v2.avsc": `{"type":"enum","name":"S","symbols":["A"]}`,
+	})
+	var out, errOut bytes.Buffer
+	code := runCompat(context.Background(), []string{filepath.Join(dir, "v1.avsc"), filepath.Join(dir, "v2.avsc"), "--format", "json", "--level", "FULL"}, &out, &errOut)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; %s%s", code, out.String(), errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 findings (B and C removed), got:\n%s", out.String())
+	}
+	for _, l := range lines {
+		var f struct {
+			Rule, Path, Hint, Direction string
+			Pos                         struct {
+				File      string
+				Line, Col int
+			}
+		}
+		if err := json.Unmarshal([]byte(l), &f); err != nil {
+			t.Fatalf("not JSON: %q: %v", l, err)
+		}
+		if f.Rule != "enum-symbol-removed" || f.Path != "S" || f.Direction != "backward" || f.Pos.Line != 1 || f.Hint == "" {
+			t.Errorf("unexpected finding %+v", f)
+		}
+	}
+}
