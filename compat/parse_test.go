@@ -1,0 +1,122 @@
+package compat
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseReportsPositionedErrors(t *testing.T) {
+	cases := []struct {
+		name, src, want string
+	}{
+		{"syntax", "{\"type\": \"record\",\n  \"name\": \"A\" \"fields\": []}", "s.avsc:2:15: unexpected '\"': expected ',' or '}'"},
+		{"unterminated", "{\"type\": \"str", "s.avsc:1:10: unterminated string"},
+		{"empty", "  ", "s.avsc:1:3: empty document"},
+		{"trailing", `"int" "long"`, "s.avsc:1:7: unexpected '\"' after the end of the schema"},
+		{"duplicate key", `{"type":"int","type":"long"}`, "s.avsc:1:15: duplicate key \"type\""},
+		{"unknown type", `{"type":"record","name":"A","fields":[{"name":"x","type":"Nope"}]}`, "s.avsc:1:58: unknown type \"Nope\""},
+		{"bad default", "{\"type\":\"record\",\"name\":\"A\",\"fields\":[\n{\"name\":\"x\",\"type\":\"int\",\"default\":\"zero\"}]}", "s.avsc:2:36: default of field \"x\": expected an integer for int, found string"},
+		{"union default not first branch", `{"type":"record","name":"A","fields":[{"name":"x","type":["null","int"],"default":1}]}`, "first branch (null)"},
+		{"int default out of range", `{"type":"record","name":"A","fields":[{"name":"x","type":"int","default":3000000000}]}`, "out of range for int"},
+		{"enum default", `{"type":"enum","name":"E","symbols":["A"],"default":"B"}`, "s.avsc:1:53: default of enum E must be one of its symbols"},
+		{"duplicate type", `[{"type":"fixed","name":"F","size":1},{"type":"fixed","name":"F","size":2}]`, "s.avsc:1:39: type F is defined twice (first at s.avsc:1:2)"},
+		{"nested union", `["null",["int"]]`, "s.avsc:1:9: a union cannot directly contain another union"},
+		{"duplicate branch", `["null","int","int"]`, "s.avsc:1:15: union has int twice"},
+		{"bad name", `{"type":"record","name":"9A","fields":[]}`, "s.avsc:1:25: invalid name \"9A\""},
+		{"duplicate field", `{"type":"record","name":"A","fields":[{"name":"x","type":"int"},{"name":"x","type":"int"}]}`, "field \"x\" of A is declared twice"},
+		{"fixed size", `{"type":"fixed","name":"F","size":-1}`, "\"size\" of fixed F must be a non-negative integer"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("", Source{Name: "s.avsc", Data: []byte(c.src)})
+			if err == nil {
+				t.Fatalf("no error, want %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q lacks %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestParseReportsEveryProblemAtOnce(t *testing.T) {
+	src := `{"type":"record","name":"A","fields":[{"name":"x","type":"X"},{"name":"y","type":"Y"},{"name":"z","type":"int","default":"s"}]}`
+	_, err := Parse("", Source{Name: "s.avsc", Data: []byte(src)})
+	list, ok := err.(ParseErrors)
+	if !ok || len(list) != 3 {
+		t.Fatalf("want 3 ParseErrors, got %T %v", err, err)
+	}
+}
+
+func TestParseResolvesNamesAcrossFilesInAnyOrder(t *testing.T) {
+	order := Source{Name: "order.avsc", Data: []byte(`{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"total","type":"Money"},{"name":"alt","type":"com.fx.Rate"}]}`)}
+	money := Source{Name: "money.avsc", Data: []byte(`{"type":"record","name":"Money","namespace":"shop","fields":[{"name":"units","type":"long"}]}`)}
+	rate := Source{Name: "rate.avsc", Data: []byte(`{"type":"fixed","name":"Rate","namespace":"com.fx","size":8}`)}
+	s, err := Parse("v1", money, rate, order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Root.Name != "shop.Order" || s.Root.Fields[0].Type != s.Named["shop.Money"] || s.Root.Fields[1].Type.Size != 8 {
+		t.Errorf("names not resolved: %+v", s.Root)
+	}
+	if s.Named["shop.Money"].Pos.File != "money.avsc" {
+		t.Errorf("Money's position = %v, want money.avsc", s.Named["shop.Money"].Pos)
+	}
+}
+
+func TestParseIsFreshEveryCall(t *testing.T) {
+	a, _ := Parse("a", Source{Name: "a", Data: []byte(`{"type":"fixed","name":"F","size":1}`)})
+	b, _ := Parse("b", Source{Name: "b", Data: []byte(`{"type":"fixed","name":"F","size":2}`)})
+	if a.Root.Size != 1 || b.Root.Size != 2 {
+		t.Errorf("one definition replaced the other: %d %d", a.Root.Size, b.Root.Size)
+	}
+}
+
+func TestCanonicalKeepsDefaultsAndDropsDocs(t *testing.T) {
+	parse := func(s string) string {
+		sc, err := Parse("", Source{Name: "x", Data: []byte(s)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc.Canonical()
+	}
+	a := parse(`{"type":"record","name":"A","namespace":"n","doc":"hi","fields":[{"name":"x","type":"int","default":1}]}`)
+	b := parse(`{ "fields":[{"default":1,"type":"int","name":"x"}], "name":"n.A", "type":"record"}`)
+	c := parse(`{"type":"record","name":"A","namespace":"n","fields":[{"name":"x","type":"int","default":2}]}`)
+	if a != b {
+		t.Errorf("equivalent schemas differ:\n%s\n%s", a, b)
+	}
+	if a == c {
+		t.Errorf("a changed default must change the canonical form: %s", a)
+	}
+}
+
+func TestRecursiveSchemasTerminate(t *testing.T) {
+	// Two mutually recursive records whose definitions differ on each side.
+	w := `{"type":"record","name":"A","fields":[{"name":"b","type":["null",{"type":"record","name":"B","fields":[{"name":"a","type":["null","A"]},{"name":"n","type":"int"}]}]}]}`
+	r := `{"type":"record","name":"A","fields":[{"name":"b","type":["null",{"type":"record","name":"B","fields":[{"name":"a","type":["null","A"]},{"name":"n","type":"long"},{"name":"m","type":"int"}]}]}]}`
+	ws, err := Parse("w", Source{Name: "w", Data: []byte(w)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Parse("r", Source{Name: "r", Data: []byte(r)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Resolve(ws, rs, DirBackward)
+	if len(got) != 1 || got[0].Rule != RuleFieldAddedNoDefault || got[0].Path != "A.b.m" {
+		t.Errorf("findings = %v, want one field-added-no-default at A.b.m", got)
+	}
+}
+
+func TestParseLevel(t *testing.T) {
+	for l := None; l <= FullTransitive; l++ {
+		got, err := ParseLevel(strings.ToLower(l.String()))
+		if err != nil || got != l {
+			t.Errorf("ParseLevel(%s) = %v, %v", l, got, err)
+		}
+	}
+	if _, err := ParseLevel("SIDEWAYS"); err == nil {
+		t.Error("ParseLevel accepted SIDEWAYS")
+	}
+}
