@@ -1,0 +1,203 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Header is one Kafka record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// RecordMeta is where a record lives in Kafka and what came with it.
+type RecordMeta struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Timestamp time.Time
+	Headers   []Header
+}
+
+// String renders the record's coordinates as "topic[partition]@offset".
+func (m RecordMeta) String() string {
+	return fmt.Sprintf("%s[%d]@%d", m.Topic, m.Partition, m.Offset)
+}
+
+// Task is the runtime's handle on the record an agent is processing. It is
+// valid only until the agent's Process function returns.
+type Task struct {
+	ctx   context.Context
+	app   *App
+	agent *agentState
+	rec   *kgo.Record
+	meta  RecordMeta
+	track *transport.Inflight
+	done  bool
+}
+
+// Context returns the context of the processing: it is canceled when the
+// App stops.
+func (t *Task) Context() context.Context { return t.ctx }
+
+// Record returns the metadata of the record being processed.
+func (t *Task) Record() RecordMeta { return t.meta }
+
+// Sink sends records to one topic from inside an agent. The input offset is
+// committed only after every record sent while processing it is
+// acknowledged by the broker. A Sink is valid only while the Task it was
+// made from is being processed.
+type Sink[K, V any] struct {
+	task  *Task
+	topic *Topic[K, V]
+	err   error
+}
+
+// SinkOf returns the Sink of topic for the record t is processing. Sending
+// fails when the topology does not grant the agent that topic.
+func SinkOf[K, V any](t *Task, topic *Topic[K, V]) Sink[K, V] {
+	s := Sink[K, V]{task: t, topic: topic}
+	switch {
+	case t == nil || t.agent == nil:
+		s.err = errors.New("sink used without a task")
+	case topic == nil:
+		s.err = fmt.Errorf("agent %s: sink of a nil topic", t.agent.name)
+	case !t.agent.sinks[topic.Name]:
+		s.err = fmt.Errorf("agent %s may not send to topic %s: the topology does not list it in the agent's sinks", t.agent.name, topic.Name)
+	}
+	return s
+}
+
+// Send encodes key and value and produces them asynchronously to the
+// Sink's topic, with headers. It returns an error when encoding fails or
+// the Task is no longer being processed; a failed delivery stops the App
+// (the input record is not committed, so it is processed again on restart).
+// Send blocks while the producer's buffer is full.
+func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
+	if s.err != nil {
+		return s.err
+	}
+	t := s.task
+	if t.done {
+		return fmt.Errorf("agent %s: sink to %s used after processing %s returned", t.agent.name, s.topic.Name, t.meta)
+	}
+	rec, err := encodeRecord(t.app, s.topic, &key, &value, headers)
+	if err != nil {
+		return err
+	}
+	t.track.Add()
+	coords := t.meta
+	t.app.client.Produce(t.ctx, rec, func(r *kgo.Record, err error) {
+		if err != nil {
+			err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, coords, err)
+		}
+		t.track.Done(err)
+	})
+	return nil
+}
+
+// Agent binds one typed processing function to its source topic. Generated
+// code builds one per topology agent.
+type Agent[K, V any] struct {
+	// Name is the topology key, such as "count_views".
+	Name string
+	// Source is the topic the agent consumes.
+	Source *Topic[K, V]
+	// Sinks are the topics the agent may send to.
+	Sinks []AnyTopic
+	// Tables are the read-write tables of the agent (not implemented yet).
+	Tables []string
+	// Lookups are the read-only tables of the agent (not implemented yet).
+	Lookups []string
+	// OnError says what happens to a record that fails.
+	OnError ErrorPolicy
+	// Process handles one record. Records of one partition are processed in
+	// order; partitions run in parallel.
+	Process func(t *Task, key K, value V) error
+}
+
+// AnyAgent is any *Agent[K, V]; AppSpec lists agents with it. Only
+// *Agent[K, V] satisfies it.
+type AnyAgent interface {
+	agentName() string
+	source() AnyTopic
+	sinkTopics() []AnyTopic
+	tableNames() []string
+	policy() ErrorPolicy
+	isNil() bool
+	hasProcess() bool
+	handle(t *Task) error
+}
+
+func (a *Agent[K, V]) agentName() string      { return a.Name }
+func (a *Agent[K, V]) sinkTopics() []AnyTopic { return a.Sinks }
+func (a *Agent[K, V]) policy() ErrorPolicy    { return a.OnError }
+func (a *Agent[K, V]) isNil() bool            { return a == nil }
+func (a *Agent[K, V]) hasProcess() bool       { return a.Process != nil }
+
+func (a *Agent[K, V]) source() AnyTopic {
+	if a.Source == nil {
+		return nil
+	}
+	return a.Source
+}
+
+func (a *Agent[K, V]) tableNames() []string {
+	return append(append([]string(nil), a.Tables...), a.Lookups...)
+}
+
+// handle decodes the task's record and runs Process, turning a panic into
+// an error.
+func (a *Agent[K, V]) handle(t *Task) (err error) {
+	key, err := decodeKey(t, a.Source)
+	if err != nil {
+		return err
+	}
+	value, err := decodeValue(t, a.Source)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = &PanicError{Value: p}
+		}
+	}()
+	return a.Process(t, key, value)
+}
+
+// PanicError is a panic recovered from an agent's Process function; it is
+// handled by the agent's ErrorPolicy like any other error.
+type PanicError struct {
+	// Value is what was passed to panic.
+	Value any
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// RecordError is an error processing one record: a decode failure, an
+// error returned by Process, or a recovered panic. Under the Fail policy Run
+// returns it.
+type RecordError struct {
+	// Agent is the topology name of the agent.
+	Agent string
+	// Record is where the record lives.
+	Record RecordMeta
+	// Err is what went wrong.
+	Err error
+}
+
+func (e *RecordError) Error() string {
+	var de *DecodeError
+	if errors.As(e.Err, &de) {
+		return fmt.Sprintf("agent %s: %v", e.Agent, e.Err) // it names the record
+	}
+	return fmt.Sprintf("agent %s: %s: %v", e.Agent, e.Record, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }

@@ -1,0 +1,420 @@
+// Package runtime is what faustgen-generated code imports: the App
+// lifecycle, typed Topic, Producer, Agent and Sink handles, the Confluent
+// framing of Avro values, and the codecs of Avro primitives.
+//
+// Applications normally use it through their generated package (New,
+// Run, the typed producers and agent interfaces); the types here are the
+// contract that generated code binds to. It is not a general-purpose
+// Kafka client: the franz-go driver lives in runtime/transport and the
+// in-process development cluster in runtime/embedded.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/faustgen/faustgen/runtime/embedded"
+	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// AppSpec is the topology of one App, as generated code declares it.
+type AppSpec struct {
+	// ID is the consumer group id and the prefix of internal topics.
+	ID string
+	// Guarantee is the delivery guarantee.
+	Guarantee Guarantee
+	// Subjects is the registry subject naming strategy.
+	Subjects SubjectStrategy
+	// Compatibility is the registry compatibility level set on every
+	// subject the App registers ("BACKWARD", "FULL_TRANSITIVE", ...);
+	// empty leaves the registry's setting alone.
+	Compatibility string
+	// Topics are every topic of the topology.
+	Topics []AnyTopic
+	// Tables are the topology's tables (not implemented yet: NewApp
+	// refuses a spec with any).
+	Tables []TableSpec
+	// Agents are the agents this process runs; nil entries are skipped.
+	Agents []AnyAgent
+}
+
+// App runs a topology: it creates topics, registers schemas, runs the
+// agents in a consumer group and serves the producers.
+type App struct {
+	cfg  Config
+	spec AppSpec
+	log  *slog.Logger
+
+	topics  []AnyTopic               // every topic, sources and sinks included
+	agents  []*agentState            // non-nil agents
+	byTopic map[string][]*agentState // agents by source topic
+
+	// Set during start, read-only after started is closed.
+	ids      map[string]schemaIDs
+	reg      *registry
+	client   *kgo.Client
+	group    *transport.Group
+	cluster  *embedded.Cluster
+	started  chan struct{}
+	startErr error
+
+	runMu  sync.Mutex
+	ran    bool
+	abort  chan struct{} // closed by abortForTest
+	closed chan struct{} // closed when Run has returned
+}
+
+// agentState is an agent as the App runs it.
+type agentState struct {
+	name   string
+	agent  AnyAgent
+	sinks  map[string]bool
+	policy ErrorPolicy
+	dlq    string // "<app>-<agent>-dlq"
+}
+
+// NewApp checks spec and returns an App that Run starts. It fails on a
+// spec it cannot run, such as one with tables (not implemented yet) or
+// with the exactly-once guarantee (not implemented yet).
+func NewApp(cfg Config, spec AppSpec) (*App, error) {
+	if spec.ID == "" {
+		return nil, errors.New("app spec: empty app id")
+	}
+	cfg = cfg.withDefaults(spec.ID)
+	if spec.Guarantee == ExactlyOnce {
+		return nil, fmt.Errorf("app %s: guarantee exactly_once is not implemented yet; use at_least_once", spec.ID)
+	}
+	if spec.Guarantee != AtLeastOnce {
+		return nil, fmt.Errorf("app %s: unknown guarantee %v", spec.ID, spec.Guarantee)
+	}
+	var tables []string
+	for _, t := range spec.Tables {
+		tables = append(tables, t.Name)
+	}
+	a := &App{
+		cfg:     cfg,
+		spec:    spec,
+		log:     cfg.Logger.With("app", spec.ID),
+		byTopic: map[string][]*agentState{},
+		started: make(chan struct{}),
+		abort:   make(chan struct{}),
+		closed:  make(chan struct{}),
+	}
+	var errs []error
+	seen := map[string]*TopicSpec{}
+	addTopic := func(t AnyTopic, where string) {
+		if t == nil {
+			errs = append(errs, fmt.Errorf("%s: nil topic", where))
+			return
+		}
+		s := t.spec()
+		switch {
+		case s.Name == "":
+			errs = append(errs, fmt.Errorf("%s: topic with an empty name", where))
+			return
+		case s.Partitions <= 0:
+			errs = append(errs, fmt.Errorf("%s: topic %s: partitions must be positive, got %d", where, s.Name, s.Partitions))
+			return
+		}
+		if prev, ok := seen[s.Name]; ok {
+			if prev != s && (prev.Partitions != s.Partitions || prev.Replication != s.Replication) {
+				errs = append(errs, fmt.Errorf("%s: topic %s declared twice with different settings", where, s.Name))
+			}
+			return
+		}
+		seen[s.Name] = s
+		a.topics = append(a.topics, t)
+	}
+	for _, t := range spec.Topics {
+		addTopic(t, "app spec")
+	}
+	for _, ag := range spec.Agents {
+		if ag == nil || ag.isNil() {
+			continue
+		}
+		name := ag.agentName()
+		where := "agent " + name
+		if name == "" {
+			errs = append(errs, errors.New("agent with an empty name"))
+			continue
+		}
+		tables = append(tables, ag.tableNames()...)
+		src := ag.source()
+		if src == nil {
+			errs = append(errs, fmt.Errorf("%s: no source topic", where))
+			continue
+		}
+		if !ag.hasProcess() {
+			errs = append(errs, fmt.Errorf("%s: no Process function", where))
+			continue
+		}
+		addTopic(src, where)
+		st := &agentState{
+			name:   name,
+			agent:  ag,
+			sinks:  map[string]bool{},
+			policy: ag.policy(),
+			dlq:    spec.ID + "-" + name + "-dlq",
+		}
+		switch st.policy {
+		case Fail, Skip, DeadLetter:
+		default:
+			errs = append(errs, fmt.Errorf("%s: unknown error policy %v", where, st.policy))
+		}
+		for _, s := range ag.sinkTopics() {
+			addTopic(s, where)
+			if s != nil {
+				st.sinks[s.spec().Name] = true
+			}
+		}
+		a.agents = append(a.agents, st)
+		a.byTopic[src.spec().Name] = append(a.byTopic[src.spec().Name], st)
+	}
+	if len(tables) > 0 {
+		slices.Sort(tables)
+		errs = append(errs, fmt.Errorf("app %s: tables are not implemented yet: %s", spec.ID, strings.Join(slices.Compact(tables), ", ")))
+	}
+	if !cfg.Embedded {
+		if len(cfg.Brokers) == 0 {
+			errs = append(errs, fmt.Errorf("config: no brokers (set Config.Brokers or %s, or Config.Embedded for the in-process dev cluster)", EnvBrokers))
+		}
+		if cfg.RegistryURL == "" {
+			errs = append(errs, fmt.Errorf("config: no schema registry URL (set Config.RegistryURL or %s, or Config.Embedded for the in-process dev cluster)", EnvRegistry))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Started is closed once Run has created the topics, registered the
+// schemas and joined the group (or failed to); producers wait for it.
+func (a *App) Started() <-chan struct{} { return a.started }
+
+// Run starts the App and blocks until ctx is canceled or an agent fails
+// under the Fail policy. At start it creates missing topics, refuses
+// topics whose partition count differs from the spec, and registers every
+// key and value schema. On stop it stops fetching, finishes the records
+// in progress, waits for produced records, commits and leaves the group,
+// within Config.ShutdownTimeout. It returns nil after a stop by ctx. Run
+// may be called once.
+func (a *App) Run(ctx context.Context) error {
+	a.runMu.Lock()
+	if a.ran {
+		a.runMu.Unlock()
+		return fmt.Errorf("app %s: Run called twice", a.spec.ID)
+	}
+	a.ran = true
+	a.runMu.Unlock()
+	defer close(a.closed)
+
+	err := a.start(ctx)
+	if err != nil {
+		a.startErr = fmt.Errorf("start app %s: %w", a.spec.ID, err)
+		close(a.started)
+		a.stopResources()
+		return a.startErr
+	}
+	close(a.started)
+	a.log.Info("app started", "topics", len(a.topics), "agents", len(a.agents))
+
+	if a.group != nil {
+		err = a.group.Run(ctx, a.client)
+	} else {
+		select {
+		case <-ctx.Done():
+		case <-a.abort:
+		}
+	}
+	select {
+	case <-a.abort:
+		a.stopResources()
+		return err
+	default:
+	}
+	fctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	if ferr := a.client.Flush(fctx); ferr != nil {
+		a.log.Warn("flush on stop failed", "err", ferr)
+	}
+	cancel()
+	a.stopResources()
+	a.log.Info("app stopped", "err", err)
+	return err
+}
+
+// start brings up the embedded cluster (if configured), the client, the
+// topics and the schemas.
+func (a *App) start(ctx context.Context) error {
+	brokers, registryURL := a.cfg.Brokers, a.cfg.RegistryURL
+	if a.cfg.Embedded {
+		c, err := embedded.Start(ctx, embedded.Options{})
+		if err != nil {
+			return err
+		}
+		a.cluster = c
+		brokers, registryURL = c.Brokers(), c.RegistryURL()
+		a.log.Info("embedded dev cluster started", "brokers", brokers, "registry", registryURL)
+	}
+	conn := transport.ClientOptions{
+		Brokers:            brokers,
+		ClientID:           a.cfg.ClientID,
+		TLS:                a.cfg.TLS,
+		SASLMechanism:      a.cfg.SASLMechanism,
+		SASLUser:           a.cfg.SASLUser,
+		SASLPassword:       a.cfg.SASLPassword,
+		MaxBufferedRecords: a.cfg.MaxBufferedRecords,
+		Logger:             a.log,
+	}
+	var extra []kgo.Opt
+	if len(a.agents) > 0 {
+		var sources []string
+		for name := range a.byTopic {
+			sources = append(sources, name)
+		}
+		slices.Sort(sources)
+		a.group = transport.NewGroup(transport.GroupOptions{
+			Group:          a.spec.ID,
+			Topics:         sources,
+			Handle:         a.handle,
+			CommitInterval: a.cfg.CommitInterval,
+			MaxPollRecords: a.cfg.MaxPollRecords,
+			QueuedBatches:  a.cfg.PartitionQueue,
+			DrainTimeout:   a.cfg.ShutdownTimeout,
+			Logger:         a.log,
+		})
+		extra = a.group.Opts()
+	}
+	cl, err := transport.NewClient(conn, extra...)
+	if err != nil {
+		return err
+	}
+	a.client = cl
+
+	specs := make([]transport.TopicSpec, 0, len(a.topics))
+	for _, t := range a.topics {
+		s := t.spec()
+		specs = append(specs, transport.TopicSpec{Name: s.Name, Partitions: s.Partitions, Replication: s.Replication, Config: s.Config})
+	}
+	for _, st := range a.agents {
+		if st.policy == DeadLetter {
+			src := st.agent.source().spec()
+			specs = append(specs, transport.TopicSpec{Name: st.dlq, Partitions: src.Partitions, Replication: src.Replication})
+		}
+	}
+	if err := transport.EnsureTopics(ctx, cl, specs); err != nil {
+		return err
+	}
+
+	reg, err := newRegistry(a.cfg, registryURL)
+	if err != nil {
+		return err
+	}
+	a.reg = reg
+	a.ids = make(map[string]schemaIDs, len(a.topics))
+	var errs []error
+	for _, t := range a.topics {
+		name := t.spec().Name
+		var ids schemaIDs
+		ktyp, kschema := t.keySchema()
+		vtyp, vschema := t.valueSchema()
+		var kerr, verr error
+		ids.key, kerr = reg.register(ctx, a.spec.Subjects.Subject(name, ktyp, true), kschema, a.spec.Compatibility)
+		ids.value, verr = reg.register(ctx, a.spec.Subjects.Subject(name, vtyp, false), vschema, a.spec.Compatibility)
+		if kerr != nil || verr != nil {
+			errs = append(errs, kerr, verr)
+			continue
+		}
+		a.ids[name] = ids
+	}
+	return errors.Join(errs...)
+}
+
+func (a *App) stopResources() {
+	if a.client != nil {
+		a.client.Close()
+	}
+	if a.cluster != nil {
+		a.cluster.Close()
+	}
+}
+
+// abortForTest stops the App as a crash would: nothing more is committed
+// or flushed. Run returns soon after.
+func (a *App) abortForTest() {
+	if a.group != nil {
+		a.group.Abort()
+	}
+	select {
+	case <-a.abort:
+	default:
+		close(a.abort)
+	}
+}
+
+// handle runs every agent of rec's topic on rec and applies their error
+// policies. It returns an error only under the Fail policy.
+func (a *App) handle(ctx context.Context, rec *kgo.Record, f *transport.Inflight) error {
+	meta := metaOf(rec)
+	for _, st := range a.byTopic[rec.Topic] {
+		t := &Task{ctx: ctx, app: a, agent: st, rec: rec, meta: meta, track: f}
+		err := st.agent.handle(t)
+		t.done = true
+		if err == nil {
+			continue
+		}
+		rerr := &RecordError{Agent: st.name, Record: meta, Err: err}
+		switch st.policy {
+		case Skip:
+			a.log.Error("record skipped", "agent", st.name, "topic", meta.Topic, "partition", meta.Partition, "offset", meta.Offset, "err", err)
+		case DeadLetter:
+			a.deadLetter(ctx, st, rec, rerr, f)
+		default:
+			return rerr
+		}
+	}
+	return nil
+}
+
+// Dead-letter record headers.
+const (
+	HeaderDLQError     = "faustgen.error"            // the error message
+	HeaderDLQAgent     = "faustgen.agent"            // the agent's topology name
+	HeaderDLQTopic     = "faustgen.source.topic"     // source topic
+	HeaderDLQPartition = "faustgen.source.partition" // source partition, decimal
+	HeaderDLQOffset    = "faustgen.source.offset"    // source offset, decimal
+	HeaderDLQTimestamp = "faustgen.source.timestamp" // source timestamp, RFC 3339 with nanoseconds
+)
+
+// deadLetter sends rec's original bytes and headers to the agent's DLQ,
+// with headers naming the error and the source coordinates; the input
+// offset is committed only after the broker acknowledges it.
+func (a *App) deadLetter(ctx context.Context, st *agentState, rec *kgo.Record, rerr *RecordError, f *transport.Inflight) {
+	out := &kgo.Record{Topic: st.dlq, Key: rec.Key, Value: rec.Value}
+	out.Headers = append(out.Headers, rec.Headers...)
+	out.Headers = append(out.Headers,
+		kgo.RecordHeader{Key: HeaderDLQError, Value: []byte(rerr.Err.Error())},
+		kgo.RecordHeader{Key: HeaderDLQAgent, Value: []byte(st.name)},
+		kgo.RecordHeader{Key: HeaderDLQTopic, Value: []byte(rec.Topic)},
+		kgo.RecordHeader{Key: HeaderDLQPartition, Value: []byte(strconv.FormatInt(int64(rec.Partition), 10))},
+		kgo.RecordHeader{Key: HeaderDLQOffset, Value: []byte(strconv.FormatInt(rec.Offset, 10))},
+		kgo.RecordHeader{Key: HeaderDLQTimestamp, Value: []byte(rec.Timestamp.Format(time.RFC3339Nano))},
+	)
+	a.log.Warn("record sent to the dead-letter topic", "agent", st.name, "dlq", st.dlq, "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", rerr.Err)
+	f.Add()
+	coords := rerr.Record
+	a.client.Produce(ctx, out, func(r *kgo.Record, err error) {
+		if err != nil {
+			err = fmt.Errorf("dead-letter %s to %s: %w", coords, st.dlq, err)
+		}
+		f.Done(err)
+	})
+}

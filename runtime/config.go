@@ -1,0 +1,165 @@
+package runtime
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config holds the connection and tuning settings of an App. The zero
+// value plus Brokers and RegistryURL (or Embedded) is a working
+// configuration; every other field has the default its doc states.
+type Config struct {
+	// Brokers are the Kafka seed brokers, "host:port". Required unless
+	// Embedded is set.
+	Brokers []string
+	// ClientID is sent to the brokers with every request. Default: the
+	// App's id.
+	ClientID string
+	// TLS, when non-nil, dials the brokers with TLS. Default: plaintext.
+	TLS *tls.Config
+	// SASLMechanism is "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", or empty
+	// for no SASL. Default: empty.
+	SASLMechanism string
+	// SASLUser and SASLPassword are the SASL credentials.
+	SASLUser, SASLPassword string
+
+	// RegistryURL is the schema registry's base URL (a Confluent-compatible
+	// API). Required unless Embedded is set.
+	RegistryURL string
+	// RegistryUser and RegistryPassword, when set, authenticate to the
+	// registry with HTTP basic auth. Default: no authentication.
+	RegistryUser, RegistryPassword string
+	// Resolver decodes records written with a schema other than the
+	// generated type's. Default: nil, and such a record is a
+	// *SchemaMismatchError routed to the agent's ErrorPolicy.
+	Resolver Resolver
+
+	// CommitInterval is how often processed offsets are committed.
+	// Default: 1s.
+	CommitInterval time.Duration
+	// MaxPollRecords caps the records taken from the consumer per poll.
+	// Default: 10000.
+	MaxPollRecords int
+	// PartitionQueue is how many polled batches may wait per partition
+	// before polling blocks. Default: 4.
+	PartitionQueue int
+	// MaxBufferedRecords caps the records the producer buffers; a full
+	// buffer makes Send block. Default: 10000.
+	MaxBufferedRecords int
+	// ShutdownTimeout bounds a graceful stop (and a rebalance's wait for
+	// the record in progress): finishing in-flight records, flushing and
+	// committing. Default: 30s.
+	ShutdownTimeout time.Duration
+
+	// Logger receives the App's logs. Default: slog.Default().
+	Logger *slog.Logger
+
+	// Embedded starts an in-process Kafka cluster (kfake) and an
+	// in-process schema registry on loopback when the App runs, and
+	// connects to them instead of Brokers and RegistryURL. For demos,
+	// examples and tests only: nothing persists. Default: false.
+	Embedded bool
+}
+
+// Environment variables read by ConfigFromEnv.
+const (
+	EnvBrokers          = "FAUSTGEN_BROKERS"           // comma-separated host:port list
+	EnvClientID         = "FAUSTGEN_CLIENT_ID"         // client id
+	EnvTLS              = "FAUSTGEN_TLS"               // "true": TLS with the system roots
+	EnvTLSCAFile        = "FAUSTGEN_TLS_CA_FILE"       // PEM file of CA certificates (implies TLS)
+	EnvSASLMechanism    = "FAUSTGEN_SASL_MECHANISM"    // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+	EnvSASLUser         = "FAUSTGEN_SASL_USER"         // SASL user
+	EnvSASLPassword     = "FAUSTGEN_SASL_PASSWORD"     // SASL password
+	EnvRegistry         = "FAUSTGEN_REGISTRY"          // schema registry URL
+	EnvRegistryUser     = "FAUSTGEN_REGISTRY_USER"     // registry basic-auth user
+	EnvRegistryPassword = "FAUSTGEN_REGISTRY_PASSWORD" // registry basic-auth password
+	EnvCommitInterval   = "FAUSTGEN_COMMIT_INTERVAL"   // Go duration, such as 500ms
+	EnvEmbedded         = "FAUSTGEN_EMBEDDED"          // "true": the embedded cluster
+)
+
+// ConfigFromEnv fills a Config from the FAUSTGEN_* environment variables
+// (see the Env constants); unset variables keep the defaults. It fails on
+// a value it cannot parse, naming the variable.
+func ConfigFromEnv() (Config, error) {
+	var c Config
+	if v := os.Getenv(EnvBrokers); v != "" {
+		for _, b := range strings.Split(v, ",") {
+			if b = strings.TrimSpace(b); b != "" {
+				c.Brokers = append(c.Brokers, b)
+			}
+		}
+	}
+	c.ClientID = os.Getenv(EnvClientID)
+	if v := os.Getenv(EnvTLS); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("%s=%q: want true or false", EnvTLS, v)
+		}
+		if on {
+			c.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+	}
+	if f := os.Getenv(EnvTLSCAFile); f != "" {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", EnvTLSCAFile, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return c, fmt.Errorf("%s=%s: no PEM certificates in the file", EnvTLSCAFile, f)
+		}
+		c.TLS = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+	}
+	c.SASLMechanism = os.Getenv(EnvSASLMechanism)
+	c.SASLUser = os.Getenv(EnvSASLUser)
+	c.SASLPassword = os.Getenv(EnvSASLPassword)
+	c.RegistryURL = os.Getenv(EnvRegistry)
+	c.RegistryUser = os.Getenv(EnvRegistryUser)
+	c.RegistryPassword = os.Getenv(EnvRegistryPassword)
+	if v := os.Getenv(EnvCommitInterval); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive Go duration such as 500ms", EnvCommitInterval, v)
+		}
+		c.CommitInterval = d
+	}
+	if v := os.Getenv(EnvEmbedded); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("%s=%q: want true or false", EnvEmbedded, v)
+		}
+		c.Embedded = on
+	}
+	return c, nil
+}
+
+func (c Config) withDefaults(appID string) Config {
+	if c.ClientID == "" {
+		c.ClientID = appID
+	}
+	if c.CommitInterval <= 0 {
+		c.CommitInterval = time.Second
+	}
+	if c.MaxPollRecords <= 0 {
+		c.MaxPollRecords = 10000
+	}
+	if c.PartitionQueue <= 0 {
+		c.PartitionQueue = 4
+	}
+	if c.MaxBufferedRecords <= 0 {
+		c.MaxBufferedRecords = 10000
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

@@ -1,0 +1,295 @@
+package runtime
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hamba/avro/v2"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+)
+
+// Confluent wire framing: a zero magic byte, the 4-byte big-endian schema
+// id, then the Avro body.
+const (
+	frameMagic  = 0
+	frameHeader = 5
+)
+
+// Errors a DecodeError wraps; match them with errors.Is.
+var (
+	// ErrShortFrame: fewer bytes than the 5-byte Confluent header (a
+	// missing key or a tombstone value too).
+	ErrShortFrame = errors.New("short frame: fewer than the 5 bytes of the Confluent header")
+	// ErrBadMagic: the first byte is not the Confluent magic byte 0.
+	ErrBadMagic = errors.New("bad magic byte")
+	// ErrCorruptBody: the Avro body does not decode with the schema.
+	ErrCorruptBody = errors.New("corrupt Avro body")
+)
+
+// UnknownSchemaIDError: the frame names a schema id the registry does not
+// know.
+type UnknownSchemaIDError struct{ ID int }
+
+func (e *UnknownSchemaIDError) Error() string { return fmt.Sprintf("unknown schema id %d", e.ID) }
+
+// SchemaMismatchError: the frame names a schema the registry knows but
+// that differs from the generated type's, and no Resolver is configured.
+type SchemaMismatchError struct {
+	// ID is the writer's schema id; Want is the generated type's.
+	ID, Want int
+	// Type is the Avro type of the generated reader.
+	Type string
+}
+
+func (e *SchemaMismatchError) Error() string {
+	return fmt.Sprintf("written with schema id %d, not %d (this build's %s); no schema resolver is configured", e.ID, e.Want, e.Type)
+}
+
+// DecodeError is a record key or value that could not be decoded. It
+// wraps ErrShortFrame, ErrBadMagic, ErrCorruptBody, *UnknownSchemaIDError,
+// *SchemaMismatchError or a registry failure. It is routed to the agent's
+// ErrorPolicy.
+type DecodeError struct {
+	// Part is "key" or "value".
+	Part string
+	// Record is where the record lives.
+	Record RecordMeta
+	// Err says what is wrong.
+	Err error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("decode %s of %s: %v", e.Part, e.Record, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// EncodeError is a key or value that could not be encoded (an enum value
+// without a symbol, a union value of no branch, ...).
+type EncodeError struct {
+	// Part is "key" or "value"; Topic is where it was to be sent.
+	Part, Topic string
+	// Err says what is wrong.
+	Err error
+}
+
+func (e *EncodeError) Error() string {
+	return fmt.Sprintf("encode %s for %s: %v", e.Part, e.Topic, e.Err)
+}
+
+func (e *EncodeError) Unwrap() error { return e.Err }
+
+// Resolver decodes bodies written with a schema other than the generated
+// reader type's: it re-encodes the body from the writer schema into the
+// reader schema, resolving fields as the Avro specification says. It is
+// the seam for schema evolution; it must be safe for concurrent use.
+type Resolver interface {
+	// Resolve returns body, written with writerSchema (registry id
+	// writerID), re-encoded with readerSchema.
+	Resolve(ctx context.Context, writerID int, writerSchema, readerSchema string, body []byte) ([]byte, error)
+}
+
+// schemaIDs are the registry ids of one topic's key and value schemas.
+type schemaIDs struct {
+	key, value int
+}
+
+// registry registers schemas and looks up writer schemas by id, caching
+// them.
+type registry struct {
+	cl       *sr.Client
+	resolver Resolver
+	mu       sync.Mutex
+	byID     map[int]string // schema text by id; "" caches an unknown id
+}
+
+func newRegistry(cfg Config, url string) (*registry, error) {
+	opts := []sr.ClientOpt{sr.URLs(url)}
+	if cfg.RegistryUser != "" {
+		opts = append(opts, sr.BasicAuth(cfg.RegistryUser, cfg.RegistryPassword))
+	}
+	cl, err := sr.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("schema registry client for %s: %w", url, err)
+	}
+	return &registry{cl: cl, resolver: cfg.Resolver, byID: map[int]string{}}, nil
+}
+
+// register registers schema under subject (setting the subject's
+// compatibility level first when compat is not empty) and returns its id.
+// A refusal names the subject and carries the registry's reason.
+func (r *registry) register(ctx context.Context, subject, schema, compat string) (int, error) {
+	if compat != "" {
+		var level sr.CompatibilityLevel
+		if err := level.UnmarshalText([]byte(compat)); err != nil {
+			return 0, fmt.Errorf("subject %s: compatibility %q: %w", subject, compat, err)
+		}
+		for _, res := range r.cl.SetCompatibility(ctx, sr.SetCompatibility{Level: level}, subject) {
+			if res.Err != nil {
+				return 0, fmt.Errorf("set compatibility %s on subject %s: %w", compat, subject, res.Err)
+			}
+		}
+	}
+	ss, err := r.cl.CreateSchema(ctx, subject, sr.Schema{Schema: schema, Type: sr.TypeAvro})
+	if err != nil {
+		return 0, fmt.Errorf("register schema under subject %s: the registry refused it: %w", subject, err)
+	}
+	r.mu.Lock()
+	r.byID[ss.ID] = schema
+	r.mu.Unlock()
+	return ss.ID, nil
+}
+
+// writerSchema returns the schema of id, or *UnknownSchemaIDError.
+func (r *registry) writerSchema(ctx context.Context, id int) (string, error) {
+	r.mu.Lock()
+	s, ok := r.byID[id]
+	r.mu.Unlock()
+	if ok {
+		if s == "" {
+			return "", &UnknownSchemaIDError{ID: id}
+		}
+		return s, nil
+	}
+	sch, err := r.cl.SchemaByID(ctx, id)
+	if err != nil {
+		var re *sr.ResponseError
+		if errors.As(err, &re) && re.StatusCode == 404 {
+			r.mu.Lock()
+			r.byID[id] = ""
+			r.mu.Unlock()
+			return "", &UnknownSchemaIDError{ID: id}
+		}
+		return "", fmt.Errorf("look up schema id %d: %w", id, err)
+	}
+	r.mu.Lock()
+	r.byID[id] = sch.Schema
+	r.mu.Unlock()
+	return sch.Schema, nil
+}
+
+// encodeFrame returns the Confluent frame of v (schema id).
+func encodeFrame[T any](c *Codec[T], id int, v *T) (out []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in %s encoder: %v", c.Type, p)
+		}
+	}()
+	w := avro.NewWriter(nil, 64)
+	var hdr [frameHeader]byte
+	binary.BigEndian.PutUint32(hdr[1:], uint32(id))
+	_, _ = w.Write(hdr[:])
+	c.Encode(w, v)
+	if w.Error != nil {
+		return nil, w.Error
+	}
+	return w.Buffer(), nil
+}
+
+var readerPool = sync.Pool{New: func() any { return avro.NewReader(nil, 0) }}
+
+// decodeFrame decodes a Confluent-framed Avro value of type T.
+func decodeFrame[T any](ctx context.Context, reg *registry, c *Codec[T], want int, b []byte) (v T, err error) {
+	if len(b) < frameHeader {
+		return v, fmt.Errorf("%w (got %d)", ErrShortFrame, len(b))
+	}
+	if b[0] != frameMagic {
+		return v, fmt.Errorf("%w 0x%02x, want 0x00 (not Confluent-framed Avro)", ErrBadMagic, b[0])
+	}
+	id := int(binary.BigEndian.Uint32(b[1:frameHeader]))
+	body := b[frameHeader:]
+	if id != want {
+		writer, err := reg.writerSchema(ctx, id)
+		if err != nil {
+			return v, err
+		}
+		if reg.resolver == nil {
+			if writer == c.Schema {
+				// The same text under another id (another registry
+				// context, say): decode it as ours.
+				return decodeBody(c, body)
+			}
+			return v, &SchemaMismatchError{ID: id, Want: want, Type: c.Type}
+		}
+		body, err = reg.resolver.Resolve(ctx, id, writer, c.Schema, body)
+		if err != nil {
+			return v, fmt.Errorf("resolve schema id %d to %s: %w", id, c.Type, err)
+		}
+	}
+	return decodeBody(c, body)
+}
+
+func decodeBody[T any](c *Codec[T], body []byte) (v T, err error) {
+	r := readerPool.Get().(*avro.Reader)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %s: %v", ErrCorruptBody, c.Type, p)
+		}
+		r.Error = nil
+		r.Reset(nil)
+		readerPool.Put(r)
+	}()
+	r.Reset(body)
+	c.Decode(r, &v)
+	if r.Error != nil {
+		return v, fmt.Errorf("%w: %s: %v", ErrCorruptBody, c.Type, r.Error)
+	}
+	return v, nil
+}
+
+func metaOf(rec *kgo.Record) RecordMeta {
+	m := RecordMeta{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp}
+	if len(rec.Headers) > 0 {
+		m.Headers = make([]Header, len(rec.Headers))
+		for i, h := range rec.Headers {
+			m.Headers[i] = Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	return m
+}
+
+func decodeKey[K, V any](t *Task, topic *Topic[K, V]) (K, error) {
+	ids := t.app.ids[topic.Name]
+	k, err := decodeFrame(t.ctx, t.app.reg, &topic.Key, ids.key, t.rec.Key)
+	if err != nil {
+		return k, &DecodeError{Part: "key", Record: t.meta, Err: err}
+	}
+	return k, nil
+}
+
+func decodeValue[K, V any](t *Task, topic *Topic[K, V]) (V, error) {
+	ids := t.app.ids[topic.Name]
+	v, err := decodeFrame(t.ctx, t.app.reg, &topic.Value, ids.value, t.rec.Value)
+	if err != nil {
+		return v, &DecodeError{Part: "value", Record: t.meta, Err: err}
+	}
+	return v, nil
+}
+
+// encodeRecord builds the Kafka record of key and value for topic.
+func encodeRecord[K, V any](a *App, topic *Topic[K, V], key *K, value *V, headers []Header) (*kgo.Record, error) {
+	ids, ok := a.ids[topic.Name]
+	if !ok {
+		return nil, fmt.Errorf("topic %s is not part of app %s", topic.Name, a.spec.ID)
+	}
+	kb, err := encodeFrame(&topic.Key, ids.key, key)
+	if err != nil {
+		return nil, &EncodeError{Part: "key", Topic: topic.Name, Err: err}
+	}
+	vb, err := encodeFrame(&topic.Value, ids.value, value)
+	if err != nil {
+		return nil, &EncodeError{Part: "value", Topic: topic.Name, Err: err}
+	}
+	rec := &kgo.Record{Topic: topic.Name, Key: kb, Value: vb}
+	if len(headers) > 0 {
+		rec.Headers = make([]kgo.RecordHeader, len(headers))
+		for i, h := range headers {
+			rec.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+		}
+	}
+	return rec, nil
+}

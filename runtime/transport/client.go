@@ -1,0 +1,164 @@
+// Package transport is faustgen's franz-go driver: it builds kgo clients
+// from connection settings, creates and checks topics, and runs a consumer
+// group that processes each assigned partition in order on its own
+// goroutine and commits offsets at-least-once.
+//
+// It deals in raw *kgo.Record values only; typed topics, codecs, agents
+// and error policies live in package runtime, which is what applications
+// and generated code use. Transactions (exactly-once) are not here yet.
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+)
+
+// ClientOptions are the connection settings of a kgo client.
+type ClientOptions struct {
+	// Brokers are the seed brokers, "host:port". Required.
+	Brokers []string
+	// ClientID is sent to the brokers with every request; empty keeps
+	// kgo's default ("kgo").
+	ClientID string
+	// TLS, when non-nil, dials the brokers with TLS.
+	TLS *tls.Config
+	// SASLMechanism is "", "PLAIN", "SCRAM-SHA-256" or "SCRAM-SHA-512".
+	SASLMechanism string
+	// SASLUser and SASLPassword are the SASL credentials.
+	SASLUser, SASLPassword string
+	// MaxBufferedRecords caps the records buffered by the producer; a full
+	// buffer makes produce calls block. 0 keeps kgo's default (10000).
+	MaxBufferedRecords int
+	// Logger receives the client's warnings and errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// SASL returns the kgo SASL mechanism the options name, nil for none.
+func (o ClientOptions) SASL() (sasl.Mechanism, error) {
+	switch strings.ToUpper(o.SASLMechanism) {
+	case "":
+		return nil, nil
+	case "PLAIN":
+		return plain.Auth{User: o.SASLUser, Pass: o.SASLPassword}.AsMechanism(), nil
+	case "SCRAM-SHA-256":
+		return scram.Auth{User: o.SASLUser, Pass: o.SASLPassword}.AsSha256Mechanism(), nil
+	case "SCRAM-SHA-512":
+		return scram.Auth{User: o.SASLUser, Pass: o.SASLPassword}.AsSha512Mechanism(), nil
+	}
+	return nil, fmt.Errorf("unknown SASL mechanism %q: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", o.SASLMechanism)
+}
+
+// NewClient builds a kgo client from o and extra options. Keyed records are
+// placed on partitions exactly as the Java client's default partitioner
+// does: murmur2 of the key bytes, sign bit cleared, modulo the partition
+// count.
+func NewClient(o ClientOptions, extra ...kgo.Opt) (*kgo.Client, error) {
+	if len(o.Brokers) == 0 {
+		return nil, errors.New("no brokers configured")
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(o.Brokers...),
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(kgo.KafkaHasher(Murmur2))),
+	}
+	if o.ClientID != "" {
+		opts = append(opts, kgo.ClientID(o.ClientID))
+	}
+	if o.TLS != nil {
+		opts = append(opts, kgo.DialTLSConfig(o.TLS))
+	}
+	mech, err := o.SASL()
+	if err != nil {
+		return nil, err
+	}
+	if mech != nil {
+		opts = append(opts, kgo.SASL(mech))
+	}
+	if o.MaxBufferedRecords > 0 {
+		opts = append(opts, kgo.MaxBufferedRecords(o.MaxBufferedRecords))
+	}
+	if o.Logger != nil {
+		opts = append(opts, kgo.WithLogger(slogLogger{o.Logger}))
+	}
+	cl, err := kgo.NewClient(append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("create kafka client: %w", err)
+	}
+	return cl, nil
+}
+
+// Murmur2 is the 32-bit murmur2 hash of Kafka's Java client
+// (org.apache.kafka.common.utils.Utils.murmur2), seed 0x9747b28c.
+func Murmur2(data []byte) uint32 {
+	const (
+		seed = 0x9747b28c
+		m    = 0x5bd1e995
+		r    = 24
+	)
+	n := len(data)
+	h := uint32(seed) ^ uint32(n)
+	for len(data) >= 4 {
+		k := uint32(data[0]) | uint32(data[1])<<8 | uint32(data[2])<<16 | uint32(data[3])<<24
+		k *= m
+		k ^= k >> r
+		k *= m
+		h *= m
+		h ^= k
+		data = data[4:]
+	}
+	switch len(data) {
+	case 3:
+		h ^= uint32(data[2]) << 16
+		fallthrough
+	case 2:
+		h ^= uint32(data[1]) << 8
+		fallthrough
+	case 1:
+		h ^= uint32(data[0])
+		h *= m
+	}
+	h ^= h >> 13
+	h *= m
+	h ^= h >> 15
+	return h
+}
+
+// PartitionForKey returns the partition the Java client's default
+// partitioner picks for key among partitions partitions.
+func PartitionForKey(key []byte, partitions int32) int32 {
+	return int32(Murmur2(key)&0x7fffffff) % partitions
+}
+
+// slogLogger adapts a *slog.Logger to kgo.Logger, passing warnings and
+// errors through (kgo's info and debug logs are too chatty for services).
+type slogLogger struct{ l *slog.Logger }
+
+func (s slogLogger) Level() kgo.LogLevel {
+	if s.l.Enabled(context.Background(), slog.LevelDebug) {
+		return kgo.LogLevelDebug
+	}
+	return kgo.LogLevelWarn
+}
+
+func (s slogLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	var l slog.Level
+	switch level {
+	case kgo.LogLevelError:
+		l = slog.LevelError
+	case kgo.LogLevelWarn:
+		l = slog.LevelWarn
+	case kgo.LogLevelInfo:
+		l = slog.LevelInfo
+	default:
+		l = slog.LevelDebug
+	}
+	s.l.Log(context.Background(), l, "kafka: "+msg, keyvals...)
+}

@@ -1,0 +1,149 @@
+package transport
+
+import (
+	"context"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Inflight is one input record being processed: it counts the records
+// produced on its behalf that the broker has not acknowledged yet. Its
+// offset becomes committable once processing has finished, its count is
+// zero, and every earlier record of the partition is committable too.
+type Inflight struct {
+	tracker  *OffsetTracker
+	offset   int64
+	epoch    int32
+	pending  int
+	finished bool
+}
+
+// Add counts one more produced record awaiting acknowledgement.
+func (f *Inflight) Add() {
+	f.tracker.mu.Lock()
+	f.pending++
+	f.tracker.mu.Unlock()
+}
+
+// Done records the acknowledgement of one produced record; a non-nil err
+// (a failed delivery) is reported to the tracker's failure function and
+// the offset never becomes committable.
+func (f *Inflight) Done(err error) {
+	t := f.tracker
+	if err != nil {
+		t.fail(err)
+		return
+	}
+	t.mu.Lock()
+	f.pending--
+	t.advanceLocked()
+	t.mu.Unlock()
+}
+
+// OffsetTracker keeps the at-least-once watermark of one partition: the
+// offset after the last record whose processing and produced records are
+// all complete, with every record before it complete as well.
+type OffsetTracker struct {
+	mu          sync.Mutex
+	idle        *sync.Cond
+	queue       []*Inflight // in offset order, oldest first
+	committable kgo.EpochOffset
+	failed      bool
+	fail        func(error)
+}
+
+// NewOffsetTracker returns a tracker with nothing committable yet; fail is
+// called (possibly concurrently) with every delivery failure.
+func NewOffsetTracker(fail func(error)) *OffsetTracker {
+	t := &OffsetTracker{committable: kgo.EpochOffset{Epoch: -1, Offset: -1}}
+	t.fail = func(err error) {
+		t.mu.Lock()
+		t.failed = true
+		t.idle.Broadcast()
+		t.mu.Unlock()
+		fail(err)
+	}
+	t.idle = sync.NewCond(&t.mu)
+	return t
+}
+
+// Begin starts tracking the record at offset (leader epoch epoch), which
+// must follow every offset begun before.
+func (t *OffsetTracker) Begin(offset int64, epoch int32) *Inflight {
+	f := &Inflight{tracker: t, offset: offset, epoch: epoch}
+	t.mu.Lock()
+	t.queue = append(t.queue, f)
+	t.mu.Unlock()
+	return f
+}
+
+// Finish marks f's processing as finished; its offset becomes committable
+// once its produced records are acknowledged.
+func (t *OffsetTracker) Finish(f *Inflight) {
+	t.mu.Lock()
+	f.finished = true
+	t.advanceLocked()
+	t.mu.Unlock()
+}
+
+// Abandon drops f and every record begun after it: their offsets never
+// become committable. Used when a record fails and the partition stops.
+func (t *OffsetTracker) Abandon(f *Inflight) {
+	t.mu.Lock()
+	for i, q := range t.queue {
+		if q == f {
+			t.queue = t.queue[:i]
+			break
+		}
+	}
+	t.failed = true
+	t.idle.Broadcast()
+	t.mu.Unlock()
+}
+
+func (t *OffsetTracker) advanceLocked() {
+	if t.failed {
+		return
+	}
+	n := 0
+	for _, f := range t.queue {
+		if !f.finished || f.pending > 0 {
+			break
+		}
+		t.committable = kgo.EpochOffset{Epoch: f.epoch, Offset: f.offset + 1}
+		n++
+	}
+	if n > 0 {
+		clear(t.queue[:n])
+		t.queue = t.queue[n:]
+	}
+	if len(t.queue) == 0 {
+		t.idle.Broadcast()
+	}
+}
+
+// Committable returns the offset to commit (the next record to process)
+// and whether there is one.
+func (t *OffsetTracker) Committable() (kgo.EpochOffset, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.committable, t.committable.Offset >= 0
+}
+
+// WaitIdle waits until every begun record is committable (or the tracker
+// failed, or ctx ends) and reports whether the tracker is idle and healthy.
+func (t *OffsetTracker) WaitIdle(ctx context.Context) bool {
+	stop := context.AfterFunc(ctx, func() {
+		t.mu.Lock()
+		t.idle.Broadcast()
+		t.mu.Unlock()
+	})
+	defer stop()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for len(t.queue) > 0 && !t.failed && ctx.Err() == nil {
+		t.idle.Wait()
+	}
+	return len(t.queue) == 0 && !t.failed
+}
