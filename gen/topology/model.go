@@ -176,3 +176,10 @@ type Agent struct {
 	Sinks   []*Topic
 	OnError ErrorPolicy
 }
+
+// DeadLetterTopic returns the Kafka name of the topic that receives the
+// agent's failed records under on_error: dead_letter (the runtime's
+// naming: "<app>-<agent>-dlq").
+func (a *Agent) DeadLetterTopic(appID string) string {
+	return appID + "-" + a.Key + "-dlq"
+}

@@ -73,6 +73,17 @@ func (p *parser) checkKafkaNames(t *Topology) {
 		}
 		check(cl, fmt.Sprintf("the changelog of table %q", tb.Key), tb.Pos)
 	}
+	for _, a := range t.Agents {
+		if a.OnError != DeadLetter {
+			continue
+		}
+		dlq := a.DeadLetterTopic(t.App.ID)
+		if msg := kafkaNameProblem(dlq); msg != "" {
+			p.errAt(a.Pos, "agent %q: its dead-letter topic %q %s; shorten the app id or the agent key", a.Key, dlq, msg)
+			continue
+		}
+		check(dlq, fmt.Sprintf("the dead-letter topic of agent %q", a.Key), a.Pos)
+	}
 }
 
 // GoName turns a topology key into an exported Go name: the parts between
