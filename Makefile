@@ -1,16 +1,25 @@
 # faustgen — developer targets. `make help` lists them.
 GO ?= go
 
-.PHONY: help test test-unit generate check-generated demo bench lint services-up services-down
+.PHONY: help test test-unit test-integration generate check-generated demo bench lint services-up services-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 test: test-unit ## every test: unit, golden, embedded, then the real services
-	@echo "make test: real-service tests are not wired yet"
+	@$(MAKE) --no-print-directory test-integration
 
 test-unit: ## go test ./... (no network beyond loopback, no services)
 	$(GO) test ./...
+
+test-integration: ## go test -tags integration ./... on real Kafka + Apicurio (started if not running, then stopped)
+	bash scripts/services/with-services.sh $(GO) test -tags integration -count=1 ./...
+
+services-up: ## start real Kafka + Apicurio Registry on 127.0.0.1 (fetched with Maven on first use)
+	bash scripts/services/start.sh
+
+services-down: ## stop the services that services-up started
+	bash scripts/services/stop.sh
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt'd:"; echo "$$out"; exit 1; fi
