@@ -1,6 +1,9 @@
 package runtime
 
 import (
+	"fmt"
+	"sync"
+
 	"github.com/hamba/avro/v2"
 )
 
@@ -24,4 +27,56 @@ type Codec[T any] struct {
 	Encode func(w *avro.Writer, v *T)
 	// Decode reads one value from r into v.
 	Decode func(r *avro.Reader, v *T)
+}
+
+// codecWriterPool and codecReaderPool hold the Writers and Readers that Marshal and
+// Unmarshal borrow, so that a call allocates only the bytes it returns.
+var (
+	codecWriterPool = sync.Pool{New: func() any { return avro.NewWriter(nil, 512) }}
+	codecReaderPool = sync.Pool{New: func() any { return avro.NewReader(nil, 0) }}
+)
+
+// Marshal returns the Avro binary body of v (no framing).
+func (c Codec[T]) Marshal(v *T) ([]byte, error) {
+	return c.Append(nil, v)
+}
+
+// Append appends the Avro binary body of v to dst and returns the result.
+// On error it returns dst unchanged.
+func (c Codec[T]) Append(dst []byte, v *T) ([]byte, error) {
+	w := codecWriterPool.Get().(*avro.Writer)
+	w.Reset(nil)
+	w.Error = nil
+	c.Encode(w, v)
+	err := w.Error
+	if err == nil {
+		dst = append(dst, w.Buffer()...)
+	}
+	w.Error = nil
+	if cap(w.Buffer()) <= 64<<10 {
+		codecWriterPool.Put(w)
+	}
+	if err != nil {
+		return dst, fmt.Errorf("encode %s: %w", c.Type, err)
+	}
+	return dst, nil
+}
+
+// Unmarshal decodes the Avro binary body b into v. Strings and byte slices
+// in v do not alias b.
+func (c Codec[T]) Unmarshal(b []byte, v *T) error {
+	r := codecReaderPool.Get().(*avro.Reader)
+	r.Reset(b)
+	r.Error = nil
+	c.Decode(r, v)
+	err := r.Error
+	r.Reset(nil)
+	r.Error = nil
+	codecReaderPool.Put(r)
+	if err != nil {
+		// Unlike hamba's Unmarshal, running out of input is an error:
+		// a whole body never needs to read past its end.
+		return fmt.Errorf("decode %s: %w", c.Type, err)
+	}
+	return nil
 }

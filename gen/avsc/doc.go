@@ -1,0 +1,33 @@
+// Package avsc loads Avro schema files (.avsc) into a resolved model of
+// named types and emits their Go code with jennifer: one Go type per named
+// Avro type, a constructor applying the schema's defaults, a runtime.Codec
+// that encodes and decodes with hamba/avro's Reader and Writer primitives
+// (no reflection), and the union types the records need.
+//
+// Load is pure: it takes file paths and contents and reads nothing from
+// disk. Every problem in the input is reported at once as a diag.List of
+// "file:line:col: message" entries. Ref, Types, Idents and Render are what
+// the rest of the generator (gen and gen/topology) uses.
+//
+// It is not for runtime schema work (registering, resolving writer
+// schemas): that is the runtime's and compat's.
+//
+// # The Go of each Avro construct
+//
+//   - record → struct (fields tagged avro:"name"), New<Type>() with defaults
+//   - enum → int32 type with one constant per symbol and String()
+//   - fixed → [N]byte; decimal on fixed → alias of runtime.Decimal;
+//     duration → alias of runtime.Duration
+//   - array → slice; map → map[string]T (encoded with sorted keys)
+//   - ["null", T] in either order → *T, or a nil slice/map for arrays and
+//     maps (an empty one decodes as non-nil)
+//   - any other union → a struct with a Kind discriminator (the branch
+//     index) and one field per non-null branch
+//   - date, timestamp-*, local-timestamp-* → time.Time (UTC);
+//     time-millis, time-micros → time.Duration; decimal on bytes →
+//     runtime.Decimal; uuid → string
+//
+// Records that would contain themselves by value (through required fields
+// or general unions) are held by pointer on the cycle. Unknown logical
+// types are ignored, as the Avro specification requires.
+package avsc

@@ -1,0 +1,760 @@
+package avsc
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// Import paths of generated code; Render sets their package names so that
+// hamba's path renders as avro, not v2.
+const (
+	avroPath    = "github.com/hamba/avro/v2"
+	runtimePath = "github.com/faustgen/faustgen/runtime"
+)
+
+func qa(name string) *jen.Statement { return jen.Qual(avroPath, name) }
+func qr(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
+func qt(name string) *jen.Statement { return jen.Qual("time", name) }
+
+// Render adds the Go code of every named type to f: per type its
+// declaration, constructor, codec variable, methods and encoder/decoder,
+// then the union types, in a deterministic order.
+func (s *Set) Render(f *jen.File) {
+	f.ImportName(avroPath, "avro")
+	f.ImportName(runtimePath, "runtime")
+	for _, d := range s.order {
+		for _, c := range s.namedDecls(d) {
+			f.Add(c)
+			f.Line()
+		}
+	}
+	for _, u := range s.unions {
+		for _, c := range s.unionDecls(u) {
+			f.Add(c)
+			f.Line()
+		}
+	}
+}
+
+// comment renders text as // lines. jennifer would use /* */ for text with
+// newlines, which a "*/" inside the text would end early.
+func comment(lines ...string) *jen.Statement {
+	var out []string
+	for _, text := range lines {
+		text = strings.ReplaceAll(text, "\r\n", "\n")
+		text = strings.Map(func(r rune) rune {
+			switch {
+			case r == '\n' || r == '\t':
+				return r
+			case r < 0x20 || r == 0x7f || r == '\r' || r == 0xfeff:
+				return ' '
+			}
+			return r
+		}, text)
+		for _, l := range strings.Split(text, "\n") {
+			l = strings.TrimRight(l, " \t")
+			if l == "" {
+				out = append(out, "//")
+			} else {
+				out = append(out, "// "+l)
+			}
+		}
+	}
+	return jen.Comment(strings.Join(out, "\n"))
+}
+
+// docLines builds a doc comment: the summary, the schema doc, then notes.
+func docLines(summary, doc string, notes ...string) []string {
+	lines := []string{summary}
+	if doc != "" {
+		lines = append(lines, "", doc)
+	}
+	for _, n := range notes {
+		if n != "" {
+			lines = append(lines, "", n)
+		}
+	}
+	return lines
+}
+
+// goType is the Go type of a schema node.
+func goType(t *schema) *jen.Statement {
+	switch t.kind {
+	case Null:
+		return jen.Struct()
+	case Boolean:
+		return jen.Bool()
+	case Int:
+		switch t.logical {
+		case logicalDate:
+			return qt("Time")
+		case logicalTimeMillis:
+			return qt("Duration")
+		}
+		return jen.Int32()
+	case Long:
+		switch t.logical {
+		case logicalTimeMicros:
+			return qt("Duration")
+		case logicalTimestampMillis, logicalTimestampMicros, logicalLocalTimestampMillis, logicalLocalTimestampMicros:
+			return qt("Time")
+		}
+		return jen.Int64()
+	case Float:
+		return jen.Float32()
+	case Double:
+		return jen.Float64()
+	case Bytes:
+		if t.logical == logicalDecimal {
+			return qr("Decimal")
+		}
+		return jen.Index().Byte()
+	case String:
+		return jen.String()
+	case Record, Enum, Fixed:
+		if t.byRef {
+			return jen.Op("*").Id(t.named.goName)
+		}
+		return jen.Id(t.named.goName)
+	case Array:
+		return jen.Index().Add(goType(t.items))
+	case Map:
+		return jen.Map(jen.String()).Add(goType(t.values))
+	case Union:
+		if other, _, ok := t.nullable(); ok {
+			if other.kind == Array || other.kind == Map {
+				return goType(other)
+			}
+			return jen.Op("*").Add(goType(other))
+		}
+		return jen.Id(t.union.goName)
+	}
+	panic("unreachable")
+}
+
+// namedDecls emits everything one named type needs.
+func (s *Set) namedDecls(d *named) []jen.Code {
+	var out []jen.Code
+	avroKind := d.kind.String()
+	if d.isError {
+		avroKind = "error"
+	}
+	summary := fmt.Sprintf("%s is the Avro %s %s.", d.goName, avroKind, d.fullName)
+	alias := d.kind == Fixed && (d.logical == logicalDecimal || d.logical == logicalDuration)
+	switch d.kind {
+	case Record:
+		out = append(out, s.recordType(d, summary), s.recordNew(d))
+	case Enum:
+		out = append(out, s.enumType(d, summary)...)
+	case Fixed:
+		switch d.logical {
+		case logicalDecimal:
+			out = append(out, comment(docLines(summary, d.doc, fmt.Sprintf("A decimal with precision %d and scale %d in %d bytes; an alias, so it has no methods of its own.", d.precision, d.scale, d.size), d.goNote)...).Line().
+				Type().Id(d.goName).Op("=").Add(qr("Decimal")))
+		case logicalDuration:
+			out = append(out, comment(docLines(summary, d.doc, "A duration (months, days, milliseconds); an alias, so it has no methods of its own.", d.goNote)...).Line().
+				Type().Id(d.goName).Op("=").Add(qr("Duration")))
+		default:
+			out = append(out, comment(docLines(summary, d.doc, d.goNote)...).Line().
+				Type().Id(d.goName).Index(jen.Lit(d.size)).Byte())
+		}
+	}
+
+	// The codec variable.
+	schemaJSON := fullSchemaJSON(d)
+	fp := rabin(canonicalForm(d.self))
+	out = append(out, comment(fmt.Sprintf("%s encodes and decodes %s as Avro %s.", codecName(d), d.goName, d.fullName)).Line().
+		Var().Id(codecName(d)).Op("=").Add(qr("Codec")).Types(jen.Id(d.goName)).Values(
+		jen.Line().Id("Type").Op(":").Lit(d.fullName),
+		jen.Line().Id("Schema").Op(":").Lit(schemaJSON),
+		jen.Line().Id("Fingerprint").Op(":").Op(fmt.Sprintf("0x%016x", fp)),
+		jen.Line().Id("Encode").Op(":").Id("encode"+d.goName),
+		jen.Line().Id("Decode").Op(":").Id("decode"+d.goName),
+		jen.Line(),
+	))
+
+	if !alias {
+		out = append(out, s.methods(d)...)
+	}
+	out = append(out, s.namedEncoder(d), s.namedDecoder(d))
+	return out
+}
+
+// methods emits AvroSchema, AvroFingerprint, MarshalAvro and UnmarshalAvro.
+//
+//	func (PageView) AvroSchema() string { return PageViewCodec.Schema }
+func (s *Set) methods(d *named) []jen.Code {
+	c := codecName(d)
+	return []jen.Code{
+		comment(fmt.Sprintf("AvroSchema returns the full Avro schema of %s (docs and defaults kept).", d.goName)).Line().
+			Func().Params(jen.Id(d.goName)).Id("AvroSchema").Params().String().Block(jen.Return(jen.Id(c).Dot("Schema"))),
+		comment(fmt.Sprintf("AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of %s.", d.goName)).Line().
+			Func().Params(jen.Id(d.goName)).Id("AvroFingerprint").Params().Uint64().Block(jen.Return(jen.Id(c).Dot("Fingerprint"))),
+		comment(fmt.Sprintf("MarshalAvro returns the Avro binary encoding of v (no framing).")).Line().
+			Func().Params(jen.Id("v").Op("*").Id(d.goName)).Id("MarshalAvro").Params().Params(jen.Index().Byte(), jen.Error()).
+			Block(jen.Return(jen.Id(c).Dot("Marshal").Call(jen.Id("v")))),
+		comment(fmt.Sprintf("UnmarshalAvro decodes the Avro binary encoding b into v.")).Line().
+			Func().Params(jen.Id("v").Op("*").Id(d.goName)).Id("UnmarshalAvro").Params(jen.Id("b").Index().Byte()).Error().
+			Block(jen.Return(jen.Id(c).Dot("Unmarshal").Call(jen.Id("b"), jen.Id("v")))),
+	}
+}
+
+// recordType emits the struct.
+//
+//	type PageView struct {
+//		// URL is the page.
+//		URL string `avro:"url"`
+//	}
+func (s *Set) recordType(d *named, summary string) jen.Code {
+	fields := make([]jen.Code, 0, len(d.fields))
+	for i, f := range d.fields {
+		var lines []string
+		if f.doc != "" {
+			lines = append(lines, f.doc)
+		}
+		if f.goNote != "" {
+			lines = append(lines, fmt.Sprintf("(Avro field %q: renamed, %s.)", f.name, f.goNote))
+		}
+		st := jen.Id(f.goName).Add(goType(f.typ)).Tag(map[string]string{"avro": f.name})
+		if len(lines) > 0 {
+			if i > 0 {
+				fields = append(fields, jen.Line())
+			}
+			st = comment(lines...).Line().Add(st)
+		}
+		fields = append(fields, st)
+	}
+	return comment(docLines(summary, d.doc, d.goNote)...).Line().Type().Id(d.goName).Struct(fields...)
+}
+
+// recordNew emits the constructor that applies the schema defaults.
+func (s *Set) recordNew(d *named) jen.Code {
+	return comment(fmt.Sprintf("New%s returns a %s with every default of its schema applied.", d.goName, d.goName)).Line().
+		Func().Id("New" + d.goName).Params().Id(d.goName).Block(jen.Return(s.recordLiteral(d, nil)))
+}
+
+// enumType emits the enum type, its constants and String.
+func (s *Set) enumType(d *named, summary string) []jen.Code {
+	var consts []jen.Code
+	var cases []jen.Code
+	for i, sym := range d.symbols {
+		c := jen.Id(d.symbolGo[i]).Id(d.goName).Op("=").Lit(i)
+		if d.symbolNte[i] != "" {
+			c = comment(fmt.Sprintf("%s is the symbol %s (renamed: %s).", d.symbolGo[i], sym, d.symbolNte[i])).Line().Add(c)
+		}
+		consts = append(consts, c)
+		cases = append(cases, jen.Case(jen.Id(d.symbolGo[i])).Block(jen.Return(jen.Lit(sym))))
+	}
+	notes := []string{"Encoding a value that is not one of its constants fails."}
+	if d.enumDefault != nil {
+		notes = append(notes, fmt.Sprintf("Readers of data with an unknown symbol fall back to %s.", d.enumDefault.str))
+	}
+	notes = append(notes, d.goNote)
+	out := []jen.Code{
+		comment(docLines(summary, d.doc, notes...)...).Line().Type().Id(d.goName).Int32(),
+	}
+	if len(consts) > 0 {
+		out = append(out, comment(fmt.Sprintf("The symbols of %s.", d.fullName)).Line().Const().Defs(consts...))
+	}
+	cases = append(cases, jen.Default().Block(jen.Return(jen.Lit(d.goName+"(").Op("+").Qual("strconv", "Itoa").Call(jen.Int().Parens(jen.Id("v"))).Op("+").Lit(")"))))
+	out = append(out, comment("String returns the Avro symbol.").Line().
+		Func().Params(jen.Id("v").Id(d.goName)).Id("String").Params().String().Block(jen.Switch(jen.Id("v")).Block(cases...)))
+	return out
+}
+
+// namedEncoder emits encode<Type>(w, v).
+func (s *Set) namedEncoder(d *named) jen.Code {
+	var body []jen.Code
+	v := jen.Id("v")
+	switch d.kind {
+	case Record:
+		for _, f := range d.fields {
+			val := jen.Id("v").Dot(f.goName)
+			body = append(body, s.enc(f.typ, val, jen.Op("&").Add(val), d.fullName+"."+f.name, 0)...)
+		}
+	case Enum:
+		body = append(body,
+			jen.If(jen.Uint32().Parens(jen.Op("*").Add(v)).Op(">=").Lit(len(d.symbols))).Block(
+				qr("FailEncode").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Lit("%d is not a symbol"), jen.Op("*").Id("v")),
+				jen.Return(),
+			),
+			jen.Id("w").Dot("WriteInt").Call(jen.Int32().Parens(jen.Op("*").Id("v"))))
+	case Fixed:
+		switch d.logical {
+		case logicalDecimal:
+			body = append(body, qr("WriteDecimalFixed").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Op("*").Id("v"), jen.Lit(d.size), jen.Lit(d.precision), jen.Lit(d.scale)))
+		case logicalDuration:
+			body = append(body, qr("WriteDuration").Call(jen.Id("w"), jen.Op("*").Id("v")))
+		default:
+			body = append(body, jen.Id("_").Op(",").Id("_").Op("=").Id("w").Dot("Write").Call(jen.Id("v").Index(jen.Op(":"))))
+		}
+	}
+	return jen.Func().Id("encode"+d.goName).Params(jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(d.goName)).Block(body...)
+}
+
+// namedDecoder emits decode<Type>(r, v).
+func (s *Set) namedDecoder(d *named) jen.Code {
+	var body []jen.Code
+	switch d.kind {
+	case Record:
+		for _, f := range d.fields {
+			body = append(body, s.dec(f.typ, jen.Id("v").Dot(f.goName), d.fullName+"."+f.name, 0, false)...)
+		}
+	case Enum:
+		body = append(body,
+			jen.Id("i").Op(":=").Id("r").Dot("ReadInt").Call(),
+			jen.If(jen.Uint32().Parens(jen.Id("i")).Op(">=").Lit(len(d.symbols))).Block(
+				qr("BadIndex").Call(jen.Id("r"), jen.Lit(d.fullName), jen.Int64().Parens(jen.Id("i"))),
+				jen.Return(),
+			),
+			jen.Op("*").Id("v").Op("=").Id(d.goName).Parens(jen.Id("i")))
+	case Fixed:
+		switch d.logical {
+		case logicalDecimal:
+			body = append(body, jen.Op("*").Id("v").Op("=").Add(qr("ReadDecimalFixed")).Call(jen.Id("r"), jen.Lit(d.size), jen.Lit(d.scale)))
+		case logicalDuration:
+			body = append(body, jen.Op("*").Id("v").Op("=").Add(qr("ReadDuration")).Call(jen.Id("r")))
+		default:
+			body = append(body, jen.Id("r").Dot("Read").Call(jen.Id("v").Index(jen.Op(":"))))
+		}
+	}
+	return jen.Func().Id("decode"+d.goName).Params(jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(d.goName)).Block(body...)
+}
+
+// unionDecls emits a general union: its struct, kind type and constants,
+// encoder and decoder.
+func (s *Set) unionDecls(u *unionType) []jen.Code {
+	t := u.s
+	var fields []jen.Code
+	fields = append(fields, comment("Kind says which branch holds the value.").Line().Id("Kind").Id(u.kindName))
+	var consts []jen.Code
+	var encCases, decCases []jen.Code
+	var branchDesc []string
+	for i, b := range t.branches {
+		label := branchLabel(b)
+		if b.logical != "" {
+			label = fmt.Sprintf("%q (%s)", b.kind, b.logical)
+		}
+		branchDesc = append(branchDesc, label)
+		c := jen.Id(u.consts[i]).Id(u.kindName).Op("=").Lit(i)
+		consts = append(consts, comment(fmt.Sprintf("%s: the value is a %s.", u.consts[i], label)).Line().Add(c))
+		enc := []jen.Code{jen.Id("w").Dot("WriteLong").Call(jen.Lit(i))}
+		dec := []jen.Code{jen.Id("v").Dot("Kind").Op("=").Id(u.consts[i])}
+		if u.branches[i] != "" {
+			fields = append(fields, jen.Id(u.branches[i]).Add(goType(b)))
+			val := jen.Id("v").Dot(u.branches[i])
+			enc = append(enc, s.enc(b, val, jen.Op("&").Add(val), u.context, 0)...)
+			dec = append(dec, s.dec(b, jen.Id("v").Dot(u.branches[i]), u.context, 0, false)...)
+		}
+		encCases = append(encCases, jen.Case(jen.Id(u.consts[i])).Block(enc...))
+		decCases = append(decCases, jen.Case(jen.Lit(i)).Block(dec...))
+	}
+	encCases = append(encCases, jen.Default().Block(
+		qr("FailEncode").Call(jen.Id("w"), jen.Lit(u.goName), jen.Lit("kind %d is not a branch of the union"), jen.Id("v").Dot("Kind"))))
+	decCases = append(decCases, jen.Default().Block(
+		qr("BadIndex").Call(jen.Id("r"), jen.Lit(u.goName), jen.Id("i"))))
+	return []jen.Code{
+		comment(fmt.Sprintf("%s is the union [%s] of the %s.", u.goName, strings.Join(branchDesc, ", "), u.context),
+			"", "Kind says which branch holds the value; the other fields are zero. The zero value is the first branch.").Line().
+			Type().Id(u.goName).Struct(fields...),
+		comment(fmt.Sprintf("%s says which branch of %s holds the value: the branch's index in the schema.", u.kindName, u.goName)).Line().
+			Type().Id(u.kindName).Int(),
+		comment(fmt.Sprintf("The branches of %s.", u.goName)).Line().Const().Defs(consts...),
+		jen.Func().Id("encode"+u.goName).Params(jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(u.goName)).Block(
+			jen.Switch(jen.Id("v").Dot("Kind")).Block(encCases...)),
+		jen.Func().Id("decode"+u.goName).Params(jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(u.goName)).Block(
+			jen.Op("*").Id("v").Op("=").Id(u.goName).Values(),
+			jen.Switch(jen.Id("i").Op(":=").Id("r").Dot("ReadLong").Call(), jen.Id("i")).Block(decCases...)),
+	}
+}
+
+func depthID(prefix string, depth int) *jen.Statement {
+	return jen.Id(prefix + strconv.Itoa(depth))
+}
+
+// enc returns the statements that write one value: val is the value and
+// ptr a pointer to it; ctx names the place for error messages.
+func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int) []jen.Code {
+	w := func(method string, arg jen.Code) []jen.Code {
+		return []jen.Code{jen.Id("w").Dot(method).Call(arg)}
+	}
+	switch t.kind {
+	case Null:
+		return nil
+	case Boolean:
+		return w("WriteBool", val)
+	case Int:
+		switch t.logical {
+		case logicalDate:
+			return w("WriteInt", qr("DaysSinceEpoch").Call(val))
+		case logicalTimeMillis:
+			return w("WriteInt", jen.Int32().Parens(jen.Add(val).Dot("Milliseconds").Call()))
+		}
+		return w("WriteInt", val)
+	case Long:
+		switch t.logical {
+		case logicalTimeMicros:
+			return w("WriteLong", jen.Add(val).Dot("Microseconds").Call())
+		case logicalTimestampMillis, logicalLocalTimestampMillis:
+			return w("WriteLong", jen.Add(val).Dot("UnixMilli").Call())
+		case logicalTimestampMicros, logicalLocalTimestampMicros:
+			return w("WriteLong", jen.Add(val).Dot("UnixMicro").Call())
+		}
+		return w("WriteLong", val)
+	case Float:
+		return w("WriteFloat", val)
+	case Double:
+		return w("WriteDouble", val)
+	case Bytes:
+		if t.logical == logicalDecimal {
+			return []jen.Code{qr("WriteDecimalBytes").Call(jen.Id("w"), jen.Lit(ctx), val, jen.Lit(t.precision), jen.Lit(t.scale))}
+		}
+		return w("WriteBytes", val)
+	case String:
+		return w("WriteString", val)
+	case Record, Enum, Fixed:
+		fn := jen.Id("encode" + t.named.goName)
+		if t.byRef {
+			return []jen.Code{jen.If(jen.Add(val).Op("==").Nil()).Block(
+				qr("FailEncode").Call(jen.Id("w"), jen.Lit(ctx), jen.Lit("nil *"+t.named.goName+" (this field is not nullable)")),
+			).Else().Block(jen.Add(fn).Call(jen.Id("w"), val))}
+		}
+		return []jen.Code{jen.Add(fn).Call(jen.Id("w"), ptr)}
+	case Array:
+		i := depthID("i", depth)
+		n := depthID("n", depth)
+		elem := jen.Add(val).Index(i)
+		return []jen.Code{
+			jen.If(jen.Add(n).Op(":=").Len(val), jen.Add(n).Op(">").Lit(0)).Block(
+				jen.Id("w").Dot("WriteLong").Call(jen.Int64().Parens(n)),
+				jen.For(jen.Add(i).Op(":=").Range().Add(val)).Block(
+					s.enc(t.items, elem, jen.Op("&").Add(elem), ctx, depth+1)...),
+			),
+			jen.Id("w").Dot("WriteLong").Call(jen.Lit(0)),
+		}
+	case Map:
+		k := depthID("k", depth)
+		e := depthID("e", depth)
+		n := depthID("n", depth)
+		body := []jen.Code{
+			jen.Id("w").Dot("WriteString").Call(k),
+			jen.Add(e).Op(":=").Add(val).Index(k),
+		}
+		body = append(body, s.enc(t.values, e, jen.Op("&").Add(e), ctx, depth+1)...)
+		return []jen.Code{
+			jen.If(jen.Add(n).Op(":=").Len(val), jen.Add(n).Op(">").Lit(0)).Block(
+				jen.Id("w").Dot("WriteLong").Call(jen.Int64().Parens(n)),
+				jen.For(jen.List(jen.Id("_"), k).Op(":=").Range().Add(qr("SortedKeys")).Call(val)).Block(body...),
+			),
+			jen.Id("w").Dot("WriteLong").Call(jen.Lit(0)),
+		}
+	case Union:
+		if other, ni, ok := t.nullable(); ok {
+			var some []jen.Code
+			switch other.kind {
+			case Array, Map:
+				some = s.enc(other, val, ptr, ctx, depth)
+			case Record, Enum, Fixed:
+				some = []jen.Code{jen.Id("encode"+other.named.goName).Call(jen.Id("w"), val)}
+			default:
+				some = s.enc(other, jen.Parens(jen.Op("*").Add(val)), val, ctx, depth)
+			}
+			return []jen.Code{jen.If(jen.Add(val).Op("==").Nil()).Block(
+				jen.Id("w").Dot("WriteLong").Call(jen.Lit(ni)),
+			).Else().Block(append([]jen.Code{jen.Id("w").Dot("WriteLong").Call(jen.Lit(1 - ni))}, some...)...)}
+		}
+		return []jen.Code{jen.Id("encode"+t.union.goName).Call(jen.Id("w"), ptr)}
+	}
+	panic("unreachable")
+}
+
+// readExpr is the expression that reads a primitive (or a logical type on
+// one) from r.
+func readExpr(t *schema) *jen.Statement {
+	r := func(method string) *jen.Statement { return jen.Id("r").Dot(method).Call() }
+	switch t.kind {
+	case Boolean:
+		return r("ReadBool")
+	case Int:
+		switch t.logical {
+		case logicalDate:
+			return qr("DateFromDays").Call(r("ReadInt"))
+		case logicalTimeMillis:
+			return qt("Duration").Call(r("ReadInt")).Op("*").Add(qt("Millisecond"))
+		}
+		return r("ReadInt")
+	case Long:
+		switch t.logical {
+		case logicalTimeMicros:
+			return qt("Duration").Call(r("ReadLong")).Op("*").Add(qt("Microsecond"))
+		case logicalTimestampMillis, logicalLocalTimestampMillis:
+			return qt("UnixMilli").Call(r("ReadLong")).Dot("UTC").Call()
+		case logicalTimestampMicros, logicalLocalTimestampMicros:
+			return qt("UnixMicro").Call(r("ReadLong")).Dot("UTC").Call()
+		}
+		return r("ReadLong")
+	case Float:
+		return r("ReadFloat")
+	case Double:
+		return r("ReadDouble")
+	case Bytes:
+		if t.logical == logicalDecimal {
+			return qr("ReadDecimalBytes").Call(jen.Id("r"), jen.Lit(t.scale))
+		}
+		return qr("ReadBytes").Call(jen.Id("r"))
+	case String:
+		return r("ReadString")
+	}
+	return nil
+}
+
+// dec returns the statements that read one value into dst (assignable).
+// nonNil makes an empty array or map decode as empty rather than nil (a
+// nullable one, where nil means null).
+func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool) []jen.Code {
+	switch t.kind {
+	case Null:
+		return nil
+	case Boolean, Int, Long, Float, Double, Bytes, String:
+		return []jen.Code{jen.Add(dst).Op("=").Add(readExpr(t))}
+	case Record, Enum, Fixed:
+		fn := jen.Id("decode" + t.named.goName)
+		if t.byRef {
+			return []jen.Code{
+				jen.Add(dst).Op("=").New(jen.Id(t.named.goName)),
+				jen.Add(fn).Call(jen.Id("r"), dst),
+			}
+		}
+		return []jen.Code{jen.Add(fn).Call(jen.Id("r"), jen.Op("&").Add(dst))}
+	case Array, Map:
+		n := depthID("n", depth)
+		e := depthID("e", depth)
+		var start jen.Code = jen.Nil()
+		if nonNil {
+			start = goType(t).Values()
+		}
+		var grow, each []jen.Code
+		if t.kind == Array {
+			grow = []jen.Code{jen.Add(dst).Op("=").Add(qr("Grow")).Call(dst, n)}
+			each = append([]jen.Code{jen.Var().Add(e).Add(goType(t.items))}, s.dec(t.items, e, ctx, depth+1, false)...)
+			each = append(each, jen.Add(dst).Op("=").Append(dst, e))
+		} else {
+			k := depthID("k", depth)
+			grow = []jen.Code{jen.If(jen.Add(dst).Op("==").Nil()).Block(
+				jen.Add(dst).Op("=").Make(goType(t), jen.Min(n, jen.Lit(1024))))}
+			each = append([]jen.Code{jen.Add(k).Op(":=").Id("r").Dot("ReadString").Call(), jen.Var().Add(e).Add(goType(t.values))},
+				s.dec(t.values, e, ctx, depth+1, false)...)
+			each = append(each, jen.Add(dst).Index(k).Op("=").Add(e))
+		}
+		loop := append([]jen.Code{
+			jen.List(n, jen.Id("_")).Op(":=").Id("r").Dot("ReadBlockHeader").Call(),
+			jen.If(jen.Add(n).Op("==").Lit(0).Op("||").Id("r").Dot("Error").Op("!=").Nil()).Block(jen.Break()),
+		}, grow...)
+		loop = append(loop, jen.For(jen.Op(";").Add(n).Op(">").Lit(0).Op("&&").Id("r").Dot("Error").Op("==").Nil().Op(";").Add(n).Op("--")).Block(each...))
+		return []jen.Code{
+			jen.Add(dst).Op("=").Add(start),
+			jen.For().Block(loop...),
+		}
+	case Union:
+		if other, ni, ok := t.nullable(); ok {
+			i := depthID("u", depth)
+			var some []jen.Code
+			switch other.kind {
+			case Array, Map:
+				some = s.dec(other, dst, ctx, depth, true)
+			case Record, Enum, Fixed:
+				some = []jen.Code{
+					jen.Add(dst).Op("=").New(jen.Id(other.named.goName)),
+					jen.Id("decode"+other.named.goName).Call(jen.Id("r"), dst),
+				}
+			default:
+				some = []jen.Code{jen.Add(dst).Op("=").Add(qr("Ptr")).Call(readExpr(other))}
+			}
+			return []jen.Code{jen.Switch(jen.Add(i).Op(":=").Id("r").Dot("ReadLong").Call(), i).Block(
+				jen.Case(jen.Lit(ni)).Block(jen.Add(dst).Op("=").Nil()),
+				jen.Case(jen.Lit(1-ni)).Block(some...),
+				jen.Default().Block(qr("BadIndex").Call(jen.Id("r"), jen.Lit(ctx), i)),
+			)}
+		}
+		return []jen.Code{jen.Id("decode"+t.union.goName).Call(jen.Id("r"), jen.Op("&").Add(dst))}
+	}
+	panic("unreachable")
+}
+
+// recordLiteral is a composite literal of a record: the given values (a
+// record default), else each field's own default, else (for a record
+// field) the nested record's constructor.
+func (s *Set) recordLiteral(d *named, values *jnode) *jen.Statement {
+	var items []jen.Code
+	for _, f := range d.fields {
+		var v *jnode
+		if values != nil {
+			v = values.get(f.name)
+		}
+		if v == nil {
+			v = f.def
+		}
+		var code jen.Code
+		if v != nil {
+			code = s.defaultExpr(f.typ, v, false)
+		} else if f.typ.kind == Record && !f.typ.byRef {
+			code = jen.Id("New" + f.typ.named.goName).Call()
+		}
+		if code != nil {
+			items = append(items, jen.Line().Id(f.goName).Op(":").Add(code))
+		}
+	}
+	if len(items) > 0 {
+		items = append(items, jen.Line())
+	}
+	return jen.Id(d.goName).Values(items...)
+}
+
+// defaultExpr is the Go expression of a JSON default, or nil when it is
+// the Go zero value (and force is false).
+func (s *Set) defaultExpr(t *schema, n *jnode, force bool) jen.Code {
+	zero := func(c jen.Code, isZero bool) jen.Code {
+		if isZero && !force {
+			return nil
+		}
+		return c
+	}
+	switch t.kind {
+	case Null:
+		return zero(jen.Struct().Values(), true)
+	case Boolean:
+		return zero(jen.Lit(n.b), !n.b)
+	case Int, Long:
+		v, _ := strconv.ParseInt(n.str, 10, 64)
+		switch t.logical {
+		case logicalDate:
+			return timeLiteral(time.Unix(v*86400, 0).UTC())
+		case logicalTimestampMillis, logicalLocalTimestampMillis:
+			return timeLiteral(time.UnixMilli(v).UTC())
+		case logicalTimestampMicros, logicalLocalTimestampMicros:
+			return timeLiteral(time.UnixMicro(v).UTC())
+		case logicalTimeMillis:
+			return zero(jen.Lit(int(v)).Op("*").Add(qt("Millisecond")), v == 0)
+		case logicalTimeMicros:
+			return zero(jen.Lit(int(v)).Op("*").Add(qt("Microsecond")), v == 0)
+		}
+		return zero(jen.Lit(int(v)), v == 0)
+	case Float, Double:
+		f, _ := strconv.ParseFloat(n.str, 64)
+		if t.kind == Float {
+			return zero(jen.Lit(float32(f)), f == 0)
+		}
+		return zero(jen.Lit(f), f == 0)
+	case String:
+		return zero(jen.Lit(n.str), n.str == "")
+	case Bytes:
+		b, _ := latin1Bytes(n.str)
+		if t.logical == logicalDecimal {
+			return qr("MustParseDecimal").Call(jen.Lit(decimalString(b, t.scale)))
+		}
+		return zero(jen.Index().Byte().Parens(jen.Lit(string(b))), len(b) == 0)
+	case Fixed:
+		b, _ := latin1Bytes(n.str)
+		switch t.named.logical {
+		case logicalDecimal:
+			return qr("MustParseDecimal").Call(jen.Lit(decimalString(b, t.named.scale)))
+		case logicalDuration:
+			u := func(i int) uint32 {
+				return uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16 | uint32(b[i+3])<<24
+			}
+			return qr("Duration").Values(jen.Dict{
+				jen.Id("Months"): jen.Lit(int(u(0))), jen.Id("Days"): jen.Lit(int(u(4))), jen.Id("Millis"): jen.Lit(int(u(8))),
+			})
+		}
+		allZero := true
+		var bytes []jen.Code
+		for _, c := range b {
+			allZero = allZero && c == 0
+			bytes = append(bytes, jen.Op(fmt.Sprintf("0x%02x", c)))
+		}
+		return zero(jen.Id(t.named.goName).Values(bytes...), allZero)
+	case Enum:
+		for i, sym := range t.named.symbols {
+			if sym == n.str {
+				return jen.Id(t.named.symbolGo[i])
+			}
+		}
+	case Record:
+		lit := s.recordLiteral(t.named, n)
+		if t.byRef {
+			return jen.Op("&").Add(lit)
+		}
+		return lit
+	case Array:
+		if len(n.elems) == 0 {
+			return zero(goType(t).Values(), true)
+		}
+		var elems []jen.Code
+		for _, e := range n.elems {
+			elems = append(elems, jen.Line().Add(s.defaultExpr(t.items, e, true)))
+		}
+		return goType(t).Values(append(elems, jen.Line())...)
+	case Map:
+		if len(n.members) == 0 {
+			return zero(goType(t).Values(), true)
+		}
+		var elems []jen.Code
+		for _, m := range n.members {
+			elems = append(elems, jen.Line().Lit(m.key).Op(":").Add(s.defaultExpr(t.values, m.value, true)))
+		}
+		return goType(t).Values(append(elems, jen.Line())...)
+	case Union:
+		first := t.branches[0]
+		if other, _, ok := t.nullable(); ok {
+			if first.kind == Null {
+				return zero(jen.Nil(), true)
+			}
+			switch other.kind {
+			case Array, Map:
+				return s.defaultExpr(other, n, true)
+			case Record:
+				return jen.Op("&").Add(s.recordLiteral(other.named, n))
+			}
+			return qr("Ptr").Types(goType(other)).Call(s.defaultExpr(other, n, true))
+		}
+		u := t.union
+		if first.kind == Null {
+			return zero(jen.Id(u.goName).Values(), true)
+		}
+		items := jen.Dict{jen.Id("Kind"): jen.Id(u.consts[0])}
+		v := s.defaultExpr(first, n, true)
+		if first.kind == Record && first.byRef {
+			v = jen.Op("&").Add(s.recordLiteral(first.named, n))
+		}
+		items[jen.Id(u.branches[0])] = v
+		return jen.Id(u.goName).Values(items)
+	}
+	return nil
+}
+
+// timeLiteral renders t (UTC) as time.Date(...).
+func timeLiteral(t time.Time) jen.Code {
+	return qt("Date").Call(jen.Lit(t.Year()), qt(t.Month().String()), jen.Lit(t.Day()),
+		jen.Lit(t.Hour()), jen.Lit(t.Minute()), jen.Lit(t.Second()), jen.Lit(t.Nanosecond()), qt("UTC"))
+}
+
+// decimalString renders a two's-complement unscaled value at a scale.
+func decimalString(b []byte, scale int) string {
+	u := twosComplement(b)
+	neg := u.Sign() < 0
+	digits := u.Abs(u).String()
+	if scale > 0 {
+		if len(digits) <= scale {
+			digits = strings.Repeat("0", scale-len(digits)+1) + digits
+		}
+		digits = digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+	}
+	if neg {
+		digits = "-" + digits
+	}
+	return digits
+}

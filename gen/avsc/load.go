@@ -1,0 +1,674 @@
+package avsc
+
+import (
+	"fmt"
+	"math/big"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/faustgen/faustgen/gen/diag"
+)
+
+// File is one .avsc file: its path (as it should appear in diagnostics)
+// and its contents.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	diags diag.List
+	defs  map[string][]*named // every definition of each full name, in load order
+	all   []*schema           // every schema node that names a type
+	nodes []*schema           // every schema node
+	byAlias map[string]*named
+	types map[string]*named // the definition in force per full name
+}
+
+func (l *loader) errorf(file string, p pos, format string, args ...any) {
+	l.diags.Add(file, p.line, p.col, format, args...)
+}
+
+// Load parses the files, resolves the named types they define and use
+// across all of them (in any order), checks defaults and logical types,
+// and settles the Go names. It reads nothing from disk. On bad input it
+// returns a diag.List with every problem found.
+//
+// Defining one full name in several files is allowed when the definitions
+// are the same; otherwise it is an error.
+func Load(files []File) (*Set, error) {
+	l := &loader{defs: map[string][]*named{}, byAlias: map[string]*named{}, types: map[string]*named{}}
+	sorted := slices.Clone(files)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
+
+	var roots []*schema
+	for _, f := range sorted {
+		n, err := parseJSON(f.Data)
+		if err != nil {
+			je := err.(*jsonError)
+			l.errorf(f.Path, je.pos, "invalid JSON: %s", je.msg)
+			continue
+		}
+		if s := l.parse(f.Path, n, ""); s != nil {
+			roots = append(roots, s)
+		}
+	}
+	l.settleDefinitions()
+	l.resolve()
+	l.checkUnions()
+	for _, name := range sortedKeys(l.types) {
+		l.checkDefaults(l.types[name])
+	}
+	if len(l.diags) > 0 {
+		return nil, l.diags.Err()
+	}
+	set := &Set{types: l.types, byAlias: l.byAlias}
+	set.settleNames()
+	return set, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// parse turns one JSON node into a schema. ns is the namespace in force.
+func (l *loader) parse(file string, n *jnode, ns string) *schema {
+	switch n.kind {
+	case jString:
+		if k, ok := primitiveKinds[n.str]; ok {
+			return l.node(&schema{kind: k, file: file, pos: n.pos})
+		}
+		if n.str == "" {
+			l.errorf(file, n.pos, "empty type name")
+			return nil
+		}
+		s := &schema{file: file, pos: n.pos, ref: n.str, refNS: ns}
+		l.all = append(l.all, s)
+		return l.node(s)
+	case jArray:
+		s := &schema{kind: Union, file: file, pos: n.pos}
+		for _, e := range n.elems {
+			if e.kind == jArray {
+				l.errorf(file, e.pos, "a union cannot directly contain another union")
+				continue
+			}
+			if b := l.parse(file, e, ns); b != nil {
+				s.branches = append(s.branches, b)
+			}
+		}
+		if len(n.elems) == 0 {
+			l.errorf(file, n.pos, "a union needs at least one branch")
+		}
+		return l.node(s)
+	case jObject:
+		return l.parseObject(file, n, ns)
+	default:
+		l.errorf(file, n.pos, "a schema must be a type name, an object or a union (an array), not a %s", n.kind)
+		return nil
+	}
+}
+
+func (l *loader) node(s *schema) *schema {
+	l.nodes = append(l.nodes, s)
+	return s
+}
+
+func (l *loader) parseObject(file string, n *jnode, ns string) *schema {
+	t := n.get("type")
+	if t == nil {
+		l.errorf(file, n.pos, `schema object has no "type"`)
+		return nil
+	}
+	if t.kind != jString {
+		if t.kind == jObject || t.kind == jArray {
+			// {"type": {...}}: the attributes around a nested schema are ignored.
+			return l.parse(file, t, ns)
+		}
+		l.errorf(file, t.pos, `"type" must be a string, an object or an array, not a %s`, t.kind)
+		return nil
+	}
+	switch t.str {
+	case "record", "error":
+		return l.parseNamed(file, n, ns, Record)
+	case "enum":
+		return l.parseNamed(file, n, ns, Enum)
+	case "fixed":
+		return l.parseNamed(file, n, ns, Fixed)
+	case "array":
+		items := n.get("items")
+		if items == nil {
+			l.errorf(file, n.pos, `array schema has no "items"`)
+			return nil
+		}
+		s := &schema{kind: Array, file: file, pos: n.pos, props: otherProps(n, "type", "items")}
+		s.items = l.parse(file, items, ns)
+		if s.items == nil {
+			return nil
+		}
+		return l.node(s)
+	case "map":
+		values := n.get("values")
+		if values == nil {
+			l.errorf(file, n.pos, `map schema has no "values"`)
+			return nil
+		}
+		s := &schema{kind: Map, file: file, pos: n.pos, props: otherProps(n, "type", "values")}
+		s.values = l.parse(file, values, ns)
+		if s.values == nil {
+			return nil
+		}
+		return l.node(s)
+	}
+	if k, ok := primitiveKinds[t.str]; ok {
+		s := &schema{kind: k, file: file, pos: n.pos}
+		l.parseLogical(file, n, k, &s.logical, &s.precision, &s.scale, nil)
+		skip := []string{"type"}
+		if s.logical != "" {
+			skip = append(skip, "logicalType", "precision", "scale")
+		}
+		s.props = otherProps(n, skip...)
+		return l.node(s)
+	}
+	// {"type": "com.example.Name"}: a reference in object form.
+	return l.parse(file, t, ns)
+}
+
+// otherProps returns the members of n not in skip, in file order.
+func otherProps(n *jnode, skip ...string) []jmember {
+	var out []jmember
+	for _, m := range n.members {
+		if !slices.Contains(skip, m.key) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// parseLogical reads "logicalType" (and decimal's precision and scale) of a
+// primitive or fixed schema object. Unknown logical types are left alone;
+// a known one on the wrong type or with bad parameters is an error.
+func (l *loader) parseLogical(file string, n *jnode, k Kind, logical *string, precision, scale *int, fixedSize *int) {
+	lt := n.get("logicalType")
+	if lt == nil {
+		return
+	}
+	if lt.kind != jString {
+		l.errorf(file, lt.pos, `"logicalType" must be a string`)
+		return
+	}
+	bases, known := logicalBase[lt.str]
+	if !known {
+		return
+	}
+	if !slices.Contains(bases, k) {
+		var want []string
+		for _, b := range bases {
+			want = append(want, strconv.Quote(b.String()))
+		}
+		l.errorf(file, lt.pos, "logical type %q applies to type %s, not %q", lt.str, strings.Join(want, " or "), k)
+		return
+	}
+	switch lt.str {
+	case logicalDecimal:
+		p, ok := l.intProp(file, n, "precision", lt.pos)
+		if !ok {
+			return
+		}
+		sc := 0
+		if n.get("scale") != nil {
+			if sc, ok = l.intProp(file, n, "scale", lt.pos); !ok {
+				return
+			}
+		}
+		if p <= 0 {
+			l.errorf(file, n.get("precision").pos, "decimal precision must be a positive integer, not %d", p)
+			return
+		}
+		if sc < 0 || sc > p {
+			l.errorf(file, n.get("scale").pos, "decimal scale must be between 0 and the precision (%d), not %d", p, sc)
+			return
+		}
+		if fixedSize != nil && *fixedSize > 0 {
+			if max := maxDecimalDigits(*fixedSize); p > max {
+				l.errorf(file, n.get("precision").pos, "decimal precision %d does not fit in fixed of size %d (at most %d digits)", p, *fixedSize, max)
+				return
+			}
+		}
+		*precision, *scale = p, sc
+	case logicalDuration:
+		if fixedSize != nil && *fixedSize != 12 {
+			l.errorf(file, lt.pos, "logical type \"duration\" needs a fixed of size 12, not %d", *fixedSize)
+			return
+		}
+	case logicalUUID:
+		if fixedSize != nil && *fixedSize != 16 {
+			l.errorf(file, lt.pos, "logical type \"uuid\" on a fixed needs size 16, not %d", *fixedSize)
+			return
+		}
+	}
+	*logical = lt.str
+}
+
+// maxDecimalDigits is the largest precision a two's-complement number of
+// size bytes can hold: floor(log10(2^(8*size-1) - 1)).
+func maxDecimalDigits(size int) int {
+	if size > 1024 {
+		size = 1024
+	}
+	max := new(big.Int).Lsh(big.NewInt(1), uint(8*size-1))
+	max.Sub(max, big.NewInt(1))
+	return len(max.String()) - 1
+}
+
+// intProp reads a non-negative integer attribute.
+func (l *loader) intProp(file string, n *jnode, key string, at pos) (int, bool) {
+	v := n.get(key)
+	if v == nil {
+		l.errorf(file, at, "decimal needs %q", key)
+		return 0, false
+	}
+	if v.kind != jNumber {
+		l.errorf(file, v.pos, "%q must be an integer, not a %s", key, v.kind)
+		return 0, false
+	}
+	i, err := strconv.Atoi(v.str)
+	if err != nil {
+		l.errorf(file, v.pos, "%q must be an integer, not %s", key, v.str)
+		return 0, false
+	}
+	return i, true
+}
+
+// parseNamed reads a record, enum or fixed definition.
+func (l *loader) parseNamed(file string, n *jnode, ns string, k Kind) *schema {
+	d := &named{kind: k, file: file, pos: n.pos, isError: n.get("type").str == "error"}
+	nameNode := n.get("name")
+	switch {
+	case nameNode == nil:
+		l.errorf(file, n.pos, "%s has no \"name\"", k)
+		return nil
+	case nameNode.kind != jString:
+		l.errorf(file, nameNode.pos, "%s \"name\" must be a string", k)
+		return nil
+	}
+	fullName, space, ok := l.fullName(file, nameNode, n.get("namespace"), ns)
+	if !ok {
+		return nil
+	}
+	d.fullName, d.namespace = fullName, space
+	d.name = fullName[strings.LastIndex(fullName, ".")+1:]
+	if _, ok := primitiveKinds[d.name]; ok && space == "" {
+		l.errorf(file, nameNode.pos, "%q is a primitive type and cannot be redefined", d.name)
+		return nil
+	}
+	if doc := n.get("doc"); doc != nil {
+		if doc.kind != jString {
+			l.errorf(file, doc.pos, `"doc" must be a string`)
+		} else {
+			d.doc, d.hasDoc = doc.str, true
+		}
+	}
+	d.aliases = l.aliases(file, n.get("aliases"), space, true)
+
+	skip := []string{"type", "name", "namespace", "doc", "aliases"}
+	switch k {
+	case Record:
+		l.parseFields(file, n, d)
+		skip = append(skip, "fields")
+	case Enum:
+		l.parseEnum(file, n, d)
+		skip = append(skip, "symbols", "default")
+	case Fixed:
+		size := n.get("size")
+		switch {
+		case size == nil:
+			l.errorf(file, n.pos, `fixed %q has no "size"`, d.fullName)
+		case size.kind != jNumber:
+			l.errorf(file, size.pos, `fixed "size" must be a non-negative integer`)
+		default:
+			v, err := strconv.Atoi(size.str)
+			if err != nil || v < 0 {
+				l.errorf(file, size.pos, `fixed "size" must be a non-negative integer, not %s`, size.str)
+			} else {
+				d.size = v
+			}
+		}
+		l.parseLogical(file, n, Fixed, &d.logical, &d.precision, &d.scale, &d.size)
+		skip = append(skip, "size")
+		if d.logical != "" {
+			skip = append(skip, "logicalType", "precision", "scale")
+		}
+	}
+	d.props = otherProps(n, skip...)
+	l.defs[d.fullName] = append(l.defs[d.fullName], d)
+	s := &schema{kind: k, file: file, pos: n.pos, ref: d.fullName, named: d}
+	d.self = s
+	l.all = append(l.all, s)
+	return l.node(s)
+}
+
+// fullName computes a definition's full name and namespace from its
+// "name", its "namespace" and the enclosing namespace.
+func (l *loader) fullName(file string, nameNode, nsNode *jnode, enclosing string) (full, space string, ok bool) {
+	name := nameNode.str
+	if i := strings.LastIndex(name, "."); i >= 0 {
+		space, name = name[:i], name[i+1:]
+	} else if nsNode != nil && nsNode.kind != jNull {
+		if nsNode.kind != jString {
+			l.errorf(file, nsNode.pos, `"namespace" must be a string`)
+			return "", "", false
+		}
+		space = nsNode.str
+	} else if nsNode == nil {
+		space = enclosing
+	}
+	if !nameRE.MatchString(name) {
+		l.errorf(file, nameNode.pos, "invalid name %q: a name starts with a letter or _ and has only letters, digits and _", name)
+		return "", "", false
+	}
+	if space != "" {
+		for _, part := range strings.Split(space, ".") {
+			if !nameRE.MatchString(part) {
+				at := nameNode.pos
+				if nsNode != nil && !strings.Contains(nameNode.str, ".") {
+					at = nsNode.pos
+				}
+				l.errorf(file, at, "invalid namespace %q: each dotted part starts with a letter or _ and has only letters, digits and _", space)
+				return "", "", false
+			}
+		}
+		return space + "." + name, space, true
+	}
+	return name, "", true
+}
+
+// aliases reads an "aliases" array; qualify makes them full names.
+func (l *loader) aliases(file string, n *jnode, space string, qualify bool) []string {
+	if n == nil {
+		return nil
+	}
+	if n.kind != jArray {
+		l.errorf(file, n.pos, `"aliases" must be an array of names`)
+		return nil
+	}
+	var out []string
+	for _, e := range n.elems {
+		if e.kind != jString || e.str == "" {
+			l.errorf(file, e.pos, `"aliases" must be an array of names`)
+			continue
+		}
+		a := e.str
+		for _, part := range strings.Split(a, ".") {
+			if !nameRE.MatchString(part) {
+				l.errorf(file, e.pos, "invalid alias %q", a)
+				a = ""
+				break
+			}
+		}
+		if a == "" {
+			continue
+		}
+		if qualify && !strings.Contains(a, ".") && space != "" {
+			a = space + "." + a
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+var validOrders = []string{"ascending", "descending", "ignore"}
+
+func (l *loader) parseFields(file string, n *jnode, d *named) {
+	fields := n.get("fields")
+	if fields == nil {
+		l.errorf(file, n.pos, "record %q has no \"fields\"", d.fullName)
+		return
+	}
+	if fields.kind != jArray {
+		l.errorf(file, fields.pos, `record "fields" must be an array`)
+		return
+	}
+	seen := map[string]pos{}
+	for _, fn := range fields.elems {
+		if fn.kind != jObject {
+			l.errorf(file, fn.pos, "a field must be an object with \"name\" and \"type\"")
+			continue
+		}
+		f := &field{pos: fn.pos}
+		name := fn.get("name")
+		switch {
+		case name == nil:
+			l.errorf(file, fn.pos, "field has no \"name\"")
+			continue
+		case name.kind != jString || !nameRE.MatchString(name.str):
+			l.errorf(file, name.pos, "invalid field name %s: a name starts with a letter or _ and has only letters, digits and _", jsonText(name))
+			continue
+		}
+		f.name = name.str
+		if first, dup := seen[f.name]; dup {
+			l.errorf(file, name.pos, "field %q is already defined at line %d", f.name, first.line)
+			continue
+		}
+		seen[f.name] = name.pos
+		if doc := fn.get("doc"); doc != nil {
+			if doc.kind != jString {
+				l.errorf(file, doc.pos, `"doc" must be a string`)
+			} else {
+				f.doc, f.hasDoc = doc.str, true
+			}
+		}
+		t := fn.get("type")
+		if t == nil {
+			l.errorf(file, fn.pos, "field %q has no \"type\"", f.name)
+			continue
+		}
+		f.typePos = t.pos
+		f.typ = l.parse(file, t, d.namespace)
+		if f.typ == nil {
+			continue
+		}
+		f.def = fn.get("default")
+		if o := fn.get("order"); o != nil {
+			if o.kind != jString || !slices.Contains(validOrders, o.str) {
+				l.errorf(file, o.pos, `field "order" must be "ascending", "descending" or "ignore"`)
+			} else {
+				f.order = o.str
+			}
+		}
+		f.aliases = l.aliases(file, fn.get("aliases"), "", false)
+		f.props = otherProps(fn, "name", "doc", "type", "default", "order", "aliases")
+		d.fields = append(d.fields, f)
+	}
+}
+
+func (l *loader) parseEnum(file string, n *jnode, d *named) {
+	symbols := n.get("symbols")
+	if symbols == nil {
+		l.errorf(file, n.pos, "enum %q has no \"symbols\"", d.fullName)
+		return
+	}
+	if symbols.kind != jArray {
+		l.errorf(file, symbols.pos, `enum "symbols" must be an array of names`)
+		return
+	}
+	seen := map[string]bool{}
+	for _, s := range symbols.elems {
+		if s.kind != jString || !nameRE.MatchString(s.str) {
+			l.errorf(file, s.pos, "invalid enum symbol %s: a symbol starts with a letter or _ and has only letters, digits and _", jsonText(s))
+			continue
+		}
+		if seen[s.str] {
+			l.errorf(file, s.pos, "duplicate enum symbol %q", s.str)
+			continue
+		}
+		seen[s.str] = true
+		d.symbols = append(d.symbols, s.str)
+		d.symbolPos = append(d.symbolPos, s.pos)
+	}
+	if def := n.get("default"); def != nil {
+		if def.kind != jString || !seen[def.str] {
+			l.errorf(file, def.pos, "enum default %s is not one of the symbols of %q", jsonText(def), d.fullName)
+		} else {
+			d.enumDefault = def
+		}
+	}
+}
+
+// settleDefinitions picks the definition in force for each full name and
+// reports conflicting ones. Identical definitions in several files are fine.
+func (l *loader) settleDefinitions() {
+	for _, name := range sortedKeys(l.defs) {
+		defs := l.defs[name]
+		first := defs[0]
+		l.types[name] = first
+		for _, d := range defs[1:] {
+			if d.kind != first.kind || shallowJSON(d) != shallowJSON(first) {
+				l.errorf(d.file, d.pos, "%s %q is already defined differently at %s:%d:%d; define it once, or identically", d.kind, name, first.file, first.pos.line, first.pos.col)
+			}
+		}
+	}
+	for _, name := range sortedKeys(l.types) {
+		d := l.types[name]
+		for _, a := range d.aliases {
+			if other, ok := l.types[a]; ok && other != d {
+				l.errorf(d.file, d.pos, "alias %q of %q is the name of another type (defined at %s:%d:%d)", a, name, other.file, other.pos.line, other.pos.col)
+				continue
+			}
+			if other, ok := l.byAlias[a]; ok && other != d {
+				l.errorf(d.file, d.pos, "alias %q of %q is also an alias of %q", a, name, other.fullName)
+				continue
+			}
+			l.byAlias[a] = d
+		}
+	}
+}
+
+// lookup finds the definition a name refers to from namespace ns.
+func (l *loader) lookup(name, ns string) *named {
+	candidates := []string{name}
+	if !strings.Contains(name, ".") && ns != "" {
+		candidates = []string{ns + "." + name, name}
+	}
+	for _, c := range candidates {
+		if d, ok := l.types[c]; ok {
+			return d
+		}
+		if d, ok := l.byAlias[c]; ok {
+			return d
+		}
+	}
+	return nil
+}
+
+// resolve points every named-type schema at its definition.
+func (l *loader) resolve() {
+	for _, s := range l.all {
+		if s.named != nil {
+			// A definition: use the one in force (identical duplicates merge).
+			s.named = l.types[s.ref]
+			continue
+		}
+		d := l.lookup(s.ref, s.refNS)
+		if d == nil {
+			full := s.ref
+			if !strings.Contains(full, ".") && s.refNS != "" {
+				full = s.refNS + "." + s.ref
+			}
+			hint := "define it in one of the schema files, or use a primitive type"
+			if near := l.nearest(s.ref); near != "" {
+				hint = fmt.Sprintf("did you mean %q?", near)
+			}
+			if full != s.ref {
+				l.errorf(s.file, s.pos, "unknown type %q (looked for %q and %q); %s", s.ref, full, s.ref, hint)
+			} else {
+				l.errorf(s.file, s.pos, "unknown type %q; %s", s.ref, hint)
+			}
+			continue
+		}
+		s.kind = d.kind
+		s.named = d
+	}
+}
+
+// nearest suggests a defined type for a misspelt or unqualified name.
+func (l *loader) nearest(name string) string {
+	short := name[strings.LastIndex(name, ".")+1:]
+	var best string
+	bestDist := 3
+	for _, full := range sortedKeys(l.types) {
+		cand := full[strings.LastIndex(full, ".")+1:]
+		if strings.EqualFold(cand, short) {
+			return full
+		}
+		if d := editDistance(strings.ToLower(cand), strings.ToLower(short)); d < bestDist {
+			best, bestDist = full, d
+		}
+	}
+	for _, p := range []string{"null", "boolean", "int", "long", "float", "double", "bytes", "string"} {
+		if d := editDistance(p, strings.ToLower(name)); d < bestDist {
+			best, bestDist = p, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// checkUnions reports unions with two branches of one type.
+func (l *loader) checkUnions() {
+	for _, s := range l.nodes {
+		if s.kind != Union {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, b := range s.branches {
+			key := b.kind.String()
+			if b.kind.named() {
+				if b.named == nil {
+					continue // unknown type, already reported
+				}
+				key = b.named.fullName
+			}
+			if seen[key] {
+				l.errorf(b.file, b.pos, "a union cannot hold two branches of type %q", key)
+			}
+			seen[key] = true
+		}
+	}
+}
+
+// jsonText renders a node compactly, for messages.
+func jsonText(n *jnode) string {
+	var b strings.Builder
+	writeJSONNode(&b, n)
+	return b.String()
+}

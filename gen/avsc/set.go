@@ -1,0 +1,289 @@
+package avsc
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// Set is a loaded, resolved and named set of Avro types, ready to emit.
+// It is immutable after Load.
+type Set struct {
+	types   map[string]*named
+	byAlias map[string]*named
+	order   []*named     // by full name
+	unions  []*unionType // in the order they are emitted
+	ids     idents
+}
+
+// Ref is how generated code uses one Avro type.
+type Ref struct {
+	// AvroName is the primitive name ("string") or the full name of the
+	// named type ("com.example.PageView"), even when the lookup used an alias.
+	AvroName string
+	// GoType is the Go type: jen.String(), jen.Id("PageView").
+	GoType jen.Code
+	// Codec is the runtime.Codec value: runtime.StringCodec, PageViewCodec.
+	Codec jen.Code
+}
+
+// primitiveRefs maps the Avro primitive names to their Go types and the
+// runtime codecs that encode them.
+var primitiveRefs = map[string]struct {
+	goType func() jen.Code
+	codec  string
+}{
+	"string":  {func() jen.Code { return jen.String() }, "StringCodec"},
+	"long":    {func() jen.Code { return jen.Int64() }, "LongCodec"},
+	"int":     {func() jen.Code { return jen.Int32() }, "IntCodec"},
+	"boolean": {func() jen.Code { return jen.Bool() }, "BooleanCodec"},
+	"float":   {func() jen.Code { return jen.Float32() }, "FloatCodec"},
+	"double":  {func() jen.Code { return jen.Float64() }, "DoubleCodec"},
+	"bytes":   {func() jen.Code { return jen.Index().Byte() }, "BytesCodec"},
+	"null":    {func() jen.Code { return jen.Struct() }, "NullCodec"},
+}
+
+// Ref resolves a type name as the topology file writes it: an Avro
+// primitive ("string", "long", …) or the full name (or a full alias) of a
+// named type. It reports false for anything else.
+func (s *Set) Ref(name string) (Ref, bool) {
+	if p, ok := primitiveRefs[name]; ok {
+		return Ref{AvroName: name, GoType: p.goType(), Codec: jen.Qual(runtimePath, p.codec)}, true
+	}
+	d, ok := s.types[name]
+	if !ok {
+		d, ok = s.byAlias[name]
+	}
+	if !ok {
+		return Ref{}, false
+	}
+	return Ref{AvroName: d.fullName, GoType: jen.Id(d.goName), Codec: jen.Id(codecName(d))}, true
+}
+
+// TypeInfo describes one named type and the Go it gets.
+type TypeInfo struct {
+	AvroName string // full name, "com.example.PageView"
+	Kind     string // "record", "enum" or "fixed"
+	GoName   string // the Go type, "PageView"
+	Codec    string // the codec variable, "PageViewCodec"
+	// File, Line and Col locate the definition (1-based).
+	File      string
+	Line, Col int
+	Aliases   []string // full names
+	Doc       string
+}
+
+// Types lists the named types by full name.
+func (s *Set) Types() []TypeInfo {
+	out := make([]TypeInfo, 0, len(s.order))
+	for _, d := range s.order {
+		out = append(out, TypeInfo{
+			AvroName: d.fullName, Kind: d.kind.String(), GoName: d.goName, Codec: codecName(d),
+			File: d.file, Line: d.pos.line, Col: d.pos.col, Aliases: d.aliases, Doc: d.doc,
+		})
+	}
+	return out
+}
+
+// Idents lists every package-level identifier that Render declares
+// (types, constants, variables and functions, exported or not), so that
+// code generated next to it can avoid them. Unexported ones all start with
+// "encode" or "decode".
+func (s *Set) Idents() []string {
+	out := append([]string(nil), s.ids.order...)
+	sort.Strings(out)
+	return out
+}
+
+func codecName(d *named) string { return d.goName + "Codec" }
+
+// settleNames gives every type, field, symbol and union a Go name and
+// decides which record values are held by pointer.
+func (s *Set) settleNames() {
+	s.ids = idents{taken: map[string]bool{}}
+	for _, name := range sortedKeys(s.types) {
+		s.order = append(s.order, s.types[name])
+	}
+	typeNames(s.order)
+	for _, d := range s.order {
+		s.ids.claim(d.goName)
+	}
+	reservedFields := map[string]bool{"AvroSchema": true, "AvroFingerprint": true, "MarshalAvro": true, "UnmarshalAvro": true}
+	for _, d := range s.order {
+		s.ids.claim(codecName(d))
+		s.ids.claim("encode" + d.goName)
+		s.ids.claim("decode" + d.goName)
+		switch d.kind {
+		case Record:
+			s.ids.claim("New" + d.goName)
+			names := make([]string, len(d.fields))
+			for i, f := range d.fields {
+				names[i] = f.name
+			}
+			for i, it := range settleScope(names, goName, reservedFields) {
+				d.fields[i].goName, d.fields[i].goNote = it.go_, it.note
+			}
+		case Enum:
+			items := settleScope(d.symbols, goName, nil)
+			d.symbolGo = make([]string, len(items))
+			d.symbolNte = make([]string, len(items))
+			for i, it := range items {
+				name, renamed := s.ids.claim(d.goName + it.go_)
+				note := it.note
+				if renamed {
+					note = joinNote(note, fmt.Sprintf("%s is taken", d.goName+it.go_))
+				}
+				d.symbolGo[i], d.symbolNte[i] = name, note
+			}
+		}
+	}
+	for _, d := range s.order {
+		for _, f := range d.fields {
+			s.nameUnions(f.typ, d.goName+f.goName, fmt.Sprintf("field %s of %s", f.name, d.fullName))
+		}
+	}
+	s.breakCycles()
+}
+
+// nameUnions gives each general union under t a Go type named after where
+// it sits.
+func (s *Set) nameUnions(t *schema, goName, context string) {
+	switch t.kind {
+	case Array:
+		s.nameUnions(t.items, goName+"Item", "items of "+context)
+	case Map:
+		s.nameUnions(t.values, goName+"Value", "values of "+context)
+	case Union:
+		if other, _, ok := t.nullable(); ok {
+			s.nameUnions(other, goName, context)
+			return
+		}
+		u := &unionType{s: t, context: context}
+		u.goName, _ = s.ids.claim(goName)
+		u.kindName, _ = s.ids.claim(u.goName + "Kind")
+		s.ids.claim("encode" + u.goName)
+		s.ids.claim("decode" + u.goName)
+		labels := make([]string, len(t.branches))
+		for i, b := range t.branches {
+			labels[i] = branchGoName(b)
+		}
+		items := settleScope(labels, func(s string) string { return s }, map[string]bool{"Kind": true})
+		for i, it := range items {
+			c, _ := s.ids.claim(u.goName + it.go_)
+			u.consts = append(u.consts, c)
+			if t.branches[i].kind == Null {
+				u.branches = append(u.branches, "")
+			} else {
+				u.branches = append(u.branches, it.go_)
+			}
+		}
+		t.union = u
+		s.unions = append(s.unions, u)
+		for i, b := range t.branches {
+			s.nameUnions(b, u.goName+items[i].go_, "branch of "+context)
+		}
+	}
+}
+
+// branchGoName names a union branch's field after its type.
+func branchGoName(b *schema) string {
+	switch {
+	case b.kind.named():
+		return b.named.goName
+	case b.kind == Array:
+		return "Array"
+	case b.kind == Map:
+		return "Map"
+	case b.logical != "":
+		return goName(b.logical)
+	}
+	return goName(b.kind.String())
+}
+
+// breakCycles finds the record and union types that contain themselves by
+// value (A has a B that has an A) and holds the records on those cycles by
+// pointer, which Go needs. Arrays, maps and nullable fields already hold
+// their values indirectly.
+func (s *Set) breakCycles() {
+	// Graph nodes are *named (records) and *unionType; edges are schema
+	// nodes that hold a record or union by value.
+	type edge struct {
+		to any
+		at *schema
+	}
+	graph := map[any][]edge{}
+	var valueEdges func(from any, t *schema)
+	valueEdges = func(from any, t *schema) {
+		switch {
+		case t.kind == Record:
+			graph[from] = append(graph[from], edge{t.named, t})
+		case t.kind == Union && t.union != nil:
+			graph[from] = append(graph[from], edge{t.union, t})
+		}
+	}
+	var nodes []any
+	for _, d := range s.order {
+		if d.kind != Record {
+			continue
+		}
+		nodes = append(nodes, d)
+		for _, f := range d.fields {
+			valueEdges(d, f.typ)
+		}
+	}
+	for _, u := range s.unions {
+		nodes = append(nodes, u)
+		for _, b := range u.s.branches {
+			if b.kind == Record {
+				valueEdges(u, b)
+			}
+		}
+	}
+	// Tarjan's strongly connected components.
+	index := map[any]int{}
+	low := map[any]int{}
+	onStack := map[any]bool{}
+	comp := map[any]int{}
+	var stack []any
+	next, ncomp := 0, 0
+	var visit func(v any)
+	visit = func(v any) {
+		index[v], low[v] = next, next
+		next++
+		stack = append(stack, v)
+		onStack[v] = true
+		for _, e := range graph[v] {
+			if _, seen := index[e.to]; !seen {
+				visit(e.to)
+				low[v] = min(low[v], low[e.to])
+			} else if onStack[e.to] {
+				low[v] = min(low[v], index[e.to])
+			}
+		}
+		if low[v] == index[v] {
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				onStack[w] = false
+				comp[w] = ncomp
+				if w == v {
+					break
+				}
+			}
+			ncomp++
+		}
+	}
+	for _, n := range nodes {
+		if _, seen := index[n]; !seen {
+			visit(n)
+		}
+	}
+	for _, n := range nodes {
+		for _, e := range graph[n] {
+			if _, isRecord := e.to.(*named); isRecord && comp[e.to] == comp[n] {
+				e.at.byRef = true
+			}
+		}
+	}
+}

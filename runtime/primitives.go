@@ -1,0 +1,103 @@
+package runtime
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/hamba/avro/v2"
+)
+
+// The codecs of the Avro primitive types. Their Schema is the primitive's
+// name as a JSON string and their Fingerprint the CRC-64-AVRO of it.
+var (
+	// StringCodec is the codec of "string" (Go string).
+	StringCodec = Codec[string]{
+		Type: "string", Schema: `"string"`, Fingerprint: 0x8f014872634503c7,
+		Encode: func(w *avro.Writer, v *string) { w.WriteString(*v) },
+		Decode: func(r *avro.Reader, v *string) { *v = r.ReadString() },
+	}
+	// LongCodec is the codec of "long" (Go int64).
+	LongCodec = Codec[int64]{
+		Type: "long", Schema: `"long"`, Fingerprint: 0xd054e14493f41db7,
+		Encode: func(w *avro.Writer, v *int64) { w.WriteLong(*v) },
+		Decode: func(r *avro.Reader, v *int64) { *v = r.ReadLong() },
+	}
+	// IntCodec is the codec of "int" (Go int32).
+	IntCodec = Codec[int32]{
+		Type: "int", Schema: `"int"`, Fingerprint: 0x7275d51a3f395c8f,
+		Encode: func(w *avro.Writer, v *int32) { w.WriteInt(*v) },
+		Decode: func(r *avro.Reader, v *int32) { *v = r.ReadInt() },
+	}
+	// BooleanCodec is the codec of "boolean" (Go bool).
+	BooleanCodec = Codec[bool]{
+		Type: "boolean", Schema: `"boolean"`, Fingerprint: 0x9f42fc78a4d4f764,
+		Encode: func(w *avro.Writer, v *bool) { w.WriteBool(*v) },
+		Decode: func(r *avro.Reader, v *bool) { *v = r.ReadBool() },
+	}
+	// FloatCodec is the codec of "float" (Go float32).
+	FloatCodec = Codec[float32]{
+		Type: "float", Schema: `"float"`, Fingerprint: 0x4d7c02cb3ea8d790,
+		Encode: func(w *avro.Writer, v *float32) { w.WriteFloat(*v) },
+		Decode: func(r *avro.Reader, v *float32) { *v = r.ReadFloat() },
+	}
+	// DoubleCodec is the codec of "double" (Go float64).
+	DoubleCodec = Codec[float64]{
+		Type: "double", Schema: `"double"`, Fingerprint: 0x8e7535c032ab957e,
+		Encode: func(w *avro.Writer, v *float64) { w.WriteDouble(*v) },
+		Decode: func(r *avro.Reader, v *float64) { *v = r.ReadDouble() },
+	}
+	// BytesCodec is the codec of "bytes" (Go []byte).
+	BytesCodec = Codec[[]byte]{
+		Type: "bytes", Schema: `"bytes"`, Fingerprint: 0x4fc016dac3201965,
+		Encode: func(w *avro.Writer, v *[]byte) { w.WriteBytes(*v) },
+		Decode: func(r *avro.Reader, v *[]byte) { *v = ReadBytes(r) },
+	}
+	// NullCodec is the codec of "null" (Go struct{}): it reads and writes
+	// nothing.
+	NullCodec = Codec[struct{}]{
+		Type: "null", Schema: `"null"`, Fingerprint: 0x63dd24e7cc258f8a,
+		Encode: func(*avro.Writer, *struct{}) {},
+		Decode: func(*avro.Reader, *struct{}) {},
+	}
+)
+
+// The helpers below are called by generated encoders and decoders.
+
+// ReadBytes reads an Avro bytes value: nil when empty, so that a zero
+// value round-trips exactly. The slice's capacity is clipped to its length,
+// so appending to it never writes over other decoded data.
+func ReadBytes(r *avro.Reader) []byte {
+	b := r.ReadBytes()
+	if len(b) == 0 {
+		return nil
+	}
+	return b[:len(b):len(b)]
+}
+
+// SortedKeys returns the keys of an Avro map in order, so that encoding a
+// map gives the same bytes every time.
+func SortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// Ptr returns a pointer to a copy of v (for defaults of nullable fields).
+func Ptr[T any](v T) *T { return &v }
+
+// Grow returns s with room for n more elements, n capped so that a corrupt
+// block count cannot make the decoder allocate without bound.
+func Grow[S ~[]E, E any](s S, n int64) S {
+	return slices.Grow(s, int(min(max(n, 0), 1024)))
+}
+
+// FailEncode records a failure on w, keeping the first one.
+func FailEncode(w *avro.Writer, typ, format string, args ...any) {
+	if w.Error == nil {
+		w.Error = fmt.Errorf("avro: encode %s: %s", typ, fmt.Sprintf(format, args...))
+	}
+}
+
+// BadIndex reports a union branch or enum symbol index outside the schema.
+func BadIndex(r *avro.Reader, typ string, index int64) {
+	r.ReportError("decode "+typ, fmt.Sprintf("index %d is outside the schema", index))
+}
