@@ -21,12 +21,12 @@ type File struct {
 
 // loader holds the state of one Load.
 type loader struct {
-	diags diag.List
-	defs  map[string][]*named // every definition of each full name, in load order
-	all   []*schema           // every schema node that names a type
-	nodes []*schema           // every schema node
+	diags   diag.List
+	defs    map[string][]*named // every definition of each full name, in load order
+	all     []*schema           // every schema node that names a type
+	nodes   []*schema           // every schema node
 	byAlias map[string]*named
-	types map[string]*named // the definition in force per full name
+	types   map[string]*named // the definition in force per full name
 }
 
 func (l *loader) errorf(file string, p pos, format string, args ...any) {

@@ -157,18 +157,18 @@ type named struct {
 
 // field is one field of a record.
 type field struct {
-	name     string
-	doc      string
-	hasDoc   bool
-	typ      *schema
-	def      *jnode // nil: no default
-	order    string
-	aliases  []string
-	props    []jmember
-	pos      pos
-	typePos  pos
-	goName   string
-	goNote   string
+	name    string
+	doc     string
+	hasDoc  bool
+	typ     *schema
+	def     *jnode // nil: no default
+	order   string
+	aliases []string
+	props   []jmember
+	pos     pos
+	typePos pos
+	goName  string
+	goNote  string
 }
 
 // unionType is the generated Go type of one general union (a union that is
