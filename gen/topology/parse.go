@@ -93,7 +93,14 @@ func (p *parser) yamlError(err error) {
 	for _, l := range lines {
 		if m := yamlLine.FindStringSubmatch(l); m != nil {
 			n, _ := strconv.Atoi(m[1])
-			p.diags.Add(p.file, n, 1, "invalid YAML: %s", m[2])
+			msg := m[2]
+			if strings.HasPrefix(msg, "did not find expected") {
+				// yaml.v3 numbers parser errors (unlike scanner errors)
+				// from 0; the line is where the unclosed construct starts.
+				n++
+				msg += " (in what starts on this line)"
+			}
+			p.diags.Add(p.file, n, 1, "invalid YAML: %s", msg)
 			continue
 		}
 		if m := yamlTypeLine.FindStringSubmatch(l); m != nil {
@@ -156,7 +163,7 @@ func (p *parser) entries(n *yaml.Node, what string) []entry {
 			continue
 		}
 		if prev, dup := seen[k.Value]; dup {
-			p.errf(k, "%s: duplicate key %q (first defined at line %d); remove or rename one", what, k.Value, prev.Line)
+			p.errf(k, "%s: duplicate key %q (first defined at %d:%d); remove or rename one", what, k.Value, prev.Line, prev.Column)
 			continue
 		}
 		seen[k.Value] = k

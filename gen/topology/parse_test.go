@@ -108,7 +108,8 @@ func TestParseReportsEveryProblemWithPosition(t *testing.T) {
 		src  string
 		want []string
 	}{
-		{"malformed yaml", "version: 1\napp: [\n", []string{"2:1: invalid YAML"}},
+		{"malformed yaml", "version: 1\napp: [\n", []string{"3:1: invalid YAML"}},
+		{"unclosed flow mapping", "version: 1\napp: {id: a, package: a\ntopics: {}\n", []string{"2:1: invalid YAML: did not find expected ',' or '}' (in what starts on this line)"}},
 		{"tab indentation", "version: 1\napp:\n\tid: x\n", []string{"3:1: invalid YAML: found character that cannot start any token"}},
 		{"empty file", "", []string{"1:1: the topology file is empty"}},
 		{"not a mapping", "- a\n", []string{"1:1: topology must be a mapping"}},
@@ -117,7 +118,7 @@ func TestParseReportsEveryProblemWithPosition(t *testing.T) {
 		{"unknown keys everywhere", "version: 1\nap: {}\napp: {id: a, package: a, outptu: x}\ntopics:\n  t: {key: string, value: string, partitions: 1, partition: 2}\n",
 			[]string{`2:1: topology: unknown key "ap"; did you mean "app"?`, `3:26: app: unknown key "outptu"; did you mean "output"?`, `5:50: topic "t": unknown key "partition"; did you mean "partitions"?`}},
 		{"duplicate keys", head + "topics:\n  t: {key: string, value: string, partitions: 1}\n  t: {key: string, value: string, partitions: 1}\n",
-			[]string{`5:3: topics: duplicate key "t" (first defined at line 4)`}},
+			[]string{`5:3: topics: duplicate key "t" (first defined at 4:3)`}},
 		{"missing required fields", head + "topics:\n  t: {partitions: 1}\ntables:\n  tb: {key: string}\nagents:\n  a: {}\n",
 			[]string{`4:6: topic "t": missing key`, `4:6: topic "t": missing value`, `6:7: table "tb": missing partitions`, `6:7: table "tb": missing value`, `8:6: agent "a": missing source`}},
 		{"bad topic names", head + "topics:\n  a: {name: 'a b', key: string, value: string, partitions: 1}\n  b: {name: '..', key: string, value: string, partitions: 1}\n  c: {name: " + strings.Repeat("x", 250) + ", key: string, value: string, partitions: 1}\n  d: {name: 'ü', key: string, value: string, partitions: 1}\n",

@@ -38,8 +38,8 @@ func kafkaNameProblem(s string) string {
 // Changelog topics of tables take part.
 func (p *parser) checkKafkaNames(t *Topology) {
 	type owner struct {
-		what string
-		pos  Pos
+		what, name string
+		pos        Pos
 	}
 	byName := map[string]owner{}
 	byFolded := map[string]owner{}
@@ -53,11 +53,11 @@ func (p *parser) checkKafkaNames(t *Topology) {
 		}
 		folded := strings.ReplaceAll(name, ".", "_")
 		if prev, dup := byFolded[folded]; dup {
-			p.errAt(at, "%s: Kafka topic name %q collides with %q of %s (line %d): Kafka treats '.' and '_' alike in topic names", what, name, prev.what, prev.what, prev.pos.Line)
+			p.errAt(at, "%s: Kafka topic name %q collides with %q of %s (line %d): Kafka treats '.' and '_' alike in topic names", what, name, prev.name, prev.what, prev.pos.Line)
 			return
 		}
-		byName[name] = owner{what, at}
-		byFolded[folded] = owner{what, at}
+		byName[name] = owner{what, name, at}
+		byFolded[folded] = owner{what, name, at}
 	}
 	for _, tp := range t.Topics {
 		check(tp.Name, fmt.Sprintf("topic %q", tp.Key), tp.NamePos)
@@ -206,14 +206,17 @@ func (t *Topology) CheckTypes(known func(fullName string) bool, names []string) 
 		if known != nil && known(ref.Name) {
 			return
 		}
-		hint := suggest(ref.Name, append(append([]string(nil), primitives...), names...))
-		if hint == "" && !strings.Contains(ref.Name, ".") {
+		hint := ""
+		if !strings.Contains(ref.Name, ".") {
 			for _, n := range names {
-				if n == ref.Name || strings.HasSuffix(n, "."+ref.Name) {
+				if strings.HasSuffix(n, "."+ref.Name) {
 					hint = fmt.Sprintf("; did you mean %q (named types need their full name)?", n)
 					break
 				}
 			}
+		}
+		if hint == "" {
+			hint = suggest(ref.Name, append(append([]string(nil), primitives...), names...))
 		}
 		if hint == "" {
 			hint = "; use an Avro primitive (string, long, int, boolean, float, double, bytes, null) or a named type from the schemas"

@@ -1,0 +1,419 @@
+package gen
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	. "github.com/dave/jennifer/jen"
+
+	"github.com/faustgen/faustgen/gen/topology"
+)
+
+// emitTopology writes topology.go: one Topic per topic, one TableSpec per
+// table, the agent interfaces and contexts, Agents, App and New. Every
+// decision (names, defaults, validity) was made by the topology package;
+// this only renders.
+func emitTopology(f *File, m *model) {
+	t := m.top
+	for _, tp := range t.Topics {
+		f.Add(topicVar(m, tp))
+	}
+	for _, tb := range t.Tables {
+		f.Add(tableVar(tb))
+	}
+	for _, a := range t.Agents {
+		f.Add(agentInterface(m, a))
+		f.Add(agentContext(m, a))
+		f.Add(agentBinding(m, a))
+	}
+	f.Add(agentsStruct(t))
+	f.Add(appType(t))
+	f.Add(newFunc(t))
+	f.Add(runMethod(t))
+	for _, tp := range t.Topics {
+		f.Add(producerMethod(m, tp))
+	}
+}
+
+func topicVarName(tp *topology.Topic) string  { return lowerFirst(tp.GoName) + "Topic" }
+func tableVarName(tb *topology.Table) string  { return lowerFirst(tb.GoName) + "Table" }
+func agentFuncName(a *topology.Agent) string  { return lowerFirst(a.GoName) + "Agent" }
+func agentIfaceName(a *topology.Agent) string { return a.GoName + "Agent" }
+func contextName(a *topology.Agent) string    { return a.GoName + "Context" }
+
+// doc renders text as // comment lines wrapped at 77 columns; "\n" in
+// text starts a new paragraph line. jen's own Comment turns multi-line
+// text into a /* */ block, which reads worse in doc comments.
+func doc(format string, args ...any) *Statement {
+	var lines []string
+	for _, para := range strings.Split(fmt.Sprintf(format, args...), "\n") {
+		line := ""
+		for _, w := range strings.Fields(para) {
+			if line != "" && len(line)+1+len(w) > 77 {
+				lines = append(lines, line)
+				line = ""
+			}
+			if line != "" {
+				line += " "
+			}
+			line += w
+		}
+		lines = append(lines, line)
+	}
+	s := Comment(lines[0])
+	for _, l := range lines[1:] {
+		s = s.Line().Comment(l)
+	}
+	return s.Line()
+}
+
+// literal renders a composite literal's body with one element per line,
+// in the order given (jen's Dict sorts its keys).
+func literal(elems ...Code) *Statement {
+	return Custom(Options{Open: "{", Close: "}", Separator: ",", Multi: true}, elems...)
+}
+
+// kv renders one "Key: value" element of a literal.
+func kv(key string, value Code) Code { return Id(key).Op(":").Add(value) }
+
+// durationText spells a duration briefly: 24h, 1h30m, 15m, 500ms.
+func durationText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// topicVar:
+//
+//	// pageViewsTopic is the Kafka topic "page-views" (topology key page_views): ...
+//	var pageViewsTopic = runtime.Topic[string, PageView]{
+//		TopicSpec: runtime.TopicSpec{Name: "page-views", Partitions: 12, ...},
+//		Key:       runtime.StringCodec,
+//		Value:     PageViewCodec,
+//	}
+func topicVar(m *model, tp *topology.Topic) Code {
+	spec := []Code{kv("Name", Lit(tp.Name)), kv("Partitions", Lit(int(tp.Partitions)))}
+	if tp.Replication > 0 {
+		spec = append(spec, kv("Replication", Lit(int(tp.Replication))))
+	}
+	if len(tp.ConfigKeys) > 0 {
+		var cfg []Code
+		for _, k := range tp.ConfigKeys {
+			cfg = append(cfg, Lit(k).Op(":").Lit(tp.Config[k]))
+		}
+		spec = append(spec, kv("Config", Map(String()).String().Add(literal(cfg...))))
+	}
+	key, value := m.ref(tp.KeyType), m.ref(tp.ValueType)
+	return doc("%s is the Kafka topic %q (topology key %s): keys %s, values %s.", topicVarName(tp), tp.Name, tp.Key, tp.KeyType.Name, tp.ValueType.Name).
+		Var().Id(topicVarName(tp)).Op("=").Qual(runtimePath, "Topic").Types(key.goType, value.goType).Add(literal(
+		kv("TopicSpec", Qual(runtimePath, "TopicSpec").Add(literal(spec...))),
+		kv("Key", key.codec),
+		kv("Value", value.codec),
+	)).Line()
+}
+
+// tableVar:
+//
+//	// viewsPerPageTable is the table views_per_page, windowed ...
+//	var viewsPerPageTable = runtime.TableSpec{
+//		Name: "views_per_page", Partitions: 12, KeyType: "string", ValueType: "long",
+//		Window: &runtime.WindowSpec{Tumbling: time.Hour, Expires: 24 * time.Hour},
+//	}
+func tableVar(tb *topology.Table) Code {
+	elems := []Code{
+		kv("Name", Lit(tb.Key)),
+		kv("Partitions", Lit(int(tb.Partitions))),
+	}
+	kind := "partitioned like its agents' source topics"
+	if tb.Global {
+		elems = append(elems, kv("Global", True()))
+		kind = "global (every instance holds all partitions)"
+	}
+	if w := tb.Window; w != nil {
+		var wd []Code
+		if w.Hopping > 0 {
+			wd = append(wd, kv("Hopping", duration(w.Hopping)), kv("Step", duration(w.Step)))
+			kind = fmt.Sprintf("windowed (hopping %s every %s, kept %s)", durationText(w.Hopping), durationText(w.Step), durationText(w.Expires))
+		} else {
+			wd = append(wd, kv("Tumbling", duration(w.Tumbling)))
+			kind = fmt.Sprintf("windowed (tumbling %s, kept %s)", durationText(w.Tumbling), durationText(w.Expires))
+		}
+		wd = append(wd, kv("Expires", duration(w.Expires)))
+		elems = append(elems, kv("Window", Op("&").Qual(runtimePath, "WindowSpec").Add(literal(wd...))))
+	}
+	elems = append(elems, kv("KeyType", Lit(tb.KeyType.Name)), kv("ValueType", Lit(tb.ValueType.Name)))
+	return doc("%s is the table %s, %s: keys %s, values %s.", tableVarName(tb), tb.Key, kind, tb.KeyType.Name, tb.ValueType.Name).
+		Var().Id(tableVarName(tb)).Op("=").Qual(runtimePath, "TableSpec").Add(literal(elems...)).Line()
+}
+
+// duration renders d as a time constant expression: 24 * time.Hour.
+func duration(d time.Duration) Code {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}} {
+		if d%u.d == 0 {
+			if d == u.d {
+				return Qual("time", u.name)
+			}
+			return Lit(int(d/u.d)).Op("*").Qual("time", u.name)
+		}
+	}
+	return Qual("time", "Duration").Call(Lit(int(d)))
+}
+
+func policyName(p topology.ErrorPolicy) string {
+	switch p {
+	case topology.Skip:
+		return "Skip"
+	case topology.DeadLetter:
+		return "DeadLetter"
+	}
+	return "Fail"
+}
+
+func policyDoc(p topology.ErrorPolicy) string {
+	switch p {
+	case topology.Skip:
+		return "the record is logged and skipped (on_error: skip)"
+	case topology.DeadLetter:
+		return "the record is sent to the agent's dead-letter topic (on_error: dead_letter)"
+	}
+	return "the app stops and the record is processed again after a restart (on_error: fail)"
+}
+
+// agentInterface:
+//
+//	// CountViewsAgent is the agent count_views: ...
+//	type CountViewsAgent interface {
+//		// Process handles one record. ...
+//		Process(ctx *CountViewsContext, key string, value PageView) error
+//	}
+func agentInterface(m *model, a *topology.Agent) Code {
+	key, value := m.ref(a.Source.KeyType), m.ref(a.Source.ValueType)
+	return doc("%s is the agent %s: it processes the records of topic %s (Kafka %q), one at a time per partition, in order. Implement it and pass it to New in Agents.", agentIfaceName(a), a.Key, a.Source.Key, a.Source.Name).
+		Type().Id(agentIfaceName(a)).Interface(
+		doc("Process handles one record. When it returns an error, %s.", policyDoc(a.OnError)).
+			Id("Process").Params(Id("ctx").Op("*").Id(contextName(a)), Id("key").Add(key.goType), Id("value").Add(value.goType)).Error(),
+	).Line()
+}
+
+// agentContext:
+//
+//	// CountViewsContext is what the agent count_views may use ...
+//	type CountViewsContext struct {
+//		context.Context
+//		ViewsPerPage runtime.WindowedTable[string, int64]
+//		Pages        runtime.ReadTable[string, Page]
+//		PageCounts   runtime.Sink[string, int64]
+//		Record       runtime.RecordMeta
+//	}
+func agentContext(m *model, a *topology.Agent) Code {
+	fields := []Code{
+		doc("Context is cancelled when the app stops or the partition is revoked.").Qual("context", "Context"),
+	}
+	for _, tb := range a.Tables {
+		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
+		if tb.Window != nil {
+			fields = append(fields, doc("%s is the windowed table %s, read-write.", tb.GoName, tb.Key).
+				Id(tb.GoName).Qual(runtimePath, "WindowedTable").Types(k.goType, v.goType))
+		} else {
+			fields = append(fields, doc("%s is the table %s, read-write.", tb.GoName, tb.Key).
+				Id(tb.GoName).Qual(runtimePath, "Table").Types(k.goType, v.goType))
+		}
+	}
+	for _, tb := range a.Lookups {
+		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
+		fields = append(fields, doc("%s is the table %s, read-only.", tb.GoName, tb.Key).
+			Id(tb.GoName).Qual(runtimePath, "ReadTable").Types(k.goType, v.goType))
+	}
+	for _, tp := range a.Sinks {
+		k, v := m.ref(tp.KeyType), m.ref(tp.ValueType)
+		fields = append(fields, doc("%s sends to topic %s (Kafka %q); the input record is committed only after every record sent is acknowledged.", tp.GoName, tp.Key, tp.Name).
+			Id(tp.GoName).Qual(runtimePath, "Sink").Types(k.goType, v.goType))
+	}
+	fields = append(fields, doc("Record locates the record being processed: topic, partition, offset, timestamp and headers.").
+		Id("Record").Qual(runtimePath, "RecordMeta"))
+	return doc("%s is what the agent %s may use while it processes one record: exactly the tables, lookups and sinks the topology grants it. It is valid only during that call to Process.", contextName(a), a.Key).
+		Type().Id(contextName(a)).Struct(fields...).Line()
+}
+
+// agentBinding:
+//
+//	// countViewsAgent binds an implementation of CountViewsAgent to the runtime.
+//	func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
+//		return &runtime.Agent[string, PageView]{
+//			Name: "count_views", Source: &pageViewsTopic, ...,
+//			Process: func(t *runtime.Task, key string, value PageView) error {
+//				return impl.Process(&CountViewsContext{...}, key, value)
+//			},
+//		}
+//	}
+func agentBinding(m *model, a *topology.Agent) Code {
+	key, value := m.ref(a.Source.KeyType), m.ref(a.Source.ValueType)
+	ctx := []Code{kv("Context", Id("t").Dot("Context").Call())}
+	var tables, lookups, sinks []Code
+	for _, tb := range a.Tables {
+		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
+		ctor := "TableOf"
+		if tb.Window != nil {
+			ctor = "WindowedTableOf"
+		}
+		ctx = append(ctx, kv(tb.GoName, Qual(runtimePath, ctor).Call(Id("t"), Lit(tb.Key), k.codec, v.codec)))
+		tables = append(tables, Lit(tb.Key))
+	}
+	for _, tb := range a.Lookups {
+		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
+		ctx = append(ctx, kv(tb.GoName, Qual(runtimePath, "ReadTableOf").Call(Id("t"), Lit(tb.Key), k.codec, v.codec)))
+		lookups = append(lookups, Lit(tb.Key))
+	}
+	for _, tp := range a.Sinks {
+		ctx = append(ctx, kv(tp.GoName, Qual(runtimePath, "SinkOf").Call(Id("t"), Op("&").Id(topicVarName(tp)))))
+		sinks = append(sinks, Op("&").Id(topicVarName(tp)))
+	}
+	ctx = append(ctx, kv("Record", Id("t").Dot("Record").Call()))
+	agent := []Code{
+		kv("Name", Lit(a.Key)),
+		kv("Source", Op("&").Id(topicVarName(a.Source))),
+	}
+	if len(sinks) > 0 {
+		agent = append(agent, kv("Sinks", Index().Qual(runtimePath, "AnyTopic").Values(sinks...)))
+	}
+	if len(tables) > 0 {
+		agent = append(agent, kv("Tables", Index().String().Values(tables...)))
+	}
+	if len(lookups) > 0 {
+		agent = append(agent, kv("Lookups", Index().String().Values(lookups...)))
+	}
+	agent = append(agent,
+		kv("OnError", Qual(runtimePath, policyName(a.OnError))),
+		kv("Process", Func().Params(Id("t").Op("*").Qual(runtimePath, "Task"), Id("key").Add(key.goType), Id("value").Add(value.goType)).Error().Block(
+			Return(Id("impl").Dot("Process").Call(Op("&").Id(contextName(a)).Add(literal(ctx...)), Id("key"), Id("value"))),
+		)),
+	)
+	return doc("%s binds an implementation of %s to the runtime.", agentFuncName(a), agentIfaceName(a)).
+		Func().Id(agentFuncName(a)).Params(Id("impl").Id(agentIfaceName(a))).Op("*").Qual(runtimePath, "Agent").Types(key.goType, value.goType).Block(
+		Return(Op("&").Qual(runtimePath, "Agent").Types(key.goType, value.goType).Add(literal(agent...))),
+	).Line()
+}
+
+// agentsStruct:
+//
+//	// Agents holds the implementation of each agent ...
+//	type Agents struct {
+//		// CountViews implements the agent count_views ...
+//		CountViews CountViewsAgent
+//	}
+func agentsStruct(t *topology.Topology) Code {
+	var fields []Code
+	for _, a := range t.Agents {
+		fields = append(fields, doc("%s implements the agent %s (source %s); nil: not run here.", a.GoName, a.Key, a.Source.Key).
+			Id(a.GoName).Id(agentIfaceName(a)))
+	}
+	return doc("Agents holds the implementation of each agent of the topology. An agent left nil is not run by this instance; its topics and tables still exist.").
+		Type().Id("Agents").Struct(fields...).Line()
+}
+
+// appType:
+//
+//	// App is the app pageviews ...
+//	type App struct{ rt *runtime.App }
+func appType(t *topology.Topology) Code {
+	return doc("App is the app %s: its agents, tables and a typed producer per topic. Create it with New and start it with Run.", t.App.ID).
+		Type().Id("App").Struct(Id("rt").Op("*").Qual(runtimePath, "App")).Line()
+}
+
+var guaranteeNames = map[topology.Guarantee]string{topology.AtLeastOnce: "AtLeastOnce", topology.ExactlyOnce: "ExactlyOnce"}
+
+var subjectNames = map[topology.SubjectStrategy]string{
+	topology.TopicSubjects: "TopicSubjects", topology.RecordSubjects: "RecordSubjects", topology.TopicRecordSubjects: "TopicRecordSubjects",
+}
+
+// newFunc:
+//
+//	// New creates the app ...
+//	func New(cfg runtime.Config, agents Agents) (*App, error) {
+//		spec := runtime.AppSpec{ID: "pageviews", ..., Topics: ..., Tables: ...}
+//		if agents.CountViews != nil {
+//			spec.Agents = append(spec.Agents, countViewsAgent(agents.CountViews))
+//		}
+//		rt, err := runtime.NewApp(cfg, spec)
+//		if err != nil {
+//			return nil, fmt.Errorf("create app pageviews: %w", err)
+//		}
+//		return &App{rt: rt}, nil
+//	}
+func newFunc(t *topology.Topology) Code {
+	var topics, tables []Code
+	for _, tp := range t.Topics {
+		topics = append(topics, Op("&").Id(topicVarName(tp)))
+	}
+	for _, tb := range t.Tables {
+		tables = append(tables, Id(tableVarName(tb)))
+	}
+	spec := []Code{
+		kv("ID", Lit(t.App.ID)),
+		kv("Guarantee", Qual(runtimePath, guaranteeNames[t.App.Guarantee])),
+		kv("Subjects", Qual(runtimePath, subjectNames[t.Registry.Subjects])),
+		kv("Compatibility", Lit(t.Registry.Compatibility)),
+	}
+	if len(topics) > 0 {
+		spec = append(spec, kv("Topics", Index().Qual(runtimePath, "AnyTopic").Add(literal(topics...))))
+	}
+	if len(tables) > 0 {
+		spec = append(spec, kv("Tables", Index().Qual(runtimePath, "TableSpec").Add(literal(tables...))))
+	}
+	body := []Code{Id("spec").Op(":=").Qual(runtimePath, "AppSpec").Add(literal(spec...))}
+	for _, a := range t.Agents {
+		body = append(body, If(Id("agents").Dot(a.GoName).Op("!=").Nil()).Block(
+			Id("spec").Dot("Agents").Op("=").Append(Id("spec").Dot("Agents"), Id(agentFuncName(a)).Call(Id("agents").Dot(a.GoName))),
+		))
+	}
+	body = append(body,
+		List(Id("rt"), Err()).Op(":=").Qual(runtimePath, "NewApp").Call(Id("cfg"), Id("spec")),
+		If(Err().Op("!=").Nil()).Block(
+			Return(Nil(), Qual("fmt", "Errorf").Call(Lit(fmt.Sprintf("create app %s: %%w", t.App.ID)), Err())),
+		),
+		Return(Op("&").Id("App").Values(Dict{Id("rt"): Id("rt")}), Nil()),
+	)
+	return doc("New creates the app with the given configuration and agent implementations. It connects to nothing until Run.").
+		Func().Id("New").Params(Id("cfg").Qual(runtimePath, "Config"), Id("agents").Id("Agents")).Params(Op("*").Id("App"), Error()).Block(body...).Line()
+}
+
+// runMethod:
+//
+//	// Run creates missing topics, ...
+//	func (a *App) Run(ctx context.Context) error { return a.rt.Run(ctx) }
+func runMethod(t *topology.Topology) Code {
+	return doc("Run creates missing topics, registers the schemas, recovers the tables and runs the agents until ctx is cancelled (then it stops gracefully) or an agent fails.").
+		Func().Params(Id("a").Op("*").Id("App")).Id("Run").Params(Id("ctx").Qual("context", "Context")).Error().Block(
+		Return(Id("a").Dot("rt").Dot("Run").Call(Id("ctx"))),
+	).Line()
+}
+
+// producerMethod:
+//
+//	// PageViews returns a producer for the topic page_views ...
+//	func (a *App) PageViews() runtime.Producer[string, PageView] {
+//		return runtime.ProducerOf(a.rt, &pageViewsTopic)
+//	}
+func producerMethod(m *model, tp *topology.Topic) Code {
+	key, value := m.ref(tp.KeyType), m.ref(tp.ValueType)
+	return doc("%s returns a producer for the topic %s (Kafka %q), for sending from outside agents.", tp.GoName, tp.Key, tp.Name).
+		Func().Params(Id("a").Op("*").Id("App")).Id(tp.GoName).Params().Qual(runtimePath, "Producer").Types(key.goType, value.goType).Block(
+		Return(Qual(runtimePath, "ProducerOf").Call(Id("a").Dot("rt"), Op("&").Id(topicVarName(tp)))),
+	).Line()
+}
