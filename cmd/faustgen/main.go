@@ -1,0 +1,86 @@
+// Command faustgen generates typed Go stream-processing code from Avro
+// schemas and a faustgen.yaml topology, and keeps it current:
+//
+//	faustgen generate [-f faustgen.yaml]   write the generated package
+//	faustgen diff     [-f faustgen.yaml]   exit 1 and show a diff if the generated code is stale
+//	faustgen version                       print the version
+//
+// Exit codes: 0 fine, 1 findings (stale code, incompatible schemas), 2 bad
+// input or usage. It is usually run by go generate:
+//
+//	//go:generate go run github.com/faustgen/faustgen/cmd/faustgen generate
+//
+// This command only reads and writes files and maps results to exit codes;
+// generation itself is package gen.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+)
+
+// Exit codes shared by every command.
+const (
+	exitOK       = 0 // done, nothing to report
+	exitFindings = 1 // stale generated code, incompatible schemas, ...
+	exitBadInput = 2 // bad input files or bad usage
+)
+
+// command is one subcommand: run gets the arguments after its name and
+// returns the exit code.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists the subcommands in the order help shows them. A new
+// command is one line here and a run function in its own file.
+var commands = []command{
+	{"generate", "write the generated package: generate [-f faustgen.yaml]", runGenerate},
+	{"diff", "exit 1 and show a unified diff if the generated code is stale: diff [-f faustgen.yaml]", runDiff},
+	{"compat", "check that a new .avsc may follow its history: compat V1.avsc [...] NEW.avsc [--level LEVEL]", runCompat},
+	{"version", "print the version", runVersion},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches to a command and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitBadInput
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "faustgen: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitBadInput
+}
+
+func usage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("usage: faustgen COMMAND [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nexit codes: 0 fine, 1 findings (stale, incompatible), 2 bad input or usage\n")
+	io.WriteString(w, b.String())
+}
