@@ -9,11 +9,17 @@ help: ## list the targets
 test: test-unit ## every test: unit, golden, embedded, then the real services
 	@$(MAKE) --no-print-directory test-integration
 
-test-unit: ## go test ./... (no network beyond loopback, no services)
+test-unit: check-generated ## go test ./... (no network beyond loopback, no services)
 	$(GO) test ./...
 
 test-integration: ## go test -tags integration ./... on real Kafka + Apicurio (started if not running, then stopped)
 	bash scripts/services/with-services.sh $(GO) test -tags integration -count=1 ./...
+
+generate: ## regenerate examples/generated from the example topologies (go generate)
+	$(GO) generate ./examples/...
+
+check-generated: ## fail when examples/generated is stale (faustgen diff on every example topology)
+	@rc=0; for f in examples/*/faustgen.yaml; do $(GO) run ./cmd/faustgen diff -f $$f || rc=1; done; exit $$rc
 
 services-up: ## start real Kafka + Apicurio Registry on 127.0.0.1 (fetched with Maven on first use)
 	bash scripts/services/start.sh
