@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -170,7 +171,7 @@ func (s *Set) namedDecls(d *named) []jen.Code {
 	out = append(out, comment(fmt.Sprintf("%s encodes and decodes %s as Avro %s.", codecName(d), d.goName, d.fullName)).Line().
 		Var().Id(codecName(d)).Op("=").Add(qr("Codec")).Types(jen.Id(d.goName)).Values(
 		jen.Line().Id("Type").Op(":").Lit(d.fullName),
-		jen.Line().Id("Schema").Op(":").Lit(schemaJSON),
+		jen.Line().Id("Schema").Op(":").Add(stringLiteral(schemaJSON)),
 		jen.Line().Id("Fingerprint").Op(":").Op(fmt.Sprintf("0x%016x", fp)),
 		jen.Line().Id("Encode").Op(":").Id("encode"+d.goName),
 		jen.Line().Id("Decode").Op(":").Id("decode"+d.goName),
@@ -233,7 +234,7 @@ func (s *Set) recordType(d *named, summary string) jen.Code {
 
 // recordNew emits the constructor that applies the schema defaults.
 func (s *Set) recordNew(d *named) jen.Code {
-	return comment(fmt.Sprintf("New%s returns a %s with every default of its schema applied.", d.goName, d.goName)).Line().
+	return comment(fmt.Sprintf("New%s returns %s %s with every default of its schema applied.", d.goName, article(d.goName), d.goName)).Line().
 		Func().Id("New" + d.goName).Params().Id(d.goName).Block(jen.Return(s.recordLiteral(d, nil)))
 }
 
@@ -734,6 +735,23 @@ func (s *Set) defaultExpr(t *schema, n *jnode, force bool) jen.Code {
 		return jen.Id(u.goName).Values(items)
 	}
 	return nil
+}
+
+// stringLiteral renders s as a raw string literal when it can be one (the
+// schema JSON reads better unescaped), else as a quoted one.
+func stringLiteral(s string) jen.Code {
+	if !strings.ContainsAny(s, "`\r") && utf8.ValidString(s) {
+		return jen.Op("`" + s + "`")
+	}
+	return jen.Lit(s)
+}
+
+// article is "a" or "an" for a name.
+func article(name string) string {
+	if strings.ContainsRune("AEIOU", rune(name[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // timeLiteral renders t (UTC) as time.Date(...).

@@ -15,7 +15,7 @@ type Address struct {
 	Zip    *string `avro:"zip"`
 }
 
-// NewAddress returns a Address with every default of its schema applied.
+// NewAddress returns an Address with every default of its schema applied.
 func NewAddress() Address {
 	return Address{}
 }
@@ -23,7 +23,7 @@ func NewAddress() Address {
 // AddressCodec encodes and decodes Address as Avro com.example.Address.
 var AddressCodec = runtime.Codec[Address]{
 	Type:        "com.example.Address",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.Address\",\"fields\":[{\"name\":\"street\",\"type\":\"string\"},{\"name\":\"zip\",\"type\":[\"null\",\"string\"],\"default\":null}]}",
+	Schema:      `{"type":"record","name":"com.example.Address","fields":[{"name":"street","type":"string"},{"name":"zip","type":["null","string"],"default":null}]}`,
 	Fingerprint: 0x0cd9cff78c47909d,
 	Encode:      encodeAddress,
 	Decode:      decodeAddress,
@@ -84,7 +84,7 @@ func NewCircle() Circle {
 // CircleCodec encodes and decodes Circle as Avro com.example.Circle.
 var CircleCodec = runtime.Codec[Circle]{
 	Type:        "com.example.Circle",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.Circle\",\"fields\":[{\"name\":\"radius\",\"type\":\"double\"}]}",
+	Schema:      `{"type":"record","name":"com.example.Circle","fields":[{"name":"radius","type":"double"}]}`,
 	Fingerprint: 0xd1573e80819ef313,
 	Encode:      encodeCircle,
 	Decode:      decodeCircle,
@@ -174,7 +174,7 @@ type Everything struct {
 	Custom      string                           `avro:"custom"`
 }
 
-// NewEverything returns a Everything with every default of its schema applied.
+// NewEverything returns an Everything with every default of its schema applied.
 func NewEverything() Everything {
 	return Everything{
 		Flag:    true,
@@ -702,7 +702,7 @@ type Expr struct {
 	Partner *Pair    `avro:"partner"`
 }
 
-// NewExpr returns a Expr with every default of its schema applied.
+// NewExpr returns an Expr with every default of its schema applied.
 func NewExpr() Expr {
 	return Expr{}
 }
@@ -710,7 +710,7 @@ func NewExpr() Expr {
 // ExprCodec encodes and decodes Expr as Avro com.example.Expr.
 var ExprCodec = runtime.Codec[Expr]{
 	Type:        "com.example.Expr",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.Expr\",\"fields\":[{\"name\":\"op\",\"type\":\"string\"},{\"name\":\"left\",\"type\":[\"long\",\"com.example.Expr\"]},{\"name\":\"partner\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"com.example.Pair\",\"fields\":[{\"name\":\"expr\",\"type\":\"com.example.Expr\"},{\"name\":\"more\",\"type\":{\"type\":\"map\",\"values\":\"com.example.Pair\"}}]}],\"default\":null}]}",
+	Schema:      `{"type":"record","name":"com.example.Expr","fields":[{"name":"op","type":"string"},{"name":"left","type":["long","com.example.Expr"]},{"name":"partner","type":["null",{"type":"record","name":"com.example.Pair","fields":[{"name":"expr","type":"com.example.Expr"},{"name":"more","type":{"type":"map","values":"com.example.Pair"}}]}],"default":null}]}`,
 	Fingerprint: 0x2434717d62a4cfea,
 	Encode:      encodeExpr,
 	Decode:      decodeExpr,
@@ -767,7 +767,7 @@ type Md5 [16]byte
 // Md5Codec encodes and decodes Md5 as Avro com.example.MD5.
 var Md5Codec = runtime.Codec[Md5]{
 	Type:        "com.example.MD5",
-	Schema:      "{\"type\":\"fixed\",\"name\":\"com.example.MD5\",\"size\":16}",
+	Schema:      `{"type":"fixed","name":"com.example.MD5","size":16}`,
 	Fingerprint: 0xa3d3b44c3f189fbe,
 	Encode:      encodeMd5,
 	Decode:      decodeMd5,
@@ -809,7 +809,7 @@ type Money = runtime.Decimal
 // MoneyCodec encodes and decodes Money as Avro com.example.Money.
 var MoneyCodec = runtime.Codec[Money]{
 	Type:        "com.example.Money",
-	Schema:      "{\"type\":\"fixed\",\"name\":\"com.example.Money\",\"size\":8,\"logicalType\":\"decimal\",\"precision\":18,\"scale\":2}",
+	Schema:      `{"type":"fixed","name":"com.example.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`,
 	Fingerprint: 0x2fc6baaeb3af8169,
 	Encode:      encodeMoney,
 	Decode:      decodeMoney,
@@ -838,7 +838,7 @@ func NewNode() Node {
 // NodeCodec encodes and decodes Node as Avro com.example.Node.
 var NodeCodec = runtime.Codec[Node]{
 	Type:        "com.example.Node",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.Node\",\"fields\":[{\"name\":\"value\",\"type\":\"long\"},{\"name\":\"children\",\"type\":{\"type\":\"array\",\"items\":\"com.example.Node\"},\"default\":[]},{\"name\":\"next\",\"type\":[\"null\",\"com.example.Node\"],\"default\":null}]}",
+	Schema:      `{"type":"record","name":"com.example.Node","fields":[{"name":"value","type":"long"},{"name":"children","type":{"type":"array","items":"com.example.Node"},"default":[]},{"name":"next","type":["null","com.example.Node"],"default":null}]}`,
 	Fingerprint: 0x424c6e3f16a152ea,
 	Encode:      encodeNode,
 	Decode:      decodeNode,
@@ -923,7 +923,7 @@ func NewPair() Pair {
 // PairCodec encodes and decodes Pair as Avro com.example.Pair.
 var PairCodec = runtime.Codec[Pair]{
 	Type:        "com.example.Pair",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.Pair\",\"fields\":[{\"name\":\"expr\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Expr\",\"fields\":[{\"name\":\"op\",\"type\":\"string\"},{\"name\":\"left\",\"type\":[\"long\",\"com.example.Expr\"]},{\"name\":\"partner\",\"type\":[\"null\",\"com.example.Pair\"],\"default\":null}]}},{\"name\":\"more\",\"type\":{\"type\":\"map\",\"values\":\"com.example.Pair\"}}]}",
+	Schema:      `{"type":"record","name":"com.example.Pair","fields":[{"name":"expr","type":{"type":"record","name":"com.example.Expr","fields":[{"name":"op","type":"string"},{"name":"left","type":["long","com.example.Expr"]},{"name":"partner","type":["null","com.example.Pair"],"default":null}]}},{"name":"more","type":{"type":"map","values":"com.example.Pair"}}]}`,
 	Fingerprint: 0xf74e0329ffab03e0,
 	Encode:      encodePair,
 	Decode:      decodePair,
@@ -995,7 +995,7 @@ func NewRenamed() Renamed {
 // RenamedCodec encodes and decodes Renamed as Avro com.example.Renamed.
 var RenamedCodec = runtime.Codec[Renamed]{
 	Type:        "com.example.Renamed",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.Renamed\",\"aliases\":[\"com.example.OldName\"],\"fields\":[{\"name\":\"v\",\"type\":\"int\"}]}",
+	Schema:      `{"type":"record","name":"com.example.Renamed","aliases":["com.example.OldName"],"fields":[{"name":"v","type":"int"}]}`,
 	Fingerprint: 0x68d39c1db727e94e,
 	Encode:      encodeRenamed,
 	Decode:      decodeRenamed,
@@ -1042,7 +1042,7 @@ func NewSquare() Square {
 // SquareCodec encodes and decodes Square as Avro com.example.Square.
 var SquareCodec = runtime.Codec[Square]{
 	Type:        "com.example.Square",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.Square\",\"fields\":[{\"name\":\"side\",\"type\":\"double\"}]}",
+	Schema:      `{"type":"record","name":"com.example.Square","fields":[{"name":"side","type":"double"}]}`,
 	Fingerprint: 0xbada5e9f56d83448,
 	Encode:      encodeSquare,
 	Decode:      decodeSquare,
@@ -1114,7 +1114,7 @@ func (v Status) String() string {
 // StatusCodec encodes and decodes Status as Avro com.example.Status.
 var StatusCodec = runtime.Codec[Status]{
 	Type:        "com.example.Status",
-	Schema:      "{\"type\":\"enum\",\"name\":\"com.example.Status\",\"doc\":\"Status of a job.\",\"symbols\":[\"in_progress\",\"IN_PROGRESS\",\"DONE\",\"String\"],\"default\":\"DONE\"}",
+	Schema:      `{"type":"enum","name":"com.example.Status","doc":"Status of a job.","symbols":["in_progress","IN_PROGRESS","DONE","String"],"default":"DONE"}`,
 	Fingerprint: 0x5663dc19ae70f4a9,
 	Encode:      encodeStatus,
 	Decode:      decodeStatus,
@@ -1179,7 +1179,7 @@ type ExampleUser struct {
 	Hidden      int32  `avro:"_hidden"`
 }
 
-// NewExampleUser returns a ExampleUser with every default of its schema applied.
+// NewExampleUser returns an ExampleUser with every default of its schema applied.
 func NewExampleUser() ExampleUser {
 	return ExampleUser{}
 }
@@ -1187,7 +1187,7 @@ func NewExampleUser() ExampleUser {
 // ExampleUserCodec encodes and decodes ExampleUser as Avro com.example.User.
 var ExampleUserCodec = runtime.Codec[ExampleUser]{
 	Type:        "com.example.User",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.User\",\"fields\":[{\"name\":\"user_id\",\"type\":\"string\",\"doc\":\"snake case\"},{\"name\":\"userId\",\"type\":\"long\",\"doc\":\"camel case\"},{\"name\":\"type\",\"type\":\"string\"},{\"name\":\"func\",\"type\":\"int\"},{\"name\":\"marshal_avro\",\"type\":\"boolean\"},{\"name\":\"AvroSchema\",\"type\":\"string\"},{\"name\":\"_hidden\",\"type\":\"int\"}]}",
+	Schema:      `{"type":"record","name":"com.example.User","fields":[{"name":"user_id","type":"string","doc":"snake case"},{"name":"userId","type":"long","doc":"camel case"},{"name":"type","type":"string"},{"name":"func","type":"int"},{"name":"marshal_avro","type":"boolean"},{"name":"AvroSchema","type":"string"},{"name":"_hidden","type":"int"}]}`,
 	Fingerprint: 0x78678493554c8f55,
 	Encode:      encodeExampleUser,
 	Decode:      decodeExampleUser,
@@ -1241,7 +1241,7 @@ type Wait = runtime.Duration
 // WaitCodec encodes and decodes Wait as Avro com.example.Wait.
 var WaitCodec = runtime.Codec[Wait]{
 	Type:        "com.example.Wait",
-	Schema:      "{\"type\":\"fixed\",\"name\":\"com.example.Wait\",\"size\":12,\"logicalType\":\"duration\"}",
+	Schema:      `{"type":"fixed","name":"com.example.Wait","size":12,"logicalType":"duration"}`,
 	Fingerprint: 0x86a5c7eb3284817e,
 	Encode:      encodeWait,
 	Decode:      decodeWait,
@@ -1262,7 +1262,7 @@ type OtherUser struct {
 	Name string `avro:"name"`
 }
 
-// NewOtherUser returns a OtherUser with every default of its schema applied.
+// NewOtherUser returns an OtherUser with every default of its schema applied.
 func NewOtherUser() OtherUser {
 	return OtherUser{}
 }
@@ -1270,7 +1270,7 @@ func NewOtherUser() OtherUser {
 // OtherUserCodec encodes and decodes OtherUser as Avro com.other.User.
 var OtherUserCodec = runtime.Codec[OtherUser]{
 	Type:        "com.other.User",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.other.User\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"}]}",
+	Schema:      `{"type":"record","name":"com.other.User","fields":[{"name":"name","type":"string"}]}`,
 	Fingerprint: 0x7232bf20ed507d74,
 	Encode:      encodeOtherUser,
 	Decode:      decodeOtherUser,

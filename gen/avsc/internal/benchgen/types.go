@@ -23,7 +23,7 @@ func NewBrowser() Browser {
 // BrowserCodec encodes and decodes Browser as Avro com.example.bench.Browser.
 var BrowserCodec = runtime.Codec[Browser]{
 	Type:        "com.example.bench.Browser",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.bench.Browser\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"version\",\"type\":\"string\"},{\"name\":\"mobile\",\"type\":\"boolean\"}]}",
+	Schema:      `{"type":"record","name":"com.example.bench.Browser","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}`,
 	Fingerprint: 0xcde5ababa3379dfe,
 	Encode:      encodeBrowser,
 	Decode:      decodeBrowser,
@@ -85,7 +85,7 @@ func NewPageView() PageView {
 // PageViewCodec encodes and decodes PageView as Avro com.example.bench.PageView.
 var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.bench.PageView",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.bench.PageView\",\"doc\":\"A representative record: strings, longs, a nested record, an array, a nullable union and a timestamp.\",\"fields\":[{\"name\":\"url\",\"type\":\"string\"},{\"name\":\"referrer\",\"type\":[\"null\",\"string\"],\"default\":null},{\"name\":\"user_id\",\"type\":\"long\"},{\"name\":\"session_id\",\"type\":\"long\"},{\"name\":\"duration_ms\",\"type\":\"long\"},{\"name\":\"viewed_at\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"browser\",\"type\":{\"type\":\"record\",\"name\":\"com.example.bench.Browser\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"version\",\"type\":\"string\"},{\"name\":\"mobile\",\"type\":\"boolean\"}]}},{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}}]}",
+	Schema:      `{"type":"record","name":"com.example.bench.PageView","doc":"A representative record: strings, longs, a nested record, an array, a nullable union and a timestamp.","fields":[{"name":"url","type":"string"},{"name":"referrer","type":["null","string"],"default":null},{"name":"user_id","type":"long"},{"name":"session_id","type":"long"},{"name":"duration_ms","type":"long"},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"browser","type":{"type":"record","name":"com.example.bench.Browser","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}},{"name":"tags","type":{"type":"array","items":"string"}}]}`,
 	Fingerprint: 0xcfbcd40d27c54de9,
 	Encode:      encodePageView,
 	Decode:      decodePageView,
