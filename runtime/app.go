@@ -66,6 +66,8 @@ type App struct {
 	started  chan struct{}
 	startErr error
 
+	testOpts []kgo.Opt // extra client options, for tests
+
 	runMu  sync.Mutex
 	ran    bool
 	abort  chan struct{} // closed by abortForTest
@@ -293,7 +295,7 @@ func (a *App) start(ctx context.Context) error {
 		})
 		extra = a.group.Opts()
 	}
-	cl, err := transport.NewClient(conn, extra...)
+	cl, err := transport.NewClient(conn, append(extra, a.testOpts...)...)
 	if err != nil {
 		return err
 	}

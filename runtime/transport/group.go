@@ -144,6 +144,12 @@ func (g *Group) Abort() {
 	g.cancelSoft()
 }
 
+func (g *Group) isAborted() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.aborted
+}
+
 // ProcessContext is the context handed to HandleFunc; it is canceled only
 // when a stop is forced (the drain timeout passed, or Abort).
 func (g *Group) ProcessContext() context.Context { return g.hard }
@@ -230,10 +236,7 @@ func (g *Group) commitLoop() {
 func (g *Group) commit(ctx context.Context, ws []*worker) error {
 	g.commitMu.Lock()
 	defer g.commitMu.Unlock()
-	g.mu.Lock()
-	aborted := g.aborted
-	g.mu.Unlock()
-	if aborted {
+	if g.isAborted() {
 		return nil
 	}
 	offsets := map[string]map[int32]kgo.EpochOffset{}
@@ -381,6 +384,9 @@ func (g *Group) shutdown() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), g.o.DrainTimeout)
 	defer cancel()
+	if g.isAborted() {
+		cancel() // a crash waits for nothing
+	}
 	g.drain(ctx, ws)
 	if err := g.commit(ctx, ws); err != nil {
 		g.o.Logger.Warn("final commit failed; uncommitted records will be processed again", "group", g.o.Group, "err", err)

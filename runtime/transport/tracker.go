@@ -88,17 +88,18 @@ func (t *OffsetTracker) Finish(f *Inflight) {
 }
 
 // Abandon drops f and every record begun after it: their offsets never
-// become committable. Used when a record fails and the partition stops.
+// become committable, while the records before f still can. Used when a
+// record fails and the partition stops.
 func (t *OffsetTracker) Abandon(f *Inflight) {
 	t.mu.Lock()
 	for i, q := range t.queue {
 		if q == f {
+			clear(t.queue[i:])
 			t.queue = t.queue[:i]
 			break
 		}
 	}
-	t.failed = true
-	t.idle.Broadcast()
+	t.advanceLocked()
 	t.mu.Unlock()
 }
 

@@ -1,0 +1,131 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+)
+
+// refusingRegistry refuses every schema as incompatible.
+type refusingRegistry struct{}
+
+func (refusingRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/subjects/") {
+		w.WriteHeader(http.StatusConflict)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error_code": 409, "message": "Schema being registered is incompatible with an earlier schema"})
+		return
+	}
+	w.WriteHeader(http.StatusNotFound)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error_code": 40403, "message": "Schema not found"})
+}
+
+func syscallKill() error { return syscall.Kill(syscall.Getpid(), syscall.SIGTERM) }
+
+func TestDecodeErrorsAreTypedAndNameTheRecord(t *testing.T) {
+	srv := httptest.NewServer(refusingRegistry{}) // knows no schema id
+	defer srv.Close()
+	cl, err := sr.NewClient(sr.URLs(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &App{reg: &registry{cl: cl, byID: map[int]string{}}, ids: map[string]schemaIDs{"page-views": {key: 1, value: 3}}}
+	topic := viewTopic("page-views", 4)
+	good, err := encodeFrame(&tView, 3, &view{Page: "/a", User: "u", Seq: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		value []byte
+		is    error
+		as    any
+		msg   string
+	}{
+		{"short frame", []byte{0, 0, 0}, ErrShortFrame, nil, "decode value of page-views[3]@1042: short frame"},
+		{"bad magic", []byte("{\"json\":1}"), ErrBadMagic, nil, "decode value of page-views[3]@1042: bad magic byte 0x7b"},
+		{"unknown id", append([]byte{0, 0, 0, 0, 7}, good[5:]...), nil, new(*UnknownSchemaIDError), "decode value of page-views[3]@1042: unknown schema id 7"},
+		{"corrupt body", append(append([]byte(nil), good[:5]...), 0x7f), ErrCorruptBody, nil, "decode value of page-views[3]@1042: corrupt Avro body: test.View"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			task := &Task{ctx: context.Background(), app: app, rec: nil}
+			task.meta = RecordMeta{Topic: "page-views", Partition: 3, Offset: 1042}
+			task.rec = recWith(tc.value)
+			_, err := decodeValue(task, topic)
+			var de *DecodeError
+			if !errors.As(err, &de) || de.Part != "value" || de.Record.Offset != 1042 {
+				t.Fatalf("got %v, want a *DecodeError for the value at offset 1042", err)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Fatalf("%v is not %v", err, tc.is)
+			}
+			if tc.as != nil && !errors.As(err, tc.as.(**UnknownSchemaIDError)) {
+				t.Fatalf("%v is not an *UnknownSchemaIDError", err)
+			}
+			if !strings.HasPrefix(err.Error(), tc.msg) {
+				t.Fatalf("message %q, want it to start with %q", err, tc.msg)
+			}
+		})
+	}
+	task := &Task{ctx: context.Background(), app: app, rec: recWith(good)}
+	v, err := decodeValue(task, topic)
+	if err != nil || v != (view{Page: "/a", User: "u", Seq: 9}) {
+		t.Fatalf("round trip: %+v, %v", v, err)
+	}
+}
+
+func TestSchemaMismatchWithoutResolverAndWithOne(t *testing.T) {
+	writer := `{"type":"record","name":"View","namespace":"test","fields":[{"name":"page","type":"string"}]}`
+	reg := &registry{byID: map[int]string{5: writer}}
+	body := []byte{0, 0, 0, 0, 5, 4, '/', 'x'}
+	_, err := decodeFrame(context.Background(), reg, &tView, 3, body)
+	var sm *SchemaMismatchError
+	if !errors.As(err, &sm) || sm.ID != 5 || sm.Want != 3 {
+		t.Fatalf("got %v, want a *SchemaMismatchError 5 vs 3", err)
+	}
+	reg.resolver = appendingResolver{}
+	v, err := decodeFrame(context.Background(), reg, &tView, 3, body)
+	if err != nil || v.Page != "/x" || v.User != "" || v.Seq != 0 {
+		t.Fatalf("resolved: %+v, %v", v, err)
+	}
+}
+
+// appendingResolver fills the fields the writer lacks with their zero
+// values: enough to show the seam is called with the right schemas.
+type appendingResolver struct{}
+
+func (appendingResolver) Resolve(_ context.Context, id int, writer, reader string, body []byte) ([]byte, error) {
+	if id != 5 || !strings.Contains(writer, `"page"`) || !strings.Contains(reader, `"seq"`) {
+		return nil, errors.New("unexpected schemas")
+	}
+	return append(append([]byte(nil), body...), 0, 0), nil
+}
+
+func TestSubjectStrategies(t *testing.T) {
+	cases := []struct {
+		s    SubjectStrategy
+		key  bool
+		want string
+	}{
+		{TopicSubjects, true, "page-views-key"},
+		{TopicSubjects, false, "page-views-value"},
+		{RecordSubjects, false, "com.example.PageView"},
+		{TopicRecordSubjects, false, "page-views-com.example.PageView"},
+	}
+	for _, c := range cases {
+		if got := c.s.Subject("page-views", "com.example.PageView", c.key); got != c.want {
+			t.Errorf("%v key=%v: %q, want %q", c.s, c.key, got, c.want)
+		}
+	}
+}
+
+func recWith(value []byte) *kgo.Record { return &kgo.Record{Value: value} }
