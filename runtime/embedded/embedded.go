@@ -6,9 +6,8 @@
 // used unless asked for: a runtime.Config with Embedded set, or a direct
 // call to Start.
 //
-// The registry is franz-go's srfake until runtime/srembed (which really
-// checks compatibility) lands; srfake answers every compatibility check
-// with "compatible", so do not rely on it for compatibility.
+// The registry is runtime/srembed, which really enforces compatibility
+// levels (package compat), unless Options.Registry supplies another.
 package embedded
 
 import (
@@ -19,16 +18,20 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/faustgen/faustgen/runtime/srembed"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
 // Cluster is a running in-process Kafka cluster and schema registry.
 type Cluster struct {
 	kafka    *kfake.Cluster
-	server   *http.Server
-	listener net.Listener
-	served   chan struct{}
+	registry registry
+}
+
+// registry is a running schema registry.
+type registry interface {
+	URL() string
+	Close() error
 }
 
 // Options tune Start.
@@ -37,8 +40,8 @@ type Options struct {
 	Brokers int
 	// KafkaOpts are extra kfake options (for tests: fault injection, ...).
 	KafkaOpts []kfake.Opt
-	// Registry serves the schema registry API. Default: a fresh in-memory
-	// registry.
+	// Registry, when set, serves the schema registry API instead of a
+	// fresh runtime/srembed registry (for tests of registry failures).
 	Registry http.Handler
 }
 
@@ -52,50 +55,64 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start embedded kafka: %w", err)
 	}
-	handler := o.Registry
-	if handler == nil {
-		handler = newRegistry()
+	var reg registry
+	if o.Registry != nil {
+		reg, err = serve(ctx, o.Registry)
+	} else {
+		reg, err = srembed.Start(context.WithoutCancel(ctx))
 	}
-	var lc net.ListenConfig
-	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		k.Close()
 		return nil, fmt.Errorf("start embedded schema registry: %w", err)
 	}
-	c := &Cluster{
-		kafka:    k,
-		listener: l,
-		server:   &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second},
-		served:   make(chan struct{}),
-	}
-	go func() {
-		defer close(c.served)
-		if err := c.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			_ = err // the registry stops with the cluster; requests then fail clearly
-		}
-	}()
-	return c, nil
+	return &Cluster{kafka: k, registry: reg}, nil
 }
 
-// newRegistry returns the in-memory registry handler.
-func newRegistry() http.Handler {
-	return srfake.NewRegistry().Handler()
+// handlerServer serves an http.Handler on loopback.
+type handlerServer struct {
+	listener net.Listener
+	server   *http.Server
+	served   chan struct{}
+}
+
+func serve(ctx context.Context, h http.Handler) (*handlerServer, error) {
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &handlerServer{listener: l, server: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, served: make(chan struct{})}
+	go func() {
+		defer close(s.served)
+		_ = s.server.Serve(l) // http.ErrServerClosed after Close
+	}()
+	return s, nil
+}
+
+func (s *handlerServer) URL() string { return "http://" + s.listener.Addr().String() }
+
+func (s *handlerServer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.server.Shutdown(ctx)
+	<-s.served
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
 }
 
 // Brokers returns the seed brokers of the Kafka cluster.
 func (c *Cluster) Brokers() []string { return c.kafka.ListenAddrs() }
 
 // RegistryURL returns the schema registry's base URL.
-func (c *Cluster) RegistryURL() string { return "http://" + c.listener.Addr().String() }
+func (c *Cluster) RegistryURL() string { return c.registry.URL() }
 
 // Kafka returns the kfake cluster, for tests that inject faults.
 func (c *Cluster) Kafka() *kfake.Cluster { return c.kafka }
 
 // Close stops the registry and the Kafka cluster.
 func (c *Cluster) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = c.server.Shutdown(ctx)
-	<-c.served
+	_ = c.registry.Close() // an in-memory registry: nothing to lose
 	c.kafka.Close()
 }
