@@ -21,6 +21,9 @@ generate: ## regenerate examples/generated from the example topologies (go gener
 check-generated: ## fail when examples/generated is stale (faustgen diff on every example topology)
 	@rc=0; for f in examples/*/faustgen.yaml; do $(GO) run ./cmd/faustgen diff -f $$f || rc=1; done; exit $$rc
 
+demo: generate ## run the page-views example on the embedded dev cluster (in-process Kafka + registry)
+	$(GO) run ./examples/pageviews/demo
+
 services-up: ## start real Kafka + Apicurio Registry on 127.0.0.1 (fetched with Maven on first use)
 	bash scripts/services/start.sh
 
