@@ -14,6 +14,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/dave/jennifer/jen"
 
@@ -148,12 +149,24 @@ func emit(m *model) (map[string][]byte, error) {
 		topo.PackageComment(line)
 	}
 	emitTopology(topo, m)
-	for name, f := range map[string]*jen.File{"types.go": types, "topology.go": topo} {
-		var b bytes.Buffer
-		if err := f.Render(&b); err != nil {
-			return nil, fmt.Errorf("render %s: %w", name, err)
+	// Rendering (jen's printing and gofmt) is most of the time; the two
+	// files render independently, so in parallel.
+	files := []struct {
+		name string
+		f    *jen.File
+		out  bytes.Buffer
+		err  error
+	}{{name: "types.go", f: types}, {name: "topology.go", f: topo}}
+	var wg sync.WaitGroup
+	for i := range files {
+		wg.Go(func() { files[i].err = files[i].f.Render(&files[i].out) })
+	}
+	wg.Wait()
+	for _, r := range files {
+		if r.err != nil {
+			return nil, fmt.Errorf("render %s: %w", r.name, r.err)
 		}
-		out[path.Join(m.top.App.Output, name)] = b.Bytes()
+		out[path.Join(m.top.App.Output, r.name)] = r.out.Bytes()
 	}
 	return out, nil
 }
