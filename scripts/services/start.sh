@@ -42,8 +42,6 @@ say "building the health check (internal/itest/servicecheck)"
 build_check
 
 start_kafka() {
-	port_free "Kafka broker" FAUSTGEN_KAFKA_PORT "$KAFKA_PORT"
-	port_free "Kafka controller" FAUSTGEN_KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
 	"$SERVICES_SRC/configure.sh"
 	local dir="$STATE_DIR/kafka" log="$STATE_DIR/kafka/kafka.log"
 	local cp="$KAFKA_HOME/libs/*"
@@ -71,7 +69,6 @@ start_kafka() {
 }
 
 start_registry() {
-	port_free "Apicurio Registry" FAUSTGEN_REGISTRY_PORT "$REGISTRY_PORT"
 	local dir="$STATE_DIR/registry" log="$STATE_DIR/registry/registry.log"
 	mkdir -p "$dir/tmp"
 	: >"$log"
@@ -110,6 +107,13 @@ wait_healthy() {
 		sleep 0.5
 	done
 }
+
+# Every port of every service to start is checked before anything starts.
+if [ -z "$kafka_pid" ]; then
+	port_free "Kafka broker" FAUSTGEN_KAFKA_PORT "$KAFKA_PORT"
+	port_free "Kafka controller" FAUSTGEN_KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
+fi
+[ -n "$registry_pid" ] || port_free "Apicurio Registry" FAUSTGEN_REGISTRY_PORT "$REGISTRY_PORT"
 
 if [ -n "$kafka_pid" ]; then say "kafka already running (pid $kafka_pid)"; else start_kafka; fi
 if [ -n "$registry_pid" ]; then say "registry already running (pid $registry_pid)"; else start_registry; fi
