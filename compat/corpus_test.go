@@ -20,8 +20,10 @@ import (
 // file of history version N (versions in order of first appearance); "new"
 // or "new/file.avsc" belongs to the candidate. Within a version the last
 // file is the root schema and earlier ones supply referenced named types.
-// "java: compatible|incompatible" records what Apache Avro's Java checker
-// (and registries built on it) answer when it differs from ours.
+// "java: compatible|incompatible REASON" records what Apache Avro's Java
+// checker (and registries built on it) answer when it differs from ours;
+// "registry: VERDICT REASON" what the real registry (Apicurio) answers when
+// it differs from that.
 type evolutionCase struct {
 	name      string
 	file      string
@@ -31,6 +33,8 @@ type evolutionCase struct {
 	findings  int // -1: not asserted
 	java      string
 	javaWhy   string
+	registry  string // the real registry's verdict where it differs from Java's
+	regWhy    string
 	history   [][]Source
 	candidate []Source
 }
@@ -122,6 +126,8 @@ func parseCase(path string) (evolutionCase, error) {
 			}
 		case "java":
 			c.java, c.javaWhy, _ = strings.Cut(val, " ")
+		case "registry":
+			c.registry, c.regWhy, _ = strings.Cut(val, " ")
 		default:
 			return c, fmt.Errorf("line %d: unknown key %q", line, key)
 		}

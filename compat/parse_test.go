@@ -120,3 +120,23 @@ func TestParseLevel(t *testing.T) {
 		t.Error("ParseLevel accepted SIDEWAYS")
 	}
 }
+
+func TestParseTypePicksANamedTypeOutOfASet(t *testing.T) {
+	files := []Source{
+		{Name: "order.avsc", Data: []byte(`{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"total","type":"Money"}]}`)},
+		{Name: "money.avsc", Data: []byte(`{"type":"record","name":"Money","namespace":"shop","fields":[{"name":"units","type":"long"}]}`)},
+	}
+	s, err := ParseType("v1", "shop.Order", files...)
+	if err != nil || s.Root.Name != "shop.Order" {
+		t.Fatalf("ParseType = %v, %v", s, err)
+	}
+	if s, err := ParseType("v1", "string", files...); err != nil || s.Root.Kind != String {
+		t.Errorf("primitive root = %v, %v", s, err)
+	}
+	if _, err := ParseType("v1", "shop.Nope", files...); err == nil || !strings.Contains(err.Error(), "shop.Nope is not defined") {
+		t.Errorf("missing type: %v", err)
+	}
+	if !HasType("shop.Money", files...) || HasType("shop.Nope", files...) {
+		t.Error("HasType is wrong")
+	}
+}

@@ -189,22 +189,57 @@ func Parse(version string, sources ...Source) (*Schema, error) {
 	if version == "" {
 		version = sources[len(sources)-1].Name
 	}
+	p, roots, err := parseSources(sources)
+	if err != nil {
+		return nil, err
+	}
+	return &Schema{Version: version, Root: roots[len(roots)-1], Named: p.named}, nil
+}
+
+// ParseType parses a set of schema files (in any order) and returns the
+// schema whose root is the type called typeName: the full name of a named
+// type defined in one of them, or a primitive type name ("string"). It is
+// how a topology's key or value type becomes a checkable schema.
+func ParseType(version, typeName string, sources ...Source) (*Schema, error) {
+	p, _, err := parseSources(sources)
+	if err != nil {
+		return nil, err
+	}
+	if k, ok := primitives[typeName]; ok {
+		return &Schema{Version: version, Root: &Type{Kind: k}, Named: p.named}, nil
+	}
+	t, ok := p.named[typeName]
+	if !ok {
+		return nil, &ParseError{Msg: fmt.Sprintf("type %s is not defined in the schema files", typeName)}
+	}
+	return &Schema{Version: version, Root: t, Named: p.named}, nil
+}
+
+// HasType reports whether the sources define the named type typeName (or
+// typeName is a primitive); a source that fails to parse counts as not
+// defining it.
+func HasType(typeName string, sources ...Source) bool {
+	if _, ok := primitives[typeName]; ok {
+		return true
+	}
+	p, _, err := parseSources(sources)
+	return err == nil && p.named[typeName] != nil
+}
+
+func parseSources(sources []Source) (*schemaParser, []*Type, error) {
 	p := &schemaParser{named: map[string]*Type{}, defs: map[*node]*Type{}}
-	roots := make([]*node, len(sources))
+	nodes := make([]*node, len(sources))
 	for i, src := range sources {
 		n, err := parseJSON(src.Name, src.Data)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		roots[i] = n
+		nodes[i] = n
 		p.collect(n, "")
 	}
-	var root *Type
-	for i, n := range roots {
-		t := p.build(n, "")
-		if i == len(roots)-1 {
-			root = t
-		}
+	roots := make([]*Type, len(nodes))
+	for i, n := range nodes {
+		roots[i] = p.build(n, "")
 	}
 	for _, f := range p.defaults {
 		if msg := validDefault(f.Type, f.defNode); msg != "" {
@@ -222,9 +257,9 @@ func Parse(version string, sources ...Source) (*Schema, error) {
 			}
 			return a.Col < b.Col
 		})
-		return nil, p.errs
+		return nil, nil, p.errs
 	}
-	return &Schema{Version: version, Root: root, Named: p.named}, nil
+	return p, roots, nil
 }
 
 type schemaParser struct {
