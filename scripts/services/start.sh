@@ -10,8 +10,11 @@
 # in-memory registry).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# Name every missing tool at once: Maven and tar only matter for a first fetch.
+tools=(java go)
+[ -f "$KAFKA_HOME/.complete" ] && [ -f "$APICURIO_HOME/.complete" ] || tools+=(mvn tar)
+need_tools "${tools[@]}"
 need_java17
-need_tools go
 mkdir -p "$STATE_DIR"
 
 started=()
