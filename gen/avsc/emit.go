@@ -333,7 +333,7 @@ func (s *Set) unionDecls(u *unionType) []jen.Code {
 	var fields []jen.Code
 	fields = append(fields, comment("Kind says which branch holds the value.").Line().Id("Kind").Id(u.kindName))
 	var consts []jen.Code
-	var encCases, decCases []jen.Code
+	var encCases, decCases, kindCases []jen.Code
 	var branchDesc []string
 	for i, b := range t.branches {
 		label := branchLabel(b)
@@ -351,6 +351,7 @@ func (s *Set) unionDecls(u *unionType) []jen.Code {
 			enc = append(enc, s.enc(b, val, jen.Op("&").Add(val), u.context, 0)...)
 			dec = append(dec, s.dec(b, jen.Id("v").Dot(u.branches[i]), u.context, 0, false)...)
 		}
+		kindCases = append(kindCases, jen.Case(jen.Id(u.consts[i])).Block(jen.Return(jen.Lit(branchName(b)))))
 		encCases = append(encCases, jen.Case(jen.Id(u.consts[i])).Block(enc...))
 		decCases = append(decCases, jen.Case(jen.Lit(i)).Block(dec...))
 	}
@@ -365,12 +366,28 @@ func (s *Set) unionDecls(u *unionType) []jen.Code {
 		comment(fmt.Sprintf("%s says which branch of %s holds the value: the branch's index in the schema.", u.kindName, u.goName)).Line().
 			Type().Id(u.kindName).Int(),
 		comment(fmt.Sprintf("The branches of %s.", u.goName)).Line().Const().Defs(consts...),
+		comment("String names the branch's type as the schema does.").Line().
+			Func().Params(jen.Id("k").Id(u.kindName)).Id("String").Params().String().Block(
+			jen.Switch(jen.Id("k")).Block(kindCases...),
+			jen.Return(jen.Lit(u.kindName+"(").Op("+").Qual("strconv", "Itoa").Call(jen.Int().Parens(jen.Id("k"))).Op("+").Lit(")"))),
 		jen.Func().Id("encode"+u.goName).Params(jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(u.goName)).Block(
 			jen.Switch(jen.Id("v").Dot("Kind")).Block(encCases...)),
 		jen.Func().Id("decode"+u.goName).Params(jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(u.goName)).Block(
 			jen.Op("*").Id("v").Op("=").Id(u.goName).Values(),
 			jen.Switch(jen.Id("i").Op(":=").Id("r").Dot("ReadLong").Call(), jen.Id("i")).Block(decCases...)),
 	}
+}
+
+// branchName names a union branch's type: "null", "string", "array",
+// "com.example.Address"; a logical type is named by itself.
+func branchName(b *schema) string {
+	switch {
+	case b.kind.named():
+		return b.named.fullName
+	case b.logical != "":
+		return b.logical
+	}
+	return b.kind.String()
 }
 
 func depthID(prefix string, depth int) *jen.Statement {

@@ -1327,6 +1327,19 @@ const (
 	EverythingChoiceLong EverythingChoiceKind = 2
 )
 
+// String names the branch's type as the schema does.
+func (k EverythingChoiceKind) String() string {
+	switch k {
+	case EverythingChoiceNull:
+		return "null"
+	case EverythingChoiceString:
+		return "string"
+	case EverythingChoiceLong:
+		return "long"
+	}
+	return "EverythingChoiceKind(" + strconv.Itoa(int(k)) + ")"
+}
+
 func encodeEverythingChoice(w *avro.Writer, v *EverythingChoice) {
 	switch v.Kind {
 	case EverythingChoiceNull:
@@ -1398,6 +1411,31 @@ const (
 	// EverythingMixedDouble: the value is a "double".
 	EverythingMixedDouble EverythingMixedKind = 8
 )
+
+// String names the branch's type as the schema does.
+func (k EverythingMixedKind) String() string {
+	switch k {
+	case EverythingMixedString:
+		return "string"
+	case EverythingMixedNull:
+		return "null"
+	case EverythingMixedAddress:
+		return "com.example.Address"
+	case EverythingMixedStatus:
+		return "com.example.Status"
+	case EverythingMixedMd5:
+		return "com.example.MD5"
+	case EverythingMixedArray:
+		return "array"
+	case EverythingMixedMap:
+		return "map"
+	case EverythingMixedBoolean:
+		return "boolean"
+	case EverythingMixedDouble:
+		return "double"
+	}
+	return "EverythingMixedKind(" + strconv.Itoa(int(k)) + ")"
+}
 
 func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed) {
 	switch v.Kind {
@@ -1528,6 +1566,17 @@ const (
 	EverythingShapeSquare EverythingShapeKind = 1
 )
 
+// String names the branch's type as the schema does.
+func (k EverythingShapeKind) String() string {
+	switch k {
+	case EverythingShapeCircle:
+		return "com.example.Circle"
+	case EverythingShapeSquare:
+		return "com.example.Square"
+	}
+	return "EverythingShapeKind(" + strconv.Itoa(int(k)) + ")"
+}
+
 func encodeEverythingShape(w *avro.Writer, v *EverythingShape) {
 	switch v.Kind {
 	case EverythingShapeCircle:
@@ -1580,6 +1629,21 @@ const (
 	// EverythingShapesItemInt: the value is a "int".
 	EverythingShapesItemInt EverythingShapesItemKind = 3
 )
+
+// String names the branch's type as the schema does.
+func (k EverythingShapesItemKind) String() string {
+	switch k {
+	case EverythingShapesItemNull:
+		return "null"
+	case EverythingShapesItemCircle:
+		return "com.example.Circle"
+	case EverythingShapesItemSquare:
+		return "com.example.Square"
+	case EverythingShapesItemInt:
+		return "int"
+	}
+	return "EverythingShapesItemKind(" + strconv.Itoa(int(k)) + ")"
+}
 
 func encodeEverythingShapesItem(w *avro.Writer, v *EverythingShapesItem) {
 	switch v.Kind {
@@ -1639,6 +1703,17 @@ const (
 	EverythingByNameValueString EverythingByNameValueKind = 1
 )
 
+// String names the branch's type as the schema does.
+func (k EverythingByNameValueKind) String() string {
+	switch k {
+	case EverythingByNameValueInt:
+		return "int"
+	case EverythingByNameValueString:
+		return "string"
+	}
+	return "EverythingByNameValueKind(" + strconv.Itoa(int(k)) + ")"
+}
+
 func encodeEverythingByNameValue(w *avro.Writer, v *EverythingByNameValue) {
 	switch v.Kind {
 	case EverythingByNameValueInt:
@@ -1687,6 +1762,17 @@ const (
 	EverythingWhenString EverythingWhenKind = 1
 )
 
+// String names the branch's type as the schema does.
+func (k EverythingWhenKind) String() string {
+	switch k {
+	case EverythingWhenTimestampMicros:
+		return "timestamp-micros"
+	case EverythingWhenString:
+		return "string"
+	}
+	return "EverythingWhenKind(" + strconv.Itoa(int(k)) + ")"
+}
+
 func encodeEverythingWhen(w *avro.Writer, v *EverythingWhen) {
 	switch v.Kind {
 	case EverythingWhenTimestampMicros:
@@ -1734,6 +1820,17 @@ const (
 	// ExprLeftExpr: the value is a "com.example.Expr".
 	ExprLeftExpr ExprLeftKind = 1
 )
+
+// String names the branch's type as the schema does.
+func (k ExprLeftKind) String() string {
+	switch k {
+	case ExprLeftLong:
+		return "long"
+	case ExprLeftExpr:
+		return "com.example.Expr"
+	}
+	return "ExprLeftKind(" + strconv.Itoa(int(k)) + ")"
+}
 
 func encodeExprLeft(w *avro.Writer, v *ExprLeft) {
 	switch v.Kind {
