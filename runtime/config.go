@@ -50,7 +50,7 @@ type Config struct {
 	// before polling blocks. Default: 4.
 	PartitionQueue int
 	// MaxBufferedRecords caps the records the producer buffers; a full
-	// buffer makes Send block. Default: 10000.
+	// buffer makes Send block. Default: 50000 (franz-go's default).
 	MaxBufferedRecords int
 	// ShutdownTimeout bounds a graceful stop (and a rebalance's wait for
 	// the record in progress): finishing in-flight records, flushing and
@@ -151,9 +151,6 @@ func (c Config) withDefaults(appID string) Config {
 	}
 	if c.PartitionQueue <= 0 {
 		c.PartitionQueue = 4
-	}
-	if c.MaxBufferedRecords <= 0 {
-		c.MaxBufferedRecords = 10000
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second

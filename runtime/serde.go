@@ -172,20 +172,27 @@ func (r *registry) writerSchema(ctx context.Context, id int) (string, error) {
 	return sch.Schema, nil
 }
 
-// encodeFrame returns the Confluent frame of v (schema id).
-func encodeFrame[T any](c *Codec[T], id int, v *T) (out []byte, err error) {
+var writerPool = sync.Pool{New: func() any { return avro.NewWriter(nil, 256) }}
+
+// appendFrame appends the Confluent frame of v (schema id) to w's buffer.
+func appendFrame[T any](w *avro.Writer, c *Codec[T], id int, v *T) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic in %s encoder: %v", c.Type, p)
 		}
 	}()
-	w := avro.NewWriter(nil, 64)
 	var hdr [frameHeader]byte
 	binary.BigEndian.PutUint32(hdr[1:], uint32(id))
 	_, _ = w.Write(hdr[:])
 	c.Encode(w, v)
-	if w.Error != nil {
-		return nil, w.Error
+	return w.Error
+}
+
+// encodeFrame returns the Confluent frame of v (schema id).
+func encodeFrame[T any](c *Codec[T], id int, v *T) ([]byte, error) {
+	w := avro.NewWriter(nil, 64)
+	if err := appendFrame(w, c, id, v); err != nil {
+		return nil, err
 	}
 	return w.Buffer(), nil
 }
@@ -276,14 +283,23 @@ func encodeRecord[K, V any](a *App, topic *Topic[K, V], key *K, value *V, header
 	if !ok {
 		return nil, fmt.Errorf("topic %s is not part of app %s", topic.Name, a.spec.ID)
 	}
-	kb, err := encodeFrame(&topic.Key, ids.key, key)
-	if err != nil {
+	// Both frames go into one pooled buffer, then one exact-size copy that
+	// the record's key and value share.
+	w := writerPool.Get().(*avro.Writer)
+	defer func() {
+		w.Error = nil
+		w.Reset(nil)
+		writerPool.Put(w)
+	}()
+	if err := appendFrame(w, &topic.Key, ids.key, key); err != nil {
 		return nil, &EncodeError{Part: "key", Topic: topic.Name, Err: err}
 	}
-	vb, err := encodeFrame(&topic.Value, ids.value, value)
-	if err != nil {
+	kn := w.Buffered()
+	if err := appendFrame(w, &topic.Value, ids.value, value); err != nil {
 		return nil, &EncodeError{Part: "value", Topic: topic.Name, Err: err}
 	}
+	buf := append([]byte(nil), w.Buffer()...)
+	kb, vb := buf[:kn:kn], buf[kn:]
 	rec := &kgo.Record{Topic: topic.Name, Key: kb, Value: vb}
 	if len(headers) > 0 {
 		rec.Headers = make([]kgo.RecordHeader, len(headers))

@@ -36,7 +36,7 @@ type ClientOptions struct {
 	// SASLUser and SASLPassword are the SASL credentials.
 	SASLUser, SASLPassword string
 	// MaxBufferedRecords caps the records buffered by the producer; a full
-	// buffer makes produce calls block. 0 keeps kgo's default (10000).
+	// buffer makes produce calls block. 0 keeps kgo's default (50000).
 	MaxBufferedRecords int
 	// Logger receives the client's warnings and errors; nil discards them.
 	Logger *slog.Logger

@@ -1,0 +1,260 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/faustgen/faustgen/runtime/embedded"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+const (
+	benchRecords    = 100000
+	benchPartitions = 6
+)
+
+// BenchmarkStatelessAgentVsRawFranzGo measures, on the same kfake cluster
+// and the same input bytes, a stateless agent (consume, decode, map,
+// encode, produce, commit at-least-once) against hand-written raw franz-go
+// (consume, produce the same bytes, commit), and reports the agent's
+// throughput as a ratio of the raw ceiling. Run it with -benchtime 1x.
+func BenchmarkStatelessAgentVsRawFranzGo(b *testing.B) {
+	c := cluster(b)
+	cfg := testConfig(b, c)
+	cfg.CommitInterval = 20 * time.Millisecond
+	for i := range b.N {
+		// The machine is shared: alternate the two, three rounds each, and
+		// compare the best round of each.
+		var raw, agent []float64
+		for round := range 3 {
+			id := fmt.Sprintf("%d-%d", i, round)
+			in := viewTopic("bench-in-"+id, benchPartitions)
+			out := viewTopic("bench-out-"+id, benchPartitions)
+			producer := start(b, cfg, AppSpec{ID: "bench-producer-" + id, Topics: []AnyTopic{in, out}})
+			fillTopic(b, producer, in, benchRecords)
+			producer.stop(b)
+			raw = append(raw, rawRelay(b, c, in.Name, out.Name+"-raw", "bench-raw-"+id))
+			agent = append(agent, agentRelay(b, c, cfg, in, out, "bench-agent-"+id))
+		}
+		rawRate, agentRate := slices.Max(raw), slices.Max(agent)
+		b.ReportMetric(rawRate, "raw-rec/s")
+		b.ReportMetric(agentRate, "agent-rec/s")
+		b.ReportMetric(agentRate/rawRate, "ratio")
+		b.Logf("%d records, %d partitions, best of 3: raw franz-go %.0f rec/s, stateless agent %.0f rec/s, ratio %.2f (target >= 0.6); rounds raw %.0f, agent %.0f",
+			benchRecords, benchPartitions, rawRate, agentRate, agentRate/rawRate, raw, agent)
+	}
+}
+
+func fillTopic(b *testing.B, r *running, in *Topic[string, view], n int) {
+	b.Helper()
+	p := ProducerOf(r.app, in)
+	ctx := context.Background()
+	var failed atomic.Int64
+	pad := strings.Repeat("x", 40)
+	for i := range n {
+		k := fmt.Sprintf("page-%04d", i%1000)
+		p.Send(ctx, k, view{Page: "/pages/" + k + pad, User: "user-" + pad, Seq: int64(i)}, func(_ RecordMeta, err error) {
+			if err != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	if err := r.app.client.Flush(ctx); err != nil || failed.Load() > 0 {
+		b.Fatalf("fill %s: %v, %d failed", in.Name, err, failed.Load())
+	}
+}
+
+// rawRelay copies every record of in to out with a plain franz-go group
+// consumer, committing after each polled batch is produced, and returns
+// records per second.
+func rawRelay(b *testing.B, c *embedded.Cluster, in, out, group string) float64 {
+	b.Helper()
+	ctx := context.Background()
+	adm := kadm.NewClient(rawClient(b, c))
+	if _, err := adm.CreateTopic(ctx, benchPartitions, 1, nil, out); err != nil {
+		b.Fatal(err)
+	}
+	cl := rawClient(b, c, kgo.ConsumerGroup(group), kgo.ConsumeTopics(in), kgo.DisableAutoCommit(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
+	begin := time.Now()
+	n := 0
+	for n < benchRecords {
+		fs := cl.PollRecords(ctx, 10000)
+		if err := fs.Err0(); err != nil {
+			b.Fatal(err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			cl.Produce(ctx, &kgo.Record{Topic: out, Key: r.Key, Value: r.Value}, nil)
+			n++
+		})
+		if err := cl.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if err := cl.CommitUncommittedOffsets(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return float64(n) / time.Since(begin).Seconds()
+}
+
+// agentRelay runs a stateless agent over in (decode, map, encode, send to
+// out) until every input offset is committed, and returns records per
+// second.
+func agentRelay(b *testing.B, c *embedded.Cluster, cfg Config, in, out *Topic[string, view], group string) float64 {
+	b.Helper()
+	var processed atomic.Int64
+	var first, last atomic.Int64
+	agent := &Agent[string, view]{
+		Name: "relay", Source: in, Sinks: []AnyTopic{out},
+		Process: func(t *Task, k string, v view) error {
+			v.Seq++
+			n := processed.Add(1)
+			if n == 1 {
+				first.Store(time.Now().UnixNano())
+			}
+			if n == benchRecords {
+				last.Store(time.Now().UnixNano())
+			}
+			return SinkOf(t, out).Send(k, v)
+		},
+	}
+	begin := time.Now()
+	r := start(b, cfg, AppSpec{ID: group, Topics: []AnyTopic{in, out}, Agents: []AnyAgent{agent}})
+	startedAt := time.Now()
+	adm := kadm.NewClient(rawClient(b, c))
+	for {
+		resp, err := adm.FetchOffsetsForTopics(context.Background(), group, in.Name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var done int64
+		resp.Each(func(o kadm.OffsetResponse) {
+			if o.At > 0 {
+				done += o.At
+			}
+		})
+		if done >= benchRecords {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	elapsed := time.Since(begin)
+	b.Logf("agent: started after %v, first record after %v, last after %v, all committed after %v",
+		startedAt.Sub(begin), time.Duration(first.Load()-begin.UnixNano()), time.Duration(last.Load()-begin.UnixNano()), elapsed)
+	if err := r.stop(b); err != nil {
+		b.Fatal(err)
+	}
+	return benchRecords / elapsed.Seconds()
+}
+
+// BenchmarkEndToEndLatency sends views at a fixed moderate rate through a
+// stateless agent and reports the p50 and p99 of the time from Send to
+// the output record being read back, with the raw franz-go round trip
+// (produce, then read the same topic back) at the same rate as ceiling.
+func BenchmarkEndToEndLatency(b *testing.B) {
+	const (
+		rate  = 2000 // records per second
+		total = 4000
+	)
+	c := cluster(b)
+	cfg := testConfig(b, c)
+	for i := range b.N {
+		in := viewTopic(fmt.Sprintf("lat-in-%d", i), benchPartitions)
+		out := viewTopic(fmt.Sprintf("lat-out-%d", i), benchPartitions)
+		agent := &Agent[string, view]{
+			Name: "relay", Source: in, Sinks: []AnyTopic{out},
+			Process: func(t *Task, k string, v view) error { return SinkOf(t, out).Send(k, v) },
+		}
+		r := start(b, cfg, AppSpec{ID: fmt.Sprintf("lat-%d", i), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{agent}})
+		agentLat := measureLatency(b, c, out.Name, total, rate, func(ctx context.Context, seq int64) {
+			ProducerOf(r.app, in).Send(ctx, "k"+fmt.Sprint(seq%64), view{Page: "/p", User: "u", Seq: seq}, nil)
+		}, func(rec *kgo.Record) int64 {
+			v, err := decodeFrame(context.Background(), r.app.reg, &tView, r.app.ids[out.Name].value, rec.Value)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return v.Seq
+		})
+		rawTopic := fmt.Sprintf("lat-raw-%d", i)
+		if _, err := kadm.NewClient(rawClient(b, c)).CreateTopic(context.Background(), benchPartitions, 1, nil, rawTopic); err != nil {
+			b.Fatal(err)
+		}
+		rawProducer := rawClient(b, c)
+		rawLat := measureLatency(b, c, rawTopic, total, rate, func(ctx context.Context, seq int64) {
+			rawProducer.Produce(ctx, &kgo.Record{Topic: rawTopic, Key: fmt.Append(nil, seq%64), Value: fmt.Append(nil, seq)}, nil)
+		}, func(rec *kgo.Record) int64 {
+			var seq int64
+			fmt.Sscan(string(rec.Value), &seq)
+			return seq
+		})
+		p := func(l []time.Duration, q float64) time.Duration { return l[int(q*float64(len(l)-1))] }
+		b.ReportMetric(float64(p(agentLat, 0.5).Microseconds()), "agent-p50-µs")
+		b.ReportMetric(float64(p(agentLat, 0.99).Microseconds()), "agent-p99-µs")
+		b.ReportMetric(float64(p(rawLat, 0.5).Microseconds()), "raw-p50-µs")
+		b.ReportMetric(float64(p(rawLat, 0.99).Microseconds()), "raw-p99-µs")
+		b.Logf("%d records at %d/s: agent (in -> agent -> out -> reader) p50 %v p99 %v; raw (produce -> reader) p50 %v p99 %v",
+			total, rate, p(agentLat, 0.5), p(agentLat, 0.99), p(rawLat, 0.5), p(rawLat, 0.99))
+	}
+}
+
+// measureLatency sends total records at rate with send and reads them back
+// from topic, returning the sorted send-to-read latencies.
+func measureLatency(b *testing.B, c *embedded.Cluster, topic string, total, rate int, send func(context.Context, int64), seqOf func(*kgo.Record) int64) []time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	sent := make([]atomic.Int64, total)
+	reader := rawClient(b, c, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(50*time.Millisecond))
+	lat := make([]time.Duration, 0, total)
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		for len(lat) < total && rctx.Err() == nil {
+			reader.PollFetches(rctx).EachRecord(func(rec *kgo.Record) {
+				seq := seqOf(rec)
+				if seq >= 0 && seq < int64(total) {
+					lat = append(lat, time.Duration(time.Now().UnixNano()-sent[seq].Load()))
+				}
+			})
+		}
+	}()
+	interval := time.Second / time.Duration(rate)
+	next := time.Now()
+	for i := range total {
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+		next = next.Add(interval)
+		sent[i].Store(time.Now().UnixNano())
+		send(ctx, int64(i))
+	}
+	<-readDone
+	if len(lat) < total {
+		b.Fatalf("read back %d of %d records from %s", len(lat), total, topic)
+	}
+	slices.Sort(lat)
+	return lat
+}
+
+// BenchmarkStatelessAgentOnly runs only the agent side of
+// BenchmarkStatelessAgentVsRawFranzGo, for profiling.
+func BenchmarkStatelessAgentOnly(b *testing.B) {
+	c := cluster(b)
+	cfg := testConfig(b, c)
+	cfg.CommitInterval = 20 * time.Millisecond
+	for i := range b.N {
+		id := fmt.Sprint("only-", i)
+		in, out := viewTopic("bench-in-"+id, benchPartitions), viewTopic("bench-out-"+id, benchPartitions)
+		producer := start(b, cfg, AppSpec{ID: "bench-producer-" + id, Topics: []AnyTopic{in, out}})
+		fillTopic(b, producer, in, benchRecords)
+		producer.stop(b)
+		b.ReportMetric(agentRelay(b, c, cfg, in, out, "bench-agent-"+id), "agent-rec/s")
+	}
+}
