@@ -44,6 +44,7 @@ var commands = []command{
 	{"generate", "write the generated package: generate [-f faustgen.yaml]", runGenerate},
 	{"diff", "exit 1 and show a unified diff if the generated code is stale: diff [-f faustgen.yaml]", runDiff},
 	{"compat", "check that a new .avsc may follow its history: compat V1.avsc [...] NEW.avsc [--level LEVEL]", runCompat},
+	{"check", "check every subject against earlier schemas: check [-f faustgen.yaml] --against dir:PATH|git:REV|registry:URL [--level L] [--format text|json|github]", runCheck},
 	{"version", "print the version", runVersion},
 }
 
