@@ -225,10 +225,11 @@ func (p *jparser) object(start pos, depth int) *jnode {
 		}
 		switch p.data[p.off] {
 		case ',':
+			comma := p.here()
 			p.advance()
 			p.skipSpace()
 			if p.off < len(p.data) && p.data[p.off] == '}' {
-				p.fail("trailing comma before '}'")
+				p.err = &jsonError{pos: comma, msg: "trailing comma before '}'"}
 				return nil
 			}
 		case '}':
@@ -264,10 +265,11 @@ func (p *jparser) array(start pos, depth int) *jnode {
 		}
 		switch p.data[p.off] {
 		case ',':
+			comma := p.here()
 			p.advance()
 			p.skipSpace()
 			if p.off < len(p.data) && p.data[p.off] == ']' {
-				p.fail("trailing comma before ']'")
+				p.err = &jsonError{pos: comma, msg: "trailing comma before ']'"}
 				return nil
 			}
 		case ']':

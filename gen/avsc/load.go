@@ -605,7 +605,7 @@ func (l *loader) resolve() {
 func (l *loader) nearest(name string) string {
 	short := name[strings.LastIndex(name, ".")+1:]
 	var best string
-	bestDist := 3
+	bestDist := max(1, len(short)/3) + 1 // suggest only close names
 	for _, full := range sortedKeys(l.types) {
 		cand := full[strings.LastIndex(full, ".")+1:]
 		if strings.EqualFold(cand, short) {
