@@ -136,7 +136,13 @@ func TestParseTypePicksANamedTypeOutOfASet(t *testing.T) {
 	if _, err := ParseType("v1", "shop.Nope", files...); err == nil || !strings.Contains(err.Error(), "shop.Nope is not defined") {
 		t.Errorf("missing type: %v", err)
 	}
-	if !HasType("shop.Money", files...) || HasType("shop.Nope", files...) {
-		t.Error("HasType is wrong")
+	set, err := ParseSet("v1", files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order, ok1 := set.Schema("shop.Order")
+	money, ok2 := set.Schema("shop.Money")
+	if _, ok := set.Schema("shop.Nope"); ok || !ok1 || !ok2 || order.Root.Fields[0].Type != money.Root {
+		t.Error("Set.Schema does not pick the set's shared types")
 	}
 }

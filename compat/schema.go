@@ -196,34 +196,50 @@ func Parse(version string, sources ...Source) (*Schema, error) {
 	return &Schema{Version: version, Root: roots[len(roots)-1], Named: p.named}, nil
 }
 
-// ParseType parses a set of schema files (in any order) and returns the
-// schema whose root is the type called typeName: the full name of a named
-// type defined in one of them, or a primitive type name ("string"). It is
-// how a topology's key or value type becomes a checkable schema.
-func ParseType(version, typeName string, sources ...Source) (*Schema, error) {
+// Set is every named type defined by a set of schema files, parsed once;
+// Schema picks one of them as a root. Schemas from one Set share types.
+type Set struct {
+	version string
+	named   map[string]*Type
+}
+
+// ParseSet parses a set of schema files (named types resolve across them,
+// in any order). version labels the schemas taken from the set.
+func ParseSet(version string, sources ...Source) (*Set, error) {
 	p, _, err := parseSources(sources)
 	if err != nil {
 		return nil, err
 	}
+	return &Set{version: version, named: p.named}, nil
+}
+
+// Schema returns the schema whose root is typeName: the full name of a
+// named type of the set, or a primitive type name ("string"); false when
+// the set does not define it.
+func (s *Set) Schema(typeName string) (*Schema, bool) {
 	if k, ok := primitives[typeName]; ok {
-		return &Schema{Version: version, Root: &Type{Kind: k}, Named: p.named}, nil
+		return &Schema{Version: s.version, Root: &Type{Kind: k}, Named: s.named}, true
 	}
-	t, ok := p.named[typeName]
+	t, ok := s.named[typeName]
+	if !ok {
+		return nil, false
+	}
+	return &Schema{Version: s.version, Root: t, Named: s.named}, true
+}
+
+// ParseType is ParseSet followed by Set.Schema: it returns the schema
+// whose root is typeName, or an error when a file is malformed or the type
+// is not defined (a *ParseError without position).
+func ParseType(version, typeName string, sources ...Source) (*Schema, error) {
+	set, err := ParseSet(version, sources...)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := set.Schema(typeName)
 	if !ok {
 		return nil, &ParseError{Msg: fmt.Sprintf("type %s is not defined in the schema files", typeName)}
 	}
-	return &Schema{Version: version, Root: t, Named: p.named}, nil
-}
-
-// HasType reports whether the sources define the named type typeName (or
-// typeName is a primitive); a source that fails to parse counts as not
-// defining it.
-func HasType(typeName string, sources ...Source) bool {
-	if _, ok := primitives[typeName]; ok {
-		return true
-	}
-	p, _, err := parseSources(sources)
-	return err == nil && p.named[typeName] != nil
+	return sc, nil
 }
 
 func parseSources(sources []Source) (*schemaParser, []*Type, error) {

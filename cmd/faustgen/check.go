@@ -202,6 +202,10 @@ func topologySubjects(topoName string, top *topology.Topology, srcs []compat.Sou
 	case topology.TopicRecordSubjects:
 		strategy = runtime.TopicRecordSubjects
 	}
+	set, err := compat.ParseSet("current", srcs...)
+	if err != nil {
+		return nil, err
+	}
 	var checks []*subjectCheck
 	seen := map[string]*subjectCheck{}
 	for _, t := range top.Topics {
@@ -216,13 +220,9 @@ func topologySubjects(topoName string, top *topology.Topology, srcs []compat.Sou
 				}
 				continue
 			}
-			cur, err := compat.ParseType("current", side.ref.Name, srcs...)
-			var pe *compat.ParseError
-			if errors.As(err, &pe) && pe.Pos.File == "" {
-				return nil, fmt.Errorf("%s:%d:%d: topic %s: %s", topoName, side.ref.Pos.Line, side.ref.Pos.Col, t.Key, pe.Msg)
-			}
-			if err != nil {
-				return nil, err
+			cur, ok := set.Schema(side.ref.Name)
+			if !ok {
+				return nil, fmt.Errorf("%s:%d:%d: topic %s: type %s is not defined in the schema files", topoName, side.ref.Pos.Line, side.ref.Pos.Col, t.Key, side.ref.Name)
 			}
 			c := &subjectCheck{subject: subj, typ: side.ref.Name, topic: t.Name, pos: side.ref.Pos, current: cur}
 			seen[subj] = c
@@ -233,25 +233,16 @@ func topologySubjects(topoName string, top *topology.Topology, srcs []compat.Sou
 }
 
 // addVersion appends the version held by srcs to every subject whose type
-// it defines.
+// it defines; a subject whose type it lacks is new since that version.
 func addVersion(label string, srcs []compat.Source, checks []*subjectCheck) error {
+	set, err := compat.ParseSet(label, srcs...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", label, err)
+	}
 	for _, c := range checks {
-		if !compat.HasType(c.typ, srcs...) {
-			// Either a new type or a broken version: ParseType tells which.
-			if _, err := compat.ParseType(label, c.typ, srcs...); err != nil {
-				var pe *compat.ParseError
-				if errors.As(err, &pe) && pe.Pos.File == "" {
-					continue // the type is new since this version
-				}
-				return fmt.Errorf("%s: %w", label, err)
-			}
-			continue
+		if s, ok := set.Schema(c.typ); ok {
+			c.history = append(c.history, s)
 		}
-		s, err := compat.ParseType(label, c.typ, srcs...)
-		if err != nil {
-			return fmt.Errorf("%s: %w", label, err)
-		}
-		c.history = append(c.history, s)
 	}
 	return nil
 }
