@@ -187,6 +187,17 @@ func (p *parser) fields(n *yaml.Node, what, section string) map[string]*yaml.Nod
 	return out
 }
 
+// emptyBody reports a required mapping left empty ("app:" with nothing
+// after it), which entries treats as an empty mapping.
+func (p *parser) emptyBody(n *yaml.Node, what, needs string) bool {
+	n = deref(n)
+	if n == nil || isNull(n) {
+		p.errf(n, "%s is empty; it needs %s", what, needs)
+		return true
+	}
+	return false
+}
+
 func describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -303,7 +314,7 @@ var goIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (p *parser) parseApp(t *Topology, n *yaml.Node) {
 	f := p.fields(n, "app", "app")
-	if deref(n).Kind != yaml.MappingNode {
+	if p.emptyBody(n, "app", "id and package") || deref(n).Kind != yaml.MappingNode {
 		return
 	}
 	t.App.Output = "."
@@ -415,7 +426,7 @@ func (p *parser) parseTopic(e entry) *Topic {
 	t := &Topic{Key: e.key, GoName: p.keyName(e, "topic"), Pos: pos(e.k), Name: e.key, NamePos: pos(e.k)}
 	v := deref(e.v)
 	f := p.fields(v, what, "topic")
-	if v == nil || v.Kind != yaml.MappingNode {
+	if p.emptyBody(v, what, "key, value and partitions") || v.Kind != yaml.MappingNode {
 		return t
 	}
 	if n, ok := f["name"]; ok {
@@ -458,7 +469,7 @@ func (p *parser) parseTable(e entry) *Table {
 	t := &Table{Key: e.key, GoName: p.keyName(e, "table"), Pos: pos(e.k)}
 	v := deref(e.v)
 	f := p.fields(v, what, "table")
-	if v == nil || v.Kind != yaml.MappingNode {
+	if p.emptyBody(v, what, "key, value and partitions") || v.Kind != yaml.MappingNode {
 		return t
 	}
 	t.KeyType = p.typeRef(f, v, "key", what)
@@ -479,7 +490,7 @@ func (p *parser) parseTable(e entry) *Table {
 func (p *parser) parseWindow(n *yaml.Node, what string) *Window {
 	n = deref(n)
 	f := p.fields(n, what+": window", "window")
-	if n.Kind != yaml.MappingNode {
+	if p.emptyBody(n, what+": window", "tumbling or hopping, and expires") || n.Kind != yaml.MappingNode {
 		return nil
 	}
 	w := &Window{Pos: pos(n)}
@@ -561,7 +572,7 @@ func (p *parser) parseAgent(t *Topology, e entry) *Agent {
 	a := &Agent{Key: e.key, GoName: p.keyName(e, "agent"), Pos: pos(e.k), OnError: Fail}
 	v := deref(e.v)
 	f := p.fields(v, what, "agent")
-	if v == nil || v.Kind != yaml.MappingNode {
+	if p.emptyBody(v, what, "a source") || v.Kind != yaml.MappingNode {
 		return a
 	}
 	topics := map[string]*Topic{}

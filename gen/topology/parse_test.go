@@ -129,6 +129,8 @@ func TestParseReportsEveryProblemWithPosition(t *testing.T) {
 			[]string{`6:3: the changelog of table "counts": Kafka topic name "app-counts-changelog" is already used by topic "t"`}},
 		{"dead-letter topic clashes with a topic", head + "topics:\n  app-a-dlq: {key: string, value: string, partitions: 1}\nagents:\n  a: {source: app-a-dlq, on_error: dead_letter}\n",
 			[]string{`6:3: the dead-letter topic of agent "a": Kafka topic name "app-a-dlq" is already used by topic "app-a-dlq"`}},
+		{"empty bodies", "version: 1\napp:\ntopics:\n  t:\ntables:\n  tb:\n  w: {key: string, value: long, partitions: 1, window: }\nagents:\n  a:\n",
+			[]string{`2:5: app is empty; it needs id and package`, `4:5: topic "t" is empty`, `6:6: table "tb" is empty`, `7:56: table "w": window is empty`, `9:5: agent "a" is empty; it needs a source`}},
 		{"unknown references", head + "topics:\n  in: {key: string, value: string, partitions: 2}\ntables:\n  tb: {key: string, value: long, partitions: 2}\nagents:\n  a:\n    source: inn\n    tables: [tbb]\n    lookups: [nope]\n    sinks: [out]\n",
 			[]string{`9:13: agent "a": source "inn" is not a topic in topics:; did you mean "in"?`, `10:14: agent "a": tables entry "tbb" is not a table in tables:; did you mean "tb"?`, `11:15: agent "a": lookups entry "nope"`, `12:13: agent "a": sink "out" is not a topic`}},
 		{"duplicates in agent lists", head + "topics:\n  in: {key: string, value: string, partitions: 2}\ntables:\n  tb: {key: string, value: long, partitions: 2}\nagents:\n  a: {source: in, tables: [tb], lookups: [tb], sinks: [in, in]}\n",
