@@ -21,7 +21,7 @@ type Address struct {
 	Country string `avro:"country"`
 }
 
-// NewAddress returns a Address with every default of its schema applied.
+// NewAddress returns an Address with every default of its schema applied.
 func NewAddress() Address {
 	return Address{
 		Country: "NL",
@@ -31,7 +31,7 @@ func NewAddress() Address {
 // AddressCodec encodes and decodes Address as Avro com.example.orders.Address.
 var AddressCodec = runtime.Codec[Address]{
 	Type:        "com.example.orders.Address",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.orders.Address\",\"doc\":\"A postal address.\",\"fields\":[{\"name\":\"street\",\"type\":\"string\"},{\"name\":\"city\",\"type\":\"string\"},{\"name\":\"postcode\",\"type\":\"string\"},{\"name\":\"country\",\"type\":\"string\",\"doc\":\"ISO 3166-1 alpha-2 code.\",\"default\":\"NL\"}]}",
+	Schema:      `{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}`,
 	Fingerprint: 0x131997af61f423a2,
 	Encode:      encodeAddress,
 	Decode:      decodeAddress,
@@ -85,7 +85,7 @@ func NewBankTransfer() BankTransfer {
 // BankTransferCodec encodes and decodes BankTransfer as Avro com.example.orders.BankTransfer.
 var BankTransferCodec = runtime.Codec[BankTransfer]{
 	Type:        "com.example.orders.BankTransfer",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.orders.BankTransfer\",\"fields\":[{\"name\":\"iban\",\"type\":\"string\"},{\"name\":\"reference\",\"type\":\"string\"}]}",
+	Schema:      `{"type":"record","name":"com.example.orders.BankTransfer","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]}`,
 	Fingerprint: 0x5939c1aba8d22993,
 	Encode:      encodeBankTransfer,
 	Decode:      decodeBankTransfer,
@@ -150,7 +150,7 @@ func (v CardNetwork) String() string {
 // CardNetworkCodec encodes and decodes CardNetwork as Avro com.example.orders.CardNetwork.
 var CardNetworkCodec = runtime.Codec[CardNetwork]{
 	Type:        "com.example.orders.CardNetwork",
-	Schema:      "{\"type\":\"enum\",\"name\":\"com.example.orders.CardNetwork\",\"symbols\":[\"VISA\",\"MASTERCARD\",\"AMEX\"]}",
+	Schema:      `{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}`,
 	Fingerprint: 0xa8014d6fcb47a4d4,
 	Encode:      encodeCardNetwork,
 	Decode:      decodeCardNetwork,
@@ -207,7 +207,7 @@ func NewCardPayment() CardPayment {
 // CardPaymentCodec encodes and decodes CardPayment as Avro com.example.orders.CardPayment.
 var CardPaymentCodec = runtime.Codec[CardPayment]{
 	Type:        "com.example.orders.CardPayment",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.orders.CardPayment\",\"fields\":[{\"name\":\"last4\",\"type\":\"string\"},{\"name\":\"network\",\"type\":{\"type\":\"enum\",\"name\":\"com.example.orders.CardNetwork\",\"symbols\":[\"VISA\",\"MASTERCARD\",\"AMEX\"]}}]}",
+	Schema:      `{"type":"record","name":"com.example.orders.CardPayment","fields":[{"name":"last4","type":"string"},{"name":"network","type":{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}}]}`,
 	Fingerprint: 0x3dacb2e4ddfb71e7,
 	Encode:      encodeCardPayment,
 	Decode:      decodeCardPayment,
@@ -266,7 +266,7 @@ func NewCustomer() Customer {
 // CustomerCodec encodes and decodes Customer as Avro com.example.orders.Customer.
 var CustomerCodec = runtime.Codec[Customer]{
 	Type:        "com.example.orders.Customer",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.orders.Customer\",\"doc\":\"A customer as the orders service knows them.\",\"fields\":[{\"name\":\"id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"email\",\"type\":[\"null\",\"string\"],\"default\":null},{\"name\":\"tier\",\"type\":{\"type\":\"enum\",\"name\":\"com.example.orders.Tier\",\"symbols\":[\"STANDARD\",\"GOLD\",\"PLATINUM\"],\"default\":\"STANDARD\"},\"default\":\"STANDARD\"},{\"name\":\"shipping\",\"type\":{\"type\":\"record\",\"name\":\"com.example.orders.Address\",\"doc\":\"A postal address.\",\"fields\":[{\"name\":\"street\",\"type\":\"string\"},{\"name\":\"city\",\"type\":\"string\"},{\"name\":\"postcode\",\"type\":\"string\"},{\"name\":\"country\",\"type\":\"string\",\"doc\":\"ISO 3166-1 alpha-2 code.\",\"default\":\"NL\"}]}},{\"name\":\"since\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}}]}",
+	Schema:      `{"type":"record","name":"com.example.orders.Customer","doc":"A customer as the orders service knows them.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"name","type":"string"},{"name":"email","type":["null","string"],"default":null},{"name":"tier","type":{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"},"default":"STANDARD"},{"name":"shipping","type":{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}},{"name":"since","type":{"type":"int","logicalType":"date"}}]}`,
 	Fingerprint: 0x26a7b9d228c0e6f6,
 	Encode:      encodeCustomer,
 	Decode:      decodeCustomer,
@@ -341,7 +341,7 @@ func NewCustomerTotal() CustomerTotal {
 // CustomerTotalCodec encodes and decodes CustomerTotal as Avro com.example.orders.CustomerTotal.
 var CustomerTotalCodec = runtime.Codec[CustomerTotal]{
 	Type:        "com.example.orders.CustomerTotal",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.orders.CustomerTotal\",\"doc\":\"What one customer has spent so far.\",\"fields\":[{\"name\":\"orders\",\"type\":\"long\",\"default\":0},{\"name\":\"spent\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":20,\"scale\":2},\"default\":\"\\u0000\"},{\"name\":\"last_order_at\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}],\"default\":null}]}",
+	Schema:      `{"type":"record","name":"com.example.orders.CustomerTotal","doc":"What one customer has spent so far.","fields":[{"name":"orders","type":"long","default":0},{"name":"spent","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":2},"default":"\u0000"},{"name":"last_order_at","type":["null",{"type":"long","logicalType":"timestamp-millis"}],"default":null}]}`,
 	Fingerprint: 0xe1e3db0df036a32c,
 	Encode:      encodeCustomerTotal,
 	Decode:      decodeCustomerTotal,
@@ -399,7 +399,7 @@ type Money = runtime.Decimal
 // MoneyCodec encodes and decodes Money as Avro com.example.orders.Money.
 var MoneyCodec = runtime.Codec[Money]{
 	Type:        "com.example.orders.Money",
-	Schema:      "{\"type\":\"fixed\",\"name\":\"com.example.orders.Money\",\"size\":8,\"logicalType\":\"decimal\",\"precision\":18,\"scale\":2}",
+	Schema:      `{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`,
 	Fingerprint: 0x73ccb65e25f18111,
 	Encode:      encodeMoney,
 	Decode:      decodeMoney,
@@ -432,7 +432,7 @@ type Order struct {
 	Notes    map[string]string `avro:"notes"`
 }
 
-// NewOrder returns a Order with every default of its schema applied.
+// NewOrder returns an Order with every default of its schema applied.
 func NewOrder() Order {
 	return Order{
 		Status: OrderStatusPlaced,
@@ -442,7 +442,7 @@ func NewOrder() Order {
 // OrderCodec encodes and decodes Order as Avro com.example.orders.Order.
 var OrderCodec = runtime.Codec[Order]{
 	Type:        "com.example.orders.Order",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.orders.Order\",\"doc\":\"An order as placed by a customer.\",\"fields\":[{\"name\":\"id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},{\"name\":\"customer_id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},{\"name\":\"placed_at\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},{\"name\":\"status\",\"type\":{\"type\":\"enum\",\"name\":\"com.example.orders.OrderStatus\",\"doc\":\"Where an order is in its life.\",\"symbols\":[\"PLACED\",\"PAID\",\"SHIPPED\",\"DELIVERED\",\"CANCELLED\"]},\"default\":\"PLACED\"},{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"com.example.orders.OrderLine\",\"fields\":[{\"name\":\"sku\",\"type\":\"string\"},{\"name\":\"quantity\",\"type\":\"int\"},{\"name\":\"unit_price\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":12,\"scale\":2}}]}}},{\"name\":\"total\",\"type\":{\"type\":\"fixed\",\"name\":\"com.example.orders.Money\",\"size\":8,\"logicalType\":\"decimal\",\"precision\":18,\"scale\":2}},{\"name\":\"payment\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"com.example.orders.CardPayment\",\"fields\":[{\"name\":\"last4\",\"type\":\"string\"},{\"name\":\"network\",\"type\":{\"type\":\"enum\",\"name\":\"com.example.orders.CardNetwork\",\"symbols\":[\"VISA\",\"MASTERCARD\",\"AMEX\"]}}]},{\"type\":\"record\",\"name\":\"com.example.orders.BankTransfer\",\"fields\":[{\"name\":\"iban\",\"type\":\"string\"},{\"name\":\"reference\",\"type\":\"string\"}]},\"string\"],\"doc\":\"How the order is paid: a general union.\",\"default\":null},{\"name\":\"shipping\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"com.example.orders.Address\",\"doc\":\"A postal address.\",\"fields\":[{\"name\":\"street\",\"type\":\"string\"},{\"name\":\"city\",\"type\":\"string\"},{\"name\":\"postcode\",\"type\":\"string\"},{\"name\":\"country\",\"type\":\"string\",\"doc\":\"ISO 3166-1 alpha-2 code.\",\"default\":\"NL\"}]}],\"doc\":\"Overrides the customer's address when set.\",\"default\":null},{\"name\":\"notes\",\"type\":{\"type\":\"map\",\"values\":\"string\"},\"default\":{}}]}",
+	Schema:      `{"type":"record","name":"com.example.orders.Order","doc":"An order as placed by a customer.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"customer_id","type":{"type":"string","logicalType":"uuid"}},{"name":"placed_at","type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"status","type":{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]},"default":"PLACED"},{"name":"lines","type":{"type":"array","items":{"type":"record","name":"com.example.orders.OrderLine","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}}},{"name":"total","type":{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}},{"name":"payment","type":["null",{"type":"record","name":"com.example.orders.CardPayment","fields":[{"name":"last4","type":"string"},{"name":"network","type":{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}}]},{"type":"record","name":"com.example.orders.BankTransfer","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]},"string"],"doc":"How the order is paid: a general union.","default":null},{"name":"shipping","type":["null",{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}],"doc":"Overrides the customer's address when set.","default":null},{"name":"notes","type":{"type":"map","values":"string"},"default":{}}]}`,
 	Fingerprint: 0x54db46f7ce1ed1c1,
 	Encode:      encodeOrder,
 	Decode:      decodeOrder,
@@ -557,7 +557,7 @@ type OrderEvent struct {
 	CustomerTier *Tier       `avro:"customer_tier"`
 }
 
-// NewOrderEvent returns a OrderEvent with every default of its schema applied.
+// NewOrderEvent returns an OrderEvent with every default of its schema applied.
 func NewOrderEvent() OrderEvent {
 	return OrderEvent{}
 }
@@ -565,7 +565,7 @@ func NewOrderEvent() OrderEvent {
 // OrderEventCodec encodes and decodes OrderEvent as Avro com.example.orders.OrderEvent.
 var OrderEventCodec = runtime.Codec[OrderEvent]{
 	Type:        "com.example.orders.OrderEvent",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.orders.OrderEvent\",\"doc\":\"Something that happened to an order, emitted by the pricing agent.\",\"fields\":[{\"name\":\"order_id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},{\"name\":\"status\",\"type\":{\"type\":\"enum\",\"name\":\"com.example.orders.OrderStatus\",\"doc\":\"Where an order is in its life.\",\"symbols\":[\"PLACED\",\"PAID\",\"SHIPPED\",\"DELIVERED\",\"CANCELLED\"]}},{\"name\":\"at\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"total\",\"type\":{\"type\":\"fixed\",\"name\":\"com.example.orders.Money\",\"size\":8,\"logicalType\":\"decimal\",\"precision\":18,\"scale\":2}},{\"name\":\"customer_tier\",\"type\":[\"null\",{\"type\":\"enum\",\"name\":\"com.example.orders.Tier\",\"symbols\":[\"STANDARD\",\"GOLD\",\"PLATINUM\"],\"default\":\"STANDARD\"}],\"default\":null}]}",
+	Schema:      `{"type":"record","name":"com.example.orders.OrderEvent","doc":"Something that happened to an order, emitted by the pricing agent.","fields":[{"name":"order_id","type":{"type":"string","logicalType":"uuid"}},{"name":"status","type":{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"total","type":{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}},{"name":"customer_tier","type":["null",{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"}],"default":null}]}`,
 	Fingerprint: 0x727bc14e503d52e9,
 	Encode:      encodeOrderEvent,
 	Decode:      decodeOrderEvent,
@@ -627,7 +627,7 @@ type OrderLine struct {
 	UnitPrice runtime.Decimal `avro:"unit_price"`
 }
 
-// NewOrderLine returns a OrderLine with every default of its schema applied.
+// NewOrderLine returns an OrderLine with every default of its schema applied.
 func NewOrderLine() OrderLine {
 	return OrderLine{}
 }
@@ -635,7 +635,7 @@ func NewOrderLine() OrderLine {
 // OrderLineCodec encodes and decodes OrderLine as Avro com.example.orders.OrderLine.
 var OrderLineCodec = runtime.Codec[OrderLine]{
 	Type:        "com.example.orders.OrderLine",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.orders.OrderLine\",\"fields\":[{\"name\":\"sku\",\"type\":\"string\"},{\"name\":\"quantity\",\"type\":\"int\"},{\"name\":\"unit_price\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":12,\"scale\":2}}]}",
+	Schema:      `{"type":"record","name":"com.example.orders.OrderLine","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}`,
 	Fingerprint: 0xaacdd17b8384d096,
 	Encode:      encodeOrderLine,
 	Decode:      decodeOrderLine,
@@ -710,7 +710,7 @@ func (v OrderStatus) String() string {
 // OrderStatusCodec encodes and decodes OrderStatus as Avro com.example.orders.OrderStatus.
 var OrderStatusCodec = runtime.Codec[OrderStatus]{
 	Type:        "com.example.orders.OrderStatus",
-	Schema:      "{\"type\":\"enum\",\"name\":\"com.example.orders.OrderStatus\",\"doc\":\"Where an order is in its life.\",\"symbols\":[\"PLACED\",\"PAID\",\"SHIPPED\",\"DELIVERED\",\"CANCELLED\"]}",
+	Schema:      `{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}`,
 	Fingerprint: 0x96418d9df9337d70,
 	Encode:      encodeOrderStatus,
 	Decode:      decodeOrderStatus,
@@ -784,7 +784,7 @@ func (v Tier) String() string {
 // TierCodec encodes and decodes Tier as Avro com.example.orders.Tier.
 var TierCodec = runtime.Codec[Tier]{
 	Type:        "com.example.orders.Tier",
-	Schema:      "{\"type\":\"enum\",\"name\":\"com.example.orders.Tier\",\"symbols\":[\"STANDARD\",\"GOLD\",\"PLATINUM\"],\"default\":\"STANDARD\"}",
+	Schema:      `{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"}`,
 	Fingerprint: 0x101a669306863d0c,
 	Encode:      encodeTier,
 	Decode:      decodeTier,
@@ -852,6 +852,21 @@ const (
 	// OrderPaymentString: the value is a "string".
 	OrderPaymentString OrderPaymentKind = 3
 )
+
+// String names the branch's type as the schema does.
+func (k OrderPaymentKind) String() string {
+	switch k {
+	case OrderPaymentNull:
+		return "null"
+	case OrderPaymentCardPayment:
+		return "com.example.orders.CardPayment"
+	case OrderPaymentBankTransfer:
+		return "com.example.orders.BankTransfer"
+	case OrderPaymentString:
+		return "string"
+	}
+	return "OrderPaymentKind(" + strconv.Itoa(int(k)) + ")"
+}
 
 func encodeOrderPayment(w *avro.Writer, v *OrderPayment) {
 	switch v.Kind {

@@ -43,7 +43,7 @@ func (v Device) String() string {
 // DeviceCodec encodes and decodes Device as Avro com.example.pageviews.Device.
 var DeviceCodec = runtime.Codec[Device]{
 	Type:        "com.example.pageviews.Device",
-	Schema:      "{\"type\":\"enum\",\"name\":\"com.example.pageviews.Device\",\"symbols\":[\"DESKTOP\",\"MOBILE\",\"TABLET\",\"UNKNOWN\"],\"default\":\"UNKNOWN\"}",
+	Schema:      `{"type":"enum","name":"com.example.pageviews.Device","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"],"default":"UNKNOWN"}`,
 	Fingerprint: 0x59aa5658582cf856,
 	Encode:      encodeDevice,
 	Decode:      decodeDevice,
@@ -104,7 +104,7 @@ func NewPage() Page {
 // PageCodec encodes and decodes Page as Avro com.example.pageviews.Page.
 var PageCodec = runtime.Codec[Page]{
 	Type:        "com.example.pageviews.Page",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.pageviews.Page\",\"doc\":\"What the site knows about one page.\",\"fields\":[{\"name\":\"path\",\"type\":\"string\"},{\"name\":\"title\",\"type\":\"string\"},{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},\"default\":[]},{\"name\":\"published\",\"type\":[\"null\",{\"type\":\"int\",\"logicalType\":\"date\"}],\"default\":null}]}",
+	Schema:      `{"type":"record","name":"com.example.pageviews.Page","doc":"What the site knows about one page.","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"tags","type":{"type":"array","items":"string"},"default":[]},{"name":"published","type":["null",{"type":"int","logicalType":"date"}],"default":null}]}`,
 	Fingerprint: 0x09aaf83cd48593a4,
 	Encode:      encodePage,
 	Decode:      decodePage,
@@ -194,7 +194,7 @@ func NewPageCount() PageCount {
 // PageCountCodec encodes and decodes PageCount as Avro com.example.pageviews.PageCount.
 var PageCountCodec = runtime.Codec[PageCount]{
 	Type:        "com.example.pageviews.PageCount",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.pageviews.PageCount\",\"doc\":\"Views of one page in one hour, as counted so far.\",\"fields\":[{\"name\":\"page\",\"type\":\"string\"},{\"name\":\"title\",\"type\":[\"null\",\"string\"],\"doc\":\"The page's title when the pages table knows it.\",\"default\":null},{\"name\":\"window_start\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"views\",\"type\":\"long\"}]}",
+	Schema:      `{"type":"record","name":"com.example.pageviews.PageCount","doc":"Views of one page in one hour, as counted so far.","fields":[{"name":"page","type":"string"},{"name":"title","type":["null","string"],"doc":"The page's title when the pages table knows it.","default":null},{"name":"window_start","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"views","type":"long"}]}`,
 	Fingerprint: 0xcf5653244523b62a,
 	Encode:      encodePageCount,
 	Decode:      decodePageCount,
@@ -277,7 +277,7 @@ func NewPageView() PageView {
 // PageViewCodec encodes and decodes PageView as Avro com.example.pageviews.PageView.
 var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.pageviews.PageView",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.pageviews.PageView\",\"doc\":\"One page shown to one visitor.\",\"fields\":[{\"name\":\"page\",\"type\":\"string\",\"doc\":\"The page's path, e.g. /pricing.\"},{\"name\":\"user_id\",\"type\":\"string\",\"doc\":\"The visitor, pseudonymous.\"},{\"name\":\"viewed_at\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"},\"doc\":\"When the page was shown.\"},{\"name\":\"referrer\",\"type\":[\"null\",\"string\"],\"doc\":\"The referring URL, when the browser sent one.\",\"default\":null},{\"name\":\"duration_ms\",\"type\":\"long\",\"doc\":\"Time on the page, in milliseconds.\",\"default\":0},{\"name\":\"device\",\"type\":{\"type\":\"enum\",\"name\":\"com.example.pageviews.Device\",\"symbols\":[\"DESKTOP\",\"MOBILE\",\"TABLET\",\"UNKNOWN\"],\"default\":\"UNKNOWN\"},\"default\":\"UNKNOWN\"}]}",
+	Schema:      `{"type":"record","name":"com.example.pageviews.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string","doc":"The page's path, e.g. /pricing."},{"name":"user_id","type":"string","doc":"The visitor, pseudonymous."},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"When the page was shown."},{"name":"referrer","type":["null","string"],"doc":"The referring URL, when the browser sent one.","default":null},{"name":"duration_ms","type":"long","doc":"Time on the page, in milliseconds.","default":0},{"name":"device","type":{"type":"enum","name":"com.example.pageviews.Device","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"],"default":"UNKNOWN"},"default":"UNKNOWN"}]}`,
 	Fingerprint: 0xd818bd58e93fdc24,
 	Encode:      encodePageView,
 	Decode:      decodePageView,

@@ -22,7 +22,7 @@ func NewPage() Page {
 // PageCodec encodes and decodes Page as Avro com.example.Page.
 var PageCodec = runtime.Codec[Page]{
 	Type:        "com.example.Page",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.Page\",\"fields\":[{\"name\":\"path\",\"type\":\"string\"},{\"name\":\"title\",\"type\":\"string\",\"default\":\"\"}]}",
+	Schema:      `{"type":"record","name":"com.example.Page","fields":[{"name":"path","type":"string"},{"name":"title","type":"string","default":""}]}`,
 	Fingerprint: 0x6fd53bcfe5e25175,
 	Encode:      encodePage,
 	Decode:      decodePage,
@@ -76,7 +76,7 @@ func NewPageView() PageView {
 // PageViewCodec encodes and decodes PageView as Avro com.example.PageView.
 var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.PageView",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.PageView\",\"doc\":\"One page shown to one visitor.\",\"fields\":[{\"name\":\"page\",\"type\":\"string\"},{\"name\":\"user\",\"type\":\"string\"},{\"name\":\"at\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"referrer\",\"type\":[\"null\",\"string\"],\"default\":null}]}",
+	Schema:      `{"type":"record","name":"com.example.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string"},{"name":"user","type":"string"},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"referrer","type":["null","string"],"default":null}]}`,
 	Fingerprint: 0xa1aa88006e149505,
 	Encode:      encodePageView,
 	Decode:      decodePageView,

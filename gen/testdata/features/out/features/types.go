@@ -15,7 +15,7 @@ type Alert struct {
 	ID      AlertID `avro:"id"`
 }
 
-// NewAlert returns a Alert with every default of its schema applied.
+// NewAlert returns an Alert with every default of its schema applied.
 func NewAlert() Alert {
 	return Alert{}
 }
@@ -23,7 +23,7 @@ func NewAlert() Alert {
 // AlertCodec encodes and decodes Alert as Avro acme.Alert.
 var AlertCodec = runtime.Codec[Alert]{
 	Type:        "acme.Alert",
-	Schema:      "{\"type\":\"record\",\"name\":\"acme.Alert\",\"fields\":[{\"name\":\"kind\",\"type\":{\"type\":\"enum\",\"name\":\"acme.Kind\",\"symbols\":[\"INFO\",\"WARN\",\"ERROR\"]}},{\"name\":\"message\",\"type\":\"string\"},{\"name\":\"id\",\"type\":{\"type\":\"fixed\",\"name\":\"acme.AlertID\",\"size\":16}}]}",
+	Schema:      `{"type":"record","name":"acme.Alert","fields":[{"name":"kind","type":{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}},{"name":"message","type":"string"},{"name":"id","type":{"type":"fixed","name":"acme.AlertID","size":16}}]}`,
 	Fingerprint: 0x9ee92b7dfa95780f,
 	Encode:      encodeAlert,
 	Decode:      decodeAlert,
@@ -67,7 +67,7 @@ type AlertID [16]byte
 // AlertIDCodec encodes and decodes AlertID as Avro acme.AlertID.
 var AlertIDCodec = runtime.Codec[AlertID]{
 	Type:        "acme.AlertID",
-	Schema:      "{\"type\":\"fixed\",\"name\":\"acme.AlertID\",\"size\":16}",
+	Schema:      `{"type":"fixed","name":"acme.AlertID","size":16}`,
 	Fingerprint: 0xb74a21667c1175a0,
 	Encode:      encodeAlertID,
 	Decode:      decodeAlertID,
@@ -107,7 +107,7 @@ type Event struct {
 	Payload EventPayload `avro:"payload"`
 }
 
-// NewEvent returns a Event with every default of its schema applied.
+// NewEvent returns an Event with every default of its schema applied.
 func NewEvent() Event {
 	return Event{}
 }
@@ -115,7 +115,7 @@ func NewEvent() Event {
 // EventCodec encodes and decodes Event as Avro acme.Event.
 var EventCodec = runtime.Codec[Event]{
 	Type:        "acme.Event",
-	Schema:      "{\"type\":\"record\",\"name\":\"acme.Event\",\"fields\":[{\"name\":\"kind\",\"type\":{\"type\":\"enum\",\"name\":\"acme.Kind\",\"symbols\":[\"INFO\",\"WARN\",\"ERROR\"]}},{\"name\":\"payload\",\"type\":[\"string\",\"long\",{\"type\":\"record\",\"name\":\"acme.Stats\",\"fields\":[{\"name\":\"count\",\"type\":\"long\"},{\"name\":\"sum\",\"type\":\"double\"}]}]}]}",
+	Schema:      `{"type":"record","name":"acme.Event","fields":[{"name":"kind","type":{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}},{"name":"payload","type":["string","long",{"type":"record","name":"acme.Stats","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}]}]}`,
 	Fingerprint: 0x289d2df503aabd3d,
 	Encode:      encodeEvent,
 	Decode:      decodeEvent,
@@ -180,7 +180,7 @@ func (v Kind) String() string {
 // KindCodec encodes and decodes Kind as Avro acme.Kind.
 var KindCodec = runtime.Codec[Kind]{
 	Type:        "acme.Kind",
-	Schema:      "{\"type\":\"enum\",\"name\":\"acme.Kind\",\"symbols\":[\"INFO\",\"WARN\",\"ERROR\"]}",
+	Schema:      `{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}`,
 	Fingerprint: 0x44a905c01c2566c1,
 	Encode:      encodeKind,
 	Decode:      decodeKind,
@@ -237,7 +237,7 @@ func NewStats() Stats {
 // StatsCodec encodes and decodes Stats as Avro acme.Stats.
 var StatsCodec = runtime.Codec[Stats]{
 	Type:        "acme.Stats",
-	Schema:      "{\"type\":\"record\",\"name\":\"acme.Stats\",\"fields\":[{\"name\":\"count\",\"type\":\"long\"},{\"name\":\"sum\",\"type\":\"double\"}]}",
+	Schema:      `{"type":"record","name":"acme.Stats","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}`,
 	Fingerprint: 0x3d18bd46aafbdb36,
 	Encode:      encodeStats,
 	Decode:      decodeStats,
@@ -296,6 +296,19 @@ const (
 	// EventPayloadStats: the value is a "acme.Stats".
 	EventPayloadStats EventPayloadKind = 2
 )
+
+// String names the branch's type as the schema does.
+func (k EventPayloadKind) String() string {
+	switch k {
+	case EventPayloadString:
+		return "string"
+	case EventPayloadLong:
+		return "long"
+	case EventPayloadStats:
+		return "acme.Stats"
+	}
+	return "EventPayloadKind(" + strconv.Itoa(int(k)) + ")"
+}
 
 func encodeEventPayload(w *avro.Writer, v *EventPayload) {
 	switch v.Kind {
