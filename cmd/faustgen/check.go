@@ -146,6 +146,10 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			failed++
 		}
 		for _, f := range res.Findings {
+			if f.Pos.File == "" {
+				// A primitive key or value: point at the topology's type.
+				f.Pos = compat.Pos{File: name, Line: c.pos.Line, Col: c.pos.Col}
+			}
 			findings = append(findings, checkFinding{Subject: c.subject, Finding: f})
 		}
 	}

@@ -188,6 +188,32 @@ func TestCheckAgainstRegistryUsesEveryVersion(t *testing.T) {
 	}
 }
 
+func TestCheckPointsAtTheTopologyForPrimitiveTypes(t *testing.T) {
+	dir := t.TempDir()
+	writeProject(t, dir, map[string]string{
+		"faustgen.yaml":      strings.Replace(checkTopology, "key: string", "key: long", 1),
+		"schemas/order.avsc": orderV1,
+		"schemas/money.avsc": moneyV1,
+		"old/order.avsc":     orderV1,
+		"old/money.avsc":     moneyV1,
+	})
+	// The key was a string in every earlier version: dir: holds no key
+	// schema, so feed one through the registry instead.
+	srv, err := srembed.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cl, _ := sr.NewClient(sr.URLs(srv.URL()))
+	if _, err := cl.CreateSchema(context.Background(), "orders-key", sr.Schema{Schema: `"string"`}); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runCheckCmd(t, "-f", filepath.Join(dir, "faustgen.yaml"), "--against", "registry:"+srv.URL())
+	if code != 1 || !strings.Contains(out, "faustgen.yaml:12:10: type-mismatch: long") {
+		t.Errorf("exit %d, want 1 pointing at the topology's key type:\n%s", code, out)
+	}
+}
+
 func TestCheckBadInput(t *testing.T) {
 	dir := t.TempDir()
 	writeProject(t, dir, map[string]string{
