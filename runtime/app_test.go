@@ -60,12 +60,12 @@ func relay(name string, in *Topic[string, view], out *Topic[string, int64], s *s
 }
 
 func TestRecordsOfAPartitionAreProcessedInOrder(t *testing.T) {
-	c := cluster(t)
+	c := newEnv(t)
 	cfg := testConfig(t, c)
-	in, out := viewTopic("order-in", 4), countTopic("order-out", 4)
+	in, out := viewTopic(c.name("order-in"), 4), countTopic(c.name("order-out"), 4)
 	s := newSeen()
 	const n = 400
-	r := start(t, cfg, AppSpec{ID: "order", Topics: []AnyTopic{in, out}, Agents: []AnyAgent{relay("relay", in, out, s, Fail)}})
+	r := start(t, cfg, AppSpec{ID: c.name("order"), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{relay("relay", in, out, s, Fail)}})
 	keys := keysN(8)
 	produceViews(t, r, in, keys, n)
 	eventually(t, "every record processed", func() bool { return s.n.Load() >= n })
@@ -102,7 +102,7 @@ func TestRecordsOfAPartitionAreProcessedInOrder(t *testing.T) {
 		t.Fatalf("Run after a graceful stop: %v", err)
 	}
 	// A graceful stop commits everything processed.
-	got := committed(t, c, "order", in.Name)
+	got := committed(t, c, c.name("order"), in.Name)
 	var total int64
 	for _, off := range got {
 		total += off
@@ -115,25 +115,32 @@ func TestRecordsOfAPartitionAreProcessedInOrder(t *testing.T) {
 // A record whose output the broker never acknowledged must not be
 // committed: after a crash, the next instance processes it again.
 func TestCrashBeforeAcknowledgementLosesNothing(t *testing.T) {
-	c := cluster(t)
+	c := newEnv(t)
 	cfg := testConfig(t, c)
-	in, out := viewTopic("crash-in", 2), countTopic("crash-out", 2)
+	in, out := viewTopic(c.name("crash-in"), 2), countTopic(c.name("crash-out"), 2)
 	const n = 40
 
-	producer := start(t, cfg, AppSpec{ID: "crash-producer", Topics: []AnyTopic{in, out}})
+	producer := start(t, cfg, AppSpec{ID: c.name("crash-producer"), Topics: []AnyTopic{in, out}})
 	produceViews(t, producer, in, keysN(4), n)
 
-	// From now on hold every produce request (only the agent produces):
+	// On kfake, from now on hold every produce request (only the agent produces):
 	// nothing the agent sends is acknowledged. (Requests name topics by id
 	// in recent protocol versions, so the test does not match names.)
 	release := make(chan struct{})
 	var held atomic.Int64
-	c.Kafka().ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		c.Kafka().KeepControl()
+	if c.Kafka() == nil {
+		// The real broker cannot hold acknowledgements: there the test
+		// crashes before any commit (a long commit interval) instead.
+		cfg.CommitInterval = time.Hour
 		held.Add(1)
-		c.Kafka().SleepControl(func() { <-release })
-		return nil, nil, false
-	})
+	} else {
+		c.Kafka().ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+			c.Kafka().KeepControl()
+			held.Add(1)
+			c.Kafka().SleepControl(func() { <-release })
+			return nil, nil, false
+		})
+	}
 	t.Cleanup(func() {
 		select {
 		case <-release:
@@ -143,11 +150,11 @@ func TestCrashBeforeAcknowledgementLosesNothing(t *testing.T) {
 	})
 
 	first := newSeen()
-	r1 := start(t, cfg, AppSpec{ID: "crash", Topics: []AnyTopic{in, out}, Agents: []AnyAgent{relay("relay", in, out, first, Fail)}})
+	r1 := start(t, cfg, AppSpec{ID: c.name("crash"), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{relay("relay", in, out, first, Fail)}})
 	eventually(t, "first instance processed everything", func() bool { return first.n.Load() >= n })
 	eventually(t, "a produce request to the output held", func() bool { return held.Load() > 0 })
 	time.Sleep(5 * cfg.CommitInterval) // several commit ticks pass with nothing acknowledged
-	if got := committed(t, c, "crash", in.Name); len(got) != 0 {
+	if got := committed(t, c, c.name("crash"), in.Name); len(got) != 0 {
 		t.Fatalf("offsets %v committed although no output was acknowledged", got)
 	}
 	r1.app.abortForTest()
@@ -157,7 +164,7 @@ func TestCrashBeforeAcknowledgementLosesNothing(t *testing.T) {
 	close(release)
 
 	second := newSeen()
-	start(t, cfg, AppSpec{ID: "crash", Topics: []AnyTopic{in, out}, Agents: []AnyAgent{relay("relay", in, out, second, Fail)}})
+	start(t, cfg, AppSpec{ID: c.name("crash"), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{relay("relay", in, out, second, Fail)}})
 	eventually(t, "second instance processed every record again", func() bool { return second.distinct() >= n })
 	if got := second.distinct(); got != n {
 		t.Fatalf("second instance processed %d distinct records, want %d", got, n)
@@ -165,30 +172,19 @@ func TestCrashBeforeAcknowledgementLosesNothing(t *testing.T) {
 }
 
 func TestTwoInstancesShareThePartitionsAndOneTakesOverWithoutLoss(t *testing.T) {
-	c := cluster(t)
+	c := newEnv(t)
 	cfg := testConfig(t, c)
-	in, out := viewTopic("share-in", 4), countTopic("share-out", 4)
+	in, out := viewTopic(c.name("share-in"), 4), countTopic(c.name("share-out"), 4)
 	keys := keysN(16)
-	producer := start(t, cfg, AppSpec{ID: "share-producer", Topics: []AnyTopic{in, out}})
+	producer := start(t, cfg, AppSpec{ID: c.name("share-producer"), Topics: []AnyTopic{in, out}})
 
 	a, b := newSeen(), newSeen()
 	spec := func(s *seen) AppSpec {
-		return AppSpec{ID: "share", Topics: []AnyTopic{in, out}, Agents: []AnyAgent{relay("relay", in, out, s, Fail)}}
+		return AppSpec{ID: c.name("share"), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{relay("relay", in, out, s, Fail)}}
 	}
 	ra := start(t, cfg, spec(a))
 	rb := start(t, cfg, spec(b))
-	eventually(t, "both members own partitions", func() bool {
-		info := c.Kafka().GroupInfo("share")
-		if info == nil || len(info.Members) != 2 || info.NumAssigned() != 4 {
-			return false
-		}
-		for _, m := range info.Members {
-			if m.NumAssigned() == 0 {
-				return false
-			}
-		}
-		return true
-	})
+	eventually(t, "both members own partitions", func() bool { return membersWithPartitions(t, c, c.name("share")) == 2 })
 	produceViews(t, producer, in, keys, 160)
 	eventually(t, "the first batch processed", func() bool { return a.distinct()+b.distinct() >= 160 })
 	if a.n.Load() == 0 || b.n.Load() == 0 {
@@ -236,9 +232,9 @@ func TestTwoInstancesShareThePartitionsAndOneTakesOverWithoutLoss(t *testing.T) 
 }
 
 func TestPoisonRecordGoesToTheDeadLetterTopicAndProcessingContinues(t *testing.T) {
-	c := cluster(t)
+	c := newEnv(t)
 	cfg := testConfig(t, c)
-	in, out := viewTopic("poison-in", 1), countTopic("poison-out", 1)
+	in, out := viewTopic(c.name("poison-in"), 1), countTopic(c.name("poison-out"), 1)
 	s := newSeen()
 	agent := relay("relay", in, out, s, DeadLetter)
 	agent.Process = func(t *Task, k string, v view) error {
@@ -251,7 +247,7 @@ func TestPoisonRecordGoesToTheDeadLetterTopicAndProcessingContinues(t *testing.T
 		s.add(k, v.Seq)
 		return SinkOf(t, out).Send(k, v.Seq)
 	}
-	r := start(t, cfg, AppSpec{ID: "poison", Topics: []AnyTopic{in, out}, Agents: []AnyAgent{agent}})
+	r := start(t, cfg, AppSpec{ID: c.name("poison"), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{agent}})
 	p := ProducerOf(r.app, in)
 	ctx := context.Background()
 	send := func(v view) {
@@ -271,9 +267,9 @@ func TestPoisonRecordGoesToTheDeadLetterTopicAndProcessingContinues(t *testing.T
 	send(view{Page: "/ok", Seq: 3})
 	eventually(t, "the records after the poison processed", func() bool { return s.n.Load() >= 2 })
 
-	dlq := readN(t, c, "poison-relay-dlq", 3)
+	dlq := readN(t, c, c.name("poison")+"-relay-dlq", 3)
 	wantErr := []string{
-		"decode key of poison-in[0]@1: bad magic byte 0x6e",
+		"decode key of " + in.Name + "[0]@1: bad magic byte 0x6e",
 		"panic: boom",
 		"refused",
 	}
@@ -301,17 +297,17 @@ func TestPoisonRecordGoesToTheDeadLetterTopicAndProcessingContinues(t *testing.T
 	if err := r.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	if got := committed(t, c, "poison", in.Name); got[0] != 5 {
+	if got := committed(t, c, c.name("poison"), in.Name); got[0] != 5 {
 		t.Fatalf("committed offset %d, want 5 (past the dead-lettered records)", got[0])
 	}
 }
 
 func TestSkipPolicyLogsAndMovesOn(t *testing.T) {
-	c := cluster(t)
+	c := newEnv(t)
 	cfg := testConfig(t, c)
-	in, out := viewTopic("skip-in", 1), countTopic("skip-out", 1)
+	in, out := viewTopic(c.name("skip-in"), 1), countTopic(c.name("skip-out"), 1)
 	s := newSeen()
-	r := start(t, cfg, AppSpec{ID: "skip", Topics: []AnyTopic{in, out}, Agents: []AnyAgent{relay("relay", in, out, s, Skip)}})
+	r := start(t, cfg, AppSpec{ID: c.name("skip"), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{relay("relay", in, out, s, Skip)}})
 	raw := rawClient(t, c)
 	ctx := context.Background()
 	if err := raw.ProduceSync(ctx, &kgo.Record{Topic: in.Name, Key: []byte{0, 0, 0, 0, 99, 2, 'k'}, Value: []byte{1}}).FirstErr(); err != nil {
@@ -324,15 +320,15 @@ func TestSkipPolicyLogsAndMovesOn(t *testing.T) {
 	if err := r.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	if got := committed(t, c, "skip", in.Name); got[0] != 2 {
+	if got := committed(t, c, c.name("skip"), in.Name); got[0] != 2 {
 		t.Fatalf("committed offset %d, want 2", got[0])
 	}
 }
 
 func TestFailPolicyStopsTheAppNamingTheRecord(t *testing.T) {
-	c := cluster(t)
+	c := newEnv(t)
 	cfg := testConfig(t, c)
-	in, out := viewTopic("fail-in", 1), countTopic("fail-out", 1)
+	in, out := viewTopic(c.name("fail-in"), 1), countTopic(c.name("fail-out"), 1)
 	s := newSeen()
 	a := relay("relay", in, out, s, Fail)
 	inner := a.Process
@@ -342,7 +338,7 @@ func TestFailPolicyStopsTheAppNamingTheRecord(t *testing.T) {
 		}
 		return inner(t, k, v)
 	}
-	r := start(t, cfg, AppSpec{ID: "fail", Topics: []AnyTopic{in, out}, Agents: []AnyAgent{a}})
+	r := start(t, cfg, AppSpec{ID: c.name("fail"), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{a}})
 	produceViews(t, r, in, []string{"k"}, 4)
 	var err error
 	select {
@@ -353,25 +349,25 @@ func TestFailPolicyStopsTheAppNamingTheRecord(t *testing.T) {
 	}
 	var rerr *RecordError
 	if !errors.As(err, &rerr) || rerr.Record.Offset != 2 || rerr.Record.Topic != in.Name {
-		t.Fatalf("Run returned %v, want a *RecordError for fail-in[0]@2", err)
+		t.Fatalf("Run returned %v, want a *RecordError for %s[0]@2", err, in.Name)
 	}
-	if want := "agent relay: fail-in[0]@2: cannot handle seq 2"; err.Error() != want {
+	if want := "agent relay: " + in.Name + "[0]@2: cannot handle seq 2"; err.Error() != want {
 		t.Fatalf("error %q, want %q", err, want)
 	}
 	if got := s.byKey["k"]; len(got) != 2 {
 		t.Fatalf("processed %v; records after the failing one must not be processed", got)
 	}
-	if got := committed(t, c, "fail", in.Name); got[0] != 2 {
+	if got := committed(t, c, c.name("fail"), in.Name); got[0] != 2 {
 		t.Fatalf("committed offset %d, want 2 (up to the failing record, not past it)", got[0])
 	}
 }
 
 func TestWrongPartitionCountStopsTheStart(t *testing.T) {
-	c := cluster(t)
+	c := newEnv(t)
 	cfg := testConfig(t, c)
-	start(t, cfg, AppSpec{ID: "first", Topics: []AnyTopic{viewTopic("resized", 3)}}).stop(t)
+	start(t, cfg, AppSpec{ID: c.name("first"), Topics: []AnyTopic{viewTopic(c.name("resized"), 3)}}).stop(t)
 
-	a, err := NewApp(cfg, AppSpec{ID: "second", Topics: []AnyTopic{viewTopic("resized", 6)}})
+	a, err := NewApp(cfg, AppSpec{ID: c.name("second"), Topics: []AnyTopic{viewTopic(c.name("resized"), 6)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,20 +375,20 @@ func TestWrongPartitionCountStopsTheStart(t *testing.T) {
 	defer cancel()
 	err = a.Run(ctx)
 	var pm *transport.PartitionMismatchError
-	if !errors.As(err, &pm) || pm.Topic != "resized" || pm.Declared != 6 || pm.Actual != 3 {
+	if !errors.As(err, &pm) || pm.Topic != c.name("resized") || pm.Declared != 6 || pm.Actual != 3 {
 		t.Fatalf("Run returned %v, want a partition mismatch for resized (declared 6, actual 3)", err)
 	}
-	if !strings.Contains(err.Error(), "topic resized has 3 partitions but the topology declares 6") {
+	if !strings.Contains(err.Error(), "topic "+c.name("resized")+" has 3 partitions but the topology declares 6") {
 		t.Fatalf("message %q does not name the topic and both counts", err)
 	}
 }
 
 func TestMissingTopicsAreCreatedAsDeclared(t *testing.T) {
-	c := cluster(t)
+	c := newEnv(t)
 	cfg := testConfig(t, c)
-	in := viewTopic("declared", 5)
+	in := viewTopic(c.name("declared"), 5)
 	in.Config = map[string]string{"retention.ms": "3600000"}
-	r := start(t, cfg, AppSpec{ID: "creator", Topics: []AnyTopic{in}})
+	r := start(t, cfg, AppSpec{ID: c.name("creator"), Topics: []AnyTopic{in}})
 	if _, err := ProducerOf(r.app, in).SendSync(context.Background(), "k", view{}); err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +397,7 @@ func TestMissingTopicsAreCreatedAsDeclared(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tp := range md.Topics {
-		if tp.Topic != nil && *tp.Topic == "declared" && len(tp.Partitions) != 5 {
+		if tp.Topic != nil && *tp.Topic == in.Name && len(tp.Partitions) != 5 {
 			t.Fatalf("created with %d partitions, want 5", len(tp.Partitions))
 		}
 	}
@@ -427,9 +423,9 @@ func TestTablesAreRefusedUntilImplemented(t *testing.T) {
 }
 
 func TestSinkOfATopicNotGrantedFails(t *testing.T) {
-	c := cluster(t)
+	c := newEnv(t)
 	cfg := testConfig(t, c)
-	in, out, other := viewTopic("grant-in", 1), countTopic("grant-out", 1), countTopic("grant-other", 1)
+	in, out, other := viewTopic(c.name("grant-in"), 1), countTopic(c.name("grant-out"), 1), countTopic(c.name("grant-other"), 1)
 	errc := make(chan error, 1)
 	agent := &Agent[string, view]{
 		Name: "relay", Source: in, Sinks: []AnyTopic{out}, OnError: Skip,
@@ -438,7 +434,7 @@ func TestSinkOfATopicNotGrantedFails(t *testing.T) {
 			return nil
 		},
 	}
-	r := start(t, cfg, AppSpec{ID: "grant", Topics: []AnyTopic{in, out, other}, Agents: []AnyAgent{agent}})
+	r := start(t, cfg, AppSpec{ID: c.name("grant"), Topics: []AnyTopic{in, out, other}, Agents: []AnyAgent{agent}})
 	if _, err := ProducerOf(r.app, in).SendSync(context.Background(), "k", view{}); err != nil {
 		t.Fatal(err)
 	}
@@ -454,12 +450,13 @@ func TestSinkOfATopicNotGrantedFails(t *testing.T) {
 
 func TestRegistryRefusalStopsTheStartNamingTheSubject(t *testing.T) {
 	refuse := embedded.Options{Registry: refusingRegistry{}}
-	c, err := embedded.Start(context.Background(), refuse)
+	ec, err := embedded.Start(context.Background(), refuse)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	a, err := NewApp(testConfig(t, c), AppSpec{ID: "refused", Topics: []AnyTopic{viewTopic("refused-in", 1)}})
+	defer ec.Close()
+	c := &env{brokers: ec.Brokers(), registry: ec.RegistryURL()}
+	a, err := NewApp(testConfig(t, c), AppSpec{ID: c.name("refused"), Topics: []AnyTopic{viewTopic(c.name("refused-in"), 1)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faustgen/faustgen/runtime/embedded"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -25,7 +24,7 @@ const (
 // (consume, produce the same bytes, commit), and reports the agent's
 // throughput as a ratio of the raw ceiling. Run it with -benchtime 1x.
 func BenchmarkStatelessAgentVsRawFranzGo(b *testing.B) {
-	c := cluster(b)
+	c := newEnv(b)
 	cfg := testConfig(b, c)
 	cfg.CommitInterval = 20 * time.Millisecond
 	for i := range b.N {
@@ -34,13 +33,13 @@ func BenchmarkStatelessAgentVsRawFranzGo(b *testing.B) {
 		var raw, agent []float64
 		for round := range 3 {
 			id := fmt.Sprintf("%d-%d", i, round)
-			in := viewTopic("bench-in-"+id, benchPartitions)
-			out := viewTopic("bench-out-"+id, benchPartitions)
-			producer := start(b, cfg, AppSpec{ID: "bench-producer-" + id, Topics: []AnyTopic{in, out}})
+			in := viewTopic(c.name("bench-in-"+id), benchPartitions)
+			out := viewTopic(c.name("bench-out-"+id), benchPartitions)
+			producer := start(b, cfg, AppSpec{ID: c.name("bench-producer-" + id), Topics: []AnyTopic{in, out}})
 			fillTopic(b, producer, in, benchRecords)
 			producer.stop(b)
-			raw = append(raw, rawRelay(b, c, in.Name, out.Name+"-raw", "bench-raw-"+id))
-			agent = append(agent, agentRelay(b, c, cfg, in, out, "bench-agent-"+id))
+			raw = append(raw, rawRelay(b, c, in.Name, out.Name+"-raw", c.name("bench-raw-"+id)))
+			agent = append(agent, agentRelay(b, c, cfg, in, out, c.name("bench-agent-"+id)))
 		}
 		rawRate, agentRate := slices.Max(raw), slices.Max(agent)
 		b.ReportMetric(rawRate, "raw-rec/s")
@@ -73,7 +72,7 @@ func fillTopic(b *testing.B, r *running, in *Topic[string, view], n int) {
 // rawRelay copies every record of in to out with a plain franz-go group
 // consumer, committing after each polled batch is produced, and returns
 // records per second.
-func rawRelay(b *testing.B, c *embedded.Cluster, in, out, group string) float64 {
+func rawRelay(b *testing.B, c *env, in, out, group string) float64 {
 	b.Helper()
 	ctx := context.Background()
 	adm := kadm.NewClient(rawClient(b, c))
@@ -106,7 +105,7 @@ func rawRelay(b *testing.B, c *embedded.Cluster, in, out, group string) float64 
 // agentRelay runs a stateless agent over in (decode, map, encode, send to
 // out) until every input offset is committed, and returns records per
 // second.
-func agentRelay(b *testing.B, c *embedded.Cluster, cfg Config, in, out *Topic[string, view], group string) float64 {
+func agentRelay(b *testing.B, c *env, cfg Config, in, out *Topic[string, view], group string) float64 {
 	b.Helper()
 	var processed atomic.Int64
 	var first, last atomic.Int64
@@ -162,16 +161,16 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 		rate  = 2000 // records per second
 		total = 4000
 	)
-	c := cluster(b)
+	c := newEnv(b)
 	cfg := testConfig(b, c)
 	for i := range b.N {
-		in := viewTopic(fmt.Sprintf("lat-in-%d", i), benchPartitions)
-		out := viewTopic(fmt.Sprintf("lat-out-%d", i), benchPartitions)
+		in := viewTopic(c.name(fmt.Sprintf("lat-in-%d", i)), benchPartitions)
+		out := viewTopic(c.name(fmt.Sprintf("lat-out-%d", i)), benchPartitions)
 		agent := &Agent[string, view]{
 			Name: "relay", Source: in, Sinks: []AnyTopic{out},
 			Process: func(t *Task, k string, v view) error { return SinkOf(t, out).Send(k, v) },
 		}
-		r := start(b, cfg, AppSpec{ID: fmt.Sprintf("lat-%d", i), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{agent}})
+		r := start(b, cfg, AppSpec{ID: c.name(fmt.Sprintf("lat-%d", i)), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{agent}})
 		agentLat := measureLatency(b, c, out.Name, total, rate, func(ctx context.Context, seq int64) {
 			ProducerOf(r.app, in).Send(ctx, "k"+fmt.Sprint(seq%64), view{Page: "/p", User: "u", Seq: seq}, nil)
 		}, func(rec *kgo.Record) int64 {
@@ -181,7 +180,7 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 			}
 			return v.Seq
 		})
-		rawTopic := fmt.Sprintf("lat-raw-%d", i)
+		rawTopic := c.name(fmt.Sprintf("lat-raw-%d", i))
 		if _, err := kadm.NewClient(rawClient(b, c)).CreateTopic(context.Background(), benchPartitions, 1, nil, rawTopic); err != nil {
 			b.Fatal(err)
 		}
@@ -205,7 +204,7 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 
 // measureLatency sends total records at rate with send and reads them back
 // from topic, returning the sorted send-to-read latencies.
-func measureLatency(b *testing.B, c *embedded.Cluster, topic string, total, rate int, send func(context.Context, int64), seqOf func(*kgo.Record) int64) []time.Duration {
+func measureLatency(b *testing.B, c *env, topic string, total, rate int, send func(context.Context, int64), seqOf func(*kgo.Record) int64) []time.Duration {
 	b.Helper()
 	ctx := context.Background()
 	sent := make([]atomic.Int64, total)
@@ -246,15 +245,15 @@ func measureLatency(b *testing.B, c *embedded.Cluster, topic string, total, rate
 // BenchmarkStatelessAgentOnly runs only the agent side of
 // BenchmarkStatelessAgentVsRawFranzGo, for profiling.
 func BenchmarkStatelessAgentOnly(b *testing.B) {
-	c := cluster(b)
+	c := newEnv(b)
 	cfg := testConfig(b, c)
 	cfg.CommitInterval = 20 * time.Millisecond
 	for i := range b.N {
 		id := fmt.Sprint("only-", i)
-		in, out := viewTopic("bench-in-"+id, benchPartitions), viewTopic("bench-out-"+id, benchPartitions)
-		producer := start(b, cfg, AppSpec{ID: "bench-producer-" + id, Topics: []AnyTopic{in, out}})
+		in, out := viewTopic(c.name("bench-in-"+id), benchPartitions), viewTopic(c.name("bench-out-"+id), benchPartitions)
+		producer := start(b, cfg, AppSpec{ID: c.name("bench-producer-" + id), Topics: []AnyTopic{in, out}})
 		fillTopic(b, producer, in, benchRecords)
 		producer.stop(b)
-		b.ReportMetric(agentRelay(b, c, cfg, in, out, "bench-agent-"+id), "agent-rec/s")
+		b.ReportMetric(agentRelay(b, c, cfg, in, out, c.name("bench-agent-"+id)), "agent-rec/s")
 	}
 }

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faustgen/faustgen/runtime/embedded"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -61,16 +61,24 @@ func countTopic(name string, partitions int32) *Topic[string, int64] {
 	return &Topic[string, int64]{TopicSpec: TopicSpec{Name: name, Partitions: partitions}, Key: tString, Value: tLong}
 }
 
-// cluster starts an embedded cluster for one test.
-func cluster(t testing.TB) *embedded.Cluster {
-	t.Helper()
-	c, err := embedded.Start(context.Background(), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+// env is where a test runs: an embedded cluster, or the real services
+// under the integration build tag (see newEnv).
+type env struct {
+	brokers  []string
+	registry string
+	kafka    *kfake.Cluster // nil on the real services
+	suffix   string         // appended to topic and group names
 }
+
+func (e *env) Brokers() []string   { return e.brokers }
+func (e *env) RegistryURL() string { return e.registry }
+
+// Kafka returns the kfake cluster for fault injection, nil on the real
+// services.
+func (e *env) Kafka() *kfake.Cluster { return e.kafka }
+
+// name makes a topic or group name unique to this run.
+func (e *env) name(base string) string { return base + e.suffix }
 
 func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("FAUSTGEN_TEST_LOG") != "" {
@@ -79,7 +87,7 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func testConfig(t testing.TB, c *embedded.Cluster) Config {
+func testConfig(t testing.TB, c *env) Config {
 	return Config{
 		Brokers:         c.Brokers(),
 		RegistryURL:     c.RegistryURL(),
@@ -136,7 +144,7 @@ func (r *running) stop(t testing.TB) error {
 }
 
 // rawClient is a plain kgo client on the cluster.
-func rawClient(t testing.TB, c *embedded.Cluster, opts ...kgo.Opt) *kgo.Client {
+func rawClient(t testing.TB, c *env, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.Brokers()...)}, opts...)...)
 	if err != nil {
@@ -147,7 +155,7 @@ func rawClient(t testing.TB, c *embedded.Cluster, opts ...kgo.Opt) *kgo.Client {
 }
 
 // readN reads n records from topic from the start, failing after timeout.
-func readN(t testing.TB, c *embedded.Cluster, topic string, n int) []*kgo.Record {
+func readN(t testing.TB, c *env, topic string, n int) []*kgo.Record {
 	t.Helper()
 	cl := rawClient(t, c, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -164,7 +172,7 @@ func readN(t testing.TB, c *embedded.Cluster, topic string, n int) []*kgo.Record
 }
 
 // committed returns the group's committed offsets of topic by partition.
-func committed(t testing.TB, c *embedded.Cluster, group, topic string) map[int32]int64 {
+func committed(t testing.TB, c *env, group, topic string) map[int32]int64 {
 	t.Helper()
 	adm := kadm.NewClient(rawClient(t, c))
 	resp, err := adm.FetchOffsetsForTopics(context.Background(), group, topic)
@@ -229,4 +237,26 @@ func keysN(n int) []string {
 		ks[i] = "k" + strings.Repeat("x", i%3) + string(rune('a'+i))
 	}
 	return ks
+}
+
+// membersWithPartitions returns how many members of group own partitions.
+func membersWithPartitions(t testing.TB, c *env, group string) int {
+	t.Helper()
+	adm := kadm.NewClient(rawClient(t, c))
+	described, err := adm.DescribeGroups(context.Background(), group)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, g := range described {
+		if g.State != "Stable" {
+			return 0
+		}
+		for _, m := range g.Members {
+			if a, ok := m.Assigned.AsConsumer(); ok && len(a.Topics) > 0 {
+				n++
+			}
+		}
+	}
+	return n
 }
