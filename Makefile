@@ -10,6 +10,7 @@ test: test-unit ## every test: unit, golden, embedded, then the real services
 	@$(MAKE) --no-print-directory test-integration
 
 test-unit: check-generated ## go test ./... (no network beyond loopback, no services)
+	bash scripts/python-avro.sh
 	$(GO) test ./...
 
 test-integration: ## go test -tags integration ./... on real Kafka + Apicurio (started if not running, then stopped)
