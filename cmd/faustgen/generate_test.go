@@ -16,7 +16,7 @@ func newProject(t *testing.T, topologyExtra string) string {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
-		"schemas/event.avsc": `{"type": "record", "name": "Event", "namespace": "acme", "fields": [{"name": "id", "type": "string"}]}`,
+		"schemas/event.avsc":       `{"type": "record", "name": "Event", "namespace": "acme", "fields": [{"name": "id", "type": "string"}]}`,
 		"schemas/nested/kind.avsc": `{"type": "enum", "name": "Kind", "namespace": "acme", "symbols": ["A", "B"]}`,
 		"schemas/readme.txt":       "not a schema",
 		"app/faustgen.yaml": "version: 1\napp: {id: app, package: app, output: gen}\nschemas: [../schemas]\n" +
