@@ -249,3 +249,17 @@ func TestUnifiedDiffAppliesBack(t *testing.T) {
 		t.Errorf("equal texts give a diff: %q", d)
 	}
 }
+
+// TestExamplesAreCurrent is `make check-generated` as a Go test: the
+// checked-in examples/generated code matches what generate would write.
+func TestExamplesAreCurrent(t *testing.T) {
+	tops, _ := filepath.Glob("../../examples/*/faustgen.yaml")
+	if len(tops) < 2 {
+		t.Fatalf("found %d example topologies, want at least 2", len(tops))
+	}
+	for _, top := range tops {
+		if code, stdout, stderr := runCLI("diff", "-f", top); code != exitOK {
+			t.Errorf("%s: faustgen diff exit %d (run make generate)\n%s%s", top, code, stdout, stderr)
+		}
+	}
+}
