@@ -195,10 +195,10 @@ func (s *Set) methods(d *named) []jen.Code {
 			Func().Params(jen.Id(d.goName)).Id("AvroSchema").Params().String().Block(jen.Return(jen.Id(c).Dot("Schema"))),
 		comment(fmt.Sprintf("AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of %s.", d.goName)).Line().
 			Func().Params(jen.Id(d.goName)).Id("AvroFingerprint").Params().Uint64().Block(jen.Return(jen.Id(c).Dot("Fingerprint"))),
-		comment(fmt.Sprintf("MarshalAvro returns the Avro binary encoding of v (no framing).")).Line().
+		comment("MarshalAvro returns the Avro binary encoding of v (no framing).").Line().
 			Func().Params(jen.Id("v").Op("*").Id(d.goName)).Id("MarshalAvro").Params().Params(jen.Index().Byte(), jen.Error()).
 			Block(jen.Return(jen.Id(c).Dot("Marshal").Call(jen.Id("v")))),
-		comment(fmt.Sprintf("UnmarshalAvro decodes the Avro binary encoding b into v.")).Line().
+		comment("UnmarshalAvro decodes the Avro binary encoding b into v.").Line().
 			Func().Params(jen.Id("v").Op("*").Id(d.goName)).Id("UnmarshalAvro").Params(jen.Id("b").Index().Byte()).Error().
 			Block(jen.Return(jen.Id(c).Dot("Unmarshal").Call(jen.Id("b"), jen.Id("v")))),
 	}
@@ -244,8 +244,8 @@ func (s *Set) enumType(d *named, summary string) []jen.Code {
 	var cases []jen.Code
 	for i, sym := range d.symbols {
 		c := jen.Id(d.symbolGo[i]).Id(d.goName).Op("=").Lit(i)
-		if d.symbolNte[i] != "" {
-			c = comment(fmt.Sprintf("%s is the symbol %s (renamed: %s).", d.symbolGo[i], sym, d.symbolNte[i])).Line().Add(c)
+		if d.symbolNote[i] != "" {
+			c = comment(fmt.Sprintf("%s is the symbol %s (renamed: %s).", d.symbolGo[i], sym, d.symbolNote[i])).Line().Add(c)
 		}
 		consts = append(consts, c)
 		cases = append(cases, jen.Case(jen.Id(d.symbolGo[i])).Block(jen.Return(jen.Lit(sym))))

@@ -64,6 +64,9 @@ func (e *jsonError) Error() string { return fmt.Sprintf("%d:%d: %s", e.pos.line,
 // duplicate object keys, which JSON tolerates but a schema must not have.
 func parseJSON(data []byte) (*jnode, error) {
 	p := &jparser{data: data, line: 1, col: 1}
+	if len(data) >= 3 && data[0] == 0xef && data[1] == 0xbb && data[2] == 0xbf {
+		p.off = 3 // a UTF-8 byte order mark is not part of the document
+	}
 	p.skipSpace()
 	n := p.value(0)
 	if p.err != nil {

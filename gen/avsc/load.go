@@ -473,7 +473,6 @@ func (l *loader) parseFields(file string, n *jnode, d *named) {
 			l.errorf(file, fn.pos, "field %q has no \"type\"", f.name)
 			continue
 		}
-		f.typePos = t.pos
 		f.typ = l.parse(file, t, d.namespace)
 		if f.typ == nil {
 			continue
@@ -514,7 +513,6 @@ func (l *loader) parseEnum(file string, n *jnode, d *named) {
 		}
 		seen[s.str] = true
 		d.symbols = append(d.symbols, s.str)
-		d.symbolPos = append(d.symbolPos, s.pos)
 	}
 	if def := n.get("default"); def != nil {
 		if def.kind != jString || !seen[def.str] {

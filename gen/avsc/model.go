@@ -139,7 +139,6 @@ type named struct {
 
 	symbols     []string // enum
 	enumDefault *jnode   // enum: the symbol readers fall back to
-	symbolPos   []pos
 
 	size             int // fixed
 	logical          string
@@ -148,11 +147,11 @@ type named struct {
 	props []jmember // other attributes, kept in the schema JSON
 
 	// Filled in after loading.
-	goName    string
-	goNote    string   // why the Go name differs from the Avro name, if it does
-	symbolGo  []string // enum: the Go constant names
-	symbolNte []string // enum: rename notes
-	self      *schema  // a schema that refers to this definition
+	goName     string
+	goNote     string   // why the Go name differs from the Avro name, if it does
+	symbolGo   []string // enum: the Go constant names
+	symbolNote []string // enum: rename notes
+	self       *schema  // a schema that refers to this definition
 }
 
 // field is one field of a record.
@@ -166,7 +165,6 @@ type field struct {
 	aliases []string
 	props   []jmember
 	pos     pos
-	typePos pos
 	goName  string
 	goNote  string
 }

@@ -2,6 +2,7 @@ package avsc
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode"
@@ -21,6 +22,7 @@ import (
 //   - A field named like a generated method (AvroSchema, AvroFingerprint,
 //     MarshalAvro, UnmarshalAvro) or a union branch named Kind gets a
 //     trailing underscore.
+//   - A type name in capitals and digits alone (MD5) keeps its spelling.
 //   - Named types sharing a short name (com.a.User and com.b.User) are
 //     prefixed with as many namespace parts as tell them apart (AUser,
 //     BUser).
@@ -57,6 +59,17 @@ func goName(s string) string {
 	}
 	return out
 }
+
+// goTypeName is goName, except that a name written in capitals and digits
+// alone (MD5, SKU) keeps its spelling.
+func goTypeName(s string) string {
+	if allCaps.MatchString(s) {
+		return s
+	}
+	return goName(s)
+}
+
+var allCaps = regexp.MustCompile(`^[A-Z][A-Z0-9]*$`)
 
 // literalGoName is the fallback for colliding names: the Avro name with its
 // first letter capitalised.
@@ -155,7 +168,7 @@ func joinNote(a, b string) string {
 func typeNames(types []*named) {
 	groups := map[string][]*named{}
 	for _, d := range types {
-		base := goName(d.name)
+		base := goTypeName(d.name)
 		groups[base] = append(groups[base], d)
 	}
 	bases := make([]string, 0, len(groups))

@@ -127,14 +127,14 @@ func (s *Set) settleNames() {
 		case Enum:
 			items := settleScope(d.symbols, goName, nil)
 			d.symbolGo = make([]string, len(items))
-			d.symbolNte = make([]string, len(items))
+			d.symbolNote = make([]string, len(items))
 			for i, it := range items {
 				name, renamed := s.ids.claim(d.goName + it.go_)
 				note := it.note
 				if renamed {
 					note = joinNote(note, fmt.Sprintf("%s is taken", d.goName+it.go_))
 				}
-				d.symbolGo[i], d.symbolNte[i] = name, note
+				d.symbolGo[i], d.symbolNote[i] = name, note
 			}
 		}
 	}

@@ -277,7 +277,7 @@ func TestConstructorsApplyDefaults(t *testing.T) {
 	if !v.Day.Equal(time.Date(2022, 1, 8, 0, 0, 0, 0, time.UTC)) || v.ClockMs != time.Hour || v.AtMs.UnixMilli() != 1700000000123 {
 		t.Errorf("logical defaults: %v %v %v", v.Day, v.ClockMs, v.AtMs)
 	}
-	if v.Amount.String() != "12.3456" || v.Digest != Md5([]byte("0123456789abcdef")) || v.Status != StatusDone {
+	if v.Amount.String() != "12.3456" || v.Digest != MD5([]byte("0123456789abcdef")) || v.Status != StatusDone {
 		t.Errorf("decimal/fixed/enum defaults: %v %v %v", v.Amount, v.Digest, v.Status)
 	}
 	if len(v.Tags) != 2 || v.Tags[1] != "b" || v.Scores["x"] != 1 || v.MaybeMap == nil || len(v.MaybeMap) != 0 {

@@ -142,7 +142,7 @@ type Everything struct {
 	Price       Money                            `avro:"price"`
 	ID          string                           `avro:"id"`
 	Wait        Wait                             `avro:"wait"`
-	Digest      Md5                              `avro:"digest"`
+	Digest      MD5                              `avro:"digest"`
 	Status      Status                           `avro:"status"`
 	Tags        []string                         `avro:"tags"`
 	Scores      map[string]int64                 `avro:"scores"`
@@ -156,7 +156,7 @@ type Everything struct {
 	MaybeTags   []string                         `avro:"maybe_tags"`
 	MaybeMap    map[string]float64               `avro:"maybe_map"`
 	MaybeStatus *Status                          `avro:"maybe_status"`
-	MaybeDigest *Md5                             `avro:"maybe_digest"`
+	MaybeDigest *MD5                             `avro:"maybe_digest"`
 	MaybeBytes  *[]byte                          `avro:"maybe_bytes"`
 	MaybeAmount *runtime.Decimal                 `avro:"maybe_amount"`
 	MaybeAt     *time.Time                       `avro:"maybe_at"`
@@ -188,7 +188,7 @@ func NewEverything() Everything {
 		ClockMs: 3600000 * time.Millisecond,
 		AtMs:    time.Date(2023, time.November, 14, 22, 13, 20, 123000000, time.UTC),
 		Amount:  runtime.MustParseDecimal("12.3456"),
-		Digest:  Md5{0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66},
+		Digest:  MD5{0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66},
 		Status:  StatusDone,
 		Tags: []string{
 			"a",
@@ -271,7 +271,7 @@ func encodeEverything(w *avro.Writer, v *Everything) {
 	encodeMoney(w, &v.Price)
 	w.WriteString(v.ID)
 	encodeWait(w, &v.Wait)
-	encodeMd5(w, &v.Digest)
+	encodeMD5(w, &v.Digest)
 	encodeStatus(w, &v.Status)
 	if n0 := len(v.Tags); n0 > 0 {
 		w.WriteLong(int64(n0))
@@ -380,7 +380,7 @@ func encodeEverything(w *avro.Writer, v *Everything) {
 		w.WriteLong(0)
 	} else {
 		w.WriteLong(1)
-		encodeMd5(w, v.MaybeDigest)
+		encodeMD5(w, v.MaybeDigest)
 	}
 	if v.MaybeBytes == nil {
 		w.WriteLong(0)
@@ -447,7 +447,7 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 	decodeMoney(r, &v.Price)
 	v.ID = r.ReadString()
 	decodeWait(r, &v.Wait)
-	decodeMd5(r, &v.Digest)
+	decodeMD5(r, &v.Digest)
 	decodeStatus(r, &v.Status)
 	v.Tags = nil
 	for {
@@ -625,8 +625,8 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 	case 0:
 		v.MaybeDigest = nil
 	case 1:
-		v.MaybeDigest = new(Md5)
-		decodeMd5(r, v.MaybeDigest)
+		v.MaybeDigest = new(MD5)
+		decodeMD5(r, v.MaybeDigest)
 	default:
 		runtime.BadIndex(r, "com.example.Everything.maybe_digest", u0)
 	}
@@ -761,43 +761,43 @@ func decodeExpr(r *avro.Reader, v *Expr) {
 	}
 }
 
-// Md5 is the Avro fixed com.example.MD5.
-type Md5 [16]byte
+// MD5 is the Avro fixed com.example.MD5.
+type MD5 [16]byte
 
-// Md5Codec encodes and decodes Md5 as Avro com.example.MD5.
-var Md5Codec = runtime.Codec[Md5]{
+// MD5Codec encodes and decodes MD5 as Avro com.example.MD5.
+var MD5Codec = runtime.Codec[MD5]{
 	Type:        "com.example.MD5",
 	Schema:      `{"type":"fixed","name":"com.example.MD5","size":16}`,
 	Fingerprint: 0xa3d3b44c3f189fbe,
-	Encode:      encodeMd5,
-	Decode:      decodeMd5,
+	Encode:      encodeMD5,
+	Decode:      decodeMD5,
 }
 
-// AvroSchema returns the full Avro schema of Md5 (docs and defaults kept).
-func (Md5) AvroSchema() string {
-	return Md5Codec.Schema
+// AvroSchema returns the full Avro schema of MD5 (docs and defaults kept).
+func (MD5) AvroSchema() string {
+	return MD5Codec.Schema
 }
 
-// AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Md5.
-func (Md5) AvroFingerprint() uint64 {
-	return Md5Codec.Fingerprint
+// AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of MD5.
+func (MD5) AvroFingerprint() uint64 {
+	return MD5Codec.Fingerprint
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
-func (v *Md5) MarshalAvro() ([]byte, error) {
-	return Md5Codec.Marshal(v)
+func (v *MD5) MarshalAvro() ([]byte, error) {
+	return MD5Codec.Marshal(v)
 }
 
 // UnmarshalAvro decodes the Avro binary encoding b into v.
-func (v *Md5) UnmarshalAvro(b []byte) error {
-	return Md5Codec.Unmarshal(b, v)
+func (v *MD5) UnmarshalAvro(b []byte) error {
+	return MD5Codec.Unmarshal(b, v)
 }
 
-func encodeMd5(w *avro.Writer, v *Md5) {
+func encodeMD5(w *avro.Writer, v *MD5) {
 	_, _ = w.Write(v[:])
 }
 
-func decodeMd5(r *avro.Reader, v *Md5) {
+func decodeMD5(r *avro.Reader, v *MD5) {
 	r.Read(v[:])
 }
 
@@ -1380,7 +1380,7 @@ type EverythingMixed struct {
 	String  string
 	Address Address
 	Status  Status
-	Md5     Md5
+	MD5     MD5
 	Array   []int64
 	Map     map[string]string
 	Boolean bool
@@ -1400,8 +1400,8 @@ const (
 	EverythingMixedAddress EverythingMixedKind = 2
 	// EverythingMixedStatus: the value is a "com.example.Status".
 	EverythingMixedStatus EverythingMixedKind = 3
-	// EverythingMixedMd5: the value is a "com.example.MD5".
-	EverythingMixedMd5 EverythingMixedKind = 4
+	// EverythingMixedMD5: the value is a "com.example.MD5".
+	EverythingMixedMD5 EverythingMixedKind = 4
 	// EverythingMixedArray: the value is a "array".
 	EverythingMixedArray EverythingMixedKind = 5
 	// EverythingMixedMap: the value is a "map".
@@ -1423,7 +1423,7 @@ func (k EverythingMixedKind) String() string {
 		return "com.example.Address"
 	case EverythingMixedStatus:
 		return "com.example.Status"
-	case EverythingMixedMd5:
+	case EverythingMixedMD5:
 		return "com.example.MD5"
 	case EverythingMixedArray:
 		return "array"
@@ -1450,9 +1450,9 @@ func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed) {
 	case EverythingMixedStatus:
 		w.WriteLong(3)
 		encodeStatus(w, &v.Status)
-	case EverythingMixedMd5:
+	case EverythingMixedMD5:
 		w.WriteLong(4)
-		encodeMd5(w, &v.Md5)
+		encodeMD5(w, &v.MD5)
 	case EverythingMixedArray:
 		w.WriteLong(5)
 		if n0 := len(v.Array); n0 > 0 {
@@ -1499,8 +1499,8 @@ func decodeEverythingMixed(r *avro.Reader, v *EverythingMixed) {
 		v.Kind = EverythingMixedStatus
 		decodeStatus(r, &v.Status)
 	case 4:
-		v.Kind = EverythingMixedMd5
-		decodeMd5(r, &v.Md5)
+		v.Kind = EverythingMixedMD5
+		decodeMD5(r, &v.MD5)
 	case 5:
 		v.Kind = EverythingMixedArray
 		v.Array = nil
