@@ -9,6 +9,7 @@
 #   FAUSTGEN_KAFKA_HEAP         broker -Xmx                            (768m)
 #   FAUSTGEN_REGISTRY_HEAP      registry -Xmx                          (512m)
 #   FAUSTGEN_SERVICES_TIMEOUT   seconds to wait for each service       (180)
+#   FAUSTGEN_KAFKA_OPTS, FAUSTGEN_REGISTRY_OPTS  extra JVM options (split on spaces)
 
 set -euo pipefail
 
