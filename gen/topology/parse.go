@@ -597,7 +597,11 @@ func (p *parser) parseAgent(t *Topology, e entry) *Agent {
 			s := it.Value
 			tb := tables[s]
 			if tb == nil {
-				p.errf(it, "%s: %s entry %q is not a table in tables:%s", what, list, s, suggest(s, keysOf(tables)))
+				hint := suggest(s, keysOf(tables))
+				if topics[s] != nil {
+					hint = fmt.Sprintf(" (%q is a topic; %s: names tables)", s, list)
+				}
+				p.errf(it, "%s: %s entry %q is not a table in tables:%s", what, list, s, hint)
 				continue
 			}
 			if prev, dup := used[s]; dup {
@@ -628,7 +632,11 @@ func (p *parser) parseAgent(t *Topology, e entry) *Agent {
 		s := it.Value
 		tp := topics[s]
 		if tp == nil {
-			p.errf(it, "%s: sink %q is not a topic in topics:%s", what, s, suggest(s, keysOf(topics)))
+			hint := suggest(s, keysOf(topics))
+			if tables[s] != nil {
+				hint = fmt.Sprintf(" (%q is a table; sinks: names topics, tables: names tables)", s)
+			}
+			p.errf(it, "%s: sink %q is not a topic in topics:%s", what, s, hint)
 			continue
 		}
 		if seenSink[s] {
