@@ -158,11 +158,18 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitBadInput
 	}
 	if *format == "text" {
+		withHistory := 0
+		for _, c := range checks {
+			if len(c.history) > 0 {
+				withHistory++
+			}
+		}
+		scope := fmt.Sprintf("%d subject%s (%d with earlier versions)", len(checks), plural(len(checks)), withHistory)
 		if failed == 0 {
-			fmt.Fprintf(stdout, "%d subject%s compatible with %s at %s\n", len(checks), plural(len(checks)), label, level)
+			fmt.Fprintf(stdout, "%s compatible with %s at %s\n", scope, label, level)
 		} else {
-			fmt.Fprintf(stdout, "%d of %d subject%s incompatible with %s at %s: %d finding%s\n",
-				failed, len(checks), plural(len(checks)), label, level, len(findings), plural(len(findings)))
+			fmt.Fprintf(stdout, "%d of %s incompatible with %s at %s: %d finding%s\n",
+				failed, scope, label, level, len(findings), plural(len(findings)))
 		}
 	}
 	if failed > 0 {

@@ -80,7 +80,7 @@ func TestCheckAgainstDirVersions(t *testing.T) {
 	hist := filepath.Join(dir, "history")
 
 	// BACKWARD (from the topology): v3 only needs to read v2 data.
-	if code, out := runCheckCmd(t, "-f", topo, "--against", "dir:"+hist); code != 0 || !strings.Contains(out, "2 subjects compatible") {
+	if code, out := runCheckCmd(t, "-f", topo, "--against", "dir:"+hist); code != 0 || !strings.Contains(out, "2 subjects (2 with earlier versions) compatible") {
 		t.Errorf("BACKWARD: exit %d, want 0:\n%s", code, out)
 	}
 	// Transitive: v1 data has no note and v3 gives it no default.
@@ -149,6 +149,19 @@ func TestCheckAgainstGitRevision(t *testing.T) {
 	code, out := runCheckCmd(t, "-f", topo, "--against", "git:HEAD")
 	if code != 1 || !strings.Contains(out, "field-added-no-default: Order.note") || !strings.Contains(out, "git:HEAD") {
 		t.Errorf("against HEAD: exit %d, want 1:\n%s", code, out)
+	}
+	// A topology whose schemas live outside its folder (../shared/).
+	writeProject(t, root, map[string]string{
+		"other/faustgen.yaml": strings.Replace(checkTopology, "schemas: [schemas/]", "schemas: [../shared/]", 1),
+		"shared/order.avsc":   orderV1,
+		"shared/money.avsc":   moneyV1,
+	})
+	git("add", ".")
+	git("commit", "-q", "-m", "shared")
+	writeProject(t, root, map[string]string{"shared/money.avsc": moneyScaled})
+	code, out = runCheckCmd(t, "-f", filepath.Join(root, "other", "faustgen.yaml"), "--against", "git:HEAD")
+	if code != 1 || !strings.Contains(out, "../shared/money.avsc:1:") || !strings.Contains(out, "decimal-scale-changed") {
+		t.Errorf("schemas outside the topology folder: exit %d, want 1:\n%s", code, out)
 	}
 	if code, out := runCheckCmd(t, "-f", topo, "--against", "git:no-such-rev"); code != 2 || !strings.Contains(out, "not a revision") {
 		t.Errorf("bad revision: exit %d, want 2:\n%s", code, out)
