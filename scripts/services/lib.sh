@@ -18,6 +18,9 @@ REPO_ROOT="$(cd "$SERVICES_SRC/../.." && pwd)"
 
 CACHE_DIR="${FAUSTGEN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/faustgen}"
 STATE_DIR="${FAUSTGEN_SERVICES_DIR:-$REPO_ROOT/.services}"
+# Both must be absolute: the services run from inside the state dir.
+case "$CACHE_DIR" in /*) ;; *) CACHE_DIR="$PWD/$CACHE_DIR" ;; esac
+case "$STATE_DIR" in /*) ;; *) STATE_DIR="$PWD/$STATE_DIR" ;; esac
 HOST=127.0.0.1
 KAFKA_PORT="${FAUSTGEN_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${FAUSTGEN_KAFKA_CONTROLLER_PORT:-19093}"

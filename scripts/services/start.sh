@@ -66,11 +66,12 @@ start_kafka() {
 		die "formatting Kafka storage failed"
 	fi
 	say "starting Kafka on $BROKERS (controller $HOST:$KAFKA_CONTROLLER_PORT, heap $KAFKA_HEAP), log $log"
-	nohup java -Dfaustgen.service=kafka -Dfaustgen.state="$STATE_DIR" \
+	# Run from the state dir so nothing (a JVM crash file) lands in the checkout.
+	(cd "$dir" && exec nohup java -Dfaustgen.service=kafka -Dfaustgen.state="$STATE_DIR" \
 		-Xms256m -Xmx"$KAFKA_HEAP" $JIT_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
 		-XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
 		"$logcfg" -Dkafka.logs.dir="$dir/logs" ${FAUSTGEN_KAFKA_OPTS:-} \
-		-cp "$cp" kafka.Kafka "$dir/server.properties" >>"$log" 2>&1 </dev/null &
+		-cp "$cp" kafka.Kafka "$dir/server.properties" >>"$log" 2>&1 </dev/null) &
 	echo $! >"$STATE_DIR/kafka.pid"
 	started+=(kafka)
 	kafka_pid=$!
