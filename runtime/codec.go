@@ -33,8 +33,16 @@ type Codec[T any] struct {
 // Unmarshal borrow, so that a call allocates only the bytes it returns.
 var (
 	codecWriterPool = sync.Pool{New: func() any { return avro.NewWriter(nil, 512) }}
-	codecReaderPool = sync.Pool{New: func() any { return avro.NewReader(nil, 0) }}
+	codecReaderPool = sync.Pool{New: func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(readerConfig)) }}
 )
+
+// readerConfig lifts hamba's 1 MiB cap on one string or bytes value to
+// MaxValueBytes: a record may legitimately carry more, while a corrupt
+// length still cannot make the decoder allocate without bound.
+var readerConfig = avro.Config{MaxByteSliceSize: MaxValueBytes}.Freeze()
+
+// MaxValueBytes is the largest string or bytes value Unmarshal decodes.
+const MaxValueBytes = 64 << 20
 
 // Marshal returns the Avro binary body of v (no framing).
 func (c Codec[T]) Marshal(v *T) ([]byte, error) {
