@@ -303,3 +303,25 @@ func TestCancelledContextStopsTheServer(t *testing.T) {
 		t.Error("server still answers after its context was cancelled")
 	}
 }
+
+func TestLevelSetBeforeTheFirstVersionApplies(t *testing.T) {
+	ctx := context.Background()
+	_, cl := startRegistry(t)
+	// The runtime's order: pin the subject's level, then register.
+	if res := cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatForward}, "fresh"); res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	if subjects, _ := cl.Subjects(ctx); len(subjects) != 0 {
+		t.Errorf("a level alone must not create a listed subject: %v", subjects)
+	}
+	mustRegister(t, cl, "fresh", userV2)
+	// Removing a field that has a default is FORWARD compatible...
+	if _, err := cl.RegisterSchema(ctx, "fresh", avro(userV1), -1, -1); err != nil {
+		t.Errorf("FORWARD rejected removing a defaulted field: %v", err)
+	}
+	// ...adding one without default is too (old readers ignore it), but
+	// the subject level is FORWARD, so BACKWARD's rule must not apply.
+	if _, err := cl.RegisterSchema(ctx, "fresh", avro(userV3), -1, -1); err != nil {
+		t.Errorf("FORWARD applied a backward rule: %v", err)
+	}
+}
