@@ -17,6 +17,8 @@ const compatUsage = `usage: faustgen compat V1.avsc [V2.avsc ...] NEW.avsc [--le
 Checks that NEW.avsc (the last file) may follow the earlier versions (oldest
 first) at LEVEL: NONE, BACKWARD (default), FORWARD, FULL, or
 BACKWARD_TRANSITIVE, FORWARD_TRANSITIVE, FULL_TRANSITIVE.
+A version may be several files joined with commas (money.avsc,order.avsc):
+the last is the root schema, the others define the named types it uses.
 Exit 0: compatible; 1: incompatible (every finding printed); 2: bad input.
 `
 
@@ -75,13 +77,20 @@ func runCompat(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	var schemas []*compat.Schema
 	bad := false
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			fmt.Fprintf(stderr, "faustgen compat: read schema: %v\n", err)
-			bad = true
+		var srcs []compat.Source
+		for _, part := range strings.Split(f, ",") {
+			data, err := os.ReadFile(part)
+			if err != nil {
+				fmt.Fprintf(stderr, "faustgen compat: read schema: %v\n", err)
+				bad = true
+				continue
+			}
+			srcs = append(srcs, compat.Source{Name: part, Data: data})
+		}
+		if len(srcs) != len(strings.Split(f, ",")) {
 			continue
 		}
-		s, err := compat.Parse(f, compat.Source{Name: f, Data: data})
+		s, err := compat.Parse(f, srcs...)
 		if err != nil {
 			var list compat.ParseErrors
 			if errors.As(err, &list) {

@@ -23,11 +23,14 @@ func writeSchemaFiles(t *testing.T, files map[string]string) string {
 
 func TestCompatCommandExitCodesAndFindings(t *testing.T) {
 	dir := writeSchemaFiles(t, map[string]string{
-		"v1.avsc":  `{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"qty","type":"int"}]}`,
-		"v2.avsc":  `{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"qty","type":"int"},{"name":"note","type":"string","default":""}]}`,
-		"v3.avsc":  "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[\n  {\"name\":\"id\",\"type\":\"string\"},\n  {\"name\":\"qty\",\"type\":\"string\"},\n  {\"name\":\"note\",\"type\":\"string\"}]}",
-		"bad.avsc": "{\"type\":\"record\",\n \"name\":\"Order\",\n \"fields\": [ {\"name\":\"id\" \"type\":\"string\"}]}",
-		"ref.avsc": "{\"type\":\"record\",\"name\":\"Order\",\n\"fields\":[{\"name\":\"m\",\"type\":\"Money\"}]}",
+		"v1.avsc":     `{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"qty","type":"int"}]}`,
+		"v2.avsc":     `{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"qty","type":"int"},{"name":"note","type":"string","default":""}]}`,
+		"v3.avsc":     "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[\n  {\"name\":\"id\",\"type\":\"string\"},\n  {\"name\":\"qty\",\"type\":\"string\"},\n  {\"name\":\"note\",\"type\":\"string\"}]}",
+		"bad.avsc":    "{\"type\":\"record\",\n \"name\":\"Order\",\n \"fields\": [ {\"name\":\"id\" \"type\":\"string\"}]}",
+		"money1.avsc": `{"type":"record","name":"Money","fields":[{"name":"units","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}}]}`,
+		"money2.avsc": `{"type":"record","name":"Money","fields":[{"name":"units","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":3}}]}`,
+		"inv.avsc":    `{"type":"record","name":"Invoice","fields":[{"name":"total","type":"Money"}]}`,
+		"ref.avsc":    "{\"type\":\"record\",\"name\":\"Order\",\n\"fields\":[{\"name\":\"m\",\"type\":\"Money\"}]}",
 	})
 	p := func(n string) string { return filepath.Join(dir, n) }
 	cases := []struct {
@@ -43,6 +46,8 @@ func TestCompatCommandExitCodesAndFindings(t *testing.T) {
 			[]string{p("v3.avsc") + ":4:3: field-added-no-default: Order.note", "3 finding"}},
 		{"malformed", []string{p("v1.avsc"), p("bad.avsc")}, 2, []string{p("bad.avsc") + ":3:27: unexpected '\"': expected ',' or '}'"}},
 		{"unknown type", []string{p("ref.avsc")}, 2, []string{p("ref.avsc") + ":2:30: unknown type \"Money\""}},
+		{"cross-file version", []string{p("money1.avsc") + "," + p("inv.avsc"), p("money2.avsc") + "," + p("inv.avsc")}, 1,
+			[]string{p("money2.avsc") + ":1:66: decimal-scale-changed: Invoice.total.units"}},
 		{"missing file", []string{p("nope.avsc")}, 2, []string{"nope.avsc"}},
 		{"bad level", []string{p("v1.avsc"), "--level", "SIDEWAYS"}, 2, []string{"unknown compatibility level"}},
 		{"no files", nil, 2, []string{"usage"}},
