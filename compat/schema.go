@@ -77,9 +77,11 @@ type Type struct {
 
 // Field is one field of a record.
 type Field struct {
+	// Name is the field's name; Aliases are earlier names it reads from.
 	Name    string
 	Aliases []string
-	Type    *Type
+	// Type is the field's type.
+	Type *Type
 	// HasDefault tells whether the field declares a default value.
 	HasDefault bool
 	// Pos is the position of the field's object in the source.
