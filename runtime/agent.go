@@ -93,11 +93,13 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 	}
 	t.track.Add()
 	coords := t.meta
+	track := t.track
 	t.app.client.Produce(t.ctx, rec, func(r *kgo.Record, err error) {
 		if err != nil {
 			err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, coords, err)
 		}
-		t.track.Done(err)
+		releaseRecord(r)
+		track.Done(err)
 	})
 	return nil
 }

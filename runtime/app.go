@@ -274,6 +274,7 @@ func (a *App) start(ctx context.Context) error {
 		SASLUser:           a.cfg.SASLUser,
 		SASLPassword:       a.cfg.SASLPassword,
 		MaxBufferedRecords: a.cfg.MaxBufferedRecords,
+		Linger:             a.cfg.Linger,
 		Logger:             a.log,
 	}
 	var extra []kgo.Opt

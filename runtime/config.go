@@ -52,6 +52,10 @@ type Config struct {
 	// MaxBufferedRecords caps the records the producer buffers; a full
 	// buffer makes Send block. Default: 50000 (franz-go's default).
 	MaxBufferedRecords int
+	// Linger is how long the producer waits for more records before
+	// sending a partial batch; batches also form while a request is in
+	// flight. Default: 5ms (the Java client's default since Kafka 4.0).
+	Linger time.Duration
 	// ShutdownTimeout bounds a graceful stop (and a rebalance's wait for
 	// the record in progress): finishing in-flight records, flushing and
 	// committing. Default: 30s.
@@ -151,6 +155,9 @@ func (c Config) withDefaults(appID string) Config {
 	}
 	if c.PartitionQueue <= 0 {
 		c.PartitionQueue = 4
+	}
+	if c.Linger <= 0 {
+		c.Linger = 5 * time.Millisecond
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second

@@ -35,11 +35,13 @@ func (p Producer[K, V]) Send(ctx context.Context, key K, value V, done func(Reco
 		return
 	}
 	p.app.client.Produce(ctx, rec, func(r *kgo.Record, err error) {
+		meta := metaOf(r)
+		releaseRecord(r)
 		if err != nil {
-			done(RecordMeta{Topic: r.Topic}, fmt.Errorf("produce to %s: %w", r.Topic, err))
+			done(RecordMeta{Topic: meta.Topic}, fmt.Errorf("produce to %s: %w", meta.Topic, err))
 			return
 		}
-		done(metaOf(r), nil)
+		done(meta, nil)
 	})
 }
 
@@ -51,10 +53,12 @@ func (p Producer[K, V]) SendSync(ctx context.Context, key K, value V, headers ..
 		return RecordMeta{Topic: p.topicName()}, err
 	}
 	r, err := p.app.client.ProduceSync(ctx, rec).First()
+	meta := metaOf(r)
+	releaseRecord(r)
 	if err != nil {
-		return RecordMeta{Topic: rec.Topic}, fmt.Errorf("produce to %s: %w", rec.Topic, err)
+		return RecordMeta{Topic: meta.Topic}, fmt.Errorf("produce to %s: %w", meta.Topic, err)
 	}
-	return metaOf(r), nil
+	return meta, nil
 }
 
 func (p Producer[K, V]) topicName() string {

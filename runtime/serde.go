@@ -277,6 +277,15 @@ func decodeValue[K, V any](t *Task, topic *Topic[K, V]) (V, error) {
 	return v, nil
 }
 
+// recordPool recycles the records that sinks produce: franz-go does not
+// touch a record after calling its promise, which puts it back.
+var recordPool = sync.Pool{New: func() any { return new(kgo.Record) }}
+
+func releaseRecord(r *kgo.Record) {
+	*r = kgo.Record{}
+	recordPool.Put(r)
+}
+
 // encodeRecord builds the Kafka record of key and value for topic.
 func encodeRecord[K, V any](a *App, topic *Topic[K, V], key *K, value *V, headers []Header) (*kgo.Record, error) {
 	ids, ok := a.ids[topic.Name]
@@ -300,7 +309,8 @@ func encodeRecord[K, V any](a *App, topic *Topic[K, V], key *K, value *V, header
 	}
 	buf := append([]byte(nil), w.Buffer()...)
 	kb, vb := buf[:kn:kn], buf[kn:]
-	rec := &kgo.Record{Topic: topic.Name, Key: kb, Value: vb}
+	rec := recordPool.Get().(*kgo.Record)
+	rec.Topic, rec.Key, rec.Value = topic.Name, kb, vb
 	if len(headers) > 0 {
 		rec.Headers = make([]kgo.RecordHeader, len(headers))
 		for i, h := range headers {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
@@ -38,6 +39,9 @@ type ClientOptions struct {
 	// MaxBufferedRecords caps the records buffered by the producer; a full
 	// buffer makes produce calls block. 0 keeps kgo's default (50000).
 	MaxBufferedRecords int
+	// Linger is how long the producer waits for more records before
+	// sending a partial batch. 0 keeps kgo's default (10ms).
+	Linger time.Duration
 	// Logger receives the client's warnings and errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -84,6 +88,9 @@ func NewClient(o ClientOptions, extra ...kgo.Opt) (*kgo.Client, error) {
 	}
 	if o.MaxBufferedRecords > 0 {
 		opts = append(opts, kgo.MaxBufferedRecords(o.MaxBufferedRecords))
+	}
+	if o.Linger > 0 {
+		opts = append(opts, kgo.ProducerLinger(o.Linger))
 	}
 	if o.Logger != nil {
 		opts = append(opts, kgo.WithLogger(slogLogger{o.Logger}))

@@ -27,8 +27,10 @@ type GroupOptions struct {
 	Topics []string
 	// Handle processes each record. Required.
 	Handle HandleFunc
-	// CommitInterval is how often committable offsets are committed.
-	// Default 1s.
+	// CommitInterval is the most often committable offsets are committed:
+	// a commit runs at each interval while records complete, and at once
+	// when a partition has completed everything it was given and the last
+	// commit is an interval old. Default 1s.
 	CommitInterval time.Duration
 	// MaxPollRecords caps the records taken from the client per poll.
 	// Default 10000.
@@ -76,6 +78,7 @@ type Group struct {
 
 	commitMu  sync.Mutex // serializes commits; guards committed
 	committed map[topicPartition]int64
+	kick      chan struct{} // a partition became idle: commit soon
 }
 
 type worker struct {
@@ -103,7 +106,7 @@ func NewGroup(o GroupOptions) *Group {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	g := &Group{o: o, workers: map[topicPartition]*worker{}, committed: map[topicPartition]int64{}}
+	g := &Group{o: o, workers: map[topicPartition]*worker{}, committed: map[topicPartition]int64{}, kick: make(chan struct{}, 1)}
 	g.hard, g.cancelHard = context.WithCancel(context.Background())
 	g.soft, g.cancelSoft = context.WithCancel(context.Background())
 	return g
@@ -211,23 +214,38 @@ func (g *Group) pollLoop() {
 }
 
 func (g *Group) commitLoop() {
-	t := time.NewTicker(g.o.CommitInterval)
+	t := time.NewTimer(g.o.CommitInterval)
 	defer t.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-g.soft.Done():
 			return
+		case <-g.kick:
+			if wait := g.o.CommitInterval - time.Since(last); wait > 0 {
+				// Committed recently: the timer commits at the interval.
+				continue
+			}
 		case <-t.C:
-			g.mu.Lock()
-			ws := make([]*worker, 0, len(g.workers))
-			for _, w := range g.workers {
-				ws = append(ws, w)
-			}
-			g.mu.Unlock()
-			if err := g.commit(g.soft, ws); err != nil && g.soft.Err() == nil {
-				g.o.Logger.Warn("commit failed; retrying at the next interval", "group", g.o.Group, "err", err)
-			}
 		}
+		g.mu.Lock()
+		ws := make([]*worker, 0, len(g.workers))
+		for _, w := range g.workers {
+			ws = append(ws, w)
+		}
+		g.mu.Unlock()
+		if err := g.commit(g.soft, ws); err != nil && g.soft.Err() == nil {
+			g.o.Logger.Warn("commit failed; retrying at the next interval", "group", g.o.Group, "err", err)
+		}
+		last = time.Now()
+		t.Reset(g.o.CommitInterval)
+	}
+}
+
+func (g *Group) kickCommit() {
+	select {
+	case g.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -291,7 +309,7 @@ func (g *Group) onAssigned(_ context.Context, _ *kgo.Client, assigned map[string
 				in:      make(chan []*kgo.Record, g.o.QueuedBatches),
 				stop:    make(chan struct{}),
 				done:    make(chan struct{}),
-				tracker: NewOffsetTracker(g.Fail),
+				tracker: NewOffsetTracker(g.Fail, g.kickCommit),
 			}
 			g.workers[tp] = w
 			delete(g.committed, tp)

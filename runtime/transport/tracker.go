@@ -51,12 +51,15 @@ type OffsetTracker struct {
 	committable kgo.EpochOffset
 	failed      bool
 	fail        func(error)
+	onIdle      func()
 }
 
 // NewOffsetTracker returns a tracker with nothing committable yet; fail is
-// called (possibly concurrently) with every delivery failure.
-func NewOffsetTracker(fail func(error)) *OffsetTracker {
-	t := &OffsetTracker{committable: kgo.EpochOffset{Epoch: -1, Offset: -1}}
+// called (possibly concurrently) with every delivery failure, and onIdle
+// (if not nil) whenever the watermark advances to cover every record
+// begun; it must not block.
+func NewOffsetTracker(fail func(error), onIdle func()) *OffsetTracker {
+	t := &OffsetTracker{committable: kgo.EpochOffset{Epoch: -1, Offset: -1}, onIdle: onIdle}
 	t.fail = func(err error) {
 		t.mu.Lock()
 		t.failed = true
@@ -121,6 +124,9 @@ func (t *OffsetTracker) advanceLocked() {
 	}
 	if len(t.queue) == 0 {
 		t.idle.Broadcast()
+		if n > 0 && t.onIdle != nil {
+			t.onIdle()
+		}
 	}
 }
 
