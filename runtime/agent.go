@@ -40,6 +40,30 @@ type Task struct {
 	meta  RecordMeta
 	track *transport.Inflight
 	done  bool
+	// sendCtx is the Context of every record the task sends: it leads the
+	// shared sinkPromise back to the task without a closure per send.
+	sendCtx sinkContext
+}
+
+type sinkContext struct {
+	context.Context
+	task *Task
+}
+
+func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, meta RecordMeta, f *transport.Inflight) *Task {
+	t := &Task{ctx: ctx, app: a, agent: st, rec: rec, meta: meta, track: f}
+	t.sendCtx = sinkContext{Context: ctx, task: t}
+	return t
+}
+
+// sinkPromise completes a record sent by a Sink.
+func sinkPromise(r *kgo.Record, err error) {
+	t := r.Context.(*sinkContext).task
+	if err != nil {
+		err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, t.meta, err)
+	}
+	releaseRecord(r)
+	t.track.Done(err)
 }
 
 // Context returns the context of the processing: it is canceled when the
@@ -87,20 +111,14 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 	if t.done {
 		return fmt.Errorf("agent %s: sink to %s used after processing %s returned", t.agent.name, s.topic.Name, t.meta)
 	}
-	rec, err := encodeRecord(t.app, s.topic, &key, &value, headers)
+	kv := &pair[K, V]{key, value} // one allocation for both
+	rec, err := encodeRecord(t.app, s.topic, &kv.key, &kv.value, headers)
 	if err != nil {
 		return err
 	}
+	rec.Context = &t.sendCtx
 	t.track.Add()
-	coords := t.meta
-	track := t.track
-	t.app.client.Produce(t.ctx, rec, func(r *kgo.Record, err error) {
-		if err != nil {
-			err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, coords, err)
-		}
-		releaseRecord(r)
-		track.Done(err)
-	})
+	t.app.client.Produce(t.ctx, rec, sinkPromise)
 	return nil
 }
 
@@ -157,12 +175,11 @@ func (a *Agent[K, V]) tableNames() []string {
 // handle decodes the task's record and runs Process, turning a panic into
 // an error.
 func (a *Agent[K, V]) handle(t *Task) (err error) {
-	key, err := decodeKey(t, a.Source)
-	if err != nil {
+	kv := new(pair[K, V]) // one allocation for both
+	if err := decodeKey(t, a.Source, &kv.key); err != nil {
 		return err
 	}
-	value, err := decodeValue(t, a.Source)
-	if err != nil {
+	if err := decodeValue(t, a.Source, &kv.value); err != nil {
 		return err
 	}
 	defer func() {
@@ -170,7 +187,12 @@ func (a *Agent[K, V]) handle(t *Task) (err error) {
 			err = &PanicError{Value: p}
 		}
 	}()
-	return a.Process(t, key, value)
+	return a.Process(t, kv.key, kv.value)
+}
+
+type pair[K, V any] struct {
+	key   K
+	value V
 }
 
 // PanicError is a panic recovered from an agent's Process function; it is

@@ -368,7 +368,7 @@ func (a *App) abortForTest() {
 func (a *App) handle(ctx context.Context, rec *kgo.Record, f *transport.Inflight) error {
 	meta := metaOf(rec)
 	for _, st := range a.byTopic[rec.Topic] {
-		t := &Task{ctx: ctx, app: a, agent: st, rec: rec, meta: meta, track: f}
+		t := newTask(ctx, a, st, rec, meta, f)
 		err := st.agent.handle(t)
 		t.done = true
 		if err == nil {

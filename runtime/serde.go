@@ -201,36 +201,42 @@ var readerPool = sync.Pool{New: func() any { return avro.NewReader(nil, 0) }}
 
 // decodeFrame decodes a Confluent-framed Avro value of type T.
 func decodeFrame[T any](ctx context.Context, reg *registry, c *Codec[T], want int, b []byte) (v T, err error) {
+	err = decodeFrameInto(ctx, reg, c, want, b, &v)
+	return v, err
+}
+
+// decodeFrameInto decodes a Confluent-framed Avro value of type T into dst.
+func decodeFrameInto[T any](ctx context.Context, reg *registry, c *Codec[T], want int, b []byte, dst *T) error {
 	if len(b) < frameHeader {
-		return v, fmt.Errorf("%w (got %d)", ErrShortFrame, len(b))
+		return fmt.Errorf("%w (got %d)", ErrShortFrame, len(b))
 	}
 	if b[0] != frameMagic {
-		return v, fmt.Errorf("%w 0x%02x, want 0x00 (not Confluent-framed Avro)", ErrBadMagic, b[0])
+		return fmt.Errorf("%w 0x%02x, want 0x00 (not Confluent-framed Avro)", ErrBadMagic, b[0])
 	}
 	id := int(binary.BigEndian.Uint32(b[1:frameHeader]))
 	body := b[frameHeader:]
 	if id != want {
 		writer, err := reg.writerSchema(ctx, id)
 		if err != nil {
-			return v, err
+			return err
 		}
 		if reg.resolver == nil {
 			if writer == c.Schema {
 				// The same text under another id (another registry
 				// context, say): decode it as ours.
-				return decodeBody(c, body)
+				return decodeBody(c, body, dst)
 			}
-			return v, &SchemaMismatchError{ID: id, Want: want, Type: c.Type}
+			return &SchemaMismatchError{ID: id, Want: want, Type: c.Type}
 		}
 		body, err = reg.resolver.Resolve(ctx, id, writer, c.Schema, body)
 		if err != nil {
-			return v, fmt.Errorf("resolve schema id %d to %s: %w", id, c.Type, err)
+			return fmt.Errorf("resolve schema id %d to %s: %w", id, c.Type, err)
 		}
 	}
-	return decodeBody(c, body)
+	return decodeBody(c, body, dst)
 }
 
-func decodeBody[T any](c *Codec[T], body []byte) (v T, err error) {
+func decodeBody[T any](c *Codec[T], body []byte, dst *T) (err error) {
 	r := readerPool.Get().(*avro.Reader)
 	defer func() {
 		if p := recover(); p != nil {
@@ -241,11 +247,11 @@ func decodeBody[T any](c *Codec[T], body []byte) (v T, err error) {
 		readerPool.Put(r)
 	}()
 	r.Reset(body)
-	c.Decode(r, &v)
+	c.Decode(r, dst)
 	if r.Error != nil {
-		return v, fmt.Errorf("%w: %s: %v", ErrCorruptBody, c.Type, r.Error)
+		return fmt.Errorf("%w: %s: %v", ErrCorruptBody, c.Type, r.Error)
 	}
-	return v, nil
+	return nil
 }
 
 func metaOf(rec *kgo.Record) RecordMeta {
@@ -259,22 +265,20 @@ func metaOf(rec *kgo.Record) RecordMeta {
 	return m
 }
 
-func decodeKey[K, V any](t *Task, topic *Topic[K, V]) (K, error) {
+func decodeKey[K, V any](t *Task, topic *Topic[K, V], dst *K) error {
 	ids := t.app.ids[topic.Name]
-	k, err := decodeFrame(t.ctx, t.app.reg, &topic.Key, ids.key, t.rec.Key)
-	if err != nil {
-		return k, &DecodeError{Part: "key", Record: t.meta, Err: err}
+	if err := decodeFrameInto(t.ctx, t.app.reg, &topic.Key, ids.key, t.rec.Key, dst); err != nil {
+		return &DecodeError{Part: "key", Record: t.meta, Err: err}
 	}
-	return k, nil
+	return nil
 }
 
-func decodeValue[K, V any](t *Task, topic *Topic[K, V]) (V, error) {
+func decodeValue[K, V any](t *Task, topic *Topic[K, V], dst *V) error {
 	ids := t.app.ids[topic.Name]
-	v, err := decodeFrame(t.ctx, t.app.reg, &topic.Value, ids.value, t.rec.Value)
-	if err != nil {
-		return v, &DecodeError{Part: "value", Record: t.meta, Err: err}
+	if err := decodeFrameInto(t.ctx, t.app.reg, &topic.Value, ids.value, t.rec.Value, dst); err != nil {
+		return &DecodeError{Part: "value", Record: t.meta, Err: err}
 	}
-	return v, nil
+	return nil
 }
 
 // recordPool recycles the records that sinks produce: franz-go does not

@@ -60,7 +60,8 @@ func TestDecodeErrorsAreTypedAndNameTheRecord(t *testing.T) {
 			task := &Task{ctx: context.Background(), app: app, rec: nil}
 			task.meta = RecordMeta{Topic: "page-views", Partition: 3, Offset: 1042}
 			task.rec = recWith(tc.value)
-			_, err := decodeValue(task, topic)
+			var v view
+			err := decodeValue(task, topic, &v)
 			var de *DecodeError
 			if !errors.As(err, &de) || de.Part != "value" || de.Record.Offset != 1042 {
 				t.Fatalf("got %v, want a *DecodeError for the value at offset 1042", err)
@@ -77,7 +78,8 @@ func TestDecodeErrorsAreTypedAndNameTheRecord(t *testing.T) {
 		})
 	}
 	task := &Task{ctx: context.Background(), app: app, rec: recWith(good)}
-	v, err := decodeValue(task, topic)
+	var v view
+	err = decodeValue(task, topic, &v)
 	if err != nil || v != (view{Page: "/a", User: "u", Seq: 9}) {
 		t.Fatalf("round trip: %+v, %v", v, err)
 	}
