@@ -174,7 +174,9 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 			Name: "relay", Source: in, Sinks: []AnyTopic{out},
 			Process: func(t *Task, k string, v view) error { return SinkOf(t, out).Send(k, v) },
 		}
-		r := start(b, cfg, AppSpec{ID: c.name(fmt.Sprintf("lat-%d", i)), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{agent}})
+		group := c.name(fmt.Sprintf("lat-%d", i))
+		r := start(b, cfg, AppSpec{ID: group, Topics: []AnyTopic{in, out}, Agents: []AnyAgent{agent}})
+		eventually(b, "the agent owns its partitions", func() bool { return membersWithPartitions(b, c, group) == 1 })
 		agentLat := measureLatency(b, c, out.Name, total, rate, func(ctx context.Context, seq int64) {
 			ProducerOf(r.app, in).Send(ctx, "k"+fmt.Sprint(seq%64), view{Page: "/p", User: "u", Seq: seq}, nil)
 		}, func(rec *kgo.Record) int64 {
