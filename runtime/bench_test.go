@@ -178,7 +178,7 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 		r := start(b, cfg, AppSpec{ID: group, Topics: []AnyTopic{in, out}, Agents: []AnyAgent{agent}})
 		eventually(b, "the agent owns its partitions", func() bool { return membersWithPartitions(b, c, group) == 1 })
 		agentLat := measureLatency(b, c, out.Name, total, rate, func(ctx context.Context, seq int64) {
-			ProducerOf(r.app, in).Send(ctx, "k"+fmt.Sprint(seq%64), view{Page: "/p", User: "u", Seq: seq}, nil)
+			ProducerOf(r.app, in).Send(ctx, "k"+fmt.Sprint((seq+64)%64), view{Page: "/p", User: "u", Seq: seq}, nil)
 		}, func(rec *kgo.Record) int64 {
 			v, err := decodeFrame(context.Background(), r.app.reg, &tView, r.app.ids[out.Name].value, rec.Value)
 			if err != nil {
@@ -192,10 +192,12 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 		}
 		rawProducer := rawClient(b, c)
 		rawLat := measureLatency(b, c, rawTopic, total, rate, func(ctx context.Context, seq int64) {
-			rawProducer.Produce(ctx, &kgo.Record{Topic: rawTopic, Key: fmt.Append(nil, seq%64), Value: fmt.Append(nil, seq)}, nil)
+			rawProducer.Produce(ctx, &kgo.Record{Topic: rawTopic, Key: fmt.Append(nil, (seq+64)%64), Value: fmt.Append(nil, seq)}, nil)
 		}, func(rec *kgo.Record) int64 {
 			var seq int64
-			fmt.Sscan(string(rec.Value), &seq)
+			if _, err := fmt.Sscan(string(rec.Value), &seq); err != nil {
+				return -2
+			}
 			return seq
 		})
 		p := func(l []time.Duration, q float64) time.Duration { return l[int(q*float64(len(l)-1))] }
@@ -217,6 +219,7 @@ func measureLatency(b *testing.B, c *env, topic string, total, rate int, send fu
 	reader := rawClient(b, c, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(50*time.Millisecond))
 	lat := make([]time.Duration, 0, total)
 	readDone := make(chan struct{})
+	warm := make(chan struct{})
 	go func() {
 		defer close(readDone)
 		rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -224,12 +227,23 @@ func measureLatency(b *testing.B, c *env, topic string, total, rate int, send fu
 		for len(lat) < total && rctx.Err() == nil {
 			reader.PollFetches(rctx).EachRecord(func(rec *kgo.Record) {
 				seq := seqOf(rec)
+				if seq == -1 {
+					close(warm)
+				}
 				if seq >= 0 && seq < int64(total) {
 					lat = append(lat, time.Duration(time.Now().UnixNano()-sent[seq].Load()))
 				}
 			})
 		}
 	}()
+	// One warm-up record first: metadata, connections and assignments
+	// are in place before the clock starts.
+	send(ctx, -1)
+	select {
+	case <-warm:
+	case <-time.After(30 * time.Second):
+		b.Fatalf("warm-up record not read back from %s", topic)
+	}
 	interval := time.Second / time.Duration(rate)
 	next := time.Now()
 	for i := range total {
