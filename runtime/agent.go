@@ -66,8 +66,10 @@ func sinkPromise(r *kgo.Record, err error) {
 	t.track.Done(err)
 }
 
-// Context returns the context of the processing: it is canceled when the
-// App stops.
+// Context returns the context of the processing. It is canceled only
+// when a stop is forced (the App's ShutdownTimeout passed with the record
+// still in progress): a graceful stop or a revoke lets the record finish
+// and its sends complete.
 func (t *Task) Context() context.Context { return t.ctx }
 
 // Record returns the metadata of the record being processed.

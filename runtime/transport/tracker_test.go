@@ -1,0 +1,90 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestOffsetTrackerCommitsOnlyContiguousAcknowledgedRecords(t *testing.T) {
+	var failed []error
+	idle := 0
+	tr := NewOffsetTracker(func(err error) { failed = append(failed, err) }, func() { idle++ })
+	committable := func() int64 {
+		eo, ok := tr.Committable()
+		if !ok {
+			return -1
+		}
+		return eo.Offset
+	}
+
+	a := tr.Begin(10, 0)
+	a.Add() // one record produced for offset 10, not acknowledged yet
+	tr.Finish(a)
+	b := tr.Begin(11, 0)
+	tr.Finish(b) // offset 11 produced nothing
+	if got := committable(); got != -1 {
+		t.Fatalf("committable %d while offset 10's output is unacknowledged", got)
+	}
+	a.Done(nil)
+	if got := committable(); got != 12 {
+		t.Fatalf("committable %d after every output acknowledged, want 12", got)
+	}
+	if idle != 1 {
+		t.Fatalf("onIdle called %d times, want 1", idle)
+	}
+
+	c := tr.Begin(12, 0)
+	c.Add()
+	d := tr.Begin(13, 0)
+	d.Add()
+	tr.Finish(c)
+	tr.Finish(d)
+	d.Done(nil) // acknowledged out of order: 13 waits for 12
+	if got := committable(); got != 12 {
+		t.Fatalf("committable %d, want 12 until offset 12's output is acknowledged", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if tr.WaitIdle(ctx) {
+		t.Fatal("WaitIdle reported idle with an unacknowledged output")
+	}
+	c.Done(nil)
+	if got := committable(); got != 14 {
+		t.Fatalf("committable %d, want 14", got)
+	}
+	if !tr.WaitIdle(context.Background()) {
+		t.Fatal("WaitIdle: not idle after every acknowledgement")
+	}
+
+	// A failed delivery stops the watermark for good and is reported.
+	e := tr.Begin(14, 0)
+	e.Add()
+	tr.Finish(e)
+	e.Done(errors.New("broker said no"))
+	f := tr.Begin(15, 0)
+	tr.Finish(f)
+	if got := committable(); got != 14 {
+		t.Fatalf("committable %d after a failed delivery at 14, want 14", got)
+	}
+	if len(failed) != 1 {
+		t.Fatalf("failures reported: %v", failed)
+	}
+}
+
+func TestAbandonKeepsEarlierRecordsCommittable(t *testing.T) {
+	tr := NewOffsetTracker(func(error) {}, nil)
+	a := tr.Begin(0, 0)
+	a.Add()
+	tr.Finish(a)
+	b := tr.Begin(1, 0) // fails
+	tr.Abandon(b)
+	a.Done(nil)
+	if eo, ok := tr.Committable(); !ok || eo.Offset != 1 {
+		t.Fatalf("committable %v %v, want 1 (up to the abandoned record)", eo, ok)
+	}
+	if !tr.WaitIdle(context.Background()) {
+		t.Fatal("not idle after the abandoned record was dropped")
+	}
+}
