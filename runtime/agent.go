@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -33,13 +34,14 @@ func (m RecordMeta) String() string {
 // Task is the runtime's handle on the record an agent is processing. It is
 // valid only until the agent's Process function returns.
 type Task struct {
-	ctx   context.Context
-	app   *App
-	agent *agentState
-	rec   *kgo.Record
-	meta  RecordMeta
-	track *transport.Inflight
-	done  bool
+	ctx    context.Context
+	app    *App
+	agent  *agentState
+	rec    *kgo.Record
+	meta   RecordMeta
+	track  *transport.Inflight
+	done   bool
+	reader *avro.Reader // the partition's, for decoding
 	// sendCtx is the Context of every record the task sends: it leads the
 	// shared sinkPromise back to the task without a closure per send.
 	sendCtx sinkContext
@@ -50,8 +52,32 @@ type sinkContext struct {
 	task *Task
 }
 
+// partitionScratch is what the runtime reuses across the records of one
+// partition (kept in its tracker's Scratch; one goroutine uses it).
+type partitionScratch struct {
+	reader *avro.Reader
+	tasks  []Task // newTask hands out entries: one allocation per 64 records
+}
+
 func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, meta RecordMeta, f *transport.Inflight) *Task {
-	t := &Task{ctx: ctx, app: a, agent: st, rec: rec, meta: meta, track: f}
+	var t *Task
+	var reader *avro.Reader
+	if f != nil {
+		tr := f.Tracker()
+		sc, _ := tr.Scratch.(*partitionScratch)
+		if sc == nil {
+			sc = &partitionScratch{reader: avro.NewReader(nil, 0)}
+			tr.Scratch = sc
+		}
+		if len(sc.tasks) == 0 {
+			sc.tasks = make([]Task, 64)
+		}
+		t, sc.tasks = &sc.tasks[0], sc.tasks[1:]
+		reader = sc.reader
+	} else {
+		t = new(Task)
+	}
+	*t = Task{ctx: ctx, app: a, agent: st, rec: rec, meta: meta, track: f, reader: reader}
 	t.sendCtx = sinkContext{Context: ctx, task: t}
 	return t
 }

@@ -201,12 +201,13 @@ var readerPool = sync.Pool{New: func() any { return avro.NewReader(nil, 0) }}
 
 // decodeFrame decodes a Confluent-framed Avro value of type T.
 func decodeFrame[T any](ctx context.Context, reg *registry, c *Codec[T], want int, b []byte) (v T, err error) {
-	err = decodeFrameInto(ctx, reg, c, want, b, &v)
+	err = decodeFrameInto(ctx, reg, nil, c, want, b, &v)
 	return v, err
 }
 
-// decodeFrameInto decodes a Confluent-framed Avro value of type T into dst.
-func decodeFrameInto[T any](ctx context.Context, reg *registry, c *Codec[T], want int, b []byte, dst *T) error {
+// decodeFrameInto decodes a Confluent-framed Avro value of type T into
+// dst, with r (nil: one from a pool).
+func decodeFrameInto[T any](ctx context.Context, reg *registry, r *avro.Reader, c *Codec[T], want int, b []byte, dst *T) error {
 	if len(b) < frameHeader {
 		return fmt.Errorf("%w (got %d)", ErrShortFrame, len(b))
 	}
@@ -224,7 +225,7 @@ func decodeFrameInto[T any](ctx context.Context, reg *registry, c *Codec[T], wan
 			if writer == c.Schema {
 				// The same text under another id (another registry
 				// context, say): decode it as ours.
-				return decodeBody(c, body, dst)
+				return decodeBody(r, c, body, dst)
 			}
 			return &SchemaMismatchError{ID: id, Want: want, Type: c.Type}
 		}
@@ -233,18 +234,20 @@ func decodeFrameInto[T any](ctx context.Context, reg *registry, c *Codec[T], wan
 			return fmt.Errorf("resolve schema id %d to %s: %w", id, c.Type, err)
 		}
 	}
-	return decodeBody(c, body, dst)
+	return decodeBody(r, c, body, dst)
 }
 
-func decodeBody[T any](c *Codec[T], body []byte, dst *T) (err error) {
-	r := readerPool.Get().(*avro.Reader)
+func decodeBody[T any](r *avro.Reader, c *Codec[T], body []byte, dst *T) (err error) {
+	if r == nil {
+		r = readerPool.Get().(*avro.Reader)
+		defer readerPool.Put(r)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %s: %v", ErrCorruptBody, c.Type, p)
 		}
 		r.Error = nil
 		r.Reset(nil)
-		readerPool.Put(r)
 	}()
 	r.Reset(body)
 	c.Decode(r, dst)
@@ -267,7 +270,7 @@ func metaOf(rec *kgo.Record) RecordMeta {
 
 func decodeKey[K, V any](t *Task, topic *Topic[K, V], dst *K) error {
 	ids := t.app.ids[topic.Name]
-	if err := decodeFrameInto(t.ctx, t.app.reg, &topic.Key, ids.key, t.rec.Key, dst); err != nil {
+	if err := decodeFrameInto(t.ctx, t.app.reg, t.reader, &topic.Key, ids.key, t.rec.Key, dst); err != nil {
 		return &DecodeError{Part: "key", Record: t.meta, Err: err}
 	}
 	return nil
@@ -275,7 +278,7 @@ func decodeKey[K, V any](t *Task, topic *Topic[K, V], dst *K) error {
 
 func decodeValue[K, V any](t *Task, topic *Topic[K, V], dst *V) error {
 	ids := t.app.ids[topic.Name]
-	if err := decodeFrameInto(t.ctx, t.app.reg, &topic.Value, ids.value, t.rec.Value, dst); err != nil {
+	if err := decodeFrameInto(t.ctx, t.app.reg, t.reader, &topic.Value, ids.value, t.rec.Value, dst); err != nil {
 		return &DecodeError{Part: "value", Record: t.meta, Err: err}
 	}
 	return nil

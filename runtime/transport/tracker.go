@@ -19,6 +19,9 @@ type Inflight struct {
 	finished bool
 }
 
+// Tracker returns the tracker of f's partition.
+func (f *Inflight) Tracker() *OffsetTracker { return f.tracker }
+
 // Add counts one more produced record awaiting acknowledgement.
 func (f *Inflight) Add() {
 	f.tracker.mu.Lock()
@@ -53,6 +56,10 @@ type OffsetTracker struct {
 	fail        func(error)
 	onIdle      func()
 	slab        []Inflight // Begin hands out entries of it: one allocation per 256 records
+
+	// Scratch is for the record handler's own per-partition state (reusable
+	// buffers, say). Only the partition's goroutine touches it.
+	Scratch any
 }
 
 // NewOffsetTracker returns a tracker with nothing committable yet; fail is
