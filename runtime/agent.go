@@ -230,6 +230,7 @@ type PanicError struct {
 	Value any
 }
 
+// Error says what the agent panicked with.
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
 // RecordError is an error processing one record: a decode failure, an
@@ -244,6 +245,7 @@ type RecordError struct {
 	Err error
 }
 
+// Error names the agent, the record and what went wrong.
 func (e *RecordError) Error() string {
 	var de *DecodeError
 	if errors.As(e.Err, &de) {
@@ -252,4 +254,5 @@ func (e *RecordError) Error() string {
 	return fmt.Sprintf("agent %s: %s: %v", e.Agent, e.Record, e.Err)
 }
 
+// Unwrap returns Err.
 func (e *RecordError) Unwrap() error { return e.Err }

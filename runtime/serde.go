@@ -34,6 +34,7 @@ var (
 // know.
 type UnknownSchemaIDError struct{ ID int }
 
+// Error names the id.
 func (e *UnknownSchemaIDError) Error() string { return fmt.Sprintf("unknown schema id %d", e.ID) }
 
 // SchemaMismatchError: the frame names a schema the registry knows but
@@ -45,6 +46,7 @@ type SchemaMismatchError struct {
 	Type string
 }
 
+// Error names both ids and the reader type.
 func (e *SchemaMismatchError) Error() string {
 	return fmt.Sprintf("written with schema id %d, not %d (this build's %s); no schema resolver is configured", e.ID, e.Want, e.Type)
 }
@@ -62,10 +64,12 @@ type DecodeError struct {
 	Err error
 }
 
+// Error reads "decode value of page-views[3]@1042: unknown schema id 7".
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("decode %s of %s: %v", e.Part, e.Record, e.Err)
 }
 
+// Unwrap returns Err.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // EncodeError is a key or value that could not be encoded (an enum value
@@ -77,10 +81,12 @@ type EncodeError struct {
 	Err error
 }
 
+// Error names the part, the topic and what went wrong.
 func (e *EncodeError) Error() string {
 	return fmt.Sprintf("encode %s for %s: %v", e.Part, e.Topic, e.Err)
 }
 
+// Unwrap returns Err.
 func (e *EncodeError) Unwrap() error { return e.Err }
 
 // Resolver decodes bodies written with a schema other than the generated

@@ -26,6 +26,7 @@ type PartitionMismatchError struct {
 	Actual   int32
 }
 
+// Error names the topic, both counts and the ways out.
 func (e *PartitionMismatchError) Error() string {
 	return fmt.Sprintf("topic %s has %d partitions but the topology declares %d: change the topology to %d, or recreate the topic (changing a topic's partition count moves keys to other partitions)",
 		e.Topic, e.Actual, e.Declared, e.Actual)
