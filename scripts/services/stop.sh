@@ -36,3 +36,5 @@ for s in "$@"; do
 	*) die "usage: stop.sh [kafka] [registry]" ;;
 	esac
 done
+# The addresses file describes running services only.
+pid_of kafka >/dev/null || pid_of registry >/dev/null || rm -f "$STATE_DIR/env"
