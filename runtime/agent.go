@@ -38,7 +38,6 @@ type Task struct {
 	app    *App
 	agent  *agentState
 	rec    *kgo.Record
-	meta   RecordMeta
 	track  *transport.Inflight
 	done   bool
 	reader *avro.Reader // the partition's, for decoding
@@ -59,7 +58,7 @@ type partitionScratch struct {
 	tasks  []Task // newTask hands out entries: one allocation per 64 records
 }
 
-func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, meta RecordMeta, f *transport.Inflight) *Task {
+func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, f *transport.Inflight) *Task {
 	var t *Task
 	var reader *avro.Reader
 	if f != nil {
@@ -77,7 +76,7 @@ func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, meta 
 	} else {
 		t = new(Task)
 	}
-	*t = Task{ctx: ctx, app: a, agent: st, rec: rec, meta: meta, track: f, reader: reader}
+	*t = Task{ctx: ctx, app: a, agent: st, rec: rec, track: f, reader: reader}
 	t.sendCtx = sinkContext{Context: ctx, task: t}
 	return t
 }
@@ -86,7 +85,7 @@ func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, meta 
 func sinkPromise(r *kgo.Record, err error) {
 	t := r.Context.(*sinkContext).task
 	if err != nil {
-		err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, t.meta, err)
+		err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, t.Record(), err)
 	}
 	releaseRecord(r)
 	t.track.Done(err)
@@ -99,7 +98,7 @@ func sinkPromise(r *kgo.Record, err error) {
 func (t *Task) Context() context.Context { return t.ctx }
 
 // Record returns the metadata of the record being processed.
-func (t *Task) Record() RecordMeta { return t.meta }
+func (t *Task) Record() RecordMeta { return metaOf(t.rec) }
 
 // Sink sends records to one topic from inside an agent. The input offset is
 // committed only after every record sent while processing it is
@@ -137,7 +136,7 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 	}
 	t := s.task
 	if t.done {
-		return fmt.Errorf("agent %s: sink to %s used after processing %s returned", t.agent.name, s.topic.Name, t.meta)
+		return fmt.Errorf("agent %s: sink to %s used after processing %s returned", t.agent.name, s.topic.Name, t.Record())
 	}
 	kv := &pair[K, V]{key, value} // one allocation for both
 	rec, err := encodeRecord(t.app, s.topic, &kv.key, &kv.value, headers)

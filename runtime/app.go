@@ -366,14 +366,14 @@ func (a *App) abortForTest() {
 // handle runs every agent of rec's topic on rec and applies their error
 // policies. It returns an error only under the Fail policy.
 func (a *App) handle(ctx context.Context, rec *kgo.Record, f *transport.Inflight) error {
-	meta := metaOf(rec)
 	for _, st := range a.byTopic[rec.Topic] {
-		t := newTask(ctx, a, st, rec, meta, f)
+		t := newTask(ctx, a, st, rec, f)
 		err := st.agent.handle(t)
 		t.done = true
 		if err == nil {
 			continue
 		}
+		meta := metaOf(rec)
 		rerr := &RecordError{Agent: st.name, Record: meta, Err: err}
 		switch st.policy {
 		case Skip:

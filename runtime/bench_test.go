@@ -277,3 +277,18 @@ func BenchmarkStatelessAgentOnly(b *testing.B) {
 		b.ReportMetric(agentRelay(b, c, cfg, in, out, c.name("bench-agent-"+id)), "agent-rec/s")
 	}
 }
+
+// BenchmarkRawFranzGoOnly runs only the raw side of
+// BenchmarkStatelessAgentVsRawFranzGo, for profiling.
+func BenchmarkRawFranzGoOnly(b *testing.B) {
+	c := newEnv(b)
+	cfg := testConfig(b, c)
+	for i := range b.N {
+		id := fmt.Sprint("rawonly-", i)
+		in, out := viewTopic(c.name("bench-in-"+id), benchPartitions), viewTopic(c.name("bench-out-"+id), benchPartitions)
+		producer := start(b, cfg, AppSpec{ID: c.name("bench-producer-" + id), Topics: []AnyTopic{in, out}})
+		fillTopic(b, producer, in, benchRecords)
+		producer.stop(b)
+		b.ReportMetric(rawRelay(b, c, in.Name, out.Name+"-raw", c.name("bench-raw-"+id)), "raw-rec/s")
+	}
+}

@@ -277,7 +277,7 @@ func metaOf(rec *kgo.Record) RecordMeta {
 func decodeKey[K, V any](t *Task, topic *Topic[K, V], dst *K) error {
 	ids := t.app.ids[topic.Name]
 	if err := decodeFrameInto(t.ctx, t.app.reg, t.reader, &topic.Key, ids.key, t.rec.Key, dst); err != nil {
-		return &DecodeError{Part: "key", Record: t.meta, Err: err}
+		return &DecodeError{Part: "key", Record: t.Record(), Err: err}
 	}
 	return nil
 }
@@ -285,7 +285,7 @@ func decodeKey[K, V any](t *Task, topic *Topic[K, V], dst *K) error {
 func decodeValue[K, V any](t *Task, topic *Topic[K, V], dst *V) error {
 	ids := t.app.ids[topic.Name]
 	if err := decodeFrameInto(t.ctx, t.app.reg, t.reader, &topic.Value, ids.value, t.rec.Value, dst); err != nil {
-		return &DecodeError{Part: "value", Record: t.meta, Err: err}
+		return &DecodeError{Part: "value", Record: t.Record(), Err: err}
 	}
 	return nil
 }

@@ -57,9 +57,7 @@ func TestDecodeErrorsAreTypedAndNameTheRecord(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			task := &Task{ctx: context.Background(), app: app, rec: nil}
-			task.meta = RecordMeta{Topic: "page-views", Partition: 3, Offset: 1042}
-			task.rec = recWith(tc.value)
+			task := &Task{ctx: context.Background(), app: app, rec: recWith(tc.value)}
 			var v view
 			err := decodeValue(task, topic, &v)
 			var de *DecodeError
@@ -130,4 +128,6 @@ func TestSubjectStrategies(t *testing.T) {
 	}
 }
 
-func recWith(value []byte) *kgo.Record { return &kgo.Record{Value: value} }
+func recWith(value []byte) *kgo.Record {
+	return &kgo.Record{Topic: "page-views", Partition: 3, Offset: 1042, Value: value}
+}
