@@ -181,12 +181,8 @@ func (r *registry) writerSchema(ctx context.Context, id int) (string, error) {
 var writerPool = sync.Pool{New: func() any { return avro.NewWriter(nil, 256) }}
 
 // appendFrame appends the Confluent frame of v (schema id) to w's buffer.
-func appendFrame[T any](w *avro.Writer, c *Codec[T], id int, v *T) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic in %s encoder: %v", c.Type, p)
-		}
-	}()
+// Its callers recover from a panicking encoder.
+func appendFrame[T any](w *avro.Writer, c *Codec[T], id int, v *T) error {
 	var hdr [frameHeader]byte
 	binary.BigEndian.PutUint32(hdr[1:], uint32(id))
 	_, _ = w.Write(hdr[:])
@@ -195,7 +191,12 @@ func appendFrame[T any](w *avro.Writer, c *Codec[T], id int, v *T) (err error) {
 }
 
 // encodeFrame returns the Confluent frame of v (schema id).
-func encodeFrame[T any](c *Codec[T], id int, v *T) ([]byte, error) {
+func encodeFrame[T any](c *Codec[T], id int, v *T) (_ []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in %s encoder: %v", c.Type, p)
+		}
+	}()
 	w := avro.NewWriter(nil, 64)
 	if err := appendFrame(w, c, id, v); err != nil {
 		return nil, err
@@ -300,7 +301,7 @@ func releaseRecord(r *kgo.Record) {
 }
 
 // encodeRecord builds the Kafka record of key and value for topic.
-func encodeRecord[K, V any](a *App, topic *Topic[K, V], key *K, value *V, headers []Header) (*kgo.Record, error) {
+func encodeRecord[K, V any](a *App, topic *Topic[K, V], key *K, value *V, headers []Header) (_ *kgo.Record, err error) {
 	ids, ok := a.ids[topic.Name]
 	if !ok {
 		return nil, fmt.Errorf("topic %s is not part of app %s", topic.Name, a.spec.ID)
@@ -308,7 +309,11 @@ func encodeRecord[K, V any](a *App, topic *Topic[K, V], key *K, value *V, header
 	// Both frames go into one pooled buffer, then one exact-size copy that
 	// the record's key and value share.
 	w := writerPool.Get().(*avro.Writer)
+	part := "key"
 	defer func() {
+		if p := recover(); p != nil {
+			err = &EncodeError{Part: part, Topic: topic.Name, Err: fmt.Errorf("panic in %s encoder: %v", part, p)}
+		}
 		w.Error = nil
 		w.Reset(nil)
 		writerPool.Put(w)
@@ -317,6 +322,7 @@ func encodeRecord[K, V any](a *App, topic *Topic[K, V], key *K, value *V, header
 		return nil, &EncodeError{Part: "key", Topic: topic.Name, Err: err}
 	}
 	kn := w.Buffered()
+	part = "value"
 	if err := appendFrame(w, &topic.Value, ids.value, value); err != nil {
 		return nil, &EncodeError{Part: "value", Topic: topic.Name, Err: err}
 	}

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 )
@@ -130,4 +131,27 @@ func TestSubjectStrategies(t *testing.T) {
 
 func recWith(value []byte) *kgo.Record {
 	return &kgo.Record{Topic: "page-views", Partition: 3, Offset: 1042, Value: value}
+}
+
+func TestAPanickingEncoderIsAnEncodeError(t *testing.T) {
+	bad := Codec[view]{Type: "test.View", Schema: tView.Schema, Encode: func(*avro.Writer, *view) { panic("no symbol") }}
+	topic := &Topic[string, view]{TopicSpec: TopicSpec{Name: "out", Partitions: 1}, Key: tString, Value: bad}
+	app := &App{ids: map[string]schemaIDs{"out": {key: 1, value: 2}}}
+	k, v := "k", view{}
+	_, err := encodeRecord(app, topic, &k, &v, nil)
+	var ee *EncodeError
+	if !errors.As(err, &ee) || ee.Part != "value" || !strings.Contains(err.Error(), "encode value for out: panic in value encoder: no symbol") {
+		t.Fatalf("got %v, want an EncodeError for the value", err)
+	}
+	// The pooled writer is clean for the next record.
+	rec, err := encodeRecord(app, topic.withValue(tView), &k, &v, nil)
+	if err != nil || len(rec.Key) != 7 || rec.Value[4] != 2 {
+		t.Fatalf("next encode: %v %v", rec, err)
+	}
+}
+
+func (t *Topic[K, V]) withValue(c Codec[V]) *Topic[K, V] {
+	u := *t
+	u.Value = c
+	return &u
 }
