@@ -401,7 +401,10 @@ const (
 // with headers naming the error and the source coordinates; the input
 // offset is committed only after the broker acknowledges it.
 func (a *App) deadLetter(ctx context.Context, st *agentState, rec *kgo.Record, rerr *RecordError, f *transport.Inflight) {
-	out := &kgo.Record{Topic: st.dlq, Key: rec.Key, Value: rec.Value}
+	// A keyed record lands where its key hashes (the source partition, if
+	// its producer used the Java partitioner); an unkeyed one on the source
+	// partition.
+	out := &kgo.Record{Topic: st.dlq, Key: rec.Key, Value: rec.Value, Partition: rec.Partition}
 	out.Headers = append(out.Headers, rec.Headers...)
 	out.Headers = append(out.Headers,
 		kgo.RecordHeader{Key: HeaderDLQError, Value: []byte(rerr.Err.Error())},

@@ -64,14 +64,16 @@ func (o ClientOptions) SASL() (sasl.Mechanism, error) {
 // NewClient builds a kgo client from o and extra options. Keyed records are
 // placed on partitions exactly as the Java client's default partitioner
 // does: murmur2 of the key bytes, sign bit cleared, modulo the partition
-// count.
+// count. A record without a key goes to the partition its Partition field
+// names (modulo the count): the runtime keeps a dead letter on its
+// source's partition that way.
 func NewClient(o ClientOptions, extra ...kgo.Opt) (*kgo.Client, error) {
 	if len(o.Brokers) == 0 {
 		return nil, errors.New("no brokers configured")
 	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(o.Brokers...),
-		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(kgo.KafkaHasher(Murmur2))),
+		kgo.RecordPartitioner(javaPartitioner{}),
 	}
 	if o.ClientID != "" {
 		opts = append(opts, kgo.ClientID(o.ClientID))
@@ -142,6 +144,27 @@ func Murmur2(data []byte) uint32 {
 // partitioner picks for key among partitions partitions.
 func PartitionForKey(key []byte, partitions int32) int32 {
 	return int32(Murmur2(key)&0x7fffffff) % partitions
+}
+
+// javaPartitioner is the partitioner of NewClient. Unlike kgo's sticky
+// partitioners it keeps no per-batch state, so franz-go does not hold the
+// topic's lock while buffering: agents producing to one topic from many
+// partitions do not queue behind each other.
+type javaPartitioner struct{}
+
+func (javaPartitioner) ForTopic(string) kgo.TopicPartitioner { return javaPartitioner{} }
+
+func (javaPartitioner) RequiresConsistency(*kgo.Record) bool { return true }
+
+func (javaPartitioner) Partition(r *kgo.Record, n int) int {
+	if r.Key != nil {
+		return int(Murmur2(r.Key)&0x7fffffff) % n
+	}
+	p := int(r.Partition) % n
+	if p < 0 {
+		p += n
+	}
+	return p
 }
 
 // slogLogger adapts a *slog.Logger to kgo.Logger, passing warnings and
