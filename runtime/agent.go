@@ -40,7 +40,8 @@ type Task struct {
 	rec    *kgo.Record
 	track  *transport.Inflight
 	done   bool
-	reader *avro.Reader // the partition's, for decoding
+	reader *avro.Reader  // the partition's, for decoding
+	writer *sharedWriter // the partition's, for encoding
 	// sendCtx is the Context of every record the task sends: it leads the
 	// shared sinkPromise back to the task without a closure per send.
 	sendCtx sinkContext
@@ -55,28 +56,30 @@ type sinkContext struct {
 // partition (kept in its tracker's Scratch; one goroutine uses it).
 type partitionScratch struct {
 	reader *avro.Reader
+	writer *sharedWriter
 	tasks  []Task // newTask hands out entries: one allocation per 64 records
 }
 
 func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, f *transport.Inflight) *Task {
 	var t *Task
 	var reader *avro.Reader
+	var writer *sharedWriter
 	if f != nil {
 		tr := f.Tracker()
 		sc, _ := tr.Scratch.(*partitionScratch)
 		if sc == nil {
-			sc = &partitionScratch{reader: avro.NewReader(nil, 0)}
+			sc = &partitionScratch{reader: avro.NewReader(nil, 0), writer: &sharedWriter{w: avro.NewWriter(nil, 256)}}
 			tr.Scratch = sc
 		}
 		if len(sc.tasks) == 0 {
 			sc.tasks = make([]Task, 64)
 		}
 		t, sc.tasks = &sc.tasks[0], sc.tasks[1:]
-		reader = sc.reader
+		reader, writer = sc.reader, sc.writer
 	} else {
 		t = new(Task)
 	}
-	*t = Task{ctx: ctx, app: a, agent: st, rec: rec, track: f, reader: reader}
+	*t = Task{ctx: ctx, app: a, agent: st, rec: rec, track: f, reader: reader, writer: writer}
 	t.sendCtx = sinkContext{Context: ctx, task: t}
 	return t
 }
@@ -139,7 +142,7 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 		return fmt.Errorf("agent %s: sink to %s used after processing %s returned", t.agent.name, s.topic.Name, t.Record())
 	}
 	kv := &pair[K, V]{key, value} // one allocation for both
-	rec, err := encodeRecord(t.app, s.topic, &kv.key, &kv.value, headers)
+	rec, err := encodeRecordWith(t.writer, t.app, s.topic, &kv.key, &kv.value, headers)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -301,14 +302,33 @@ func releaseRecord(r *kgo.Record) {
 }
 
 // encodeRecord builds the Kafka record of key and value for topic.
-func encodeRecord[K, V any](a *App, topic *Topic[K, V], key *K, value *V, headers []Header) (_ *kgo.Record, err error) {
+// sharedWriter is a writer that one partition's sends use when no other
+// send of the partition holds it (sends of one record may run
+// concurrently; then the others take pooled writers).
+type sharedWriter struct {
+	busy atomic.Bool
+	w    *avro.Writer
+}
+
+func encodeRecord[K, V any](a *App, topic *Topic[K, V], key *K, value *V, headers []Header) (*kgo.Record, error) {
+	return encodeRecordWith(nil, a, topic, key, value, headers)
+}
+
+// encodeRecordWith is encodeRecord with sw's writer when it is free.
+func encodeRecordWith[K, V any](sw *sharedWriter, a *App, topic *Topic[K, V], key *K, value *V, headers []Header) (_ *kgo.Record, err error) {
 	ids, ok := a.ids[topic.Name]
 	if !ok {
 		return nil, fmt.Errorf("topic %s is not part of app %s", topic.Name, a.spec.ID)
 	}
 	// Both frames go into one pooled buffer, then one exact-size copy that
 	// the record's key and value share.
-	w := writerPool.Get().(*avro.Writer)
+	var w *avro.Writer
+	own := sw != nil && sw.busy.CompareAndSwap(false, true)
+	if own {
+		w = sw.w
+	} else {
+		w = writerPool.Get().(*avro.Writer)
+	}
 	part := "key"
 	defer func() {
 		if p := recover(); p != nil {
@@ -316,7 +336,11 @@ func encodeRecord[K, V any](a *App, topic *Topic[K, V], key *K, value *V, header
 		}
 		w.Error = nil
 		w.Reset(nil)
-		writerPool.Put(w)
+		if own {
+			sw.busy.Store(false)
+		} else {
+			writerPool.Put(w)
+		}
 	}()
 	if err := appendFrame(w, &topic.Key, ids.key, key); err != nil {
 		return nil, &EncodeError{Part: "key", Topic: topic.Name, Err: err}
