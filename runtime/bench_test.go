@@ -131,6 +131,15 @@ func agentRelay(b *testing.B, c *env, cfg Config, in, out *Topic[string, view], 
 	r := start(b, cfg, AppSpec{ID: group, Topics: []AnyTopic{in, out}, Agents: []AnyAgent{agent}})
 	startedAt := time.Now()
 	adm := kadm.NewClient(rawClient(b, c))
+	// Ask for the commits only once every record is processed, so the
+	// observer does not load the cluster while the agent runs.
+	deadline := time.Now().Add(60 * time.Second)
+	for last.Load() == 0 {
+		if time.Now().After(deadline) {
+			b.Fatalf("processed %d of %d records within 60s", processed.Load(), benchRecords)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	for {
 		resp, err := adm.FetchOffsetsForTopics(context.Background(), group, in.Name)
 		if err != nil {
