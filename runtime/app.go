@@ -198,8 +198,9 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 	return a, nil
 }
 
-// Started is closed once Run has created the topics, registered the
-// schemas and joined the group (or failed to); producers wait for it.
+// Started is closed once Run has created the topics and registered the
+// schemas (or failed to: Run then returns the error); producers wait for
+// it. The consumer group is joined after.
 func (a *App) Started() <-chan struct{} { return a.started }
 
 // Run starts the App and blocks until ctx is canceled or an agent fails
