@@ -79,6 +79,7 @@ type Group struct {
 	commitMu  sync.Mutex // serializes commits; guards committed
 	committed map[topicPartition]int64
 	kick      chan struct{} // a partition became idle: commit soon
+	hurry     chan struct{} // a partition ran out of records: send what lingers
 }
 
 type worker struct {
@@ -106,7 +107,7 @@ func NewGroup(o GroupOptions) *Group {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	g := &Group{o: o, workers: map[topicPartition]*worker{}, committed: map[topicPartition]int64{}, kick: make(chan struct{}, 1)}
+	g := &Group{o: o, workers: map[topicPartition]*worker{}, committed: map[topicPartition]int64{}, kick: make(chan struct{}, 1), hurry: make(chan struct{}, 1)}
 	g.hard, g.cancelHard = context.WithCancel(context.Background())
 	g.soft, g.cancelSoft = context.WithCancel(context.Background())
 	return g
@@ -168,6 +169,7 @@ func (g *Group) Run(ctx context.Context, cl *kgo.Client) error {
 
 	var bg sync.WaitGroup
 	bg.Go(g.commitLoop)
+	bg.Go(g.hurryLoop)
 	g.pollLoop()
 	bg.Wait()
 	g.shutdown()
@@ -239,6 +241,24 @@ func (g *Group) commitLoop() {
 		}
 		last = time.Now()
 		t.Reset(g.o.CommitInterval)
+	}
+}
+
+// hurryLoop sends the producer's lingering records at once whenever a
+// partition has processed everything it was given: lingering then only
+// delays the acknowledgements (and so the commits) of that work. Under a
+// steady load partitions always have records waiting and batches form as
+// usual.
+func (g *Group) hurryLoop() {
+	for {
+		select {
+		case <-g.soft.Done():
+			return
+		case <-g.hurry:
+			if err := g.cl.Flush(g.soft); err != nil && g.soft.Err() == nil {
+				g.o.Logger.Warn("flush failed", "err", err)
+			}
+		}
 	}
 }
 
@@ -432,6 +452,12 @@ func (g *Group) runWorker(w *worker) {
 					return
 				}
 				w.tracker.Finish(f)
+			}
+			if len(w.in) == 0 {
+				select {
+				case g.hurry <- struct{}{}:
+				default:
+				}
 			}
 		}
 	}
