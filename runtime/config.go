@@ -54,7 +54,9 @@ type Config struct {
 	MaxBufferedRecords int
 	// Linger is how long the producer waits for more records before
 	// sending a partial batch; batches also form while a request is in
-	// flight. Default: 5ms (the Java client's default since Kafka 4.0).
+	// flight. Agents do not wait it out: once a partition has processed
+	// every record it was given, what lingers is sent at once. Default:
+	// 5ms (the Java client's default since Kafka 4.0).
 	Linger time.Duration
 	// ShutdownTimeout bounds a graceful stop (and a rebalance's wait for
 	// the record in progress): finishing in-flight records, flushing and
