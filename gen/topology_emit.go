@@ -223,7 +223,7 @@ func agentInterface(m *model, a *topology.Agent) Code {
 //	}
 func agentContext(m *model, a *topology.Agent) Code {
 	fields := []Code{
-		doc("Context is cancelled when the app stops or the partition is revoked.").Qual("context", "Context"),
+		doc("Context is cancelled only when a stop is forced: the app's ShutdownTimeout passed with this record still in progress. A graceful stop or a partition revoke does not cancel it; they wait for the record to finish.").Qual("context", "Context"),
 	}
 	for _, tb := range a.Tables {
 		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)

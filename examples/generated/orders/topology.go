@@ -81,7 +81,9 @@ type PriceOrdersAgent interface {
 // one record: exactly the tables, lookups and sinks the topology grants it. It
 // is valid only during that call to Process.
 type PriceOrdersContext struct {
-	// Context is cancelled when the app stops or the partition is revoked.
+	// Context is cancelled only when a stop is forced: the app's ShutdownTimeout
+	// passed with this record still in progress. A graceful stop or a partition
+	// revoke does not cancel it; they wait for the record to finish.
 	context.Context
 	// CustomerTotals is the table customer_totals, read-write.
 	CustomerTotals runtime.Table[string, CustomerTotal]
@@ -129,7 +131,9 @@ type AuditCustomersAgent interface {
 // processes one record: exactly the tables, lookups and sinks the topology
 // grants it. It is valid only during that call to Process.
 type AuditCustomersContext struct {
-	// Context is cancelled when the app stops or the partition is revoked.
+	// Context is cancelled only when a stop is forced: the app's ShutdownTimeout
+	// passed with this record still in progress. A graceful stop or a partition
+	// revoke does not cancel it; they wait for the record to finish.
 	context.Context
 	// Record locates the record being processed: topic, partition, offset,
 	// timestamp and headers.

@@ -74,7 +74,9 @@ type CountViewsAgent interface {
 // one record: exactly the tables, lookups and sinks the topology grants it. It
 // is valid only during that call to Process.
 type CountViewsContext struct {
-	// Context is cancelled when the app stops or the partition is revoked.
+	// Context is cancelled only when a stop is forced: the app's ShutdownTimeout
+	// passed with this record still in progress. A graceful stop or a partition
+	// revoke does not cancel it; they wait for the record to finish.
 	context.Context
 	// ViewsPerPage is the windowed table views_per_page, read-write.
 	ViewsPerPage runtime.WindowedTable[string, int64]

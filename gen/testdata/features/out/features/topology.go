@@ -114,7 +114,9 @@ type SummarizeAgent interface {
 // record: exactly the tables, lookups and sinks the topology grants it. It is
 // valid only during that call to Process.
 type SummarizeContext struct {
-	// Context is cancelled when the app stops or the partition is revoked.
+	// Context is cancelled only when a stop is forced: the app's ShutdownTimeout
+	// passed with this record still in progress. A graceful stop or a partition
+	// revoke does not cancel it; they wait for the record to finish.
 	context.Context
 	// Sliding is the windowed table sliding, read-write.
 	Sliding runtime.WindowedTable[[]byte, Stats]
@@ -169,7 +171,9 @@ type WatchIdsAgent interface {
 // record: exactly the tables, lookups and sinks the topology grants it. It is
 // valid only during that call to Process.
 type WatchIdsContext struct {
-	// Context is cancelled when the app stops or the partition is revoked.
+	// Context is cancelled only when a stop is forced: the app's ShutdownTimeout
+	// passed with this record still in progress. A graceful stop or a partition
+	// revoke does not cancel it; they wait for the record to finish.
 	context.Context
 	// Seen is the table seen, read-only.
 	Seen runtime.ReadTable[int32, bool]
@@ -208,7 +212,9 @@ type EchoAgent interface {
 // exactly the tables, lookups and sinks the topology grants it. It is valid
 // only during that call to Process.
 type EchoContext struct {
-	// Context is cancelled when the app stops or the partition is revoked.
+	// Context is cancelled only when a stop is forced: the app's ShutdownTimeout
+	// passed with this record still in progress. A graceful stop or a partition
+	// revoke does not cancel it; they wait for the record to finish.
 	context.Context
 	// Alerts sends to topic alerts (Kafka "alerts"); the input record is committed
 	// only after every record sent is acknowledged.
