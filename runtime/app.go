@@ -39,8 +39,10 @@ type AppSpec struct {
 	Compatibility string
 	// Topics are every topic of the topology.
 	Topics []AnyTopic
-	// Tables are the topology's tables (not implemented yet: NewApp
-	// refuses a spec with any).
+	// Tables are the topology's tables. Tables are not implemented yet:
+	// NewApp refuses the spec when an agent in Agents (one this instance
+	// runs) uses a table or a lookup; tables that are only declared, or
+	// used only by agents left out of Agents, are accepted and ignored.
 	Tables []TableSpec
 	// Agents are the agents this process runs; nil entries are skipped.
 	Agents []AnyAgent
@@ -84,8 +86,9 @@ type agentState struct {
 }
 
 // NewApp checks spec and returns an App that Run starts. It fails on a
-// spec it cannot run, such as one with tables (not implemented yet) or
-// with the exactly-once guarantee (not implemented yet).
+// spec it cannot run: one whose running agents use tables (not
+// implemented yet; declared but unused tables are fine) or one with the
+// exactly-once guarantee (not implemented yet).
 func NewApp(cfg Config, spec AppSpec) (*App, error) {
 	if spec.ID == "" {
 		return nil, errors.New("app spec: empty app id")
@@ -96,10 +99,6 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 	}
 	if spec.Guarantee != AtLeastOnce {
 		return nil, fmt.Errorf("app %s: unknown guarantee %v", spec.ID, spec.Guarantee)
-	}
-	var tables []string
-	for _, t := range spec.Tables {
-		tables = append(tables, t.Name)
 	}
 	a := &App{
 		cfg:     cfg,
@@ -148,7 +147,10 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 			errs = append(errs, errors.New("agent with an empty name"))
 			continue
 		}
-		tables = append(tables, ag.tableNames()...)
+		if used := ag.tableNames(); len(used) > 0 {
+			slices.Sort(used)
+			errs = append(errs, fmt.Errorf("%s uses tables %s, which are not implemented yet (leave the agent out, or nil in the generated Agents, to run the others)", where, strings.Join(slices.Compact(used), ", ")))
+		}
 		src := ag.source()
 		if src == nil {
 			errs = append(errs, fmt.Errorf("%s: no source topic", where))
@@ -179,10 +181,6 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		}
 		a.agents = append(a.agents, st)
 		a.byTopic[src.spec().Name] = append(a.byTopic[src.spec().Name], st)
-	}
-	if len(tables) > 0 {
-		slices.Sort(tables)
-		errs = append(errs, fmt.Errorf("app %s: tables are not implemented yet: %s", spec.ID, strings.Join(slices.Compact(tables), ", ")))
 	}
 	if !cfg.Embedded {
 		if len(cfg.Brokers) == 0 {

@@ -26,6 +26,17 @@ var pageViewsTopic = runtime.Topic[string, PageView]{
 	Value: PageViewCodec,
 }
 
+// normalizedViewsTopic is the Kafka topic "page-views-normalized" (topology key
+// normalized_views): keys string, values com.example.pageviews.PageView.
+var normalizedViewsTopic = runtime.Topic[string, PageView]{
+	TopicSpec: runtime.TopicSpec{
+		Name:       "page-views-normalized",
+		Partitions: 6,
+	},
+	Key:   runtime.StringCodec,
+	Value: PageViewCodec,
+}
+
 // pageCountsTopic is the Kafka topic "page-counts" (topology key page_counts):
 // keys string, values com.example.pageviews.PageCount.
 var pageCountsTopic = runtime.Topic[string, PageCount]{
@@ -87,7 +98,9 @@ type CountViewsAgent interface {
 // one record: exactly the tables, lookups and sinks the topology grants it. It
 // is valid only during that call to Process.
 type CountViewsContext struct {
-	// Context is cancelled when the app stops or the partition is revoked.
+	// Context is cancelled only when a stop is forced: the app's ShutdownTimeout
+	// passed with this record still in progress. A graceful stop or a partition
+	// revoke does not cancel it; they wait for the record to finish.
 	context.Context
 	// ViewsPerPage is the windowed table views_per_page, read-write.
 	ViewsPerPage runtime.WindowedTable[string, int64]
@@ -122,12 +135,59 @@ func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
 	}
 }
 
+// NormalizeViewsAgent is the agent normalize_views: it processes the records of
+// topic page_views (Kafka "page-views"), one at a time per partition, in order.
+// Implement it and pass it to New in Agents.
+type NormalizeViewsAgent interface {
+	// Process handles one record. When it returns an error, the record is sent to
+	// the agent's dead-letter topic (on_error: dead_letter).
+	Process(ctx *NormalizeViewsContext, key string, value PageView) error
+}
+
+// NormalizeViewsContext is what the agent normalize_views may use while it
+// processes one record: exactly the tables, lookups and sinks the topology
+// grants it. It is valid only during that call to Process.
+type NormalizeViewsContext struct {
+	// Context is cancelled only when a stop is forced: the app's ShutdownTimeout
+	// passed with this record still in progress. A graceful stop or a partition
+	// revoke does not cancel it; they wait for the record to finish.
+	context.Context
+	// NormalizedViews sends to topic normalized_views (Kafka
+	// "page-views-normalized"); the input record is committed only after every
+	// record sent is acknowledged.
+	NormalizedViews runtime.Sink[string, PageView]
+	// Record locates the record being processed: topic, partition, offset,
+	// timestamp and headers.
+	Record runtime.RecordMeta
+}
+
+// normalizeViewsAgent binds an implementation of NormalizeViewsAgent to the
+// runtime.
+func normalizeViewsAgent(impl NormalizeViewsAgent) *runtime.Agent[string, PageView] {
+	return &runtime.Agent[string, PageView]{
+		Name:    "normalize_views",
+		Source:  &pageViewsTopic,
+		Sinks:   []runtime.AnyTopic{&normalizedViewsTopic},
+		OnError: runtime.DeadLetter,
+		Process: func(t *runtime.Task, key string, value PageView) error {
+			return impl.Process(&NormalizeViewsContext{
+				Context:         t.Context(),
+				NormalizedViews: runtime.SinkOf(t, &normalizedViewsTopic),
+				Record:          t.Record(),
+			}, key, value)
+		},
+	}
+}
+
 // Agents holds the implementation of each agent of the topology. An agent left
 // nil is not run by this instance; its topics and tables still exist.
 type Agents struct {
 	// CountViews implements the agent count_views (source page_views); nil: not run
 	// here.
 	CountViews CountViewsAgent
+	// NormalizeViews implements the agent normalize_views (source page_views); nil:
+	// not run here.
+	NormalizeViews NormalizeViewsAgent
 }
 
 // App is the app pageviews: its agents, tables and a typed producer per topic.
@@ -146,6 +206,7 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 		Compatibility: "BACKWARD",
 		Topics: []runtime.AnyTopic{
 			&pageViewsTopic,
+			&normalizedViewsTopic,
 			&pageCountsTopic,
 			&pagesTopic,
 		},
@@ -156,6 +217,9 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 	}
 	if agents.CountViews != nil {
 		spec.Agents = append(spec.Agents, countViewsAgent(agents.CountViews))
+	}
+	if agents.NormalizeViews != nil {
+		spec.Agents = append(spec.Agents, normalizeViewsAgent(agents.NormalizeViews))
 	}
 	rt, err := runtime.NewApp(cfg, spec)
 	if err != nil {
@@ -175,6 +239,12 @@ func (a *App) Run(ctx context.Context) error {
 // for sending from outside agents.
 func (a *App) PageViews() runtime.Producer[string, PageView] {
 	return runtime.ProducerOf(a.rt, &pageViewsTopic)
+}
+
+// NormalizedViews returns a producer for the topic normalized_views (Kafka
+// "page-views-normalized"), for sending from outside agents.
+func (a *App) NormalizedViews() runtime.Producer[string, PageView] {
+	return runtime.ProducerOf(a.rt, &normalizedViewsTopic)
 }
 
 // PageCounts returns a producer for the topic page_counts (Kafka

@@ -1,19 +1,16 @@
-// Command demo runs the page-views example end to end on the embedded dev
-// cluster (an in-process Kafka and schema registry on loopback): a
-// producer emits synthetic page views, an agent turns each view into a
-// running count for its page and sends it to the page-counts topic, a
-// second agent reads page-counts back, and the program prints what flowed
-// and exits.
+// Command demo runs the page-views example end to end as a user would: it
+// calls the generated pageviews.New with the normalize_views agent of
+// examples/pageviews, sends synthetic page views with the generated
+// producer, reads the normalised views (and the dead letters) back from
+// Kafka, prints what flowed and exits after a graceful stop.
 //
-// It uses the generated types and codecs of examples/generated/pageviews.
-// The generated pageviews.New is not used yet: the topology's count_views
-// agent needs tables, which the runtime does not implement yet (NewApp
-// refuses them), so the demo declares a stateless topology of its own over
-// the same topics and types.
+// By default it starts the embedded dev cluster (an in-process Kafka and
+// schema registry on loopback) itself; set FAUSTGEN_BROKERS and
+// FAUSTGEN_REGISTRY to run it against real services instead. The
+// topology's count_views agent needs tables, which the runtime does not
+// implement yet, so it is left out (nil in pageviews.Agents).
 //
 // Run it with `make demo`, or `go run ./examples/pageviews/demo -n 50`.
-// Set FAUSTGEN_BROKERS and FAUSTGEN_REGISTRY to run it against real
-// services instead.
 package main
 
 import (
@@ -21,140 +18,172 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/faustgen/faustgen/examples/generated/pageviews"
+	example "github.com/faustgen/faustgen/examples/pageviews"
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/embedded"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-var (
-	// The topics of examples/pageviews/faustgen.yaml, declared here
-	// because the generated ones are unexported.
-	pageViews = runtime.Topic[string, pageviews.PageView]{
-		TopicSpec: runtime.TopicSpec{Name: "page-views", Partitions: 6},
-		Key:       runtime.StringCodec,
-		Value:     pageviews.PageViewCodec,
-	}
-	pageCounts = runtime.Topic[string, pageviews.PageCount]{
-		TopicSpec: runtime.TopicSpec{Name: "page-counts", Partitions: 6},
-		Key:       runtime.StringCodec,
-		Value:     pageviews.PageCountCodec,
-	}
+// The Kafka names the generated package uses (faustgen.yaml).
+const (
+	inTopic  = "page-views"
+	outTopic = "page-views-normalized"
+	dlqTopic = "pageviews-normalize_views-dlq"
 )
 
 func main() {
-	n := flag.Int("n", 20, "page views to produce")
+	n := flag.Int("n", 20, "page views to produce (one more, with a malformed page, shows the dead-letter path)")
 	flag.Parse()
-	if err := run(*n); err != nil {
+	ctx, stop := runtime.SignalContext(context.Background())
+	defer stop()
+	cfg, err := runtime.ConfigFromEnv()
+	if err == nil {
+		_, err = run(ctx, os.Stdout, cfg, *n)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int) error {
-	ctx, stop := runtime.SignalContext(context.Background())
-	defer stop()
+// result is what a run saw flow.
+type result struct {
+	sent, out, dead int
+}
 
-	cfg, err := runtime.ConfigFromEnv()
-	if err != nil {
-		return err
+// run runs the demo with cfg (the embedded cluster when cfg names no
+// brokers), printing to w.
+func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, error) {
+	var res result
+	if len(cfg.Brokers) == 0 && !cfg.Embedded {
+		c, err := embedded.Start(ctx, embedded.Options{})
+		if err != nil {
+			return res, err
+		}
+		defer c.Close()
+		cfg.Brokers, cfg.RegistryURL = c.Brokers(), c.RegistryURL()
+		fmt.Fprintf(w, "embedded dev cluster: kafka %v, registry %s\n", cfg.Brokers, cfg.RegistryURL)
 	}
-	if len(cfg.Brokers) == 0 {
-		cfg.Embedded = true
+	if cfg.Embedded {
+		return res, errors.New("set FAUSTGEN_BROKERS, or neither it nor FAUSTGEN_EMBEDDED: the demo starts the embedded cluster itself to read the output back")
 	}
 	cfg.CommitInterval = 100 * time.Millisecond
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 
-	var (
-		mu     sync.Mutex
-		counts = map[string]int64{}
-		out    atomic.Int64
-		done   = make(chan struct{})
-	)
-	countViews := &runtime.Agent[string, pageviews.PageView]{
-		Name:    "count_views",
-		Source:  &pageViews,
-		Sinks:   []runtime.AnyTopic{&pageCounts},
-		OnError: runtime.DeadLetter,
-		Process: func(t *runtime.Task, page string, v pageviews.PageView) error {
-			// A page's views are all on one partition, processed in order:
-			// the count is exact per page. (In memory here; the tables
-			// work makes it a windowed table with a changelog.)
-			mu.Lock()
-			counts[page]++
-			c := counts[page]
-			mu.Unlock()
-			rec := t.Record()
-			fmt.Printf("in   %-18s %-13s user=%s device=%s -> count %d\n", rec, page, v.UserID, v.Device, c)
-			return runtime.SinkOf(t, &pageCounts).Send(page, pageviews.PageCount{
-				Page:        page,
-				WindowStart: v.ViewedAt.Truncate(time.Hour),
-				Views:       c,
-			})
-		},
-	}
-	printCounts := &runtime.Agent[string, pageviews.PageCount]{
-		Name:    "print_counts",
-		Source:  &pageCounts,
-		OnError: runtime.Fail,
-		Process: func(t *runtime.Task, page string, c pageviews.PageCount) error {
-			fmt.Printf("out  %-18s %-13s views=%d window=%s\n", t.Record(), page, c.Views, c.WindowStart.UTC().Format("15:04"))
-			if out.Add(1) == int64(n) {
-				close(done)
-			}
-			return nil
-		},
-	}
-	app, err := runtime.NewApp(cfg, runtime.AppSpec{
-		ID:            "pageviews-demo",
-		Subjects:      runtime.TopicSubjects,
-		Compatibility: "BACKWARD",
-		Topics:        []runtime.AnyTopic{&pageViews, &pageCounts},
-		Agents:        []runtime.AnyAgent{countViews, printCounts},
-	})
+	app, err := pageviews.New(cfg, pageviews.Agents{NormalizeViews: example.NormalizeViews{}})
 	if err != nil {
-		return err
+		return res, err
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- app.Run(runCtx) }()
+	fail := func(err error) (result, error) {
+		cancel()
+		return res, errors.Join(err, <-errc)
+	}
 
-	producer := runtime.ProducerOf(app, &pageViews)
-	pages := []string{"/", "/pricing", "/docs", "/blog/launch"}
+	// Earlier runs against real services left records: read only newer ones.
+	begin := time.Now().Truncate(time.Millisecond)
+	pages := []string{"/", "/Pricing/", "/docs?utm=newsletter", "/Blog/Launch#comments"}
 	devices := []pageviews.Device{pageviews.DeviceDesktop, pageviews.DeviceMobile, pageviews.DeviceTablet}
-	start := time.Now()
-	for i := range n {
+	producer := app.PageViews()
+	for i := range n + 1 {
 		v := pageviews.NewPageView()
 		v.Page = pages[i%len(pages)]
+		if i == n {
+			v.Page = "pricing" // not a path: normalize_views fails, the view is dead-lettered
+		}
 		v.UserID = fmt.Sprintf("u%d", i%7)
-		v.ViewedAt = start.Add(time.Duration(i) * time.Second).UTC().Truncate(time.Millisecond)
+		v.ViewedAt = begin.Add(time.Duration(i) * time.Second).UTC()
 		v.DurationMs = int64(500 + 37*i)
 		v.Device = devices[i%len(devices)]
-		if _, err := producer.SendSync(ctx, v.Page, v); err != nil {
-			cancel()
-			return errors.Join(err, <-errc)
+		meta, err := producer.SendSync(ctx, v.Page, v)
+		if err != nil {
+			return fail(err)
 		}
+		res.sent++
+		fmt.Fprintf(w, "in   %-28s %-22q user=%s device=%s\n", meta, v.Page, v.UserID, v.Device)
 	}
-	fmt.Printf("sent %d page views to %s\n", n, pageViews.Name)
 
-	select {
-	case <-done:
-	case err := <-errc:
-		return fmt.Errorf("app stopped early: %w", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		return errors.Join(fmt.Errorf("only %d of %d counts came back within 30s", out.Load(), n), <-errc)
-	case <-ctx.Done():
+	reader, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ConsumeTopics(outTopic, dlqTopic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
+	if err != nil {
+		return fail(fmt.Errorf("create reader: %w", err))
+	}
+	defer reader.Close()
+	rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer rcancel()
+	for res.out < n || res.dead < 1 {
+		fs := reader.PollFetches(rctx)
+		if rctx.Err() != nil {
+			return fail(fmt.Errorf("read back %d of %d normalised views and %d of 1 dead letters: %w", res.out, n, res.dead, rctx.Err()))
+		}
+		select {
+		case err := <-errc:
+			return res, fmt.Errorf("app stopped early: %w", err)
+		default:
+		}
+		fs.EachError(func(t string, p int32, err error) { fmt.Fprintf(os.Stderr, "fetch %s[%d]: %v\n", t, p, err) })
+		var perr error
+		fs.EachRecord(func(r *kgo.Record) {
+			if perr != nil || r.Timestamp.Before(begin) {
+				return
+			}
+			where := fmt.Sprintf("%s[%d]@%d", r.Topic, r.Partition, r.Offset)
+			if r.Topic == dlqTopic {
+				res.dead++
+				fmt.Fprintf(w, "dead %-28s %s\n", where, header(r, runtime.HeaderDLQError))
+				return
+			}
+			var key string
+			var v pageviews.PageView
+			if err := unframe(r.Key, func(b []byte) error { return runtime.StringCodec.Unmarshal(b, &key) }); err != nil {
+				perr = fmt.Errorf("key of %s: %w", where, err)
+				return
+			}
+			if err := unframe(r.Value, func(b []byte) error { return pageviews.PageViewCodec.Unmarshal(b, &v) }); err != nil {
+				perr = fmt.Errorf("value of %s: %w", where, err)
+				return
+			}
+			res.out++
+			fmt.Fprintf(w, "out  %-28s %-22q user=%s device=%s\n", where, key, v.UserID, v.Device)
+		})
+		if perr != nil {
+			return fail(perr)
+		}
 	}
 	cancel()
 	if err := <-errc; err != nil {
-		return err
+		return res, err
 	}
-	fmt.Printf("done: %d views in, %d counts out, %d pages, stopped cleanly in %s\n", n, out.Load(), len(counts), time.Since(start).Round(time.Millisecond))
-	return nil
+	fmt.Fprintf(w, "done: %d views in, %d normalised views out, %d dead-lettered; stopped cleanly after %s\n",
+		res.sent, res.out, res.dead, time.Since(begin).Round(time.Millisecond))
+	return res, nil
+}
+
+// unframe checks the Confluent framing of b (magic byte 0, 4-byte schema
+// id) and decodes the Avro body with decode.
+func unframe(b []byte, decode func([]byte) error) error {
+	if len(b) < 5 || b[0] != 0 {
+		return fmt.Errorf("not a Confluent-framed Avro record (%d bytes)", len(b))
+	}
+	return decode(b[5:])
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }

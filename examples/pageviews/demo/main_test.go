@@ -1,0 +1,34 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/faustgen/faustgen/runtime"
+)
+
+// TestDemo runs the demo on the embedded cluster and checks that every
+// view came out normalised and the malformed one was dead-lettered.
+func TestDemo(t *testing.T) {
+	var out bytes.Buffer
+	res, err := run(context.Background(), &out, runtime.Config{}, 8)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	if res.sent != 9 || res.out != 8 || res.dead != 1 {
+		t.Fatalf("sent %d, out %d, dead %d; want 9, 8, 1\n%s", res.sent, res.out, res.dead, out.String())
+	}
+	s := out.String()
+	for _, want := range []string{`"/pricing"`, `"/docs"`, `"/blog/launch"`, `page "pricing" is not a path`, "stopped cleanly"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %s:\n%s", want, s)
+		}
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if f := strings.Split(line, `"`); strings.HasPrefix(line, "out ") && (len(f) < 3 || strings.ContainsAny(f[1], "?#PB")) {
+			t.Errorf("an output key is not normalised: %s", line)
+		}
+	}
+}
