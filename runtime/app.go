@@ -204,7 +204,9 @@ func (a *App) Started() <-chan struct{} { return a.started }
 // Run starts the App and blocks until ctx is canceled or an agent fails
 // under the Fail policy. At start it creates missing topics, refuses
 // topics whose partition count differs from the spec, and registers every
-// key and value schema. On stop it stops fetching, finishes the records
+// key and value schema; when that is not done within Config.StartTimeout
+// (brokers or registry unreachable), Run fails with an error naming them.
+// On stop it stops fetching, finishes the records
 // in progress, waits for produced records, commits and leaves the group,
 // within Config.ShutdownTimeout. It returns nil after a stop by ctx. Run
 // may be called once.
@@ -218,7 +220,12 @@ func (a *App) Run(ctx context.Context) error {
 	a.runMu.Unlock()
 	defer close(a.closed)
 
-	err := a.start(ctx)
+	sctx, cancelStart := context.WithTimeout(ctx, a.cfg.StartTimeout)
+	err := a.start(sctx)
+	if err != nil && sctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		err = fmt.Errorf("not started within StartTimeout (%v): %w", a.cfg.StartTimeout, err)
+	}
+	cancelStart()
 	if err != nil {
 		a.startErr = fmt.Errorf("start app %s: %w", a.spec.ID, err)
 		close(a.started)
@@ -253,7 +260,8 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 // start brings up the embedded cluster (if configured), the client, the
-// topics and the schemas.
+// topics and the schemas. Its errors name the brokers or the registry it
+// was talking to.
 func (a *App) start(ctx context.Context) error {
 	brokers, registryURL := a.cfg.Brokers, a.cfg.RegistryURL
 	if a.cfg.Embedded {
@@ -313,7 +321,7 @@ func (a *App) start(ctx context.Context) error {
 		}
 	}
 	if err := transport.EnsureTopics(ctx, cl, specs); err != nil {
-		return err
+		return fmt.Errorf("topics on brokers %s: %w", strings.Join(brokers, ","), err)
 	}
 
 	reg, err := newRegistry(a.cfg, registryURL)
@@ -333,11 +341,17 @@ func (a *App) start(ctx context.Context) error {
 		ids.value, verr = reg.register(ctx, a.spec.Subjects.Subject(name, vtyp, false), vschema, a.spec.Compatibility)
 		if kerr != nil || verr != nil {
 			errs = append(errs, kerr, verr)
+			if ctx.Err() != nil {
+				break // every other topic would fail the same way
+			}
 			continue
 		}
 		a.ids[name] = ids
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("schemas at registry %s: %w", registryURL, err)
+	}
+	return nil
 }
 
 func (a *App) stopResources() {

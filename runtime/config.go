@@ -58,6 +58,11 @@ type Config struct {
 	// every record it was given, what lingers is sent at once. Default:
 	// 5ms (the Java client's default since Kafka 4.0).
 	Linger time.Duration
+	// StartTimeout bounds the start of Run: reaching the brokers, creating
+	// and checking the topics, and registering the schemas. When the
+	// brokers or the registry cannot be reached in that time, Run fails
+	// with an error naming them instead of retrying forever. Default: 30s.
+	StartTimeout time.Duration
 	// ShutdownTimeout bounds a graceful stop (and a rebalance's wait for
 	// the record in progress): finishing in-flight records, flushing and
 	// committing. Default: 30s.
@@ -86,6 +91,7 @@ const (
 	EnvRegistryUser     = "FAUSTGEN_REGISTRY_USER"     // registry basic-auth user
 	EnvRegistryPassword = "FAUSTGEN_REGISTRY_PASSWORD" // registry basic-auth password
 	EnvCommitInterval   = "FAUSTGEN_COMMIT_INTERVAL"   // Go duration, such as 500ms
+	EnvStartTimeout     = "FAUSTGEN_START_TIMEOUT"     // Go duration, such as 10s
 	EnvEmbedded         = "FAUSTGEN_EMBEDDED"          // "true": the embedded cluster
 )
 
@@ -135,6 +141,13 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.CommitInterval = d
 	}
+	if v := os.Getenv(EnvStartTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive Go duration such as 10s", EnvStartTimeout, v)
+		}
+		c.StartTimeout = d
+	}
 	if v := os.Getenv(EnvEmbedded); v != "" {
 		on, err := strconv.ParseBool(v)
 		if err != nil {
@@ -160,6 +173,9 @@ func (c Config) withDefaults(appID string) Config {
 	}
 	if c.Linger <= 0 {
 		c.Linger = 5 * time.Millisecond
+	}
+	if c.StartTimeout <= 0 {
+		c.StartTimeout = 30 * time.Second
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second

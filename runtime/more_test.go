@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"context"
+	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +88,96 @@ func TestConfigFromEnv(t *testing.T) {
 	a, _ := NewApp(c, AppSpec{ID: "x"})
 	if err := a.Run(context.Background()); err == nil || !strings.Contains(err.Error(), `unknown SASL mechanism "GSSAPI"`) {
 		t.Fatalf("Run with SASL GSSAPI: %v", err)
+	}
+}
+
+// TestStartTimeoutNamesUnreachableBrokers starts Apps whose only broker
+// is a closed loopback port, or a port that accepts connections and never
+// answers: Run must give up (at the latest after StartTimeout) with an
+// error naming the broker, instead of retrying forever.
+func TestStartTimeoutNamesUnreachableBrokers(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		var conns []net.Conn // held open, never answered
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	for _, tc := range []struct {
+		name, addr string
+		want       []string
+		deadline   bool // the start must have run into StartTimeout
+	}{
+		{"closed port", closedAddr, []string{"start app unreachable", "brokers " + closedAddr}, false},
+		{"silent broker", silent.Addr().String(), []string{"start app unreachable", "not started within StartTimeout (300ms)", "brokers " + silent.Addr().String()}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := viewTopic("unreachable-in", 1)
+			a, err := NewApp(Config{
+				Brokers:      []string{tc.addr},
+				RegistryURL:  "http://" + tc.addr,
+				StartTimeout: 300 * time.Millisecond,
+				Logger:       testLogger(t),
+			}, AppSpec{ID: "unreachable", Topics: []AnyTopic{in}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errc := make(chan error, 1)
+			go func() { errc <- a.Run(context.Background()) }()
+			select {
+			case err = <-errc:
+			case <-time.After(time.Minute): // a hang guard, not a timing assertion
+				t.Fatal("Run still starting after a minute with StartTimeout 300ms")
+			}
+			if err == nil {
+				t.Fatal("Run succeeded with no broker")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Run: %v\nwant it to contain %q", err, want)
+				}
+			}
+			if tc.deadline && !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Run: %v, want it to wrap context.DeadlineExceeded", err)
+			}
+			// Producers waiting for the start get the error too.
+			if _, perr := ProducerOf(a, in).SendSync(context.Background(), "k", view{}); perr == nil || !strings.Contains(perr.Error(), tc.addr) {
+				t.Errorf("SendSync after a failed start: %v, want the start error", perr)
+			}
+		})
+	}
+}
+
+func TestConfigFromEnvStartTimeout(t *testing.T) {
+	t.Setenv(EnvStartTimeout, "7s")
+	c, err := ConfigFromEnv()
+	if err != nil || c.StartTimeout != 7*time.Second {
+		t.Fatalf("ConfigFromEnv: %v, %v; want StartTimeout 7s", c.StartTimeout, err)
+	}
+	if d := (Config{}).withDefaults("x").StartTimeout; d != 30*time.Second {
+		t.Errorf("default StartTimeout %v, want 30s", d)
+	}
+	t.Setenv(EnvStartTimeout, "soon")
+	if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), EnvStartTimeout) {
+		t.Fatalf("ConfigFromEnv with a bad duration: %v, want an error naming %s", err, EnvStartTimeout)
 	}
 }
