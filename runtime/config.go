@@ -36,8 +36,10 @@ type Config struct {
 	// registry with HTTP basic auth. Default: no authentication.
 	RegistryUser, RegistryPassword string
 	// Resolver decodes records written with a schema other than the
-	// generated type's. Default: nil, and such a record is a
-	// *SchemaMismatchError routed to the agent's ErrorPolicy.
+	// generated type's. Default: nil, the built-in resolver (the writer
+	// schema is fetched once by id, checked and compiled into a cached
+	// transcoding plan; an unresolvable one is an *UnresolvableSchemaError
+	// routed to the agent's ErrorPolicy).
 	Resolver Resolver
 
 	// CommitInterval is how often processed offsets are committed.

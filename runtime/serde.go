@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/faustgen/faustgen/compat"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -38,23 +40,44 @@ type UnknownSchemaIDError struct{ ID int }
 // Error names the id.
 func (e *UnknownSchemaIDError) Error() string { return fmt.Sprintf("unknown schema id %d", e.ID) }
 
-// SchemaMismatchError: the frame names a schema the registry knows but
-// that differs from the generated type's, and no Resolver is configured.
-type SchemaMismatchError struct {
+// UnresolvableSchemaError: the frame names a writer schema that the
+// generated reader type cannot read by the Avro resolution rules (or that
+// is not an Avro schema faustgen can parse). Findings lists every reason,
+// as `faustgen compat` would report them; the DecodeError around it names
+// the topic, partition and offset.
+type UnresolvableSchemaError struct {
 	// ID is the writer's schema id; Want is the generated type's.
 	ID, Want int
 	// Type is the Avro type of the generated reader.
 	Type string
+	// Findings are compat's resolution findings (backward direction: this
+	// build's type reading the writer's data).
+	Findings []compat.Finding
+	// Err is why the writer schema could not be used at all (not Avro,
+	// malformed, a reference that cannot be fetched), when Findings is
+	// empty.
+	Err error
 }
 
-// Error names both ids and the reader type.
-func (e *SchemaMismatchError) Error() string {
-	return fmt.Sprintf("written with schema id %d, not %d (this build's %s); no schema resolver is configured", e.ID, e.Want, e.Type)
+// Error names both ids, the reader type and every finding.
+func (e *UnresolvableSchemaError) Error() string {
+	head := fmt.Sprintf("written with schema id %d, which this build's %s (schema id %d) cannot read", e.ID, e.Type, e.Want)
+	if e.Err != nil {
+		return head + ": " + e.Err.Error()
+	}
+	parts := make([]string, len(e.Findings))
+	for i, f := range e.Findings {
+		parts[i] = f.Rule + ": " + f.Path + ": " + f.Message
+	}
+	return fmt.Sprintf("%s: %d finding(s): %s", head, len(e.Findings), strings.Join(parts, "; "))
 }
+
+// Unwrap returns Err.
+func (e *UnresolvableSchemaError) Unwrap() error { return e.Err }
 
 // DecodeError is a record key or value that could not be decoded. It
 // wraps ErrShortFrame, ErrBadMagic, ErrCorruptBody, *UnknownSchemaIDError,
-// *SchemaMismatchError or a registry failure. It is routed to the agent's
+// *UnresolvableSchemaError or a registry failure. It is routed to the agent's
 // ErrorPolicy.
 type DecodeError struct {
 	// Part is "key" or "value".
@@ -92,8 +115,9 @@ func (e *EncodeError) Unwrap() error { return e.Err }
 
 // Resolver decodes bodies written with a schema other than the generated
 // reader type's: it re-encodes the body from the writer schema into the
-// reader schema, resolving fields as the Avro specification says. It is
-// the seam for schema evolution; it must be safe for concurrent use.
+// reader schema, resolving fields as the Avro specification says. The
+// runtime has a built-in one (see resolve.go), used unless Config.Resolver
+// sets another; it must be safe for concurrent use.
 type Resolver interface {
 	// Resolve returns body, written with writerSchema (registry id
 	// writerID), re-encoded with readerSchema.
@@ -109,9 +133,12 @@ type schemaIDs struct {
 // them.
 type registry struct {
 	cl       *sr.Client
-	resolver Resolver
+	resolver Resolver // Config.Resolver; nil: the built-in plans
 	mu       sync.Mutex
-	byID     map[int]string // schema text by id; "" caches an unknown id
+	byID     map[int]string               // schema text by id; "" caches an unknown id
+	refs     map[int][]sr.SchemaReference // references of the schemas in byID
+	notAvro  map[int]sr.SchemaType        // ids of schemas of another type
+	plans    planCache
 }
 
 func newRegistry(cfg Config, url string) (*registry, error) {
@@ -175,6 +202,18 @@ func (r *registry) writerSchema(ctx context.Context, id int) (string, error) {
 	}
 	r.mu.Lock()
 	r.byID[id] = sch.Schema
+	if len(sch.References) > 0 {
+		if r.refs == nil {
+			r.refs = map[int][]sr.SchemaReference{}
+		}
+		r.refs[id] = sch.References
+	}
+	if sch.Type != sr.TypeAvro {
+		if r.notAvro == nil {
+			r.notAvro = map[int]sr.SchemaType{}
+		}
+		r.notAvro[id] = sch.Type
+	}
 	r.mu.Unlock()
 	return sch.Schema, nil
 }
@@ -225,21 +264,18 @@ func decodeFrameInto[T any](ctx context.Context, reg *registry, r *avro.Reader, 
 	id := int(binary.BigEndian.Uint32(b[1:frameHeader]))
 	body := b[frameHeader:]
 	if id != want {
+		if reg.resolver == nil {
+			return decodeResolved(ctx, reg, r, c, id, want, body, dst)
+		}
 		writer, err := reg.writerSchema(ctx, id)
 		if err != nil {
 			return err
 		}
-		if reg.resolver == nil {
-			if writer == c.Schema {
-				// The same text under another id (another registry
-				// context, say): decode it as ours.
-				return decodeBody(r, c, body, dst)
+		if writer != c.Schema {
+			body, err = reg.resolver.Resolve(ctx, id, writer, c.Schema, body)
+			if err != nil {
+				return fmt.Errorf("resolve schema id %d to %s: %w", id, c.Type, err)
 			}
-			return &SchemaMismatchError{ID: id, Want: want, Type: c.Type}
-		}
-		body, err = reg.resolver.Resolve(ctx, id, writer, c.Schema, body)
-		if err != nil {
-			return fmt.Errorf("resolve schema id %d to %s: %w", id, c.Type, err)
 		}
 	}
 	return decodeBody(r, c, body, dst)

@@ -84,19 +84,42 @@ func TestDecodeErrorsAreTypedAndNameTheRecord(t *testing.T) {
 	}
 }
 
-func TestSchemaMismatchWithoutResolverAndWithOne(t *testing.T) {
-	writer := `{"type":"record","name":"View","namespace":"test","fields":[{"name":"page","type":"string"}]}`
+func TestAnotherSchemaIDIsResolvedByDefaultAndByAConfiguredResolver(t *testing.T) {
+	// Schema id 5 is an older View: only "page", and "seq" as an int.
+	writer := `{"type":"record","name":"View","namespace":"test","fields":[{"name":"seq","type":"int"},{"name":"page","type":"string"}]}`
 	reg := &registry{byID: map[int]string{5: writer}}
-	body := []byte{0, 0, 0, 0, 5, 4, '/', 'x'}
-	_, err := decodeFrame(context.Background(), reg, &tView, 3, body)
-	var sm *SchemaMismatchError
-	if !errors.As(err, &sm) || sm.ID != 5 || sm.Want != 3 {
-		t.Fatalf("got %v, want a *SchemaMismatchError 5 vs 3", err)
-	}
-	reg.resolver = appendingResolver{}
+	body := []byte{0, 0, 0, 0, 5, 0x54, 4, '/', 'x'} // seq 42, page "/x"
 	v, err := decodeFrame(context.Background(), reg, &tView, 3, body)
-	if err != nil || v.Page != "/x" || v.User != "" || v.Seq != 0 {
+	if err == nil || !strings.Contains(err.Error(), `field-added-no-default: View.user`) {
+		t.Fatalf("got %+v, %v; want an unresolvable schema: user has no default", v, err)
+	}
+	var ue *UnresolvableSchemaError
+	if !errors.As(err, &ue) || ue.ID != 5 || ue.Want != 3 || ue.Type != "test.View" || len(ue.Findings) != 1 {
+		t.Fatalf("got %#v, want an *UnresolvableSchemaError 5 vs 3 with one finding", err)
+	}
+
+	// A reader whose new field has a default reads it.
+	withDefault := tView
+	withDefault.Schema = strings.Replace(tView.Schema, `"type":"string"},{"name":"seq"`, `"type":"string","default":"anon"},{"name":"seq"`, 1)
+	v, err = decodeFrame(context.Background(), reg, &withDefault, 3, body)
+	if err != nil || v != (view{Page: "/x", User: "anon", Seq: 42}) {
 		t.Fatalf("resolved: %+v, %v", v, err)
+	}
+	// The plan is cached: a second record does not parse again (the
+	// registry cache is emptied to show the schema is not looked up).
+	reg.mu.Lock()
+	delete(reg.byID, 5)
+	reg.mu.Unlock()
+	v, err = decodeFrame(context.Background(), reg, &withDefault, 3, []byte{0, 0, 0, 0, 5, 2, 2, 'y'})
+	if err != nil || v != (view{Page: "y", User: "anon", Seq: 1}) {
+		t.Fatalf("cached plan: %+v, %v", v, err)
+	}
+
+	// A configured Resolver replaces the built-in one.
+	reg = &registry{byID: map[int]string{5: writer}, resolver: appendingResolver{}}
+	v, err = decodeFrame(context.Background(), reg, &tView, 3, []byte{0, 0, 0, 0, 5, 4, '/', 'x'})
+	if err != nil || v.Page != "/x" || v.User != "" || v.Seq != 0 {
+		t.Fatalf("configured resolver: %+v, %v", v, err)
 	}
 }
 
@@ -105,7 +128,7 @@ func TestSchemaMismatchWithoutResolverAndWithOne(t *testing.T) {
 type appendingResolver struct{}
 
 func (appendingResolver) Resolve(_ context.Context, id int, writer, reader string, body []byte) ([]byte, error) {
-	if id != 5 || !strings.Contains(writer, `"page"`) || !strings.Contains(reader, `"seq"`) {
+	if id != 5 || !strings.Contains(writer, `"page"`) || !strings.Contains(reader, `"user"`) {
 		return nil, errors.New("unexpected schemas")
 	}
 	return append(append([]byte(nil), body...), 0, 0), nil
