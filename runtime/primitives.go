@@ -90,6 +90,28 @@ func Grow[S ~[]E, E any](s S, n int64) S {
 	return slices.Grow(s, int(min(max(n, 0), 1024)))
 }
 
+// MaxEmptyItems is the most items decoding accepts in one array whose
+// items encode to zero bytes (null, a fixed of size 0, a record of only
+// such fields). Those items consume no input, so running out of input
+// cannot stop a corrupt block count the way it stops every other array:
+// this limit does, and passing it is a decode error. The limit is per
+// array: an array of such arrays may hold this many in each inner array,
+// each of which costs at least one byte of input.
+const MaxEmptyItems = 1 << 16
+
+// CountEmptyItems adds a block of n items to *total, the items decoded so
+// far into an array whose items encode to zero bytes. When the total would
+// pass MaxEmptyItems (or n is negative) it reports the error on r and
+// returns false; generated decoders then stop reading the array.
+func CountEmptyItems(r *avro.Reader, typ string, total *int64, n int64) bool {
+	if n < 0 || n > MaxEmptyItems-*total {
+		r.ReportError("decode "+typ, fmt.Sprintf("block count %d takes the array past %d items that encode to nothing (corrupt input?)", n, MaxEmptyItems))
+		return false
+	}
+	*total += n
+	return true
+}
+
 // FailEncode records a failure on w, keeping the first one.
 func FailEncode(w *avro.Writer, typ, format string, args ...any) {
 	if w.Error == nil {

@@ -446,23 +446,25 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int) []jen.Cod
 		i := depthID("i", depth)
 		n := depthID("n", depth)
 		elem := jen.Add(val).Index(i)
+		block := []jen.Code{jen.Id("w").Dot("WriteLong").Call(jen.Int64().Parens(n))}
+		// Items that write nothing (null) need no loop.
+		if each := s.enc(t.items, elem, jen.Op("&").Add(elem), ctx, depth+1); len(each) > 0 {
+			block = append(block, jen.For(jen.Add(i).Op(":=").Range().Add(val)).Block(each...))
+		}
 		return []jen.Code{
-			jen.If(jen.Add(n).Op(":=").Len(val), jen.Add(n).Op(">").Lit(0)).Block(
-				jen.Id("w").Dot("WriteLong").Call(jen.Int64().Parens(n)),
-				jen.For(jen.Add(i).Op(":=").Range().Add(val)).Block(
-					s.enc(t.items, elem, jen.Op("&").Add(elem), ctx, depth+1)...),
-			),
+			jen.If(jen.Add(n).Op(":=").Len(val), jen.Add(n).Op(">").Lit(0)).Block(block...),
 			jen.Id("w").Dot("WriteLong").Call(jen.Lit(0)),
 		}
 	case Map:
 		k := depthID("k", depth)
 		e := depthID("e", depth)
 		n := depthID("n", depth)
-		body := []jen.Code{
-			jen.Id("w").Dot("WriteString").Call(k),
-			jen.Add(e).Op(":=").Add(val).Index(k),
+		body := []jen.Code{jen.Id("w").Dot("WriteString").Call(k)}
+		// Values that write nothing (null) are not looked up.
+		if each := s.enc(t.values, e, jen.Op("&").Add(e), ctx, depth+1); len(each) > 0 {
+			body = append(body, jen.Add(e).Op(":=").Add(val).Index(k))
+			body = append(body, each...)
 		}
-		body = append(body, s.enc(t.values, e, jen.Op("&").Add(e), ctx, depth+1)...)
 		return []jen.Code{
 			jen.If(jen.Add(n).Op(":=").Len(val), jen.Add(n).Op(">").Lit(0)).Block(
 				jen.Id("w").Dot("WriteLong").Call(jen.Int64().Parens(n)),
@@ -568,14 +570,29 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool) [
 				s.dec(t.values, e, ctx, depth+1, false)...)
 			each = append(each, jen.Add(dst).Index(k).Op("=").Add(e))
 		}
+		// Items that encode to nothing consume no input, so running out of
+		// input cannot end a corrupt block count: their total is capped.
+		//
+		//	for c0 := int64(0); ; {
+		//		n0, _ := r.ReadBlockHeader()
+		//		if n0 == 0 || r.Error != nil || !runtime.CountEmptyItems(r, "T.f", &c0, n0) {
+		//			break
+		//		}
+		stop := jen.Add(n).Op("==").Lit(0).Op("||").Id("r").Dot("Error").Op("!=").Nil()
+		head := jen.For()
+		if t.kind == Array && encodesToNothing(t.items, map[*named]bool{}) {
+			c := depthID("c", depth)
+			stop = stop.Op("||").Op("!").Add(qr("CountEmptyItems")).Call(jen.Id("r"), jen.Lit(ctx), jen.Op("&").Add(c), n)
+			head = jen.For(jen.Add(c).Op(":=").Int64().Parens(jen.Lit(0)), jen.Empty(), jen.Empty())
+		}
 		loop := append([]jen.Code{
 			jen.List(n, jen.Id("_")).Op(":=").Id("r").Dot("ReadBlockHeader").Call(),
-			jen.If(jen.Add(n).Op("==").Lit(0).Op("||").Id("r").Dot("Error").Op("!=").Nil()).Block(jen.Break()),
+			jen.If(stop).Block(jen.Break()),
 		}, grow...)
 		loop = append(loop, jen.For(jen.Op(";").Add(n).Op(">").Lit(0).Op("&&").Id("r").Dot("Error").Op("==").Nil().Op(";").Add(n).Op("--")).Block(each...))
 		return []jen.Code{
 			jen.Add(dst).Op("=").Add(start),
-			jen.For().Block(loop...),
+			head.Block(loop...),
 		}
 	case Union:
 		if other, ni, ok := t.nullable(); ok {
@@ -601,6 +618,32 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool) [
 		return []jen.Code{jen.Id("decode"+t.union.goName).Call(jen.Id("r"), jen.Op("&").Add(dst))}
 	}
 	panic("unreachable")
+}
+
+// encodesToNothing reports whether every value of t encodes to zero bytes:
+// null, a fixed of size 0, or a record of such fields only. visiting
+// guards against records that contain themselves.
+func encodesToNothing(t *schema, visiting map[*named]bool) bool {
+	switch t.kind {
+	case Null:
+		return true
+	case Fixed:
+		return t.named.size == 0
+	case Record:
+		d := t.named
+		if visiting[d] {
+			return false
+		}
+		visiting[d] = true
+		defer delete(visiting, d)
+		for _, f := range d.fields {
+			if !encodesToNothing(f.typ, visiting) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // recordLiteral is a composite literal of a record: the given values (a

@@ -359,3 +359,117 @@ func TestDecodeSurvivesDamagedInput(t *testing.T) {
 		t.Fatal("decoding damaged input did not finish")
 	}
 }
+
+// avroLong is the Avro encoding of a long (a zig-zag varint).
+func avroLong(n int64) []byte {
+	w := avro.NewWriter(nil, 16)
+	w.WriteLong(n)
+	return w.Buffer()
+}
+
+func join(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// decodeWithin decodes b as a Sparse on another goroutine; the deadline
+// only guards the test against a decoder that would spin forever.
+func decodeWithin(t *testing.T, b []byte) (Sparse, error) {
+	t.Helper()
+	type result struct {
+		v   Sparse
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var v Sparse
+		err := v.UnmarshalAvro(b)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-time.After(30 * time.Second):
+		t.Fatal("decoding did not finish: a block count of items that encode to nothing spins")
+		return Sparse{}, nil
+	}
+}
+
+// Items that encode to nothing (null, an empty record, a fixed of size 0)
+// consume no input, so a corrupt block count cannot be stopped by running
+// out of input: an array of them holds at most runtime.MaxEmptyItems, and
+// a count past that is a decode error naming the field.
+func TestDecodeRejectsHugeCountsOfItemsThatEncodeToNothing(t *testing.T) {
+	huge := avroLong(1 << 62)
+	zero := []byte{0}
+	cases := []struct {
+		name, field string
+		data        []byte
+	}{
+		{"array of null", "Sparse.nulls", huge},
+		{"array of null, negative count with a byte size", "Sparse.nulls", join(avroLong(-(1 << 62)), avroLong(0))},
+		{"array of null, blocks adding up past the limit", "Sparse.nulls", join(avroLong(runtime.MaxEmptyItems), avroLong(1))},
+		{"array of empty records", "Sparse.marks", join(zero, huge)},
+		{"array of size-0 fixed", "Sparse.blanks", join(zero, zero, huge)},
+		{"array of null inside an array", "Sparse.grid", join(zero, zero, zero, avroLong(1), huge)},
+		{"nullable array of null", "Sparse.maybe_nulls", join(zero, zero, zero, zero, zero, avroLong(1), huge)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := decodeWithin(t, c.data)
+			if err == nil || !strings.Contains(err.Error(), c.field) || !strings.Contains(err.Error(), "encode to nothing") {
+				t.Fatalf("got error %v, want one naming %s and the limit", err, c.field)
+			}
+		})
+	}
+	// A map's keys take input, so running out of it ends a corrupt count.
+	t.Run("map of null", func(t *testing.T) {
+		if _, err := decodeWithin(t, join(zero, zero, zero, zero, huge)); err == nil {
+			t.Fatal("a huge map block count decoded without an error")
+		}
+	})
+	// Exactly the limit, in two blocks, decodes.
+	t.Run("at the limit", func(t *testing.T) {
+		v, err := decodeWithin(t, join(avroLong(runtime.MaxEmptyItems-1), avroLong(1), zero, zero, zero, zero, zero, zero))
+		if err != nil || len(v.Nulls) != runtime.MaxEmptyItems {
+			t.Fatalf("got %d items, error %v; want %d items", len(v.Nulls), err, runtime.MaxEmptyItems)
+		}
+	})
+}
+
+// An empty bytes value decodes as a nil []byte, never as []byte{}: nil and
+// empty encode alike, and the zero value round-trips exactly. (A nullable
+// bytes field is a *[]byte, where nil is null and a pointer to an empty
+// slice decodes as a pointer to nil.)
+func TestEmptyBytesDecodeAsNil(t *testing.T) {
+	for _, in := range [][]byte{nil, {}} {
+		v := full()
+		v.Blob = in
+		v.MaybeBytes = &in
+		b, err := v.MarshalAvro()
+		if err != nil {
+			t.Fatal(err)
+		}
+		nilBlob := full()
+		nilBlob.Blob, nilBlob.MaybeBytes = nil, new([]byte)
+		want, err := nilBlob.MarshalAvro()
+		if err != nil || !bytes.Equal(b, want) {
+			t.Fatalf("%#v encodes differently from nil: %v", in, err)
+		}
+		var got Everything
+		if err := got.UnmarshalAvro(b); err != nil {
+			t.Fatal(err)
+		}
+		if got.Blob == nil && got.MaybeBytes != nil && *got.MaybeBytes == nil {
+			continue
+		}
+		t.Errorf("encoded %#v, decoded Blob %#v, MaybeBytes %#v; want nil and a pointer to nil", in, got.Blob, got.MaybeBytes)
+	}
+	for _, in := range [][]byte{nil, {}} {
+		b, err := runtime.BytesCodec.Marshal(&in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []byte{1}
+		if err := runtime.BytesCodec.Unmarshal(b, &out); err != nil || out != nil {
+			t.Errorf("BytesCodec: %#v decoded as %#v (%v), want nil", in, out, err)
+		}
+	}
+}

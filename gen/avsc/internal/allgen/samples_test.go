@@ -221,6 +221,11 @@ func samples() []sample {
 		newSample("User", ExampleUserCodec, full().User, true),
 		newSample("OtherUser", OtherUserCodec, OtherUser{Name: "x"}, true),
 		newSample("Renamed", RenamedCodec, Renamed{V: -2147483648}, true),
+		newSample("Sparse", SparseCodec, Sparse{
+			Nulls: []struct{}{{}, {}, {}}, Marks: []Mark{{}}, Blanks: []Blank{{}, {}},
+			Grid: [][]struct{}{{{}}, nil, {{}, {}}}, Flags: map[string]struct{}{"a": {}, "b": {}}, MaybeNulls: []struct{}{},
+		}, true),
+		newSample("Sparse/zero", SparseCodec, Sparse{}, true),
 	}
 	mixed := []EverythingMixed{
 		{Kind: EverythingMixedString, String: "s"},

@@ -71,6 +71,46 @@ func decodeAddress(r *avro.Reader, v *Address) {
 	}
 }
 
+// Blank is the Avro fixed com.example.Blank.
+type Blank [0]byte
+
+// BlankCodec encodes and decodes Blank as Avro com.example.Blank.
+var BlankCodec = runtime.Codec[Blank]{
+	Type:        "com.example.Blank",
+	Schema:      `{"type":"fixed","name":"com.example.Blank","size":0}`,
+	Fingerprint: 0x3060f9de74417073,
+	Encode:      encodeBlank,
+	Decode:      decodeBlank,
+}
+
+// AvroSchema returns the full Avro schema of Blank (docs and defaults kept).
+func (Blank) AvroSchema() string {
+	return BlankCodec.Schema
+}
+
+// AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Blank.
+func (Blank) AvroFingerprint() uint64 {
+	return BlankCodec.Fingerprint
+}
+
+// MarshalAvro returns the Avro binary encoding of v (no framing).
+func (v *Blank) MarshalAvro() ([]byte, error) {
+	return BlankCodec.Marshal(v)
+}
+
+// UnmarshalAvro decodes the Avro binary encoding b into v.
+func (v *Blank) UnmarshalAvro(b []byte) error {
+	return BlankCodec.Unmarshal(b, v)
+}
+
+func encodeBlank(w *avro.Writer, v *Blank) {
+	_, _ = w.Write(v[:])
+}
+
+func decodeBlank(r *avro.Reader, v *Blank) {
+	r.Read(v[:])
+}
+
 // Circle is the Avro record com.example.Circle.
 type Circle struct {
 	Radius float64 `avro:"radius"`
@@ -801,6 +841,49 @@ func decodeMD5(r *avro.Reader, v *MD5) {
 	r.Read(v[:])
 }
 
+// Mark is the Avro record com.example.Mark.
+type Mark struct {
+	None struct{} `avro:"none"`
+}
+
+// NewMark returns a Mark with every default of its schema applied.
+func NewMark() Mark {
+	return Mark{}
+}
+
+// MarkCodec encodes and decodes Mark as Avro com.example.Mark.
+var MarkCodec = runtime.Codec[Mark]{
+	Type:        "com.example.Mark",
+	Schema:      `{"type":"record","name":"com.example.Mark","fields":[{"name":"none","type":"null"}]}`,
+	Fingerprint: 0xc38ddd58703ad4fe,
+	Encode:      encodeMark,
+	Decode:      decodeMark,
+}
+
+// AvroSchema returns the full Avro schema of Mark (docs and defaults kept).
+func (Mark) AvroSchema() string {
+	return MarkCodec.Schema
+}
+
+// AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Mark.
+func (Mark) AvroFingerprint() uint64 {
+	return MarkCodec.Fingerprint
+}
+
+// MarshalAvro returns the Avro binary encoding of v (no framing).
+func (v *Mark) MarshalAvro() ([]byte, error) {
+	return MarkCodec.Marshal(v)
+}
+
+// UnmarshalAvro decodes the Avro binary encoding b into v.
+func (v *Mark) UnmarshalAvro(b []byte) error {
+	return MarkCodec.Unmarshal(b, v)
+}
+
+func encodeMark(w *avro.Writer, v *Mark) {}
+
+func decodeMark(r *avro.Reader, v *Mark) {}
+
 // Money is the Avro fixed com.example.Money.
 //
 // A decimal with precision 18 and scale 2 in 8 bytes; an alias, so it has no methods of its own.
@@ -1027,6 +1110,198 @@ func encodeRenamed(w *avro.Writer, v *Renamed) {
 
 func decodeRenamed(r *avro.Reader, v *Renamed) {
 	v.V = r.ReadInt()
+}
+
+// Sparse is the Avro record com.example.Sparse.
+//
+// Arrays and maps whose items encode to nothing.
+type Sparse struct {
+	Nulls      []struct{}          `avro:"nulls"`
+	Marks      []Mark              `avro:"marks"`
+	Blanks     []Blank             `avro:"blanks"`
+	Grid       [][]struct{}        `avro:"grid"`
+	Flags      map[string]struct{} `avro:"flags"`
+	MaybeNulls []struct{}          `avro:"maybe_nulls"`
+}
+
+// NewSparse returns a Sparse with every default of its schema applied.
+func NewSparse() Sparse {
+	return Sparse{}
+}
+
+// SparseCodec encodes and decodes Sparse as Avro com.example.Sparse.
+var SparseCodec = runtime.Codec[Sparse]{
+	Type:        "com.example.Sparse",
+	Schema:      `{"type":"record","name":"com.example.Sparse","doc":"Arrays and maps whose items encode to nothing.","fields":[{"name":"nulls","type":{"type":"array","items":"null"}},{"name":"marks","type":{"type":"array","items":{"type":"record","name":"com.example.Mark","fields":[{"name":"none","type":"null"}]}}},{"name":"blanks","type":{"type":"array","items":{"type":"fixed","name":"com.example.Blank","size":0}}},{"name":"grid","type":{"type":"array","items":{"type":"array","items":"null"}}},{"name":"flags","type":{"type":"map","values":"null"}},{"name":"maybe_nulls","type":["null",{"type":"array","items":"null"}]}]}`,
+	Fingerprint: 0x9264c7f1dca5a59a,
+	Encode:      encodeSparse,
+	Decode:      decodeSparse,
+}
+
+// AvroSchema returns the full Avro schema of Sparse (docs and defaults kept).
+func (Sparse) AvroSchema() string {
+	return SparseCodec.Schema
+}
+
+// AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Sparse.
+func (Sparse) AvroFingerprint() uint64 {
+	return SparseCodec.Fingerprint
+}
+
+// MarshalAvro returns the Avro binary encoding of v (no framing).
+func (v *Sparse) MarshalAvro() ([]byte, error) {
+	return SparseCodec.Marshal(v)
+}
+
+// UnmarshalAvro decodes the Avro binary encoding b into v.
+func (v *Sparse) UnmarshalAvro(b []byte) error {
+	return SparseCodec.Unmarshal(b, v)
+}
+
+func encodeSparse(w *avro.Writer, v *Sparse) {
+	if n0 := len(v.Nulls); n0 > 0 {
+		w.WriteLong(int64(n0))
+	}
+	w.WriteLong(0)
+	if n0 := len(v.Marks); n0 > 0 {
+		w.WriteLong(int64(n0))
+		for i0 := range v.Marks {
+			encodeMark(w, &v.Marks[i0])
+		}
+	}
+	w.WriteLong(0)
+	if n0 := len(v.Blanks); n0 > 0 {
+		w.WriteLong(int64(n0))
+		for i0 := range v.Blanks {
+			encodeBlank(w, &v.Blanks[i0])
+		}
+	}
+	w.WriteLong(0)
+	if n0 := len(v.Grid); n0 > 0 {
+		w.WriteLong(int64(n0))
+		for i0 := range v.Grid {
+			if n1 := len(v.Grid[i0]); n1 > 0 {
+				w.WriteLong(int64(n1))
+			}
+			w.WriteLong(0)
+		}
+	}
+	w.WriteLong(0)
+	if n0 := len(v.Flags); n0 > 0 {
+		w.WriteLong(int64(n0))
+		for _, k0 := range runtime.SortedKeys(v.Flags) {
+			w.WriteString(k0)
+		}
+	}
+	w.WriteLong(0)
+	if v.MaybeNulls == nil {
+		w.WriteLong(0)
+	} else {
+		w.WriteLong(1)
+		if n0 := len(v.MaybeNulls); n0 > 0 {
+			w.WriteLong(int64(n0))
+		}
+		w.WriteLong(0)
+	}
+}
+
+func decodeSparse(r *avro.Reader, v *Sparse) {
+	v.Nulls = nil
+	for c0 := int64(0); ; {
+		n0, _ := r.ReadBlockHeader()
+		if n0 == 0 || r.Error != nil || !runtime.CountEmptyItems(r, "com.example.Sparse.nulls", &c0, n0) {
+			break
+		}
+		v.Nulls = runtime.Grow(v.Nulls, n0)
+		for ; n0 > 0 && r.Error == nil; n0-- {
+			var e0 struct{}
+			v.Nulls = append(v.Nulls, e0)
+		}
+	}
+	v.Marks = nil
+	for c0 := int64(0); ; {
+		n0, _ := r.ReadBlockHeader()
+		if n0 == 0 || r.Error != nil || !runtime.CountEmptyItems(r, "com.example.Sparse.marks", &c0, n0) {
+			break
+		}
+		v.Marks = runtime.Grow(v.Marks, n0)
+		for ; n0 > 0 && r.Error == nil; n0-- {
+			var e0 Mark
+			decodeMark(r, &e0)
+			v.Marks = append(v.Marks, e0)
+		}
+	}
+	v.Blanks = nil
+	for c0 := int64(0); ; {
+		n0, _ := r.ReadBlockHeader()
+		if n0 == 0 || r.Error != nil || !runtime.CountEmptyItems(r, "com.example.Sparse.blanks", &c0, n0) {
+			break
+		}
+		v.Blanks = runtime.Grow(v.Blanks, n0)
+		for ; n0 > 0 && r.Error == nil; n0-- {
+			var e0 Blank
+			decodeBlank(r, &e0)
+			v.Blanks = append(v.Blanks, e0)
+		}
+	}
+	v.Grid = nil
+	for {
+		n0, _ := r.ReadBlockHeader()
+		if n0 == 0 || r.Error != nil {
+			break
+		}
+		v.Grid = runtime.Grow(v.Grid, n0)
+		for ; n0 > 0 && r.Error == nil; n0-- {
+			var e0 []struct{}
+			e0 = nil
+			for c1 := int64(0); ; {
+				n1, _ := r.ReadBlockHeader()
+				if n1 == 0 || r.Error != nil || !runtime.CountEmptyItems(r, "com.example.Sparse.grid", &c1, n1) {
+					break
+				}
+				e0 = runtime.Grow(e0, n1)
+				for ; n1 > 0 && r.Error == nil; n1-- {
+					var e1 struct{}
+					e0 = append(e0, e1)
+				}
+			}
+			v.Grid = append(v.Grid, e0)
+		}
+	}
+	v.Flags = nil
+	for {
+		n0, _ := r.ReadBlockHeader()
+		if n0 == 0 || r.Error != nil {
+			break
+		}
+		if v.Flags == nil {
+			v.Flags = make(map[string]struct{}, min(n0, 1024))
+		}
+		for ; n0 > 0 && r.Error == nil; n0-- {
+			k0 := r.ReadString()
+			var e0 struct{}
+			v.Flags[k0] = e0
+		}
+	}
+	switch u0 := r.ReadLong(); u0 {
+	case 0:
+		v.MaybeNulls = nil
+	case 1:
+		v.MaybeNulls = []struct{}{}
+		for c0 := int64(0); ; {
+			n0, _ := r.ReadBlockHeader()
+			if n0 == 0 || r.Error != nil || !runtime.CountEmptyItems(r, "com.example.Sparse.maybe_nulls", &c0, n0) {
+				break
+			}
+			v.MaybeNulls = runtime.Grow(v.MaybeNulls, n0)
+			for ; n0 > 0 && r.Error == nil; n0-- {
+				var e0 struct{}
+				v.MaybeNulls = append(v.MaybeNulls, e0)
+			}
+		}
+	default:
+		runtime.BadIndex(r, "com.example.Sparse.maybe_nulls", u0)
+	}
 }
 
 // Square is the Avro record com.example.Square.
