@@ -34,5 +34,10 @@
 //
 // Records that would contain themselves by value (through required fields
 // or general unions) are held by pointer on the cycle. Unknown logical
-// types are ignored, as the Avro specification requires.
+// types are ignored, as the Avro specification requires, and kept in the
+// schema JSON, with one exception: a near miss of a known one (the same
+// name but for case, '-', '_' and spaces, or, for names of 7 characters or
+// more, at most 2 edits away, as in "timestamp-milis") is an error with a
+// "did you mean" hint, because ignoring it would silently give the base
+// type. Short custom names such as "ulid" stay allowed.
 package avsc

@@ -209,6 +209,9 @@ func (l *loader) parseLogical(file string, n *jnode, k Kind, logical *string, pr
 	}
 	bases, known := logicalBase[lt.str]
 	if !known {
+		if near := nearLogicalType(lt.str); near != "" {
+			l.errorf(file, lt.pos, "unknown logical type %q: did you mean %q? (an unknown logical type is ignored, which would leave a plain %q)", lt.str, near, k)
+		}
 		return
 	}
 	if !slices.Contains(bases, k) {
@@ -616,6 +619,38 @@ func (l *loader) nearest(name string) string {
 	for _, p := range []string{"null", "boolean", "int", "long", "float", "double", "bytes", "string"} {
 		if d := editDistance(p, strings.ToLower(name)); d < bestDist {
 			best, bestDist = p, d
+		}
+	}
+	return best
+}
+
+// nearLogicalType returns the known logical type that name is almost
+// surely a typo of, or "". The specification has readers ignore unknown
+// logical types, so a misspelt one would silently give the base type;
+// other unknown names stay allowed. A near miss is the same name but for
+// case, '-', '_' and spaces ("Timestamp_Millis"), or, for names of 7
+// characters or more, at most 2 edits away ("timestamp-milis",
+// "decimals"). Short names (uuid, date) count only the former, so that
+// custom types such as "ulid" are not taken for typos.
+func nearLogicalType(name string) string {
+	norm := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r == '-' || r == '_' || r == ' ' {
+				return -1
+			}
+			return r
+		}, strings.ToLower(s))
+	}
+	best, bestDist := "", 3
+	for _, known := range sortedKeys(logicalBase) {
+		if norm(name) == norm(known) {
+			return known
+		}
+		if len(known) < 7 {
+			continue
+		}
+		if d := editDistance(strings.ToLower(name), known); d < bestDist {
+			best, bestDist = known, d
 		}
 	}
 	return best

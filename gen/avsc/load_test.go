@@ -81,7 +81,16 @@ func TestLoadReportsEveryProblemWithItsPosition(t *testing.T) {
   {"name": "f", "type": {"type": "fixed", "name": "F", "size": 2, "logicalType": "decimal", "precision": 5}},
   {"name": "du", "type": {"type": "fixed", "name": "D", "size": 8, "logicalType": "duration"}},
   {"name": "u", "type": {"type": "int", "logicalType": "uuid"}},
-  {"name": "ok", "type": {"type": "int", "logicalType": "some-future-type"}}
+  {"name": "ok", "type": {"type": "int", "logicalType": "some-future-type"}},
+  {"name": "t1", "type": {"type": "long", "logicalType": "timestamp-milis"}},
+  {"name": "t2", "type": {"type": "long", "logicalType": "Timestamp_Micros"}},
+  {"name": "t3", "type": {"type": "bytes", "logicalType": "decimals", "precision": 4}},
+  {"name": "t4", "type": {"type": "string", "logicalType": "UUID"}},
+  {"name": "t5", "type": {"type": "fixed", "name": "T5", "size": 12, "logicalType": "duraton"}},
+  {"name": "custom1", "type": {"type": "string", "logicalType": "ulid"}},
+  {"name": "custom2", "type": {"type": "long", "logicalType": "timestamp-nanos"}},
+  {"name": "custom3", "type": {"type": "bytes", "logicalType": "big-decimal"}},
+  {"name": "custom4", "type": {"type": "string", "logicalType": "date-time"}}
 ]}`),
 			[]string{
 				`a.avsc:2:57: logical type "date" applies to type "int", not "long"`,
@@ -91,6 +100,11 @@ func TestLoadReportsEveryProblemWithItsPosition(t *testing.T) {
 				`a.avsc:6:106: decimal precision 5 does not fit in fixed of size 2 (at most 4 digits)`,
 				`a.avsc:7:83: logical type "duration" needs a fixed of size 12, not 8`,
 				`a.avsc:8:56: logical type "uuid" applies to type "string" or "fixed", not "int"`,
+				`a.avsc:10:58: unknown logical type "timestamp-milis": did you mean "timestamp-millis"? (an unknown logical type is ignored, which would leave a plain "long")`,
+				`a.avsc:11:58: unknown logical type "Timestamp_Micros": did you mean "timestamp-micros"? (an unknown logical type is ignored, which would leave a plain "long")`,
+				`a.avsc:12:59: unknown logical type "decimals": did you mean "decimal"? (an unknown logical type is ignored, which would leave a plain "bytes")`,
+				`a.avsc:13:60: unknown logical type "UUID": did you mean "uuid"? (an unknown logical type is ignored, which would leave a plain "string")`,
+				`a.avsc:14:85: unknown logical type "duraton": did you mean "duration"? (an unknown logical type is ignored, which would leave a plain "fixed")`,
 			}},
 		{"structural errors", files("a.avsc", `[
   {"type": "record", "fields": []},
