@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/transport"
@@ -34,17 +35,21 @@ func (m RecordMeta) String() string {
 // Task is the runtime's handle on the record an agent is processing. It is
 // valid only until the agent's Process function returns.
 type Task struct {
-	ctx    context.Context
-	app    *App
-	agent  *agentState
-	rec    *kgo.Record
-	track  *transport.Inflight
-	done   bool
-	reader *avro.Reader  // the partition's, for decoding
-	writer *sharedWriter // the partition's, for encoding
+	ctx     context.Context
+	app     *App
+	agent   *agentState
+	rec     *kgo.Record
+	track   *transport.Inflight
+	done    bool
+	scratch *partitionScratch // the partition's (nil outside a partition)
+	reader  *avro.Reader      // the partition's decode reader (nil: pooled)
 	// sendCtx is the Context of every record the task sends: it leads the
 	// shared sinkPromise back to the task without a closure per send.
 	sendCtx sinkContext
+	// out is the record of the task's first send (later ones are pooled).
+	// Tasks are never reused, so it stays valid until franz-go is done.
+	out     kgo.Record
+	outUsed bool
 }
 
 type sinkContext struct {
@@ -53,33 +58,95 @@ type sinkContext struct {
 }
 
 // partitionScratch is what the runtime reuses across the records of one
-// partition (kept in its tracker's Scratch; one goroutine uses it).
+// partition (kept in its tracker's Scratch; one goroutine uses it, except
+// enc, which concurrent sends of one record share through its busy flag).
 type partitionScratch struct {
+	agents []*agentState // the agents of the partition's topic
 	reader *avro.Reader
-	writer *sharedWriter
+	enc    sendEncoder
 	tasks  []Task // newTask hands out entries: one allocation per 64 records
+	// decoded holds, per agent (by agentState.index), the *pair[K, V] its
+	// records are decoded into; Process gets copies, so it is reused.
+	decoded []any
 }
 
-func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, f *transport.Inflight) *Task {
-	var t *Task
-	var reader *avro.Reader
-	var writer *sharedWriter
-	if f != nil {
-		tr := f.Tracker()
-		sc, _ := tr.Scratch.(*partitionScratch)
-		if sc == nil {
-			sc = &partitionScratch{reader: avro.NewReader(nil, 0), writer: &sharedWriter{w: avro.NewWriter(nil, 256)}}
-			tr.Scratch = sc
+// sendEncoder encodes the records a partition's sinks send: one writer,
+// and a chunk that the encoded keys and values are carved from (one
+// allocation per many records; a chunk is freed once every record cut
+// from it has been acknowledged).
+type sendEncoder struct {
+	busy  atomic.Bool
+	w     *avro.Writer
+	chunk []byte
+	// pairs holds a *pair[K, V] per sink topic, to encode from without an
+	// allocation per send.
+	pairs []sendPair
+}
+
+type sendPair struct {
+	topic AnyTopic
+	pair  any
+}
+
+// pairOf returns e's pair for topic, making it on first use.
+func pairOf[K, V any](e *sendEncoder, topic *Topic[K, V]) *pair[K, V] {
+	for _, p := range e.pairs {
+		if p.topic == AnyTopic(topic) {
+			return p.pair.(*pair[K, V])
 		}
+	}
+	kv := new(pair[K, V])
+	e.pairs = append(e.pairs, sendPair{topic, kv})
+	return kv
+}
+
+const (
+	sendChunkSize = 16 << 10
+	sendChunkMax  = sendChunkSize / 8 // larger records get their own buffer
+)
+
+// bytes returns a copy of b carved from the current chunk.
+func (e *sendEncoder) bytes(b []byte) []byte {
+	n := len(b)
+	if n > sendChunkMax {
+		return append([]byte(nil), b...)
+	}
+	if cap(e.chunk)-len(e.chunk) < n {
+		e.chunk = make([]byte, 0, sendChunkSize)
+	}
+	start := len(e.chunk)
+	e.chunk = append(e.chunk, b...)
+	return e.chunk[start:len(e.chunk):len(e.chunk)]
+}
+
+func (a *App) partitionScratch(rec *kgo.Record, f *transport.Inflight) *partitionScratch {
+	tr := f.Tracker()
+	sc, _ := tr.Scratch.(*partitionScratch)
+	if sc == nil {
+		sc = &partitionScratch{
+			agents:  a.byTopic[rec.Topic],
+			reader:  avro.NewReader(nil, 0),
+			enc:     sendEncoder{w: avro.NewWriter(nil, 256)},
+			decoded: make([]any, len(a.agents)),
+		}
+		tr.Scratch = sc
+	}
+	return sc
+}
+
+func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, f *transport.Inflight, sc *partitionScratch) *Task {
+	var t *Task
+	if sc != nil {
 		if len(sc.tasks) == 0 {
 			sc.tasks = make([]Task, 64)
 		}
+		// A fresh, zero entry: tasks are never reused.
 		t, sc.tasks = &sc.tasks[0], sc.tasks[1:]
-		reader, writer = sc.reader, sc.writer
+		t.scratch, t.reader = sc, sc.reader
 	} else {
 		t = new(Task)
 	}
-	*t = Task{ctx: ctx, app: a, agent: st, rec: rec, track: f, reader: reader, writer: writer}
+	t.ctx, t.app, t.agent, t.rec, t.track = ctx, a, st, rec, f
 	t.sendCtx = sinkContext{Context: ctx, task: t}
 	return t
 }
@@ -90,7 +157,11 @@ func sinkPromise(r *kgo.Record, err error) {
 	if err != nil {
 		err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, t.Record(), err)
 	}
-	releaseRecord(r)
+	if r == &t.out {
+		*r = kgo.Record{} // drop the references; the task is not reused
+	} else {
+		releaseRecord(r)
+	}
 	t.track.Done(err)
 }
 
@@ -110,6 +181,7 @@ func (t *Task) Record() RecordMeta { return metaOf(t.rec) }
 type Sink[K, V any] struct {
 	task  *Task
 	topic *Topic[K, V]
+	ids   schemaIDs
 	err   error
 }
 
@@ -122,8 +194,12 @@ func SinkOf[K, V any](t *Task, topic *Topic[K, V]) Sink[K, V] {
 		s.err = errors.New("sink used without a task")
 	case topic == nil:
 		s.err = fmt.Errorf("agent %s: sink of a nil topic", t.agent.name)
-	case !t.agent.sinks[topic.Name]:
-		s.err = fmt.Errorf("agent %s may not send to topic %s: the topology does not list it in the agent's sinks", t.agent.name, topic.Name)
+	default:
+		ids, ok := t.agent.sinkIDs[topic.Name]
+		if !ok {
+			s.err = fmt.Errorf("agent %s may not send to topic %s: the topology does not list it in the agent's sinks", t.agent.name, topic.Name)
+		}
+		s.ids = ids
 	}
 	return s
 }
@@ -141,8 +217,26 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 	if t.done {
 		return fmt.Errorf("agent %s: sink to %s used after processing %s returned", t.agent.name, s.topic.Name, t.Record())
 	}
-	kv := &pair[K, V]{key, value} // one allocation for both
-	rec, err := encodeRecordWith(t.writer, t.app, s.topic, &kv.key, &kv.value, headers)
+	var rec *kgo.Record
+	var err error
+	if sc := t.scratch; sc != nil && sc.enc.busy.CompareAndSwap(false, true) {
+		kv := pairOf(&sc.enc, s.topic)
+		kv.key, kv.value = key, value
+		var out *kgo.Record
+		if !t.outUsed {
+			out = &t.out
+		}
+		rec, err = encodeSend(&sc.enc, s.topic, s.ids, kv, out, headers)
+		*kv = pair[K, V]{}
+		sc.enc.busy.Store(false)
+		if rec == out && out != nil {
+			t.outUsed = true
+		}
+	} else {
+		// Another send of this record holds the partition's encoder.
+		kv := &pair[K, V]{key, value} // one allocation for both
+		rec, err = encodeRecord(t.app, s.topic, &kv.key, &kv.value, headers)
+	}
 	if err != nil {
 		return err
 	}
@@ -150,6 +244,41 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 	t.track.Add()
 	t.app.client.Produce(t.ctx, rec, sinkPromise)
 	return nil
+}
+
+// encodeSend builds the record of kv with e, which the caller holds, in
+// out (nil: a pooled record).
+func encodeSend[K, V any](e *sendEncoder, topic *Topic[K, V], ids schemaIDs, kv *pair[K, V], out *kgo.Record, headers []Header) (_ *kgo.Record, err error) {
+	w := e.w
+	part := "key"
+	defer func() {
+		if p := recover(); p != nil {
+			err = &EncodeError{Part: part, Topic: topic.Name, Err: fmt.Errorf("panic in %s encoder: %v", part, p)}
+		}
+		w.Error = nil
+		w.Reset(nil)
+	}()
+	if err := appendFrame(w, &topic.Key, ids.key, &kv.key); err != nil {
+		return nil, &EncodeError{Part: "key", Topic: topic.Name, Err: err}
+	}
+	kn := w.Buffered()
+	part = "value"
+	if err := appendFrame(w, &topic.Value, ids.value, &kv.value); err != nil {
+		return nil, &EncodeError{Part: "value", Topic: topic.Name, Err: err}
+	}
+	buf := e.bytes(w.Buffer()) // key and value share one copy
+	rec := out
+	if rec == nil {
+		rec = recordPool.Get().(*kgo.Record)
+	}
+	rec.Topic, rec.Key, rec.Value = topic.Name, buf[:kn:kn], buf[kn:]
+	if len(headers) > 0 {
+		rec.Headers = make([]kgo.RecordHeader, len(headers))
+		for i, h := range headers {
+			rec.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+		}
+	}
+	return rec, nil
 }
 
 // Agent binds one typed processing function to its source topic. Generated
@@ -205,12 +334,24 @@ func (a *Agent[K, V]) tableNames() []string {
 // handle decodes the task's record and runs Process, turning a panic into
 // an error.
 func (a *Agent[K, V]) handle(t *Task) (err error) {
-	kv := new(pair[K, V]) // one allocation for both
-	if err := decodeKey(t, a.Source, &kv.key); err != nil {
-		return err
+	var kv *pair[K, V]
+	r := t.reader
+	if sc := t.scratch; sc != nil {
+		kv, _ = sc.decoded[t.agent.index].(*pair[K, V])
+		if kv == nil {
+			kv = new(pair[K, V])
+			sc.decoded[t.agent.index] = kv
+		}
+		*kv = pair[K, V]{} // decoders may reuse what they find: start empty
+	} else {
+		kv = new(pair[K, V])
 	}
-	if err := decodeValue(t, a.Source, &kv.value); err != nil {
-		return err
+	ids := t.agent.sourceIDs
+	if err := decodeFrameInto(t.ctx, t.app.reg, r, &a.Source.Key, ids.key, t.rec.Key, &kv.key); err != nil {
+		return &DecodeError{Part: "key", Record: t.Record(), Err: err}
+	}
+	if err := decodeFrameInto(t.ctx, t.app.reg, r, &a.Source.Value, ids.value, t.rec.Value, &kv.value); err != nil {
+		return &DecodeError{Part: "value", Record: t.Record(), Err: err}
 	}
 	defer func() {
 		if p := recover(); p != nil {

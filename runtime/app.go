@@ -79,10 +79,14 @@ type App struct {
 // agentState is an agent as the App runs it.
 type agentState struct {
 	name   string
+	index  int // in App.agents
 	agent  AnyAgent
-	sinks  map[string]bool
 	policy ErrorPolicy
 	dlq    string // "<app>-<agent>-dlq"
+	// sinkIDs has an entry per sink topic the agent may send to; it and
+	// sourceIDs hold the schema ids once the App has started.
+	sinkIDs   map[string]schemaIDs
+	sourceIDs schemaIDs
 }
 
 // NewApp checks spec and returns an App that Run starts. It fails on a
@@ -162,11 +166,12 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		}
 		addTopic(src, where)
 		st := &agentState{
-			name:   name,
-			agent:  ag,
-			sinks:  map[string]bool{},
-			policy: ag.policy(),
-			dlq:    spec.ID + "-" + name + "-dlq",
+			name:    name,
+			agent:   ag,
+			index:   len(a.agents),
+			sinkIDs: map[string]schemaIDs{},
+			policy:  ag.policy(),
+			dlq:     spec.ID + "-" + name + "-dlq",
 		}
 		switch st.policy {
 		case Fail, Skip, DeadLetter:
@@ -176,7 +181,7 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		for _, s := range ag.sinkTopics() {
 			addTopic(s, where)
 			if s != nil {
-				st.sinks[s.spec().Name] = true
+				st.sinkIDs[s.spec().Name] = schemaIDs{}
 			}
 		}
 		a.agents = append(a.agents, st)
@@ -351,6 +356,12 @@ func (a *App) start(ctx context.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("schemas at registry %s: %w", registryURL, err)
 	}
+	for _, st := range a.agents {
+		st.sourceIDs = a.ids[st.agent.source().spec().Name]
+		for name := range st.sinkIDs {
+			st.sinkIDs[name] = a.ids[name]
+		}
+	}
 	return nil
 }
 
@@ -379,8 +390,16 @@ func (a *App) abortForTest() {
 // handle runs every agent of rec's topic on rec and applies their error
 // policies. It returns an error only under the Fail policy.
 func (a *App) handle(ctx context.Context, rec *kgo.Record, f *transport.Inflight) error {
-	for _, st := range a.byTopic[rec.Topic] {
-		t := newTask(ctx, a, st, rec, f)
+	var agents []*agentState
+	var sc *partitionScratch
+	if f != nil {
+		sc = a.partitionScratch(rec, f)
+		agents = sc.agents
+	} else {
+		agents = a.byTopic[rec.Topic]
+	}
+	for _, st := range agents {
+		t := newTask(ctx, a, st, rec, f, sc)
 		err := st.agent.handle(t)
 		t.done = true
 		if err == nil {

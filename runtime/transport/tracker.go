@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -12,22 +13,21 @@ import (
 // offset becomes committable once processing has finished, its count is
 // zero, and every earlier record of the partition is committable too.
 type Inflight struct {
-	tracker  *OffsetTracker
-	offset   int64
-	epoch    int32
-	pending  int
-	finished bool
+	tracker *OffsetTracker
+	offset  int64
+	epoch   int32
+	// refs counts what the record still waits for: one for its processing
+	// (until Finish) plus one per produced record not yet acknowledged.
+	// Whoever brings it to zero advances the watermark, under the
+	// tracker's lock; the other changes take no lock.
+	refs atomic.Int32
 }
 
 // Tracker returns the tracker of f's partition.
 func (f *Inflight) Tracker() *OffsetTracker { return f.tracker }
 
 // Add counts one more produced record awaiting acknowledgement.
-func (f *Inflight) Add() {
-	f.tracker.mu.Lock()
-	f.pending++
-	f.tracker.mu.Unlock()
-}
+func (f *Inflight) Add() { f.refs.Add(1) }
 
 // Done records the acknowledgement of one produced record; a non-nil err
 // (a failed delivery) is reported to the tracker's failure function and
@@ -38,8 +38,16 @@ func (f *Inflight) Done(err error) {
 		t.fail(err)
 		return
 	}
+	t.release(f)
+}
+
+// release drops one reference of f and advances the watermark when it
+// was the last.
+func (t *OffsetTracker) release(f *Inflight) {
+	if f.refs.Add(-1) != 0 {
+		return
+	}
 	t.mu.Lock()
-	f.pending--
 	t.advanceLocked()
 	t.mu.Unlock()
 }
@@ -88,7 +96,8 @@ func (t *OffsetTracker) Begin(offset int64, epoch int32) *Inflight {
 	}
 	f := &t.slab[0]
 	t.slab = t.slab[1:]
-	*f = Inflight{tracker: t, offset: offset, epoch: epoch}
+	f.tracker, f.offset, f.epoch = t, offset, epoch
+	f.refs.Store(1) // the processing
 	t.queue = append(t.queue, f)
 	t.mu.Unlock()
 	return f
@@ -96,12 +105,7 @@ func (t *OffsetTracker) Begin(offset int64, epoch int32) *Inflight {
 
 // Finish marks f's processing as finished; its offset becomes committable
 // once its produced records are acknowledged.
-func (t *OffsetTracker) Finish(f *Inflight) {
-	t.mu.Lock()
-	f.finished = true
-	t.advanceLocked()
-	t.mu.Unlock()
-}
+func (t *OffsetTracker) Finish(f *Inflight) { t.release(f) }
 
 // Abandon drops f and every record begun after it: their offsets never
 // become committable, while the records before f still can. Used when a
@@ -125,7 +129,7 @@ func (t *OffsetTracker) advanceLocked() {
 	}
 	n := 0
 	for _, f := range t.queue {
-		if !f.finished || f.pending > 0 {
+		if f.refs.Load() != 0 {
 			break
 		}
 		t.committable = kgo.EpochOffset{Epoch: f.epoch, Offset: f.offset + 1}
