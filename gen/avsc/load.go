@@ -59,6 +59,7 @@ func Load(files []File) (*Set, error) {
 	}
 	l.settleDefinitions()
 	l.resolve()
+	l.checkNullNamespaceUses()
 	l.checkUnions()
 	for _, name := range sortedKeys(l.types) {
 		l.checkDefaults(l.types[name])
@@ -674,6 +675,47 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// checkNullNamespaceUses reports a named type of the null namespace used
+// (defined or referenced) inside a record that has a namespace. The
+// specification reads a bare name there as one of the record's namespace
+// and has no way to write a reference to the null namespace ("namespace":
+// "" only works on a definition, and a leading dot is not a name); hamba
+// and Apache Avro for Python even read such a definition into the
+// enclosing namespace. Since no schema JSON would name the type the same
+// way for every reader, the generator refuses it.
+func (l *loader) checkNullNamespaceUses() {
+	for _, full := range sortedKeys(l.types) {
+		d := l.types[full]
+		if d.kind != Record || d.namespace == "" {
+			continue
+		}
+		for _, f := range d.fields {
+			if f.typ != nil {
+				l.checkNullNamespaceUse(d, f.typ)
+			}
+		}
+	}
+}
+
+// checkNullNamespaceUse walks one field type of d down to named types.
+func (l *loader) checkNullNamespaceUse(d *named, s *schema) {
+	switch s.kind {
+	case Array:
+		l.checkNullNamespaceUse(d, s.items)
+	case Map:
+		l.checkNullNamespaceUse(d, s.values)
+	case Union:
+		for _, b := range s.branches {
+			l.checkNullNamespaceUse(d, b)
+		}
+	case Record, Enum, Fixed:
+		if s.named != nil && s.named.namespace == "" {
+			l.errorf(s.file, s.pos, "%s %q has no namespace but is used inside %q: Avro readers disagree on its full name there (some read %q) and no schema JSON names it %[2]q for all of them; give %[2]q a namespace, or %[3]q none",
+				s.named.kind, s.named.fullName, d.fullName, d.namespace+"."+s.named.name)
+		}
+	}
 }
 
 // checkUnions reports unions with two branches of one type.

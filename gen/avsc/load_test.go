@@ -106,6 +106,20 @@ func TestLoadReportsEveryProblemWithItsPosition(t *testing.T) {
 				`a.avsc:13:60: unknown logical type "UUID": did you mean "uuid"? (an unknown logical type is ignored, which would leave a plain "string")`,
 				`a.avsc:14:85: unknown logical type "duraton": did you mean "duration"? (an unknown logical type is ignored, which would leave a plain "fixed")`,
 			}},
+		{"a null-namespace type inside a namespaced record", files("a.avsc", `{"type": "record", "name": "Order", "namespace": "shop", "fields": [
+  {"name": "plain", "type": "Plain"},
+  {"name": "many", "type": {"type": "array", "items": ["null", "Plain"]}},
+  {"name": "global", "type": {"type": "enum", "name": "G", "namespace": "", "symbols": ["X"]}},
+  {"name": "dotted", "type": {"type": "fixed", "name": ".F", "size": 1}},
+  {"name": "fine", "type": "shop.Order2"}
+]}`, "p.avsc", `{"type": "record", "name": "Plain", "fields": [{"name": "o", "type": ["null", "shop.Order"]}, {"name": "g", "type": "G"}]}`,
+			"q.avsc", `{"type": "record", "name": "shop.Order2", "fields": []}`),
+			[]string{
+				`a.avsc:2:29: record "Plain" has no namespace but is used inside "shop.Order": Avro readers disagree on its full name there (some read "shop.Plain") and no schema JSON names it "Plain" for all of them; give "Plain" a namespace, or "shop.Order" none`,
+				`a.avsc:3:64: record "Plain" has no namespace but is used inside "shop.Order": Avro readers disagree on its full name there (some read "shop.Plain") and no schema JSON names it "Plain" for all of them; give "Plain" a namespace, or "shop.Order" none`,
+				`a.avsc:4:30: enum "G" has no namespace but is used inside "shop.Order": Avro readers disagree on its full name there (some read "shop.G") and no schema JSON names it "G" for all of them; give "G" a namespace, or "shop.Order" none`,
+				`a.avsc:5:30: fixed "F" has no namespace but is used inside "shop.Order": Avro readers disagree on its full name there (some read "shop.F") and no schema JSON names it "F" for all of them; give "F" a namespace, or "shop.Order" none`,
+			}},
 		{"structural errors", files("a.avsc", `[
   {"type": "record", "fields": []},
   {"type": "record", "name": "1bad", "fields": []},
@@ -189,13 +203,15 @@ func TestLoadResolvesNamesAcrossFiles(t *testing.T) {
 		"z.avsc", `{"type": "record", "name": "Order", "namespace": "shop", "fields": [
   {"name": "customer", "type": "people.Customer"},
   {"name": "line", "type": {"type": "record", "name": "Line", "fields": [{"name": "next", "type": ["null", "Line"]}]}},
-  {"name": "legacy", "type": "shop.OldMoney"},
-  {"name": "plain", "type": "Plain"},
-  {"name": "global", "type": {"type": "enum", "name": "G", "namespace": "", "symbols": ["X"]}}
+  {"name": "legacy", "type": "shop.OldMoney"}
 ]}`,
 		"a.avsc", `{"type": "record", "name": "people.Customer", "fields": [{"name": "orders", "type": {"type": "array", "items": "shop.Order"}}]}`,
 		"m.avsc", `{"type": "fixed", "name": "Money", "namespace": "shop", "aliases": ["OldMoney"], "size": 4}`,
-		"p.avsc", `{"type": "record", "name": "Plain", "fields": []}`,
+		"p.avsc", `{"type": "record", "name": "Plain", "fields": [
+  {"name": "order", "type": "shop.Order"},
+  {"name": "global", "type": {"type": "enum", "name": "G", "namespace": "", "symbols": ["X"]}},
+  {"name": "again", "type": "G"}
+]}`,
 	)
 	set, err := Load(in)
 	if err != nil {

@@ -202,8 +202,9 @@ func (w *schemaWriter) schema(s *schema, ns string) {
 }
 
 // named writes a definition. Its name is written in full, with an empty
-// "namespace" when it has none inside a namespaced type, so that a reader
-// never qualifies it with the enclosing namespace.
+// "namespace" when it has none inside a namespaced type, as the
+// specification asks. (Load refuses that case anyway: some readers ignore
+// the empty namespace and a reference to such a type cannot be written.)
 func (w *schemaWriter) named(d *named, ns string) {
 	w.written[d.fullName] = true
 	w.b.WriteString(`{"type":`)
