@@ -32,6 +32,13 @@
 //     time-millis, time-micros → time.Duration; decimal on bytes →
 //     runtime.Decimal; uuid → string
 //
+// A type of the null namespace may not be used inside a record that has a
+// namespace: the specification reads a bare name there in the record's
+// namespace and offers no way to write a reference to the null one, and
+// hamba and Apache Avro for Python read even an inline definition with
+// "namespace": "" into the enclosing namespace, so readers would disagree
+// on its full name. Load reports it; give the type a namespace.
+//
 // Records that would contain themselves by value (through required fields
 // or general unions) are held by pointer on the cycle. Unknown logical
 // types are ignored, as the Avro specification requires, and kept in the
