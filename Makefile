@@ -25,6 +25,9 @@ check-generated: ## fail when examples/generated is stale (faustgen diff on ever
 demo: generate ## run the page-views example on the embedded dev cluster (in-process Kafka + registry)
 	$(GO) run ./examples/pageviews/demo
 
+bench: ## every benchmark with a ratio to a ceiling measured in the same run, then a summary table (a few minutes; not part of test)
+	bash scripts/bench.sh
+
 services-up: ## start real Kafka + Apicurio Registry on 127.0.0.1 (fetched with Maven on first use)
 	bash scripts/services/start.sh
 
