@@ -434,18 +434,21 @@ func (g *Group) shutdown() {
 
 func (g *Group) runWorker(w *worker) {
 	defer close(w.done)
+	var fs []*Inflight // the batch's
 	for {
 		select {
 		case <-w.stop:
 			return
 		case batch := <-w.in:
-			for _, rec := range batch {
+			fs = w.tracker.BeginBatch(batch, fs[:0])
+			for i, rec := range batch {
+				f := fs[i]
 				select {
 				case <-w.stop:
+					w.tracker.Abandon(f) // and the rest of the batch
 					return
 				default:
 				}
-				f := w.tracker.Begin(rec.Offset, rec.LeaderEpoch)
 				if err := g.o.Handle(g.hard, rec, f); err != nil {
 					w.tracker.Abandon(f)
 					g.Fail(err)
@@ -453,6 +456,7 @@ func (g *Group) runWorker(w *worker) {
 				}
 				w.tracker.Finish(f)
 			}
+			clear(fs)
 			if len(w.in) == 0 {
 				select {
 				case g.hurry <- struct{}{}:

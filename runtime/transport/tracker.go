@@ -103,6 +103,27 @@ func (t *OffsetTracker) Begin(offset int64, epoch int32) *Inflight {
 	return f
 }
 
+// BeginBatch starts tracking recs, which must be in offset order and
+// follow every offset begun before, under one lock, and returns their
+// Inflights appended to dst. A record of them that will not be processed
+// must be given to Abandon.
+func (t *OffsetTracker) BeginBatch(recs []*kgo.Record, dst []*Inflight) []*Inflight {
+	t.mu.Lock()
+	for _, r := range recs {
+		if len(t.slab) == 0 {
+			t.slab = make([]Inflight, 256)
+		}
+		f := &t.slab[0]
+		t.slab = t.slab[1:]
+		f.tracker, f.offset, f.epoch = t, r.Offset, r.LeaderEpoch
+		f.refs.Store(1) // the processing
+		t.queue = append(t.queue, f)
+		dst = append(dst, f)
+	}
+	t.mu.Unlock()
+	return dst
+}
+
 // Finish marks f's processing as finished; its offset becomes committable
 // once its produced records are acknowledged.
 func (t *OffsetTracker) Finish(f *Inflight) { t.release(f) }

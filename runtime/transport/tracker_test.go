@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func TestOffsetTrackerCommitsOnlyContiguousAcknowledgedRecords(t *testing.T) {
@@ -86,5 +88,36 @@ func TestAbandonKeepsEarlierRecordsCommittable(t *testing.T) {
 	}
 	if !tr.WaitIdle(context.Background()) {
 		t.Fatal("not idle after the abandoned record was dropped")
+	}
+}
+
+func TestOffsetTrackerBatchAbandonDropsTheRest(t *testing.T) {
+	tr := NewOffsetTracker(func(error) {}, nil)
+	var recs []*kgo.Record
+	for o := int64(20); o < 25; o++ {
+		recs = append(recs, &kgo.Record{Offset: o, LeaderEpoch: 3})
+	}
+	fs := tr.BeginBatch(recs, nil)
+	if len(fs) != 5 {
+		t.Fatalf("BeginBatch returned %d, want 5", len(fs))
+	}
+	fs[0].Add()
+	tr.Finish(fs[0])
+	tr.Finish(fs[1])
+	if eo, ok := tr.Committable(); ok {
+		t.Fatalf("committable %v before offset 20's output is acknowledged", eo)
+	}
+	fs[0].Done(nil)
+	if eo, ok := tr.Committable(); !ok || eo.Offset != 22 || eo.Epoch != 3 {
+		t.Fatalf("committable %v, %v; want offset 22 epoch 3", eo, ok)
+	}
+	// A stop before offset 22 is processed: it and the rest are dropped,
+	// and the tracker is idle at 22.
+	tr.Abandon(fs[2])
+	if !tr.WaitIdle(context.Background()) {
+		t.Fatal("not idle after abandoning the rest of the batch")
+	}
+	if eo, _ := tr.Committable(); eo.Offset != 22 {
+		t.Fatalf("committable %d after the abandon, want 22", eo.Offset)
 	}
 }
