@@ -22,8 +22,9 @@
 //     decodes as nil (never []byte{}), so a zero value round-trips exactly
 //   - array → slice; map → map[string]T (encoded with sorted keys); an
 //     array whose items encode to nothing (null, an empty record, a fixed
-//     of size 0) decodes at most runtime.MaxEmptyItems items, since a
-//     corrupt block count of such items would not run out of input
+//     of size 0) holds at most runtime.MaxEmptyItems items (encoding more
+//     fails), since a corrupt block count of such items would not run
+//     out of input
 //   - ["null", T] in either order → *T, or a nil slice/map for arrays and
 //     maps (an empty one decodes as non-nil)
 //   - any other union → a struct with a Kind discriminator (the branch

@@ -446,7 +446,13 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int) []jen.Cod
 		i := depthID("i", depth)
 		n := depthID("n", depth)
 		elem := jen.Add(val).Index(i)
-		block := []jen.Code{jen.Id("w").Dot("WriteLong").Call(jen.Int64().Parens(n))}
+		var block []jen.Code
+		if encodesToNothing(t.items, map[*named]bool{}) {
+			// Decoding accepts at most runtime.MaxEmptyItems of them.
+			block = append(block, jen.If(jen.Add(n).Op(">").Add(qr("MaxEmptyItems"))).Block(
+				qr("FailEncode").Call(jen.Id("w"), jen.Lit(ctx), jen.Lit("%d items that encode to nothing, more than the %d decoding accepts"), n, qr("MaxEmptyItems"))))
+		}
+		block = append(block, jen.Id("w").Dot("WriteLong").Call(jen.Int64().Parens(n)))
 		// Items that write nothing (null) need no loop.
 		if each := s.enc(t.items, elem, jen.Op("&").Add(elem), ctx, depth+1); len(each) > 0 {
 			block = append(block, jen.For(jen.Add(i).Op(":=").Range().Add(val)).Block(each...))

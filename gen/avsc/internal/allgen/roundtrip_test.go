@@ -434,6 +434,24 @@ func TestDecodeRejectsHugeCountsOfItemsThatEncodeToNothing(t *testing.T) {
 	})
 }
 
+// Encoding refuses an array of items that encode to nothing longer than
+// decoding accepts, so that whatever encodes also decodes.
+func TestEncodeRefusesMoreItemsThatEncodeToNothingThanDecodingAccepts(t *testing.T) {
+	v := Sparse{Nulls: make([]struct{}, runtime.MaxEmptyItems)}
+	b, err := v.MarshalAvro()
+	if err != nil {
+		t.Fatalf("at the limit: %v", err)
+	}
+	var back Sparse
+	if err := back.UnmarshalAvro(b); err != nil || len(back.Nulls) != runtime.MaxEmptyItems {
+		t.Fatalf("at the limit: decoded %d items, %v", len(back.Nulls), err)
+	}
+	v.Grid = [][]struct{}{nil, make([]struct{}, runtime.MaxEmptyItems+1)}
+	if _, err := v.MarshalAvro(); err == nil || !strings.Contains(err.Error(), "Sparse.grid") || !strings.Contains(err.Error(), "more than the 65536 decoding accepts") {
+		t.Fatalf("past the limit: got error %v", err)
+	}
+}
+
 // An empty bytes value decodes as a nil []byte, never as []byte{}: nil and
 // empty encode alike, and the zero value round-trips exactly. (A nullable
 // bytes field is a *[]byte, where nil is null and a pointer to an empty

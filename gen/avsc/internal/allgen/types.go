@@ -1160,10 +1160,16 @@ func (v *Sparse) UnmarshalAvro(b []byte) error {
 
 func encodeSparse(w *avro.Writer, v *Sparse) {
 	if n0 := len(v.Nulls); n0 > 0 {
+		if n0 > runtime.MaxEmptyItems {
+			runtime.FailEncode(w, "com.example.Sparse.nulls", "%d items that encode to nothing, more than the %d decoding accepts", n0, runtime.MaxEmptyItems)
+		}
 		w.WriteLong(int64(n0))
 	}
 	w.WriteLong(0)
 	if n0 := len(v.Marks); n0 > 0 {
+		if n0 > runtime.MaxEmptyItems {
+			runtime.FailEncode(w, "com.example.Sparse.marks", "%d items that encode to nothing, more than the %d decoding accepts", n0, runtime.MaxEmptyItems)
+		}
 		w.WriteLong(int64(n0))
 		for i0 := range v.Marks {
 			encodeMark(w, &v.Marks[i0])
@@ -1171,6 +1177,9 @@ func encodeSparse(w *avro.Writer, v *Sparse) {
 	}
 	w.WriteLong(0)
 	if n0 := len(v.Blanks); n0 > 0 {
+		if n0 > runtime.MaxEmptyItems {
+			runtime.FailEncode(w, "com.example.Sparse.blanks", "%d items that encode to nothing, more than the %d decoding accepts", n0, runtime.MaxEmptyItems)
+		}
 		w.WriteLong(int64(n0))
 		for i0 := range v.Blanks {
 			encodeBlank(w, &v.Blanks[i0])
@@ -1181,6 +1190,9 @@ func encodeSparse(w *avro.Writer, v *Sparse) {
 		w.WriteLong(int64(n0))
 		for i0 := range v.Grid {
 			if n1 := len(v.Grid[i0]); n1 > 0 {
+				if n1 > runtime.MaxEmptyItems {
+					runtime.FailEncode(w, "com.example.Sparse.grid", "%d items that encode to nothing, more than the %d decoding accepts", n1, runtime.MaxEmptyItems)
+				}
 				w.WriteLong(int64(n1))
 			}
 			w.WriteLong(0)
@@ -1199,6 +1211,9 @@ func encodeSparse(w *avro.Writer, v *Sparse) {
 	} else {
 		w.WriteLong(1)
 		if n0 := len(v.MaybeNulls); n0 > 0 {
+			if n0 > runtime.MaxEmptyItems {
+				runtime.FailEncode(w, "com.example.Sparse.maybe_nulls", "%d items that encode to nothing, more than the %d decoding accepts", n0, runtime.MaxEmptyItems)
+			}
 			w.WriteLong(int64(n0))
 		}
 		w.WriteLong(0)
