@@ -40,16 +40,21 @@ type Task struct {
 	agent   *agentState
 	rec     *kgo.Record
 	track   *transport.Inflight
-	done    bool
+	done    atomic.Bool       // processing returned: sinks made from it refuse
 	scratch *partitionScratch // the partition's (nil outside a partition)
 	reader  *avro.Reader      // the partition's decode reader (nil: pooled)
 	// sendCtx is the Context of every record the task sends: it leads the
 	// shared sinkPromise back to the task without a closure per send.
 	sendCtx sinkContext
 	// out is the record of the task's first send (later ones are pooled).
-	// Tasks are never reused, so it stays valid until franz-go is done.
 	out     kgo.Record
 	outUsed bool
+	// refs counts the processing plus the sends not yet acknowledged; at
+	// zero the Task goes back to its App's pool for another record.
+	refs atomic.Int32
+	// gen tells the uses of a Task apart; a Sink remembers the gen it was
+	// made in, so one kept past its processing refuses to send.
+	gen atomic.Uint64
 }
 
 type sinkContext struct {
@@ -64,7 +69,6 @@ type partitionScratch struct {
 	agents []*agentState // the agents of the partition's topic
 	reader *avro.Reader
 	enc    sendEncoder
-	tasks  []Task // newTask hands out entries: one allocation per 64 records
 	// decoded holds, per agent (by agentState.index), the *pair[K, V] its
 	// records are decoded into; Process gets copies, so it is reused.
 	decoded []any
@@ -135,20 +139,42 @@ func (a *App) partitionScratch(rec *kgo.Record, f *transport.Inflight) *partitio
 }
 
 func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, f *transport.Inflight, sc *partitionScratch) *Task {
-	var t *Task
-	if sc != nil {
-		if len(sc.tasks) == 0 {
-			sc.tasks = make([]Task, 64)
-		}
-		// A fresh, zero entry: tasks are never reused.
-		t, sc.tasks = &sc.tasks[0], sc.tasks[1:]
-		t.scratch, t.reader = sc, sc.reader
-	} else {
+	t, _ := a.tasks.Get().(*Task)
+	if t == nil {
 		t = new(Task)
 	}
-	t.ctx, t.app, t.agent, t.rec, t.track = ctx, a, st, rec, f
-	t.sendCtx = sinkContext{Context: ctx, task: t}
+	t.ctx, t.app, t.agent, t.rec, t.track, t.scratch = ctx, a, st, rec, f, sc
+	if sc != nil {
+		t.reader = sc.reader
+	}
+	if t.sendCtx.task != t || t.sendCtx.Context != ctx {
+		// Once per Task: an App processes with one context. franz-go may
+		// still read the Context of an acknowledged record, so it is
+		// never cleared.
+		t.sendCtx = sinkContext{Context: ctx, task: t}
+	}
+	t.outUsed = false
+	t.refs.Store(1) // the processing
+	t.gen.Add(1)
+	t.done.Store(false)
 	return t
+}
+
+// finish ends the processing of t: its sinks refuse from now on, and t is
+// recycled once its sends are acknowledged.
+func (t *Task) finish() {
+	t.done.Store(true)
+	t.release()
+}
+
+// release drops one reference of t, recycling it at the last.
+func (t *Task) release() {
+	if t.refs.Add(-1) != 0 {
+		return
+	}
+	a := t.app
+	t.ctx, t.app, t.agent, t.rec, t.track, t.scratch, t.reader = nil, nil, nil, nil, nil, nil, nil
+	a.tasks.Put(t)
 }
 
 // sinkPromise completes a record sent by a Sink.
@@ -158,11 +184,12 @@ func sinkPromise(r *kgo.Record, err error) {
 		err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, t.Record(), err)
 	}
 	if r == &t.out {
-		*r = kgo.Record{} // drop the references; the task is not reused
+		*r = kgo.Record{}
 	} else {
 		releaseRecord(r)
 	}
 	t.track.Done(err)
+	t.release()
 }
 
 // Context returns the context of the processing. It is canceled only
@@ -180,6 +207,7 @@ func (t *Task) Record() RecordMeta { return metaOf(t.rec) }
 // made from is being processed.
 type Sink[K, V any] struct {
 	task  *Task
+	gen   uint64 // the task's gen when the Sink was made
 	topic *Topic[K, V]
 	ids   schemaIDs
 	err   error
@@ -200,6 +228,7 @@ func SinkOf[K, V any](t *Task, topic *Topic[K, V]) Sink[K, V] {
 			s.err = fmt.Errorf("agent %s may not send to topic %s: the topology does not list it in the agent's sinks", t.agent.name, topic.Name)
 		}
 		s.ids = ids
+		s.gen = t.gen.Load()
 	}
 	return s
 }
@@ -214,8 +243,8 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 		return s.err
 	}
 	t := s.task
-	if t.done {
-		return fmt.Errorf("agent %s: sink to %s used after processing %s returned", t.agent.name, s.topic.Name, t.Record())
+	if t.gen.Load() != s.gen || t.done.Load() {
+		return fmt.Errorf("sink to %s used after the processing it was made for returned", s.topic.Name)
 	}
 	var rec *kgo.Record
 	var err error
@@ -241,6 +270,7 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 		return err
 	}
 	rec.Context = &t.sendCtx
+	t.refs.Add(1)
 	t.track.Add()
 	t.app.client.Produce(t.ctx, rec, sinkPromise)
 	return nil

@@ -70,6 +70,8 @@ type App struct {
 
 	testOpts []kgo.Opt // extra client options, for tests
 
+	tasks sync.Pool // *Task, recycled once processed and acknowledged
+
 	runMu  sync.Mutex
 	ran    bool
 	abort  chan struct{} // closed by abortForTest
@@ -401,7 +403,7 @@ func (a *App) handle(ctx context.Context, rec *kgo.Record, f *transport.Inflight
 	for _, st := range agents {
 		t := newTask(ctx, a, st, rec, f, sc)
 		err := st.agent.handle(t)
-		t.done = true
+		t.finish()
 		if err == nil {
 			continue
 		}

@@ -461,6 +461,52 @@ func TestSinkOfATopicNotGrantedFails(t *testing.T) {
 	}
 }
 
+// TestSinkKeptPastItsRecordRefuses keeps the Sink of one record and sends
+// with it while processing later ones: the runtime recycles Tasks, and the
+// stale Sink must refuse instead of sending on behalf of another record.
+func TestSinkKeptPastItsRecordRefuses(t *testing.T) {
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	in, out := viewTopic(c.name("stale-in"), 1), viewTopic(c.name("stale-out"), 1)
+	const n = 50
+	errc := make(chan error, n)
+	var kept *Sink[string, view]
+	agent := &Agent[string, view]{
+		Name: "relay", Source: in, Sinks: []AnyTopic{out},
+		Process: func(t *Task, k string, v view) error {
+			if kept != nil {
+				errc <- kept.Send(k, v) // the previous record's sink
+			}
+			s := SinkOf(t, out)
+			kept = &s
+			return s.Send(k, v)
+		},
+	}
+	r := start(t, cfg, AppSpec{ID: c.name("stale"), Topics: []AnyTopic{in, out}, Agents: []AnyAgent{agent}})
+	for i := range n {
+		if _, err := ProducerOf(r.app, in).SendSync(context.Background(), "k", view{Seq: int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range n - 1 {
+		select {
+		case err := <-errc:
+			if err == nil || !strings.Contains(err.Error(), "used after the processing it was made for returned") {
+				t.Fatalf("Send with a stale sink: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("records not processed")
+		}
+	}
+	got := readN(t, c, out.Name, n)
+	for i, rec := range got {
+		v, err := decodeFrame(context.Background(), r.app.reg, &tView, r.app.ids[out.Name].value, rec.Value)
+		if err != nil || v.Seq != int64(i) {
+			t.Fatalf("output %d: seq %d, %v; want exactly one output per input, in order", i, v.Seq, err)
+		}
+	}
+}
+
 func TestRegistryRefusalStopsTheStartNamingTheSubject(t *testing.T) {
 	refuse := embedded.Options{Registry: refusingRegistry{}}
 	ec, err := embedded.Start(context.Background(), refuse)
