@@ -58,7 +58,8 @@ func (t *OffsetTracker) release(f *Inflight) {
 type OffsetTracker struct {
 	mu          sync.Mutex
 	idle        *sync.Cond
-	queue       []*Inflight // in offset order, oldest first
+	queue       []*Inflight // in offset order, oldest first: a window of qbase
+	qbase       []*Inflight // queue's backing array, reused from its start
 	committable kgo.EpochOffset
 	failed      bool
 	fail        func(error)
@@ -98,7 +99,7 @@ func (t *OffsetTracker) Begin(offset int64, epoch int32) *Inflight {
 	t.slab = t.slab[1:]
 	f.tracker, f.offset, f.epoch = t, offset, epoch
 	f.refs.Store(1) // the processing
-	t.queue = append(t.queue, f)
+	t.pushLocked(f)
 	t.mu.Unlock()
 	return f
 }
@@ -117,11 +118,30 @@ func (t *OffsetTracker) BeginBatch(recs []*kgo.Record, dst []*Inflight) []*Infli
 		t.slab = t.slab[1:]
 		f.tracker, f.offset, f.epoch = t, r.Offset, r.LeaderEpoch
 		f.refs.Store(1) // the processing
-		t.queue = append(t.queue, f)
+		t.pushLocked(f)
 		dst = append(dst, f)
 	}
 	t.mu.Unlock()
 	return dst
+}
+
+// pushLocked appends f to the queue. The queue advances from its front,
+// so when it reaches the end of its backing array it moves back to the
+// start (or into a larger array when more than half full) instead of
+// reallocating on every append.
+func (t *OffsetTracker) pushLocked(f *Inflight) {
+	if len(t.queue) == cap(t.queue) {
+		if cap(t.qbase) > 0 && len(t.queue) <= cap(t.qbase)/2 {
+			n := copy(t.qbase, t.queue)
+			clear(t.qbase[n:])
+			t.queue = t.qbase[:n]
+		} else {
+			nb := make([]*Inflight, len(t.queue), 2*cap(t.qbase)+256)
+			copy(nb, t.queue)
+			t.qbase, t.queue = nb[:cap(nb)], nb
+		}
+	}
+	t.queue = append(t.queue, f)
 }
 
 // Finish marks f's processing as finished; its offset becomes committable
@@ -159,6 +179,9 @@ func (t *OffsetTracker) advanceLocked() {
 	if n > 0 {
 		clear(t.queue[:n])
 		t.queue = t.queue[n:]
+		if len(t.queue) == 0 {
+			t.queue = t.qbase[:0] // start again at the front
+		}
 	}
 	if len(t.queue) == 0 {
 		t.idle.Broadcast()

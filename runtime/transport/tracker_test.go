@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -119,5 +120,50 @@ func TestOffsetTrackerBatchAbandonDropsTheRest(t *testing.T) {
 	}
 	if eo, _ := tr.Committable(); eo.Offset != 22 {
 		t.Fatalf("committable %d after the abandon, want 22", eo.Offset)
+	}
+}
+
+// TestOffsetTrackerQueueReusesItsArray runs many batches through a
+// tracker, acknowledging out of order, and checks the watermark and that
+// the queue's backing array stays bounded by the records in flight.
+func TestOffsetTrackerQueueReusesItsArray(t *testing.T) {
+	tr := NewOffsetTracker(func(err error) { t.Fatal(err) }, nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	next := int64(0)
+	var open []*Inflight // finished, one output unacknowledged
+	for range 400 {
+		var recs []*kgo.Record
+		for range 1 + rng.IntN(100) {
+			recs = append(recs, &kgo.Record{Offset: next})
+			next++
+		}
+		for _, f := range tr.BeginBatch(recs, nil) {
+			f.Add()
+			tr.Finish(f)
+			open = append(open, f)
+		}
+		// Acknowledge a random part, in random order.
+		rng.Shuffle(len(open), func(i, j int) { open[i], open[j] = open[j], open[i] })
+		k := rng.IntN(len(open) + 1)
+		for _, f := range open[:k] {
+			f.Done(nil)
+		}
+		open = open[k:]
+		if len(open) > 300 {
+			for _, f := range open {
+				f.Done(nil)
+			}
+			open = open[:0]
+		}
+		want := next
+		for _, f := range open {
+			want = min(want, f.offset)
+		}
+		if eo, ok := tr.Committable(); want > 0 && (!ok || eo.Offset != want) {
+			t.Fatalf("committable %d, %v; want %d (the oldest unacknowledged)", eo.Offset, ok, want)
+		}
+	}
+	if c := cap(tr.qbase); c > 4*(300+100)+256 {
+		t.Fatalf("queue array of %d entries for at most %d in flight", c, 400)
 	}
 }
