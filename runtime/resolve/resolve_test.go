@@ -525,3 +525,79 @@ func TestPlansHambaCannotCheck(t *testing.T) {
 		t.Errorf("recursive list: % x, want % x", out, want)
 	}
 }
+
+// TestMutatedBodiesAreErrorsOrStructurallySound flips bytes of valid
+// bodies and truncates them: Transcode never panics and either fails with
+// ErrCorrupt or returns a body whose structure (lengths, counts, block
+// sizes, union indexes) is sound. Values copied as they are (a boolean
+// byte, an enum index of an identical enum) are checked by the generated
+// decoder that reads the result, as on the fast path.
+func TestMutatedBodiesAreErrorsOrStructurallySound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, p := range handPairs {
+		w, r := parsePair(t, p)
+		plan, err := Compile(w, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hr avro.Schema
+		if !skipForHamba(w, r) {
+			hr = hambaSchema(t, p.reader)
+		}
+		for range 300 {
+			body := randomBody(rng, w.Root, nil, 0)
+			if len(body) > 0 {
+				switch rng.IntN(3) {
+				case 0:
+					body[rng.IntN(len(body))] ^= byte(1 << rng.IntN(8))
+				case 1:
+					body = body[:rng.IntN(len(body))]
+				default:
+					body[rng.IntN(len(body))] = byte(rng.IntN(256))
+				}
+			}
+			out, err := plan.Transcode(nil, body)
+			if err != nil {
+				if !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("%s: % x: %v is not ErrCorrupt", p.name, body, err)
+				}
+				continue
+			}
+			if hr != nil {
+				var v any
+				if err := avro.Unmarshal(hr, out, &v); err != nil && !strings.Contains(err.Error(), "invalid bool") && !strings.Contains(err.Error(), "unknown enum symbol") {
+					t.Fatalf("%s: % x transcoded to % x, which the reader schema cannot decode: %v", p.name, body, out, err)
+				}
+			}
+		}
+	}
+}
+
+func FuzzTranscode(f *testing.F) {
+	w, r := parsePairT(handPairs[9]) // nested record change
+	plan, err := Compile(w, r)
+	if err != nil {
+		f.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 8 {
+		f.Add(randomBody(rng, w.Root, nil, 0))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if _, err := plan.Transcode(nil, body); err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%v is not ErrCorrupt", err)
+		}
+	})
+}
+
+func parsePairT(p pair) (*compat.Schema, *compat.Schema) {
+	w, err := compat.Parse("writer", p.writer...)
+	if err != nil {
+		panic(err)
+	}
+	r, err := compat.Parse("reader", p.reader...)
+	if err != nil {
+		panic(err)
+	}
+	return w, r
+}

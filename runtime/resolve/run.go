@@ -89,7 +89,11 @@ type machine struct {
 	out   []byte
 	spans []span // the spans of reordered records being transcoded (a stack)
 	depth int
+	// copying is set while skipping data that is copied to the output:
+	// then sized array and map blocks are walked and checked, not jumped.
+	copying bool
 }
+
 
 type span struct{ start, end int }
 
@@ -156,26 +160,27 @@ func (m *machine) need(n int) error {
 }
 
 // blockCount reads an array or map block header and checks that count
-// items of at least minSize bytes can fit.
-func (m *machine) blockCount(minSize int) (int64, error) {
+// items of at least minSize bytes can fit. size is the block's byte size
+// when the header gives one, else -1.
+func (m *machine) blockCount(minSize int) (count, size int64, err error) {
 	n, err := m.varint(10)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	size = -1
 	if n < 0 {
 		if n == math.MinInt64 {
-			return 0, m.corrupt("bad block count")
+			return 0, 0, m.corrupt("bad block count")
 		}
 		n = -n
-		size, err := m.varint(10)
-		if err != nil {
-			return 0, err
+		if size, err = m.varint(10); err != nil {
+			return 0, 0, err
 		}
 		if size < 0 || size > int64(len(m.in)-m.pos) {
-			return 0, m.corrupt("block size past the end")
+			return 0, 0, m.corrupt("block size past the end")
 		}
 	}
-	return n, m.checkCount(n, minSize)
+	return n, size, m.checkCount(n, minSize)
 }
 
 // checkCount checks that n items of at least minSize bytes can fit.
@@ -235,27 +240,33 @@ func (m *machine) skip(s *skipper) error {
 		return m.skip(s.branches[i])
 	case compat.Array, compat.Map:
 		for {
-			n, err := m.varint(10)
+			if !m.copying { // skipped data: jump over sized blocks
+				before := m.pos
+				n, err := m.varint(10)
+				if err != nil {
+					return err
+				}
+				if n < 0 {
+					size, err := m.varint(10)
+					if err != nil {
+						return err
+					}
+					if size < 0 || size > int64(len(m.in)-m.pos) {
+						return m.corrupt("block size past the end")
+					}
+					m.pos += int(size)
+					continue
+				}
+				m.pos = before // read it again, checked
+			}
+			n, size, err := m.blockCount(s.elem.minSize + b2i(s.kind == compat.Map))
 			if err != nil {
 				return err
 			}
 			if n == 0 {
 				return nil
 			}
-			if n < 0 {
-				size, err := m.varint(10)
-				if err != nil {
-					return err
-				}
-				if size < 0 || size > int64(len(m.in)-m.pos) {
-					return m.corrupt("block size past the end")
-				}
-				m.pos += int(size)
-				continue
-			}
-			if err := m.checkCount(n, s.elem.minSize+b2i(s.kind == compat.Map)); err != nil {
-				return err
-			}
+			start := m.pos
 			for ; n > 0; n-- {
 				if s.kind == compat.Map {
 					if err := m.skip(stringSkipper); err != nil {
@@ -265,6 +276,9 @@ func (m *machine) skip(s *skipper) error {
 				if err := m.skip(s.elem); err != nil {
 					return err
 				}
+			}
+			if size >= 0 && int64(m.pos-start) != size {
+				return m.corrupt("block size does not match its items")
 			}
 		}
 	}
@@ -284,7 +298,10 @@ func (m *machine) run(n *node) error {
 	switch n.op {
 	case opCopy:
 		start := m.pos
-		if err := m.skip(n.skip); err != nil {
+		m.copying = true
+		err := m.skip(n.skip)
+		m.copying = false
+		if err != nil {
 			return err
 		}
 		m.out = append(m.out, m.in[start:m.pos]...)
@@ -360,7 +377,7 @@ func (m *machine) blocks(n *node) error {
 		minSize++
 	}
 	for {
-		count, err := m.blockCount(minSize)
+		count, size, err := m.blockCount(minSize)
 		if err != nil {
 			return err
 		}
@@ -369,6 +386,7 @@ func (m *machine) blocks(n *node) error {
 			return nil
 		}
 		m.out = zigzag(m.out, count)
+		start := m.pos
 		for ; count > 0; count-- {
 			if n.op == opMap {
 				start := m.pos
@@ -380,6 +398,9 @@ func (m *machine) blocks(n *node) error {
 			if err := m.run(n.elem); err != nil {
 				return err
 			}
+		}
+		if size >= 0 && int64(m.pos-start) != size {
+			return m.corrupt("block size does not match its items")
 		}
 	}
 }
@@ -396,11 +417,14 @@ func (m *machine) inOrder(n *node) error {
 			}
 		case stepCopy:
 			start := m.pos
+			m.copying = true
 			for _, k := range s.skips {
 				if err := m.skip(k); err != nil {
+					m.copying = false
 					return err
 				}
 			}
+			m.copying = false
 			m.out = append(m.out, m.in[start:m.pos]...)
 		case stepConvert:
 			if err := m.run(s.plan); err != nil {
