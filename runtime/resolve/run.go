@@ -94,7 +94,6 @@ type machine struct {
 	copying bool
 }
 
-
 type span struct{ start, end int }
 
 // Transcode appends to dst the reader encoding of body (a writer-encoded
