@@ -19,8 +19,9 @@ const maxDepth = 4096
 
 // maxEmptyItems bounds the items of one array or map block whose items
 // take no bytes (null, empty records): their count is not bounded by the
-// body's length.
-const maxEmptyItems = 1 << 20
+// body's length. It is runtime.MaxEmptyItems, which generated decoders
+// apply to what this package produces.
+const maxEmptyItems = 1 << 16
 
 // skipper walks one writer type's encoding without producing anything.
 // width is the fixed encoded size, or -1 when it varies.
