@@ -40,26 +40,43 @@ type Task struct {
 	agent   *agentState
 	rec     *kgo.Record
 	track   *transport.Inflight
-	done    atomic.Bool       // processing returned: sinks made from it refuse
 	scratch *partitionScratch // the partition's (nil outside a partition)
 	reader  *avro.Reader      // the partition's decode reader (nil: pooled)
-	// sendCtx is the Context of every record the task sends: it leads the
-	// shared sinkPromise back to the task without a closure per send.
-	sendCtx sinkContext
-	// out is the record of the task's first send (later ones are pooled).
-	out     kgo.Record
-	outUsed bool
-	// refs counts the processing plus the sends not yet acknowledged; at
-	// zero the Task goes back to its App's pool for another record.
-	refs atomic.Int32
-	// gen tells the uses of a Task apart; a Sink remembers the gen it was
-	// made in, so one kept past its processing refuses to send.
+	done    atomic.Bool       // processing returned: sinks made from it refuse
+	// gen tells the uses of a Task apart (a partition reuses its Task for
+	// every record); a Sink remembers the gen it was made in, so one kept
+	// past its processing refuses to send.
 	gen atomic.Uint64
 }
 
-type sinkContext struct {
-	context.Context
-	task *Task
+// sendRecord is a record a Sink produces, with what its promise needs. It
+// is its record's Context (set once: franz-go may still read the Context
+// of a record it has completed), and is recycled through its App's pool
+// once the broker has answered.
+type sendRecord struct {
+	context.Context // the App's processing context
+	rec             kgo.Record
+	app             *App
+	track           *transport.Inflight // the input record's
+	src             *kgo.Record         // the input record, for errors
+}
+
+func (a *App) getSend(ctx context.Context) *sendRecord {
+	sr, _ := a.sends.Get().(*sendRecord)
+	if sr == nil || sr.Context != ctx {
+		sr = &sendRecord{Context: ctx, app: a}
+		sr.rec.Context = sr
+	}
+	return sr
+}
+
+// put clears sr, but for its Context, and returns it to its App's pool.
+func (sr *sendRecord) put() {
+	r := &sr.rec
+	r.Key, r.Value, r.Headers, r.Timestamp, r.Topic = nil, nil, nil, time.Time{}, ""
+	r.Partition, r.Attrs, r.ProducerEpoch, r.ProducerID, r.LeaderEpoch, r.Offset = 0, kgo.RecordAttrs{}, 0, 0, 0, 0
+	sr.track, sr.src = nil, nil
+	sr.app.sends.Put(sr)
 }
 
 // partitionScratch is what the runtime reuses across the records of one
@@ -69,6 +86,10 @@ type partitionScratch struct {
 	agents []*agentState // the agents of the partition's topic
 	reader *avro.Reader
 	enc    sendEncoder
+	// tasks holds, per agent (by agentState.index), the Task its records
+	// are processed with: reused, since a Task is valid only during
+	// Process.
+	tasks []*Task
 	// decoded holds, per agent (by agentState.index), the *pair[K, V] its
 	// records are decoded into; Process gets copies, so it is reused.
 	decoded []any
@@ -132,6 +153,7 @@ func (a *App) partitionScratch(rec *kgo.Record, f *transport.Inflight) *partitio
 			reader:  avro.NewReader(nil, 0),
 			enc:     sendEncoder{w: avro.NewWriter(nil, 256)},
 			decoded: make([]any, len(a.agents)),
+			tasks:   make([]*Task, len(a.agents)),
 		}
 		tr.Scratch = sc
 	}
@@ -139,57 +161,34 @@ func (a *App) partitionScratch(rec *kgo.Record, f *transport.Inflight) *partitio
 }
 
 func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, f *transport.Inflight, sc *partitionScratch) *Task {
-	t, _ := a.tasks.Get().(*Task)
-	if t == nil {
+	var t *Task
+	if sc != nil {
+		t = sc.tasks[st.index]
+		if t == nil {
+			t = &Task{scratch: sc, reader: sc.reader}
+			sc.tasks[st.index] = t
+		}
+	} else {
 		t = new(Task)
 	}
-	t.ctx, t.app, t.agent, t.rec, t.track, t.scratch = ctx, a, st, rec, f, sc
-	if sc != nil {
-		t.reader = sc.reader
-	}
-	if t.sendCtx.task != t || t.sendCtx.Context != ctx {
-		// Once per Task: an App processes with one context. franz-go may
-		// still read the Context of an acknowledged record, so it is
-		// never cleared.
-		t.sendCtx = sinkContext{Context: ctx, task: t}
-	}
-	t.outUsed = false
-	t.refs.Store(1) // the processing
+	t.ctx, t.app, t.agent, t.rec, t.track = ctx, a, st, rec, f
 	t.gen.Add(1)
 	t.done.Store(false)
 	return t
 }
 
-// finish ends the processing of t: its sinks refuse from now on, and t is
-// recycled once its sends are acknowledged.
-func (t *Task) finish() {
-	t.done.Store(true)
-	t.release()
-}
-
-// release drops one reference of t, recycling it at the last.
-func (t *Task) release() {
-	if t.refs.Add(-1) != 0 {
-		return
-	}
-	a := t.app
-	t.ctx, t.app, t.agent, t.rec, t.track, t.scratch, t.reader = nil, nil, nil, nil, nil, nil, nil
-	a.tasks.Put(t)
-}
+// finish ends the processing of t: its sinks refuse from now on.
+func (t *Task) finish() { t.done.Store(true) }
 
 // sinkPromise completes a record sent by a Sink.
 func sinkPromise(r *kgo.Record, err error) {
-	t := r.Context.(*sinkContext).task
+	sr := r.Context.(*sendRecord)
 	if err != nil {
-		err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, t.Record(), err)
+		err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, metaOf(sr.src), err)
 	}
-	if r == &t.out {
-		*r = kgo.Record{}
-	} else {
-		releaseRecord(r)
-	}
-	t.track.Done(err)
-	t.release()
+	f := sr.track
+	sr.put()
+	f.Done(err)
 }
 
 // Context returns the context of the processing. It is canceled only
@@ -246,39 +245,35 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 	if t.gen.Load() != s.gen || t.done.Load() {
 		return fmt.Errorf("sink to %s used after the processing it was made for returned", s.topic.Name)
 	}
-	var rec *kgo.Record
+	sr := t.app.getSend(t.ctx)
 	var err error
 	if sc := t.scratch; sc != nil && sc.enc.busy.CompareAndSwap(false, true) {
 		kv := pairOf(&sc.enc, s.topic)
 		kv.key, kv.value = key, value
-		var out *kgo.Record
-		if !t.outUsed {
-			out = &t.out
-		}
-		rec, err = encodeSend(&sc.enc, s.topic, s.ids, kv, out, headers)
+		err = encodeSend(&sc.enc, s.topic, s.ids, kv, &sr.rec, headers)
 		*kv = pair[K, V]{}
 		sc.enc.busy.Store(false)
-		if rec == out && out != nil {
-			t.outUsed = true
-		}
 	} else {
 		// Another send of this record holds the partition's encoder.
 		kv := &pair[K, V]{key, value} // one allocation for both
-		rec, err = encodeRecord(t.app, s.topic, &kv.key, &kv.value, headers)
+		var rec *kgo.Record
+		if rec, err = encodeRecord(t.app, s.topic, &kv.key, &kv.value, headers); err == nil {
+			sr.rec.Topic, sr.rec.Key, sr.rec.Value, sr.rec.Headers = rec.Topic, rec.Key, rec.Value, rec.Headers
+			releaseRecord(rec)
+		}
 	}
 	if err != nil {
+		sr.put()
 		return err
 	}
-	rec.Context = &t.sendCtx
-	t.refs.Add(1)
+	sr.track, sr.src = t.track, t.rec
 	t.track.Add()
-	t.app.client.Produce(t.ctx, rec, sinkPromise)
+	t.app.client.Produce(t.ctx, &sr.rec, sinkPromise)
 	return nil
 }
 
-// encodeSend builds the record of kv with e, which the caller holds, in
-// out (nil: a pooled record).
-func encodeSend[K, V any](e *sendEncoder, topic *Topic[K, V], ids schemaIDs, kv *pair[K, V], out *kgo.Record, headers []Header) (_ *kgo.Record, err error) {
+// encodeSend encodes kv into rec with e, which the caller holds.
+func encodeSend[K, V any](e *sendEncoder, topic *Topic[K, V], ids schemaIDs, kv *pair[K, V], rec *kgo.Record, headers []Header) (err error) {
 	w := e.w
 	part := "key"
 	defer func() {
@@ -289,18 +284,14 @@ func encodeSend[K, V any](e *sendEncoder, topic *Topic[K, V], ids schemaIDs, kv 
 		w.Reset(nil)
 	}()
 	if err := appendFrame(w, &topic.Key, ids.key, &kv.key); err != nil {
-		return nil, &EncodeError{Part: "key", Topic: topic.Name, Err: err}
+		return &EncodeError{Part: "key", Topic: topic.Name, Err: err}
 	}
 	kn := w.Buffered()
 	part = "value"
 	if err := appendFrame(w, &topic.Value, ids.value, &kv.value); err != nil {
-		return nil, &EncodeError{Part: "value", Topic: topic.Name, Err: err}
+		return &EncodeError{Part: "value", Topic: topic.Name, Err: err}
 	}
 	buf := e.bytes(w.Buffer()) // key and value share one copy
-	rec := out
-	if rec == nil {
-		rec = recordPool.Get().(*kgo.Record)
-	}
 	rec.Topic, rec.Key, rec.Value = topic.Name, buf[:kn:kn], buf[kn:]
 	if len(headers) > 0 {
 		rec.Headers = make([]kgo.RecordHeader, len(headers))
@@ -308,7 +299,7 @@ func encodeSend[K, V any](e *sendEncoder, topic *Topic[K, V], ids schemaIDs, kv 
 			rec.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
 		}
 	}
-	return rec, nil
+	return nil
 }
 
 // Agent binds one typed processing function to its source topic. Generated

@@ -70,7 +70,7 @@ type App struct {
 
 	testOpts []kgo.Opt // extra client options, for tests
 
-	tasks sync.Pool // *Task, recycled once processed and acknowledged
+	sends sync.Pool // *sendRecord, recycled once acknowledged
 
 	runMu  sync.Mutex
 	ran    bool
