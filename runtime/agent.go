@@ -164,14 +164,14 @@ func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, f *tr
 	var t *Task
 	if sc != nil {
 		t = sc.tasks[st.index]
-		if t == nil {
-			t = &Task{scratch: sc, reader: sc.reader}
+		if t == nil || t.ctx != ctx {
+			t = &Task{ctx: ctx, app: a, agent: st, scratch: sc, reader: sc.reader}
 			sc.tasks[st.index] = t
 		}
 	} else {
-		t = new(Task)
+		t = &Task{ctx: ctx, app: a, agent: st}
 	}
-	t.ctx, t.app, t.agent, t.rec, t.track = ctx, a, st, rec, f
+	t.rec, t.track = rec, f // a partition's Task keeps its App, agent and context
 	t.gen.Add(1)
 	t.done.Store(false)
 	return t
