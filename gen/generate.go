@@ -83,10 +83,12 @@ func load(in Input) (*model, error) {
 			return nil, fmt.Errorf("load schemas: %w", err)
 		}
 		diags = append(diags, l...)
-		// The schemas did not load: check only that types name primitives
-		// or something, so unknown-type reports do not drown the schema
-		// errors that cause them.
+		// The schemas did not load; still report the topology's type names
+		// that nothing defines, unless a broken file may be what defines
+		// them.
 		set = nil
+		known, names := maybeDeclared(files, l)
+		diags = append(diags, top.CheckTypes(known, names)...)
 	}
 	if set != nil {
 		names := typeNames(set)
@@ -97,6 +99,56 @@ func load(in Input) (*model, error) {
 		return nil, diags.Err()
 	}
 	return &model{top: top, types: set}, nil
+}
+
+// maybeDeclared returns the test CheckTypes uses when the schemas did not
+// load (bad lists their problems): a name is known when some file defines
+// it (or an alias of it), even with errors, or when its short name
+// appears as a word in a file with a problem, which may define it once
+// fixed (a file that is not valid JSON defines nothing readable). names
+// lists the defined names, sorted, for suggestions.
+func maybeDeclared(files []avsc.File, bad diag.List) (known func(string) bool, names []string) {
+	declared := avsc.Declare(files)
+	for n := range declared.Names {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	broken := map[string]bool{}
+	for _, d := range bad {
+		broken[d.File] = true
+	}
+	return func(name string) bool {
+		if declared.Names[name] {
+			return true
+		}
+		short := name[strings.LastIndex(name, ".")+1:]
+		for _, f := range files {
+			if broken[f.Path] && containsWord(string(f.Data), short) {
+				return true
+			}
+		}
+		return false
+	}, names
+}
+
+// containsWord reports whether s holds word with no letter, digit or '_'
+// on either side.
+func containsWord(s, word string) bool {
+	isIdent := func(c byte) bool {
+		return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	for i := 0; word != ""; {
+		j := strings.Index(s[i:], word)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(word)
+		if (start == 0 || !isIdent(s[start-1])) && (end == len(s) || !isIdent(s[end])) {
+			return true
+		}
+		i = start + 1
+	}
+	return false
 }
 
 // schemaFiles picks the .avsc files under the topology's schemas: entries,

@@ -1,0 +1,38 @@
+package avsc
+
+// Declared is what a set of files defines as far as each one could be
+// read, for reporting problems next to a Load that failed: a topology's
+// type names can still be checked against the types that did load.
+type Declared struct {
+	// Names holds the full names and full aliases of every named type
+	// that some file defines, even where the definition has errors.
+	Names map[string]bool
+	// Unparsed lists the paths of files that are not valid JSON: what
+	// they would define is unknown.
+	Unparsed []string
+}
+
+// Declare reads the files as Load does, without resolving or checking
+// them, and returns the named types they define. It never fails: the
+// problems are Load's to report.
+func Declare(files []File) Declared {
+	l := &loader{defs: map[string][]*named{}, byAlias: map[string]*named{}, types: map[string]*named{}}
+	out := Declared{Names: map[string]bool{}}
+	for _, f := range files {
+		n, err := parseJSON(f.Data)
+		if err != nil {
+			out.Unparsed = append(out.Unparsed, f.Path)
+			continue
+		}
+		l.parse(f.Path, n, "")
+	}
+	for name, defs := range l.defs {
+		out.Names[name] = true
+		for _, d := range defs {
+			for _, a := range d.aliases {
+				out.Names[a] = true
+			}
+		}
+	}
+	return out
+}
