@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,12 +52,15 @@ type Task struct {
 
 // sendRecord is a record a Sink produces, with what its promise needs. It
 // is its record's Context (set once: franz-go may still read the Context
-// of a record it has completed), and is recycled through its App's pool
-// once the broker has answered.
+// of a record it has completed), and is recycled once the broker has
+// answered: into its partition's encoder when it came from one, else
+// through its App's pool.
 type sendRecord struct {
 	context.Context // the App's processing context
 	rec             kgo.Record
 	app             *App
+	home            *sendEncoder        // the partition encoder it returns to (nil: the App's pool)
+	chunk           *sendChunk          // the chunk its key and value are cut from, if any
 	track           *transport.Inflight // the input record's
 	src             *kgo.Record         // the input record, for errors
 }
@@ -70,12 +74,24 @@ func (a *App) getSend(ctx context.Context) *sendRecord {
 	return sr
 }
 
-// put clears sr, but for its Context, and returns it to its App's pool.
+// put clears sr, but for its Context and home, releases its chunk and
+// returns it to its partition encoder or its App's pool. The record must
+// no longer be in franz-go's hands.
 func (sr *sendRecord) put() {
 	r := &sr.rec
 	r.Key, r.Value, r.Headers, r.Timestamp, r.Topic = nil, nil, nil, time.Time{}, ""
 	r.Partition, r.Attrs, r.ProducerEpoch, r.ProducerID, r.LeaderEpoch, r.Offset = 0, kgo.RecordAttrs{}, 0, 0, 0, 0
 	sr.track, sr.src = nil, nil
+	if c := sr.chunk; c != nil {
+		sr.chunk = nil
+		c.release()
+	}
+	if e := sr.home; e != nil {
+		e.freeMu.Lock()
+		e.freeSends = append(e.freeSends, sr)
+		e.freeMu.Unlock()
+		return
+	}
 	sr.app.sends.Put(sr)
 }
 
@@ -95,17 +111,107 @@ type partitionScratch struct {
 	decoded []any
 }
 
-// sendEncoder encodes the records a partition's sinks send: one writer,
-// and a chunk that the encoded keys and values are carved from (one
-// allocation per many records; a chunk is freed once every record cut
-// from it has been acknowledged).
+// sendEncoder encodes the records a partition's sinks send, straight into
+// the buffer of the current chunk's writer: a record's key and value are
+// slices of that buffer, handed to franz-go without a copy. A chunk is
+// reused once it is full and every record cut from it has been
+// acknowledged; so are the sendRecords. Only the holder of busy (the
+// partition's goroutine, or one of a record's concurrent sends) touches
+// chunk, pairs and sends; promises return what they release under freeMu.
 type sendEncoder struct {
 	busy  atomic.Bool
-	w     *avro.Writer
-	chunk []byte
+	ctx   context.Context // the processing context the free sendRecords carry
+	chunk *sendChunk
 	// pairs holds a *pair[K, V] per sink topic, to encode from without an
 	// allocation per send.
 	pairs []sendPair
+	sends []*sendRecord // free, taken without a lock
+
+	freeMu     sync.Mutex
+	freeSends  []*sendRecord // returned by promises
+	freeChunks []*sendChunk  // full chunks whose records are all acknowledged
+}
+
+// sendChunk is a writer whose buffer records are cut from. refs counts
+// the records cut from it that are not acknowledged yet, plus one while it
+// is its encoder's current chunk; whoever drops it to zero recycles it.
+type sendChunk struct {
+	w    *avro.Writer
+	refs atomic.Int32
+	home *sendEncoder
+}
+
+const (
+	sendChunkSize = 16 << 10
+	sendChunkMax  = sendChunkSize / 8 // less room than this left: start a new chunk
+)
+
+// release drops one reference of c, recycling it when it was the last.
+func (c *sendChunk) release() {
+	if c.refs.Add(-1) != 0 {
+		return
+	}
+	if cap(c.w.Buffer()) > 2*sendChunkSize {
+		return // grown by a large record: let it go
+	}
+	c.w.Error = nil
+	c.w.Reset(nil)
+	e := c.home
+	e.freeMu.Lock()
+	e.freeChunks = append(e.freeChunks, c)
+	e.freeMu.Unlock()
+}
+
+// writer returns the current chunk's writer, starting a chunk if there
+// is none. The caller holds busy.
+func (e *sendEncoder) writer() *avro.Writer {
+	if e.chunk == nil {
+		e.freeMu.Lock()
+		if n := len(e.freeChunks); n > 0 {
+			e.chunk = e.freeChunks[n-1]
+			e.freeChunks[n-1] = nil
+			e.freeChunks = e.freeChunks[:n-1]
+		}
+		e.freeMu.Unlock()
+		if e.chunk == nil {
+			e.chunk = &sendChunk{w: avro.NewWriter(nil, sendChunkSize), home: e}
+		}
+		e.chunk.refs.Store(1)
+	}
+	return e.chunk.w
+}
+
+// retire stops cutting records from the current chunk (full, or holding
+// the bytes of a failed encoding); it is recycled once its records are
+// acknowledged. The caller holds busy.
+func (e *sendEncoder) retire() {
+	if c := e.chunk; c != nil {
+		e.chunk = nil
+		c.release()
+	}
+}
+
+// send returns a free sendRecord of e for ctx. The caller holds busy.
+func (e *sendEncoder) send(a *App, ctx context.Context) *sendRecord {
+	if e.ctx != ctx {
+		e.ctx, e.sends = ctx, nil // records of another context: drop them
+	}
+	if len(e.sends) == 0 {
+		e.freeMu.Lock()
+		e.sends, e.freeSends = e.freeSends, e.sends[:0]
+		e.freeMu.Unlock()
+	}
+	for n := len(e.sends); n > 0; n = len(e.sends) {
+		sr := e.sends[n-1]
+		e.sends[n-1] = nil
+		e.sends = e.sends[:n-1]
+		if sr.Context == ctx {
+			return sr
+		}
+	}
+	sr := &sendRecord{Context: ctx, app: a, home: e}
+	sr.rec.Context = sr
+	return sr
 }
 
 type sendPair struct {
@@ -125,25 +231,6 @@ func pairOf[K, V any](e *sendEncoder, topic *Topic[K, V]) *pair[K, V] {
 	return kv
 }
 
-const (
-	sendChunkSize = 16 << 10
-	sendChunkMax  = sendChunkSize / 8 // larger records get their own buffer
-)
-
-// bytes returns a copy of b carved from the current chunk.
-func (e *sendEncoder) bytes(b []byte) []byte {
-	n := len(b)
-	if n > sendChunkMax {
-		return append([]byte(nil), b...)
-	}
-	if cap(e.chunk)-len(e.chunk) < n {
-		e.chunk = make([]byte, 0, sendChunkSize)
-	}
-	start := len(e.chunk)
-	e.chunk = append(e.chunk, b...)
-	return e.chunk[start:len(e.chunk):len(e.chunk)]
-}
-
 func (a *App) partitionScratch(rec *kgo.Record, f *transport.Inflight) *partitionScratch {
 	tr := f.Tracker()
 	sc, _ := tr.Scratch.(*partitionScratch)
@@ -151,7 +238,6 @@ func (a *App) partitionScratch(rec *kgo.Record, f *transport.Inflight) *partitio
 		sc = &partitionScratch{
 			agents:  a.byTopic[rec.Topic],
 			reader:  avro.NewReader(nil, 0),
-			enc:     sendEncoder{w: avro.NewWriter(nil, 256)},
 			decoded: make([]any, len(a.agents)),
 			tasks:   make([]*Task, len(a.agents)),
 		}
@@ -245,16 +331,19 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 	if t.gen.Load() != s.gen || t.done.Load() {
 		return fmt.Errorf("sink to %s used after the processing it was made for returned", s.topic.Name)
 	}
-	sr := t.app.getSend(t.ctx)
+	var sr *sendRecord
 	var err error
 	if sc := t.scratch; sc != nil && sc.enc.busy.CompareAndSwap(false, true) {
-		kv := pairOf(&sc.enc, s.topic)
+		e := &sc.enc
+		sr = e.send(t.app, t.ctx)
+		kv := pairOf(e, s.topic)
 		kv.key, kv.value = key, value
-		err = encodeSend(&sc.enc, s.topic, s.ids, kv, &sr.rec, headers)
+		err = encodeSend(e, s.topic, s.ids, kv, sr, headers)
 		*kv = pair[K, V]{}
-		sc.enc.busy.Store(false)
+		e.busy.Store(false)
 	} else {
 		// Another send of this record holds the partition's encoder.
+		sr = t.app.getSend(t.ctx)
 		kv := &pair[K, V]{key, value} // one allocation for both
 		var rec *kgo.Record
 		if rec, err = encodeRecord(t.app, s.topic, &kv.key, &kv.value, headers); err == nil {
@@ -272,16 +361,21 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 	return nil
 }
 
-// encodeSend encodes kv into rec with e, which the caller holds.
-func encodeSend[K, V any](e *sendEncoder, topic *Topic[K, V], ids schemaIDs, kv *pair[K, V], rec *kgo.Record, headers []Header) (err error) {
-	w := e.w
+// encodeSend encodes kv into sr's record, cutting its key and value from
+// e's current chunk; the caller holds e's busy flag.
+func encodeSend[K, V any](e *sendEncoder, topic *Topic[K, V], ids schemaIDs, kv *pair[K, V], sr *sendRecord, headers []Header) (err error) {
+	w := e.writer()
+	start := w.Buffered()
 	part := "key"
 	defer func() {
 		if p := recover(); p != nil {
 			err = &EncodeError{Part: part, Topic: topic.Name, Err: fmt.Errorf("panic in %s encoder: %v", part, p)}
 		}
-		w.Error = nil
-		w.Reset(nil)
+		if err != nil {
+			// The chunk holds a partial record it cannot take back:
+			// start another one.
+			e.retire()
+		}
 	}()
 	if err := appendFrame(w, &topic.Key, ids.key, &kv.key); err != nil {
 		return &EncodeError{Part: "key", Topic: topic.Name, Err: err}
@@ -291,13 +385,21 @@ func encodeSend[K, V any](e *sendEncoder, topic *Topic[K, V], ids schemaIDs, kv 
 	if err := appendFrame(w, &topic.Value, ids.value, &kv.value); err != nil {
 		return &EncodeError{Part: "value", Topic: topic.Name, Err: err}
 	}
-	buf := e.bytes(w.Buffer()) // key and value share one copy
-	rec.Topic, rec.Key, rec.Value = topic.Name, buf[:kn:kn], buf[kn:]
+	buf := w.Buffer()
+	end := len(buf)
+	rec := &sr.rec
+	rec.Topic, rec.Key, rec.Value = topic.Name, buf[start:kn:kn], buf[kn:end:end]
 	if len(headers) > 0 {
 		rec.Headers = make([]kgo.RecordHeader, len(headers))
 		for i, h := range headers {
 			rec.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
 		}
+	}
+	c := e.chunk
+	c.refs.Add(1)
+	sr.chunk = c
+	if cap(buf)-end < sendChunkMax {
+		e.retire()
 	}
 	return nil
 }
