@@ -40,10 +40,32 @@ func topologyFlag(name string, args []string, stderr io.Writer) (string, bool) {
 	return *file, true
 }
 
-// loadProject reads the topology and the .avsc files under its schemas:
-// entries, and generates. On failure it prints what went wrong and returns
-// the exit code.
+// loadProject reads the project (readProject) and generates. On failure
+// it prints what went wrong and returns the exit code.
 func loadProject(file string, stderr io.Writer) (*project, int) {
+	p, code := readProject(file, stderr)
+	if p == nil {
+		return nil, code
+	}
+	out, err := gen.Generate(p.input)
+	if err != nil {
+		reportProblems(file, err, "nothing written", stderr)
+		return nil, exitBadInput
+	}
+	p.output = out
+	return p, exitOK
+}
+
+// reportProblems prints Generate's (or Graph's) diagnostics and a count.
+func reportProblems(file string, err error, outcome string, stderr io.Writer) {
+	fmt.Fprintln(stderr, err)
+	n := strings.Count(err.Error(), "\n") + 1
+	fmt.Fprintf(stderr, "faustgen: %d problem%s in %s; %s\n", n, plural(n), file, outcome)
+}
+
+// readProject reads the topology and the .avsc files under its schemas:
+// entries. On failure it prints what went wrong and returns the exit code.
+func readProject(file string, stderr io.Writer) (*project, int) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		fmt.Fprintf(stderr, "faustgen: read topology: %v\n", err)
@@ -61,14 +83,6 @@ func loadProject(file string, stderr io.Writer) (*project, int) {
 			return nil, exitBadInput
 		}
 	}
-	out, err := gen.Generate(p.input)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		n := strings.Count(err.Error(), "\n") + 1
-		fmt.Fprintf(stderr, "faustgen: %d problem%s in %s; nothing written\n", n, plural(n), file)
-		return nil, exitBadInput
-	}
-	p.output = out
 	return p, exitOK
 }
 

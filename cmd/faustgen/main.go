@@ -1,9 +1,14 @@
 // Command faustgen generates typed Go stream-processing code from Avro
 // schemas and a faustgen.yaml topology, and keeps it current:
 //
-//	faustgen generate [-f faustgen.yaml]   write the generated package
-//	faustgen diff     [-f faustgen.yaml]   exit 1 and show a diff if the generated code is stale
-//	faustgen version                       print the version
+//	faustgen generate [-f faustgen.yaml]     write the generated package
+//	faustgen diff     [-f faustgen.yaml]     exit 1 and show a diff if the generated code is stale
+//	faustgen check    [-f faustgen.yaml] --against git:REV|dir:PATH|registry:URL
+//	faustgen compat   V1.avsc [...] NEW.avsc --level LEVEL
+//	faustgen graph    [-f faustgen.yaml] [--format mermaid|dot]
+//	                                         print the topology as a graph
+//	faustgen init     [-module PATH] DIR     write a ready-to-run starter project
+//	faustgen version                         print the version
 //
 // Exit codes: 0 fine, 1 findings (stale code, incompatible schemas), 2 bad
 // input or usage. It is usually run by go generate:
@@ -45,6 +50,7 @@ var commands = []command{
 	{"diff", "exit 1 and show a unified diff if the generated code is stale: diff [-f faustgen.yaml]", runDiff},
 	{"compat", "check that a new .avsc may follow its history: compat V1.avsc [...] NEW.avsc [--level LEVEL]", runCompat},
 	{"check", "check every subject against earlier schemas: check [-f faustgen.yaml] --against dir:PATH|git:REV|registry:URL [--level L] [--format text|json|github]", runCheck},
+	{"graph", "print the topology as a graph: graph [-f faustgen.yaml] [--format mermaid|dot]", runGraph},
 	{"version", "print the version", runVersion},
 }
 
