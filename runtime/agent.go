@@ -43,10 +43,10 @@ type Task struct {
 	track   *transport.Inflight
 	scratch *partitionScratch // the partition's (nil outside a partition)
 	reader  *avro.Reader      // the partition's decode reader (nil: pooled)
-	done    atomic.Bool       // processing returned: sinks made from it refuse
 	// gen tells the uses of a Task apart (a partition reuses its Task for
-	// every record); a Sink remembers the gen it was made in, so one kept
-	// past its processing refuses to send.
+	// every record): odd while a record is being processed, even once
+	// processing returned. A Sink remembers the gen it was made in, so one
+	// kept past its processing refuses to send.
 	gen atomic.Uint64
 }
 
@@ -209,10 +209,22 @@ func (e *sendEncoder) send(a *App, ctx context.Context) *sendRecord {
 			return sr
 		}
 	}
-	sr := &sendRecord{Context: ctx, app: a, home: e}
-	sr.rec.Context = sr
-	return sr
+	// Allocate sendRecords a slab at a time: the records in flight (up to
+	// the producer's buffer, plus acknowledgements not yet delivered)
+	// outnumber what has come back while a partition races ahead.
+	slab := make([]sendRecord, sendSlab)
+	for i := range slab {
+		sr := &slab[i]
+		sr.Context, sr.app, sr.home = ctx, a, e
+		sr.rec.Context = sr
+		if i > 0 {
+			e.sends = append(e.sends, sr)
+		}
+	}
+	return &slab[0]
 }
+
+const sendSlab = 32 // sendRecords allocated together
 
 type sendPair struct {
 	topic AnyTopic
@@ -258,13 +270,12 @@ func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, f *tr
 		t = &Task{ctx: ctx, app: a, agent: st}
 	}
 	t.rec, t.track = rec, f // a partition's Task keeps its App, agent and context
-	t.gen.Add(1)
-	t.done.Store(false)
+	t.gen.Add(1)            // odd: processing
 	return t
 }
 
 // finish ends the processing of t: its sinks refuse from now on.
-func (t *Task) finish() { t.done.Store(true) }
+func (t *Task) finish() { t.gen.Add(1) }
 
 // sinkPromise completes a record sent by a Sink.
 func sinkPromise(r *kgo.Record, err error) {
@@ -328,7 +339,7 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 		return s.err
 	}
 	t := s.task
-	if t.gen.Load() != s.gen || t.done.Load() {
+	if g := t.gen.Load(); g != s.gen || g&1 == 0 {
 		return fmt.Errorf("sink to %s used after the processing it was made for returned", s.topic.Name)
 	}
 	var sr *sendRecord
