@@ -1,5 +1,7 @@
 package avsc
 
+import "github.com/faustgen/faustgen/internal/posjson"
+
 // Declared is what a set of files defines as far as each one could be
 // read, for reporting problems next to a Load that failed: a topology's
 // type names can still be checked against the types that did load.
@@ -19,7 +21,7 @@ func Declare(files []File) Declared {
 	l := &loader{defs: map[string][]*named{}, byAlias: map[string]*named{}, types: map[string]*named{}}
 	out := Declared{Names: map[string]bool{}}
 	for _, f := range files {
-		n, err := parseJSON(f.Data)
+		n, err := posjson.Parse(f.Data)
 		if err != nil {
 			out.Unparsed = append(out.Unparsed, f.Path)
 			continue

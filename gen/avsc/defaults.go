@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/faustgen/faustgen/internal/posjson"
 )
 
 // checkDefaults reports every field default of a record that does not
@@ -22,17 +24,17 @@ func (l *loader) checkDefaults(d *named) {
 
 // checkValue checks a JSON default against a schema and returns the
 // position and text of the first mismatch ("" when it matches).
-func checkValue(s *schema, n *jnode) (pos, string) {
+func checkValue(s *schema, n *posjson.Node) (pos, string) {
 	want := func(what string) (pos, string) {
-		return n.pos, fmt.Sprintf("want %s, got %s", what, describeJSON(n))
+		return n.Pos, fmt.Sprintf("want %s, got %s", what, describeJSON(n))
 	}
 	switch s.kind {
 	case Null:
-		if n.kind != jNull {
+		if n.Kind != posjson.Null {
 			return want("null")
 		}
 	case Boolean:
-		if n.kind != jBool {
+		if n.Kind != posjson.Bool {
 			return want("true or false")
 		}
 	case Int, Long:
@@ -40,81 +42,81 @@ func checkValue(s *schema, n *jnode) (pos, string) {
 		if s.kind == Long {
 			bits = 64
 		}
-		if n.kind != jNumber {
+		if n.Kind != posjson.Number {
 			return want("an integer")
 		}
-		if _, err := strconv.ParseInt(n.str, 10, bits); err != nil {
-			return n.pos, fmt.Sprintf("want a %d-bit integer, got %s", bits, n.str)
+		if _, err := strconv.ParseInt(n.Str, 10, bits); err != nil {
+			return n.Pos, fmt.Sprintf("want a %d-bit integer, got %s", bits, n.Str)
 		}
 	case Float, Double:
-		if n.kind != jNumber {
+		if n.Kind != posjson.Number {
 			return want("a number")
 		}
 		bits := 64
 		if s.kind == Float {
 			bits = 32
 		}
-		if _, err := strconv.ParseFloat(n.str, bits); err != nil {
-			return n.pos, fmt.Sprintf("%s is out of range for %s", n.str, s.kind)
+		if _, err := strconv.ParseFloat(n.Str, bits); err != nil {
+			return n.Pos, fmt.Sprintf("%s is out of range for %s", n.Str, s.kind)
 		}
 	case String:
-		if n.kind != jString {
+		if n.Kind != posjson.String {
 			return want("a string")
 		}
 	case Bytes, Fixed:
 		if s.kind == Fixed && s.named == nil {
 			return pos{}, ""
 		}
-		if n.kind != jString {
+		if n.Kind != posjson.String {
 			return want(`a string of characters \u0000 to \u00ff (one per byte)`)
 		}
-		b, ok := latin1Bytes(n.str)
+		b, ok := latin1Bytes(n.Str)
 		if !ok {
-			return n.pos, `a bytes or fixed default holds one character from \u0000 to \u00ff per byte`
+			return n.Pos, `a bytes or fixed default holds one character from \u0000 to \u00ff per byte`
 		}
 		if s.kind == Fixed && len(b) != s.named.size {
-			return n.pos, fmt.Sprintf("want %d bytes for fixed %q, got %d", s.named.size, s.named.fullName, len(b))
+			return n.Pos, fmt.Sprintf("want %d bytes for fixed %q, got %d", s.named.size, s.named.fullName, len(b))
 		}
 		if s.logicalType() == logicalDecimal {
 			precision, _ := s.decimalParams()
 			if digits := len(new(big.Int).Abs(twosComplement(b)).String()); digits > precision && len(b) > 0 {
-				return n.pos, fmt.Sprintf("the decimal has %d digits, more than its precision %d", digits, precision)
+				return n.Pos, fmt.Sprintf("the decimal has %d digits, more than its precision %d", digits, precision)
 			}
 		}
 	case Enum:
 		if s.named == nil {
 			return pos{}, ""
 		}
-		if n.kind != jString {
+		if n.Kind != posjson.String {
 			return want(fmt.Sprintf("a symbol of enum %q", s.named.fullName))
 		}
 		for _, sym := range s.named.symbols {
-			if sym == n.str {
+			if sym == n.Str {
 				return pos{}, ""
 			}
 		}
-		return n.pos, fmt.Sprintf("%q is not a symbol of enum %q", n.str, s.named.fullName)
+		return n.Pos, fmt.Sprintf("%q is not a symbol of enum %q", n.Str, s.named.fullName)
 	case Array:
-		if n.kind != jArray {
+		if n.Kind != posjson.Array {
 			return want("an array")
 		}
-		for _, e := range n.elems {
+		for _, e := range n.Elems {
 			if at, msg := checkValue(s.items, e); msg != "" {
 				return at, msg
 			}
 		}
 	case Map:
-		if n.kind != jObject {
+		if n.Kind != posjson.Object {
 			return want("an object")
 		}
-		for _, m := range n.members {
-			if at, msg := checkValue(s.values, m.value); msg != "" {
+		for _, m := range n.Members {
+			if at, msg := checkValue(s.values, m.Value); msg != "" {
 				return at, msg
 			}
 		}
 	case Union:
 		if at, msg := checkValue(s.branches[0], n); msg != "" {
-			if at == n.pos {
+			if at == n.Pos {
 				msg += fmt.Sprintf(" (a union's default must match its first branch, %s)", branchLabel(s.branches[0]))
 			}
 			return at, msg
@@ -124,14 +126,14 @@ func checkValue(s *schema, n *jnode) (pos, string) {
 		if d == nil {
 			return pos{}, ""
 		}
-		if n.kind != jObject {
+		if n.Kind != posjson.Object {
 			return want(fmt.Sprintf("an object for record %q", d.fullName))
 		}
 		for _, f := range d.fields {
-			v := n.get(f.name)
+			v := n.Get(f.name)
 			if v == nil {
 				if f.def == nil {
-					return n.pos, fmt.Sprintf("field %q of record %q is missing and has no default", f.name, d.fullName)
+					return n.Pos, fmt.Sprintf("field %q of record %q is missing and has no default", f.name, d.fullName)
 				}
 				continue
 			}
@@ -139,9 +141,9 @@ func checkValue(s *schema, n *jnode) (pos, string) {
 				return at, msg
 			}
 		}
-		for _, m := range n.members {
-			if fieldByName(d, m.key) == nil {
-				return m.keyPos, fmt.Sprintf("record %q has no field %q", d.fullName, m.key)
+		for _, m := range n.Members {
+			if fieldByName(d, m.Key) == nil {
+				return m.KeyPos, fmt.Sprintf("record %q has no field %q", d.fullName, m.Key)
 			}
 		}
 	}
@@ -165,14 +167,14 @@ func branchLabel(s *schema) string {
 	return strconv.Quote(s.kind.String())
 }
 
-func describeJSON(n *jnode) string {
-	switch n.kind {
-	case jObject:
+func describeJSON(n *posjson.Node) string {
+	switch n.Kind {
+	case posjson.Object:
 		return "an object"
-	case jArray:
+	case posjson.Array:
 		return "an array"
-	case jString:
-		return strconv.Quote(n.str)
+	case posjson.String:
+		return strconv.Quote(n.Str)
 	}
 	return jsonText(n)
 }

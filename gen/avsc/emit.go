@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/dave/jennifer/jen"
+
+	"github.com/faustgen/faustgen/internal/posjson"
 )
 
 // Import paths of generated code; Render sets their package names so that
@@ -252,7 +254,7 @@ func (s *Set) enumType(d *named, summary string) []jen.Code {
 	}
 	notes := []string{"Encoding a value that is not one of its constants fails."}
 	if d.enumDefault != nil {
-		notes = append(notes, fmt.Sprintf("Readers of data with an unknown symbol fall back to %s.", d.enumDefault.str))
+		notes = append(notes, fmt.Sprintf("Readers of data with an unknown symbol fall back to %s.", d.enumDefault.Str))
 	}
 	notes = append(notes, d.goNote)
 	out := []jen.Code{
@@ -655,12 +657,12 @@ func encodesToNothing(t *schema, visiting map[*named]bool) bool {
 // recordLiteral is a composite literal of a record: the given values (a
 // record default), else each field's own default, else (for a record
 // field) the nested record's constructor.
-func (s *Set) recordLiteral(d *named, values *jnode) *jen.Statement {
+func (s *Set) recordLiteral(d *named, values *posjson.Node) *jen.Statement {
 	var items []jen.Code
 	for _, f := range d.fields {
-		var v *jnode
+		var v *posjson.Node
 		if values != nil {
-			v = values.get(f.name)
+			v = values.Get(f.name)
 		}
 		if v == nil {
 			v = f.def
@@ -683,7 +685,7 @@ func (s *Set) recordLiteral(d *named, values *jnode) *jen.Statement {
 
 // defaultExpr is the Go expression of a JSON default, or nil when it is
 // the Go zero value (and force is false).
-func (s *Set) defaultExpr(t *schema, n *jnode, force bool) jen.Code {
+func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 	zero := func(c jen.Code, isZero bool) jen.Code {
 		if isZero && !force {
 			return nil
@@ -694,9 +696,9 @@ func (s *Set) defaultExpr(t *schema, n *jnode, force bool) jen.Code {
 	case Null:
 		return zero(jen.Struct().Values(), true)
 	case Boolean:
-		return zero(jen.Lit(n.b), !n.b)
+		return zero(jen.Lit(n.Bool), !n.Bool)
 	case Int, Long:
-		v, _ := strconv.ParseInt(n.str, 10, 64)
+		v, _ := strconv.ParseInt(n.Str, 10, 64)
 		switch t.logical {
 		case logicalDate:
 			return timeLiteral(time.Unix(v*86400, 0).UTC())
@@ -711,21 +713,21 @@ func (s *Set) defaultExpr(t *schema, n *jnode, force bool) jen.Code {
 		}
 		return zero(jen.Lit(int(v)), v == 0)
 	case Float, Double:
-		f, _ := strconv.ParseFloat(n.str, 64)
+		f, _ := strconv.ParseFloat(n.Str, 64)
 		if t.kind == Float {
 			return zero(jen.Lit(float32(f)), f == 0)
 		}
 		return zero(jen.Lit(f), f == 0)
 	case String:
-		return zero(jen.Lit(n.str), n.str == "")
+		return zero(jen.Lit(n.Str), n.Str == "")
 	case Bytes:
-		b, _ := latin1Bytes(n.str)
+		b, _ := latin1Bytes(n.Str)
 		if t.logical == logicalDecimal {
 			return qr("MustParseDecimal").Call(jen.Lit(decimalString(b, t.scale)))
 		}
 		return zero(jen.Index().Byte().Parens(jen.Lit(string(b))), len(b) == 0)
 	case Fixed:
-		b, _ := latin1Bytes(n.str)
+		b, _ := latin1Bytes(n.Str)
 		switch t.named.logical {
 		case logicalDecimal:
 			return qr("MustParseDecimal").Call(jen.Lit(decimalString(b, t.named.scale)))
@@ -746,7 +748,7 @@ func (s *Set) defaultExpr(t *schema, n *jnode, force bool) jen.Code {
 		return zero(jen.Id(t.named.goName).Values(bytes...), allZero)
 	case Enum:
 		for i, sym := range t.named.symbols {
-			if sym == n.str {
+			if sym == n.Str {
 				return jen.Id(t.named.symbolGo[i])
 			}
 		}
@@ -757,21 +759,21 @@ func (s *Set) defaultExpr(t *schema, n *jnode, force bool) jen.Code {
 		}
 		return lit
 	case Array:
-		if len(n.elems) == 0 {
+		if len(n.Elems) == 0 {
 			return zero(goType(t).Values(), true)
 		}
 		var elems []jen.Code
-		for _, e := range n.elems {
+		for _, e := range n.Elems {
 			elems = append(elems, jen.Line().Add(s.defaultExpr(t.items, e, true)))
 		}
 		return goType(t).Values(append(elems, jen.Line())...)
 	case Map:
-		if len(n.members) == 0 {
+		if len(n.Members) == 0 {
 			return zero(goType(t).Values(), true)
 		}
 		var elems []jen.Code
-		for _, m := range n.members {
-			elems = append(elems, jen.Line().Lit(m.key).Op(":").Add(s.defaultExpr(t.values, m.value, true)))
+		for _, m := range n.Members {
+			elems = append(elems, jen.Line().Lit(m.Key).Op(":").Add(s.defaultExpr(t.values, m.Value, true)))
 		}
 		return goType(t).Values(append(elems, jen.Line())...)
 	case Union:

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/faustgen/faustgen/gen/diag"
+	"github.com/faustgen/faustgen/internal/posjson"
 )
 
 // File is one .avsc file: its path (as it should appear in diagnostics)
@@ -30,7 +31,7 @@ type loader struct {
 }
 
 func (l *loader) errorf(file string, p pos, format string, args ...any) {
-	l.diags.Add(file, p.line, p.col, format, args...)
+	l.diags.Add(file, p.Line, p.Col, format, args...)
 }
 
 // Load parses the files, resolves the named types they define and use
@@ -47,10 +48,10 @@ func Load(files []File) (*Set, error) {
 
 	var roots []*schema
 	for _, f := range sorted {
-		n, err := parseJSON(f.Data)
+		n, err := posjson.Parse(f.Data)
 		if err != nil {
-			je := err.(*jsonError)
-			l.errorf(f.Path, je.pos, "invalid JSON: %s", je.msg)
+			se := err.(*posjson.SyntaxError) // Parse's only error type
+			l.errorf(f.Path, se.Pos, "invalid JSON: %s", se.Msg)
 			continue
 		}
 		if s := l.parse(f.Path, n, ""); s != nil {
@@ -84,38 +85,38 @@ func sortedKeys[V any](m map[string]V) []string {
 var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // parse turns one JSON node into a schema. ns is the namespace in force.
-func (l *loader) parse(file string, n *jnode, ns string) *schema {
-	switch n.kind {
-	case jString:
-		if k, ok := primitiveKinds[n.str]; ok {
-			return l.node(&schema{kind: k, file: file, pos: n.pos})
+func (l *loader) parse(file string, n *posjson.Node, ns string) *schema {
+	switch n.Kind {
+	case posjson.String:
+		if k, ok := primitiveKinds[n.Str]; ok {
+			return l.node(&schema{kind: k, file: file, pos: n.Pos})
 		}
-		if n.str == "" {
-			l.errorf(file, n.pos, "empty type name")
+		if n.Str == "" {
+			l.errorf(file, n.Pos, "empty type name")
 			return nil
 		}
-		s := &schema{file: file, pos: n.pos, ref: n.str, refNS: ns}
+		s := &schema{file: file, pos: n.Pos, ref: n.Str, refNS: ns}
 		l.all = append(l.all, s)
 		return l.node(s)
-	case jArray:
-		s := &schema{kind: Union, file: file, pos: n.pos}
-		for _, e := range n.elems {
-			if e.kind == jArray {
-				l.errorf(file, e.pos, "a union cannot directly contain another union")
+	case posjson.Array:
+		s := &schema{kind: Union, file: file, pos: n.Pos}
+		for _, e := range n.Elems {
+			if e.Kind == posjson.Array {
+				l.errorf(file, e.Pos, "a union cannot directly contain another union")
 				continue
 			}
 			if b := l.parse(file, e, ns); b != nil {
 				s.branches = append(s.branches, b)
 			}
 		}
-		if len(n.elems) == 0 {
-			l.errorf(file, n.pos, "a union needs at least one branch")
+		if len(n.Elems) == 0 {
+			l.errorf(file, n.Pos, "a union needs at least one branch")
 		}
 		return l.node(s)
-	case jObject:
+	case posjson.Object:
 		return l.parseObject(file, n, ns)
 	default:
-		l.errorf(file, n.pos, "a schema must be a type name, an object or a union (an array), not a %s", n.kind)
+		l.errorf(file, n.Pos, "a schema must be a type name, an object or a union (an array), not a %s", n.Kind)
 		return nil
 	}
 }
@@ -125,21 +126,21 @@ func (l *loader) node(s *schema) *schema {
 	return s
 }
 
-func (l *loader) parseObject(file string, n *jnode, ns string) *schema {
-	t := n.get("type")
+func (l *loader) parseObject(file string, n *posjson.Node, ns string) *schema {
+	t := n.Get("type")
 	if t == nil {
-		l.errorf(file, n.pos, `schema object has no "type"`)
+		l.errorf(file, n.Pos, `schema object has no "type"`)
 		return nil
 	}
-	if t.kind != jString {
-		if t.kind == jObject || t.kind == jArray {
+	if t.Kind != posjson.String {
+		if t.Kind == posjson.Object || t.Kind == posjson.Array {
 			// {"type": {...}}: the attributes around a nested schema are ignored.
 			return l.parse(file, t, ns)
 		}
-		l.errorf(file, t.pos, `"type" must be a string, an object or an array, not a %s`, t.kind)
+		l.errorf(file, t.Pos, `"type" must be a string, an object or an array, not a %s`, t.Kind)
 		return nil
 	}
-	switch t.str {
+	switch t.Str {
 	case "record", "error":
 		return l.parseNamed(file, n, ns, Record)
 	case "enum":
@@ -147,32 +148,32 @@ func (l *loader) parseObject(file string, n *jnode, ns string) *schema {
 	case "fixed":
 		return l.parseNamed(file, n, ns, Fixed)
 	case "array":
-		items := n.get("items")
+		items := n.Get("items")
 		if items == nil {
-			l.errorf(file, n.pos, `array schema has no "items"`)
+			l.errorf(file, n.Pos, `array schema has no "items"`)
 			return nil
 		}
-		s := &schema{kind: Array, file: file, pos: n.pos, props: otherProps(n, "type", "items")}
+		s := &schema{kind: Array, file: file, pos: n.Pos, props: otherProps(n, "type", "items")}
 		s.items = l.parse(file, items, ns)
 		if s.items == nil {
 			return nil
 		}
 		return l.node(s)
 	case "map":
-		values := n.get("values")
+		values := n.Get("values")
 		if values == nil {
-			l.errorf(file, n.pos, `map schema has no "values"`)
+			l.errorf(file, n.Pos, `map schema has no "values"`)
 			return nil
 		}
-		s := &schema{kind: Map, file: file, pos: n.pos, props: otherProps(n, "type", "values")}
+		s := &schema{kind: Map, file: file, pos: n.Pos, props: otherProps(n, "type", "values")}
 		s.values = l.parse(file, values, ns)
 		if s.values == nil {
 			return nil
 		}
 		return l.node(s)
 	}
-	if k, ok := primitiveKinds[t.str]; ok {
-		s := &schema{kind: k, file: file, pos: n.pos}
+	if k, ok := primitiveKinds[t.Str]; ok {
+		s := &schema{kind: k, file: file, pos: n.Pos}
 		l.parseLogical(file, n, k, &s.logical, &s.precision, &s.scale, nil)
 		skip := []string{"type"}
 		if s.logical != "" {
@@ -186,10 +187,10 @@ func (l *loader) parseObject(file string, n *jnode, ns string) *schema {
 }
 
 // otherProps returns the members of n not in skip, in file order.
-func otherProps(n *jnode, skip ...string) []jmember {
-	var out []jmember
-	for _, m := range n.members {
-		if !slices.Contains(skip, m.key) {
+func otherProps(n *posjson.Node, skip ...string) []posjson.Member {
+	var out []posjson.Member
+	for _, m := range n.Members {
+		if !slices.Contains(skip, m.Key) {
 			out = append(out, m)
 		}
 	}
@@ -199,19 +200,19 @@ func otherProps(n *jnode, skip ...string) []jmember {
 // parseLogical reads "logicalType" (and decimal's precision and scale) of a
 // primitive or fixed schema object. Unknown logical types are left alone;
 // a known one on the wrong type or with bad parameters is an error.
-func (l *loader) parseLogical(file string, n *jnode, k Kind, logical *string, precision, scale *int, fixedSize *int) {
-	lt := n.get("logicalType")
+func (l *loader) parseLogical(file string, n *posjson.Node, k Kind, logical *string, precision, scale *int, fixedSize *int) {
+	lt := n.Get("logicalType")
 	if lt == nil {
 		return
 	}
-	if lt.kind != jString {
-		l.errorf(file, lt.pos, `"logicalType" must be a string`)
+	if lt.Kind != posjson.String {
+		l.errorf(file, lt.Pos, `"logicalType" must be a string`)
 		return
 	}
-	bases, known := logicalBase[lt.str]
+	bases, known := logicalBase[lt.Str]
 	if !known {
-		if near := nearLogicalType(lt.str); near != "" {
-			l.errorf(file, lt.pos, "unknown logical type %q: did you mean %q? (an unknown logical type is ignored, which would leave a plain %q)", lt.str, near, k)
+		if near := nearLogicalType(lt.Str); near != "" {
+			l.errorf(file, lt.Pos, "unknown logical type %q: did you mean %q? (an unknown logical type is ignored, which would leave a plain %q)", lt.Str, near, k)
 		}
 		return
 	}
@@ -220,48 +221,48 @@ func (l *loader) parseLogical(file string, n *jnode, k Kind, logical *string, pr
 		for _, b := range bases {
 			want = append(want, strconv.Quote(b.String()))
 		}
-		l.errorf(file, lt.pos, "logical type %q applies to type %s, not %q", lt.str, strings.Join(want, " or "), k)
+		l.errorf(file, lt.Pos, "logical type %q applies to type %s, not %q", lt.Str, strings.Join(want, " or "), k)
 		return
 	}
-	switch lt.str {
+	switch lt.Str {
 	case logicalDecimal:
-		p, ok := l.intProp(file, n, "precision", lt.pos)
+		p, ok := l.intProp(file, n, "precision", lt.Pos)
 		if !ok {
 			return
 		}
 		sc := 0
-		if n.get("scale") != nil {
-			if sc, ok = l.intProp(file, n, "scale", lt.pos); !ok {
+		if n.Get("scale") != nil {
+			if sc, ok = l.intProp(file, n, "scale", lt.Pos); !ok {
 				return
 			}
 		}
 		if p <= 0 {
-			l.errorf(file, n.get("precision").pos, "decimal precision must be a positive integer, not %d", p)
+			l.errorf(file, n.Get("precision").Pos, "decimal precision must be a positive integer, not %d", p)
 			return
 		}
 		if sc < 0 || sc > p {
-			l.errorf(file, n.get("scale").pos, "decimal scale must be between 0 and the precision (%d), not %d", p, sc)
+			l.errorf(file, n.Get("scale").Pos, "decimal scale must be between 0 and the precision (%d), not %d", p, sc)
 			return
 		}
 		if fixedSize != nil && *fixedSize > 0 {
 			if max := maxDecimalDigits(*fixedSize); p > max {
-				l.errorf(file, n.get("precision").pos, "decimal precision %d does not fit in fixed of size %d (at most %d digits)", p, *fixedSize, max)
+				l.errorf(file, n.Get("precision").Pos, "decimal precision %d does not fit in fixed of size %d (at most %d digits)", p, *fixedSize, max)
 				return
 			}
 		}
 		*precision, *scale = p, sc
 	case logicalDuration:
 		if fixedSize != nil && *fixedSize != 12 {
-			l.errorf(file, lt.pos, "logical type \"duration\" needs a fixed of size 12, not %d", *fixedSize)
+			l.errorf(file, lt.Pos, "logical type \"duration\" needs a fixed of size 12, not %d", *fixedSize)
 			return
 		}
 	case logicalUUID:
 		if fixedSize != nil && *fixedSize != 16 {
-			l.errorf(file, lt.pos, "logical type \"uuid\" on a fixed needs size 16, not %d", *fixedSize)
+			l.errorf(file, lt.Pos, "logical type \"uuid\" on a fixed needs size 16, not %d", *fixedSize)
 			return
 		}
 	}
-	*logical = lt.str
+	*logical = lt.Str
 }
 
 // maxDecimalDigits is the largest precision a two's-complement number of
@@ -276,54 +277,54 @@ func maxDecimalDigits(size int) int {
 }
 
 // intProp reads a non-negative integer attribute.
-func (l *loader) intProp(file string, n *jnode, key string, at pos) (int, bool) {
-	v := n.get(key)
+func (l *loader) intProp(file string, n *posjson.Node, key string, at pos) (int, bool) {
+	v := n.Get(key)
 	if v == nil {
 		l.errorf(file, at, "decimal needs %q", key)
 		return 0, false
 	}
-	if v.kind != jNumber {
-		l.errorf(file, v.pos, "%q must be an integer, not a %s", key, v.kind)
+	if v.Kind != posjson.Number {
+		l.errorf(file, v.Pos, "%q must be an integer, not a %s", key, v.Kind)
 		return 0, false
 	}
-	i, err := strconv.Atoi(v.str)
+	i, err := strconv.Atoi(v.Str)
 	if err != nil {
-		l.errorf(file, v.pos, "%q must be an integer, not %s", key, v.str)
+		l.errorf(file, v.Pos, "%q must be an integer, not %s", key, v.Str)
 		return 0, false
 	}
 	return i, true
 }
 
 // parseNamed reads a record, enum or fixed definition.
-func (l *loader) parseNamed(file string, n *jnode, ns string, k Kind) *schema {
-	d := &named{kind: k, file: file, pos: n.pos, isError: n.get("type").str == "error"}
-	nameNode := n.get("name")
+func (l *loader) parseNamed(file string, n *posjson.Node, ns string, k Kind) *schema {
+	d := &named{kind: k, file: file, pos: n.Pos, isError: n.Get("type").Str == "error"}
+	nameNode := n.Get("name")
 	switch {
 	case nameNode == nil:
-		l.errorf(file, n.pos, "%s has no \"name\"", k)
+		l.errorf(file, n.Pos, "%s has no \"name\"", k)
 		return nil
-	case nameNode.kind != jString:
-		l.errorf(file, nameNode.pos, "%s \"name\" must be a string", k)
+	case nameNode.Kind != posjson.String:
+		l.errorf(file, nameNode.Pos, "%s \"name\" must be a string", k)
 		return nil
 	}
-	fullName, space, ok := l.fullName(file, nameNode, n.get("namespace"), ns)
+	fullName, space, ok := l.fullName(file, nameNode, n.Get("namespace"), ns)
 	if !ok {
 		return nil
 	}
 	d.fullName, d.namespace = fullName, space
 	d.name = fullName[strings.LastIndex(fullName, ".")+1:]
 	if _, ok := primitiveKinds[d.name]; ok && space == "" {
-		l.errorf(file, nameNode.pos, "%q is a primitive type and cannot be redefined", d.name)
+		l.errorf(file, nameNode.Pos, "%q is a primitive type and cannot be redefined", d.name)
 		return nil
 	}
-	if doc := n.get("doc"); doc != nil {
-		if doc.kind != jString {
-			l.errorf(file, doc.pos, `"doc" must be a string`)
+	if doc := n.Get("doc"); doc != nil {
+		if doc.Kind != posjson.String {
+			l.errorf(file, doc.Pos, `"doc" must be a string`)
 		} else {
-			d.doc, d.hasDoc = doc.str, true
+			d.doc, d.hasDoc = doc.Str, true
 		}
 	}
-	d.aliases = l.aliases(file, n.get("aliases"), space, true)
+	d.aliases = l.aliases(file, n.Get("aliases"), space, true)
 
 	skip := []string{"type", "name", "namespace", "doc", "aliases"}
 	switch k {
@@ -334,16 +335,16 @@ func (l *loader) parseNamed(file string, n *jnode, ns string, k Kind) *schema {
 		l.parseEnum(file, n, d)
 		skip = append(skip, "symbols", "default")
 	case Fixed:
-		size := n.get("size")
+		size := n.Get("size")
 		switch {
 		case size == nil:
-			l.errorf(file, n.pos, `fixed %q has no "size"`, d.fullName)
-		case size.kind != jNumber:
-			l.errorf(file, size.pos, `fixed "size" must be a non-negative integer`)
+			l.errorf(file, n.Pos, `fixed %q has no "size"`, d.fullName)
+		case size.Kind != posjson.Number:
+			l.errorf(file, size.Pos, `fixed "size" must be a non-negative integer`)
 		default:
-			v, err := strconv.Atoi(size.str)
+			v, err := strconv.Atoi(size.Str)
 			if err != nil || v < 0 {
-				l.errorf(file, size.pos, `fixed "size" must be a non-negative integer, not %s`, size.str)
+				l.errorf(file, size.Pos, `fixed "size" must be a non-negative integer, not %s`, size.Str)
 			} else {
 				d.size = v
 			}
@@ -356,7 +357,7 @@ func (l *loader) parseNamed(file string, n *jnode, ns string, k Kind) *schema {
 	}
 	d.props = otherProps(n, skip...)
 	l.defs[d.fullName] = append(l.defs[d.fullName], d)
-	s := &schema{kind: k, file: file, pos: n.pos, ref: d.fullName, named: d}
+	s := &schema{kind: k, file: file, pos: n.Pos, ref: d.fullName, named: d}
 	d.self = s
 	l.all = append(l.all, s)
 	return l.node(s)
@@ -364,29 +365,29 @@ func (l *loader) parseNamed(file string, n *jnode, ns string, k Kind) *schema {
 
 // fullName computes a definition's full name and namespace from its
 // "name", its "namespace" and the enclosing namespace.
-func (l *loader) fullName(file string, nameNode, nsNode *jnode, enclosing string) (full, space string, ok bool) {
-	name := nameNode.str
+func (l *loader) fullName(file string, nameNode, nsNode *posjson.Node, enclosing string) (full, space string, ok bool) {
+	name := nameNode.Str
 	if i := strings.LastIndex(name, "."); i >= 0 {
 		space, name = name[:i], name[i+1:]
-	} else if nsNode != nil && nsNode.kind != jNull {
-		if nsNode.kind != jString {
-			l.errorf(file, nsNode.pos, `"namespace" must be a string`)
+	} else if nsNode != nil && nsNode.Kind != posjson.Null {
+		if nsNode.Kind != posjson.String {
+			l.errorf(file, nsNode.Pos, `"namespace" must be a string`)
 			return "", "", false
 		}
-		space = nsNode.str
+		space = nsNode.Str
 	} else if nsNode == nil {
 		space = enclosing
 	}
 	if !nameRE.MatchString(name) {
-		l.errorf(file, nameNode.pos, "invalid name %q: a name starts with a letter or _ and has only letters, digits and _", name)
+		l.errorf(file, nameNode.Pos, "invalid name %q: a name starts with a letter or _ and has only letters, digits and _", name)
 		return "", "", false
 	}
 	if space != "" {
 		for _, part := range strings.Split(space, ".") {
 			if !nameRE.MatchString(part) {
-				at := nameNode.pos
-				if nsNode != nil && !strings.Contains(nameNode.str, ".") {
-					at = nsNode.pos
+				at := nameNode.Pos
+				if nsNode != nil && !strings.Contains(nameNode.Str, ".") {
+					at = nsNode.Pos
 				}
 				l.errorf(file, at, "invalid namespace %q: each dotted part starts with a letter or _ and has only letters, digits and _", space)
 				return "", "", false
@@ -398,24 +399,24 @@ func (l *loader) fullName(file string, nameNode, nsNode *jnode, enclosing string
 }
 
 // aliases reads an "aliases" array; qualify makes them full names.
-func (l *loader) aliases(file string, n *jnode, space string, qualify bool) []string {
+func (l *loader) aliases(file string, n *posjson.Node, space string, qualify bool) []string {
 	if n == nil {
 		return nil
 	}
-	if n.kind != jArray {
-		l.errorf(file, n.pos, `"aliases" must be an array of names`)
+	if n.Kind != posjson.Array {
+		l.errorf(file, n.Pos, `"aliases" must be an array of names`)
 		return nil
 	}
 	var out []string
-	for _, e := range n.elems {
-		if e.kind != jString || e.str == "" {
-			l.errorf(file, e.pos, `"aliases" must be an array of names`)
+	for _, e := range n.Elems {
+		if e.Kind != posjson.String || e.Str == "" {
+			l.errorf(file, e.Pos, `"aliases" must be an array of names`)
 			continue
 		}
-		a := e.str
+		a := e.Str
 		for _, part := range strings.Split(a, ".") {
 			if !nameRE.MatchString(part) {
-				l.errorf(file, e.pos, "invalid alias %q", a)
+				l.errorf(file, e.Pos, "invalid alias %q", a)
 				a = ""
 				break
 			}
@@ -433,94 +434,94 @@ func (l *loader) aliases(file string, n *jnode, space string, qualify bool) []st
 
 var validOrders = []string{"ascending", "descending", "ignore"}
 
-func (l *loader) parseFields(file string, n *jnode, d *named) {
-	fields := n.get("fields")
+func (l *loader) parseFields(file string, n *posjson.Node, d *named) {
+	fields := n.Get("fields")
 	if fields == nil {
-		l.errorf(file, n.pos, "record %q has no \"fields\"", d.fullName)
+		l.errorf(file, n.Pos, "record %q has no \"fields\"", d.fullName)
 		return
 	}
-	if fields.kind != jArray {
-		l.errorf(file, fields.pos, `record "fields" must be an array`)
+	if fields.Kind != posjson.Array {
+		l.errorf(file, fields.Pos, `record "fields" must be an array`)
 		return
 	}
 	seen := map[string]pos{}
-	for _, fn := range fields.elems {
-		if fn.kind != jObject {
-			l.errorf(file, fn.pos, "a field must be an object with \"name\" and \"type\"")
+	for _, fn := range fields.Elems {
+		if fn.Kind != posjson.Object {
+			l.errorf(file, fn.Pos, "a field must be an object with \"name\" and \"type\"")
 			continue
 		}
-		f := &field{pos: fn.pos}
-		name := fn.get("name")
+		f := &field{pos: fn.Pos}
+		name := fn.Get("name")
 		switch {
 		case name == nil:
-			l.errorf(file, fn.pos, "field has no \"name\"")
+			l.errorf(file, fn.Pos, "field has no \"name\"")
 			continue
-		case name.kind != jString || !nameRE.MatchString(name.str):
-			l.errorf(file, name.pos, "invalid field name %s: a name starts with a letter or _ and has only letters, digits and _", jsonText(name))
+		case name.Kind != posjson.String || !nameRE.MatchString(name.Str):
+			l.errorf(file, name.Pos, "invalid field name %s: a name starts with a letter or _ and has only letters, digits and _", jsonText(name))
 			continue
 		}
-		f.name = name.str
+		f.name = name.Str
 		if first, dup := seen[f.name]; dup {
-			l.errorf(file, name.pos, "field %q is already defined at line %d", f.name, first.line)
+			l.errorf(file, name.Pos, "field %q is already defined at line %d", f.name, first.Line)
 			continue
 		}
-		seen[f.name] = name.pos
-		if doc := fn.get("doc"); doc != nil {
-			if doc.kind != jString {
-				l.errorf(file, doc.pos, `"doc" must be a string`)
+		seen[f.name] = name.Pos
+		if doc := fn.Get("doc"); doc != nil {
+			if doc.Kind != posjson.String {
+				l.errorf(file, doc.Pos, `"doc" must be a string`)
 			} else {
-				f.doc, f.hasDoc = doc.str, true
+				f.doc, f.hasDoc = doc.Str, true
 			}
 		}
-		t := fn.get("type")
+		t := fn.Get("type")
 		if t == nil {
-			l.errorf(file, fn.pos, "field %q has no \"type\"", f.name)
+			l.errorf(file, fn.Pos, "field %q has no \"type\"", f.name)
 			continue
 		}
 		f.typ = l.parse(file, t, d.namespace)
 		if f.typ == nil {
 			continue
 		}
-		f.def = fn.get("default")
-		if o := fn.get("order"); o != nil {
-			if o.kind != jString || !slices.Contains(validOrders, o.str) {
-				l.errorf(file, o.pos, `field "order" must be "ascending", "descending" or "ignore"`)
+		f.def = fn.Get("default")
+		if o := fn.Get("order"); o != nil {
+			if o.Kind != posjson.String || !slices.Contains(validOrders, o.Str) {
+				l.errorf(file, o.Pos, `field "order" must be "ascending", "descending" or "ignore"`)
 			} else {
-				f.order = o.str
+				f.order = o.Str
 			}
 		}
-		f.aliases = l.aliases(file, fn.get("aliases"), "", false)
+		f.aliases = l.aliases(file, fn.Get("aliases"), "", false)
 		f.props = otherProps(fn, "name", "doc", "type", "default", "order", "aliases")
 		d.fields = append(d.fields, f)
 	}
 }
 
-func (l *loader) parseEnum(file string, n *jnode, d *named) {
-	symbols := n.get("symbols")
+func (l *loader) parseEnum(file string, n *posjson.Node, d *named) {
+	symbols := n.Get("symbols")
 	if symbols == nil {
-		l.errorf(file, n.pos, "enum %q has no \"symbols\"", d.fullName)
+		l.errorf(file, n.Pos, "enum %q has no \"symbols\"", d.fullName)
 		return
 	}
-	if symbols.kind != jArray {
-		l.errorf(file, symbols.pos, `enum "symbols" must be an array of names`)
+	if symbols.Kind != posjson.Array {
+		l.errorf(file, symbols.Pos, `enum "symbols" must be an array of names`)
 		return
 	}
 	seen := map[string]bool{}
-	for _, s := range symbols.elems {
-		if s.kind != jString || !nameRE.MatchString(s.str) {
-			l.errorf(file, s.pos, "invalid enum symbol %s: a symbol starts with a letter or _ and has only letters, digits and _", jsonText(s))
+	for _, s := range symbols.Elems {
+		if s.Kind != posjson.String || !nameRE.MatchString(s.Str) {
+			l.errorf(file, s.Pos, "invalid enum symbol %s: a symbol starts with a letter or _ and has only letters, digits and _", jsonText(s))
 			continue
 		}
-		if seen[s.str] {
-			l.errorf(file, s.pos, "duplicate enum symbol %q", s.str)
+		if seen[s.Str] {
+			l.errorf(file, s.Pos, "duplicate enum symbol %q", s.Str)
 			continue
 		}
-		seen[s.str] = true
-		d.symbols = append(d.symbols, s.str)
+		seen[s.Str] = true
+		d.symbols = append(d.symbols, s.Str)
 	}
-	if def := n.get("default"); def != nil {
-		if def.kind != jString || !seen[def.str] {
-			l.errorf(file, def.pos, "enum default %s is not one of the symbols of %q", jsonText(def), d.fullName)
+	if def := n.Get("default"); def != nil {
+		if def.Kind != posjson.String || !seen[def.Str] {
+			l.errorf(file, def.Pos, "enum default %s is not one of the symbols of %q", jsonText(def), d.fullName)
 		} else {
 			d.enumDefault = def
 		}
@@ -536,7 +537,7 @@ func (l *loader) settleDefinitions() {
 		l.types[name] = first
 		for _, d := range defs[1:] {
 			if d.kind != first.kind || shallowJSON(d) != shallowJSON(first) {
-				l.errorf(d.file, d.pos, "%s %q is already defined differently at %s:%d:%d; define it once, or identically", d.kind, name, first.file, first.pos.line, first.pos.col)
+				l.errorf(d.file, d.pos, "%s %q is already defined differently at %s:%d:%d; define it once, or identically", d.kind, name, first.file, first.pos.Line, first.pos.Col)
 			}
 		}
 	}
@@ -544,7 +545,7 @@ func (l *loader) settleDefinitions() {
 		d := l.types[name]
 		for _, a := range d.aliases {
 			if other, ok := l.types[a]; ok && other != d {
-				l.errorf(d.file, d.pos, "alias %q of %q is the name of another type (defined at %s:%d:%d)", a, name, other.file, other.pos.line, other.pos.col)
+				l.errorf(d.file, d.pos, "alias %q of %q is the name of another type (defined at %s:%d:%d)", a, name, other.file, other.pos.Line, other.pos.Col)
 				continue
 			}
 			if other, ok := l.byAlias[a]; ok && other != d {
@@ -742,7 +743,7 @@ func (l *loader) checkUnions() {
 }
 
 // jsonText renders a node compactly, for messages.
-func jsonText(n *jnode) string {
+func jsonText(n *posjson.Node) string {
 	var b strings.Builder
 	writeJSONNode(&b, n)
 	return b.String()

@@ -1,5 +1,7 @@
 package avsc
 
+import "github.com/faustgen/faustgen/internal/posjson"
+
 // Kind is the kind of an Avro schema.
 type Kind uint8
 
@@ -62,6 +64,10 @@ var logicalBase = map[string][]Kind{
 	logicalDuration:             {Fixed},
 }
 
+// pos is a position in a schema file: 1-based line and column, the column
+// counting characters, as posjson reports it.
+type pos = posjson.Pos
+
 // schema is one use of a type: a primitive, an array, a map, a union, or a
 // named type (defined in place or referenced by name).
 type schema struct {
@@ -77,7 +83,7 @@ type schema struct {
 	precision, scale int
 	// props are the other attributes of a primitive, array or map written as
 	// an object (an unknown logicalType, say), kept in the schema JSON.
-	props []jmember
+	props []posjson.Member
 
 	// Named kinds: the name as written, the namespace in force where it was
 	// written, and after resolution the definition.
@@ -137,14 +143,14 @@ type named struct {
 
 	fields []*field // record
 
-	symbols     []string // enum
-	enumDefault *jnode   // enum: the symbol readers fall back to
+	symbols     []string      // enum
+	enumDefault *posjson.Node // enum: the symbol readers fall back to
 
 	size             int // fixed
 	logical          string
 	precision, scale int
 
-	props []jmember // other attributes, kept in the schema JSON
+	props []posjson.Member // other attributes, kept in the schema JSON
 
 	// Filled in after loading.
 	goName     string
@@ -160,10 +166,10 @@ type field struct {
 	doc     string
 	hasDoc  bool
 	typ     *schema
-	def     *jnode // nil: no default
+	def     *posjson.Node // nil: no default
 	order   string
 	aliases []string
-	props   []jmember
+	props   []posjson.Member
 	pos     pos
 	goName  string
 	goNote  string

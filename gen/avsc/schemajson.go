@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/faustgen/faustgen/internal/posjson"
 )
 
 // This file renders schemas back to JSON: the full schema of a named type
@@ -51,34 +53,34 @@ func writeJSONString(b *strings.Builder, s string) {
 }
 
 // writeJSONNode writes a parsed JSON value compactly, numbers as written.
-func writeJSONNode(b *strings.Builder, n *jnode) {
-	switch n.kind {
-	case jNull:
+func writeJSONNode(b *strings.Builder, n *posjson.Node) {
+	switch n.Kind {
+	case posjson.Null:
 		b.WriteString("null")
-	case jBool:
-		b.WriteString(strconv.FormatBool(n.b))
-	case jNumber:
-		b.WriteString(n.str)
-	case jString:
-		writeJSONString(b, n.str)
-	case jArray:
+	case posjson.Bool:
+		b.WriteString(strconv.FormatBool(n.Bool))
+	case posjson.Number:
+		b.WriteString(n.Str)
+	case posjson.String:
+		writeJSONString(b, n.Str)
+	case posjson.Array:
 		b.WriteByte('[')
-		for i, e := range n.elems {
+		for i, e := range n.Elems {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			writeJSONNode(b, e)
 		}
 		b.WriteByte(']')
-	case jObject:
+	case posjson.Object:
 		b.WriteByte('{')
-		for i, m := range n.members {
+		for i, m := range n.Members {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSONString(b, m.key)
+			writeJSONString(b, m.Key)
 			b.WriteByte(':')
-			writeJSONNode(b, m.value)
+			writeJSONNode(b, m.Value)
 		}
 		b.WriteByte('}')
 	}
@@ -119,11 +121,11 @@ func (w *schemaWriter) str(k, v string) {
 	writeJSONString(&w.b, v)
 }
 
-func (w *schemaWriter) props(props []jmember) {
+func (w *schemaWriter) props(props []posjson.Member) {
 	for _, m := range props {
 		w.b.WriteByte(',')
-		w.key(m.key)
-		writeJSONNode(&w.b, m.value)
+		w.key(m.Key)
+		writeJSONNode(&w.b, m.Value)
 	}
 }
 
@@ -254,7 +256,7 @@ func (w *schemaWriter) named(d *named, ns string) {
 			w.b.WriteString(`,"symbols":[]`)
 		}
 		if d.enumDefault != nil {
-			w.str("default", d.enumDefault.str)
+			w.str("default", d.enumDefault.Str)
 		}
 	case Fixed:
 		w.b.WriteString(`,"size":` + strconv.Itoa(d.size))

@@ -80,7 +80,7 @@ func (s *Set) Types() []TypeInfo {
 	for _, d := range s.order {
 		out = append(out, TypeInfo{
 			AvroName: d.fullName, Kind: d.kind.String(), GoName: d.goName, Codec: codecName(d),
-			File: d.file, Line: d.pos.line, Col: d.pos.col, Aliases: d.aliases, Doc: d.doc,
+			File: d.file, Line: d.pos.Line, Col: d.pos.Col, Aliases: d.aliases, Doc: d.doc,
 		})
 	}
 	return out
