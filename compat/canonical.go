@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/faustgen/faustgen/internal/posjson"
 )
 
 // Canonical returns a normalized JSON form of the schema that keeps what
@@ -118,33 +120,33 @@ func writeCanonical(b *strings.Builder, t *Type, defined map[string]bool) {
 	b.WriteByte('}')
 }
 
-func writeValue(b *strings.Builder, n *node) {
-	switch n.kind {
-	case jsonNull:
+func writeValue(b *strings.Builder, n *posjson.Node) {
+	switch n.Kind {
+	case posjson.Null:
 		b.WriteString("null")
-	case jsonBool:
-		b.WriteString(strconv.FormatBool(n.boolean))
-	case jsonNumber:
-		b.WriteString(n.str)
-	case jsonString:
-		b.WriteString(quote(n.str))
-	case jsonArray:
+	case posjson.Bool:
+		b.WriteString(strconv.FormatBool(n.Bool))
+	case posjson.Number:
+		b.WriteString(n.Str)
+	case posjson.String:
+		b.WriteString(quote(n.Str))
+	case posjson.Array:
 		b.WriteByte('[')
-		for i, it := range n.items {
+		for i, it := range n.Elems {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			writeValue(b, it)
 		}
 		b.WriteByte(']')
-	case jsonObject:
+	case posjson.Object:
 		b.WriteByte('{')
-		for i, m := range n.members {
+		for i, m := range n.Members {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(quote(m.key) + ":")
-			writeValue(b, m.value)
+			b.WriteString(quote(m.Key) + ":")
+			writeValue(b, m.Value)
 		}
 		b.WriteByte('}')
 	}

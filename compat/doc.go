@@ -8,7 +8,8 @@
 //
 // It is used by `faustgen compat`, `faustgen check` and the embedded
 // schema registry (runtime/srembed). It depends only on the standard
-// library and imports neither gen/ nor runtime/.
+// library and internal/posjson (the JSON parser it shares with gen/avsc),
+// and imports neither gen/ nor runtime/.
 //
 // It is not a codec: it does not encode or decode data, and its parsed
 // Types are not meant for code generation (gen/ has its own model).

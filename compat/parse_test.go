@@ -9,7 +9,11 @@ func TestParseReportsPositionedErrors(t *testing.T) {
 	cases := []struct {
 		name, src, want string
 	}{
-		{"syntax", "{\"type\": \"record\",\n  \"name\": \"A\" \"fields\": []}", "s.avsc:2:15: unexpected '\"': expected ',' or '}'"},
+		{"syntax", "{\"type\": \"record\",\n  \"name\": \"A\" \"fields\": []}", "s.avsc:2:15: unexpected '\"', expected ',' or '}'"},
+		{"column counts characters", `{"type":"record","name":"A","doc":"é日本😀","fields":[{"name":"x","type":"Nope"}]}`, "s.avsc:1:71: unknown type \"Nope\""},
+		{"trailing comma", `["int",]`, "s.avsc:1:7: trailing comma before ']'"},
+		{"leading zero", `{"type":"fixed","name":"F","size":01}`, "s.avsc:1:35: invalid number: leading zero"},
+		{"too deep", strings.Repeat("[", 513) + strings.Repeat("]", 513), "s.avsc:1:513: nested more than 512 levels deep"},
 		{"unterminated", "{\"type\": \"str", "s.avsc:1:10: unterminated string"},
 		{"empty", "  ", "s.avsc:1:3: empty document"},
 		{"trailing", `"int" "long"`, "s.avsc:1:7: unexpected '\"' after the end of the schema"},

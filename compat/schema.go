@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/faustgen/faustgen/internal/posjson"
 )
 
 // Kind is the kind of an Avro type.
@@ -86,7 +88,7 @@ type Field struct {
 	HasDefault bool
 	// Pos is the position of the field's object in the source.
 	Pos     Pos
-	defNode *node
+	defNode *posjson.Node
 }
 
 // ShortName returns the name without its namespace, or the kind for
@@ -245,23 +247,26 @@ func ParseType(version, typeName string, sources ...Source) (*Schema, error) {
 }
 
 func parseSources(sources []Source) (*schemaParser, []*Type, error) {
-	p := &schemaParser{named: map[string]*Type{}, defs: map[*node]*Type{}}
-	nodes := make([]*node, len(sources))
+	p := &schemaParser{named: map[string]*Type{}, defs: map[*posjson.Node]*Type{}}
+	nodes := make([]*posjson.Node, len(sources))
 	for i, src := range sources {
 		n, err := parseJSON(src.Name, src.Data)
 		if err != nil {
 			return nil, nil, err
 		}
 		nodes[i] = n
+		p.file = src.Name
 		p.collect(n, "")
 	}
 	roots := make([]*Type, len(nodes))
 	for i, n := range nodes {
+		p.file = sources[i].Name
 		roots[i] = p.build(n, "")
 	}
 	for _, f := range p.defaults {
 		if msg := validDefault(f.Type, f.defNode); msg != "" {
-			p.errorf(f.defNode.pos, "default of field %q: %s", f.Name, msg)
+			p.file = f.Pos.File // the default is in its field's file
+			p.errorf(f.defNode.Pos, "default of field %q: %s", f.Name, msg)
 		}
 	}
 	if len(p.errs) > 0 {
@@ -282,13 +287,20 @@ func parseSources(sources []Source) (*schemaParser, []*Type, error) {
 
 type schemaParser struct {
 	named    map[string]*Type
-	defs     map[*node]*Type
+	defs     map[*posjson.Node]*Type
 	defaults []*Field
 	errs     ParseErrors
+	file     string // the source being read, for positions
 }
 
-func (p *schemaParser) errorf(pos Pos, format string, args ...any) {
-	p.errs = append(p.errs, &ParseError{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+// errorf records a problem at a position in the file being read.
+func (p *schemaParser) errorf(at posjson.Pos, format string, args ...any) {
+	p.errs = append(p.errs, &ParseError{Pos: p.at(at), Msg: fmt.Sprintf(format, args...)})
+}
+
+// at is a position in the file being read.
+func (p *schemaParser) at(pos posjson.Pos) Pos {
+	return Pos{File: p.file, Line: pos.Line, Col: pos.Col}
 }
 
 var primitives = map[string]Kind{
@@ -336,40 +348,40 @@ func validFullName(s string) bool {
 
 // collect is the first pass: it creates a shell for every named type
 // definition so references resolve regardless of order.
-func (p *schemaParser) collect(n *node, ns string) {
-	switch n.kind {
-	case jsonArray:
-		for _, it := range n.items {
+func (p *schemaParser) collect(n *posjson.Node, ns string) {
+	switch n.Kind {
+	case posjson.Array:
+		for _, it := range n.Elems {
 			p.collect(it, ns)
 		}
-	case jsonObject:
-		tn := n.get("type")
+	case posjson.Object:
+		tn := n.Get("type")
 		if tn == nil {
 			return
 		}
-		if tn.kind != jsonString {
+		if tn.Kind != posjson.String {
 			p.collect(tn, ns)
 			return
 		}
-		switch tn.str {
+		switch tn.Str {
 		case "record", "error", "enum", "fixed":
 			full, ok := p.definedName(n, ns)
 			if !ok {
 				return
 			}
-			kind := map[string]Kind{"record": Record, "error": Record, "enum": Enum, "fixed": Fixed}[tn.str]
-			t := &Type{Kind: kind, Name: full, Pos: n.pos}
+			kind := map[string]Kind{"record": Record, "error": Record, "enum": Enum, "fixed": Fixed}[tn.Str]
+			t := &Type{Kind: kind, Name: full, Pos: p.at(n.Pos)}
 			p.defs[n] = t
 			if prev, dup := p.named[full]; dup {
-				p.errorf(n.pos, "type %s is defined twice (first at %s); define it once and refer to it by name", full, prev.Pos)
+				p.errorf(n.Pos, "type %s is defined twice (first at %s); define it once and refer to it by name", full, prev.Pos)
 			} else {
 				p.named[full] = t
 			}
 			if kind == Record {
-				if fs := n.get("fields"); fs != nil && fs.kind == jsonArray {
-					for _, f := range fs.items {
-						if f.kind == jsonObject {
-							if ft := f.get("type"); ft != nil {
+				if fs := n.Get("fields"); fs != nil && fs.Kind == posjson.Array {
+					for _, f := range fs.Elems {
+						if f.Kind == posjson.Object {
+							if ft := f.Get("type"); ft != nil {
 								p.collect(ft, namespaceOf(full))
 							}
 						}
@@ -377,11 +389,11 @@ func (p *schemaParser) collect(n *node, ns string) {
 				}
 			}
 		case "array":
-			if it := n.get("items"); it != nil {
+			if it := n.Get("items"); it != nil {
 				p.collect(it, ns)
 			}
 		case "map":
-			if v := n.get("values"); v != nil {
+			if v := n.Get("values"); v != nil {
 				p.collect(v, ns)
 			}
 		}
@@ -390,42 +402,42 @@ func (p *schemaParser) collect(n *node, ns string) {
 
 // definedName computes a named type's full name from "name" and
 // "namespace"; it reports problems once (in the collect pass).
-func (p *schemaParser) definedName(n *node, ns string) (string, bool) {
-	nameNode := n.get("name")
+func (p *schemaParser) definedName(n *posjson.Node, ns string) (string, bool) {
+	nameNode := n.Get("name")
 	if nameNode == nil {
-		p.errorf(n.pos, "named type has no \"name\"")
+		p.errorf(n.Pos, "named type has no \"name\"")
 		return "", false
 	}
-	if nameNode.kind != jsonString {
-		p.errorf(nameNode.pos, "\"name\" must be a string, not %s", nameNode.kind)
+	if nameNode.Kind != posjson.String {
+		p.errorf(nameNode.Pos, "\"name\" must be a string, not %s", nameNode.Kind)
 		return "", false
 	}
-	name := nameNode.str
-	if nsNode := n.get("namespace"); nsNode != nil && !strings.Contains(name, ".") {
-		if nsNode.kind == jsonString {
-			ns = nsNode.str
-		} else if nsNode.kind != jsonNull {
-			p.errorf(nsNode.pos, "\"namespace\" must be a string, not %s", nsNode.kind)
+	name := nameNode.Str
+	if nsNode := n.Get("namespace"); nsNode != nil && !strings.Contains(name, ".") {
+		if nsNode.Kind == posjson.String {
+			ns = nsNode.Str
+		} else if nsNode.Kind != posjson.Null {
+			p.errorf(nsNode.Pos, "\"namespace\" must be a string, not %s", nsNode.Kind)
 		}
 		if ns != "" && !validFullName(ns) {
-			p.errorf(nsNode.pos, "invalid namespace %q: each part must match [A-Za-z_][A-Za-z0-9_]*", ns)
+			p.errorf(nsNode.Pos, "invalid namespace %q: each part must match [A-Za-z_][A-Za-z0-9_]*", ns)
 		}
 	}
 	full := fullName(name, ns)
 	if !validFullName(full) {
-		p.errorf(nameNode.pos, "invalid name %q: each part must match [A-Za-z_][A-Za-z0-9_]*", name)
+		p.errorf(nameNode.Pos, "invalid name %q: each part must match [A-Za-z_][A-Za-z0-9_]*", name)
 		return "", false
 	}
 	if _, prim := primitives[full]; prim {
-		p.errorf(nameNode.pos, "a named type cannot be called %q (a primitive type name)", full)
+		p.errorf(nameNode.Pos, "a named type cannot be called %q (a primitive type name)", full)
 		return "", false
 	}
 	return full, true
 }
 
-func (p *schemaParser) reference(name string, pos Pos, ns string) *Type {
+func (p *schemaParser) reference(name string, pos posjson.Pos, ns string) *Type {
 	if k, ok := primitives[name]; ok {
-		return &Type{Kind: k, Pos: pos}
+		return &Type{Kind: k, Pos: p.at(pos)}
 	}
 	if t, ok := p.named[fullName(name, ns)]; ok {
 		return t
@@ -434,31 +446,31 @@ func (p *schemaParser) reference(name string, pos Pos, ns string) *Type {
 		return t
 	}
 	p.errorf(pos, "unknown type %q: define it (in this file or another schema file) or fix the name", fullName(name, ns))
-	return &Type{Kind: Null, Pos: pos}
+	return &Type{Kind: Null, Pos: p.at(pos)}
 }
 
 // build is the second pass: it turns a JSON node into a *Type.
-func (p *schemaParser) build(n *node, ns string) *Type {
-	switch n.kind {
-	case jsonString:
-		return p.reference(n.str, n.pos, ns)
-	case jsonArray:
+func (p *schemaParser) build(n *posjson.Node, ns string) *Type {
+	switch n.Kind {
+	case posjson.String:
+		return p.reference(n.Str, n.Pos, ns)
+	case posjson.Array:
 		return p.union(n, ns)
-	case jsonObject:
+	case posjson.Object:
 		return p.object(n, ns)
 	default:
-		p.errorf(n.pos, "expected a type (a name, an object or a union array), found %s", n.kind)
-		return &Type{Kind: Null, Pos: n.pos}
+		p.errorf(n.Pos, "expected a type (a name, an object or a union array), found %s", n.Kind)
+		return &Type{Kind: Null, Pos: p.at(n.Pos)}
 	}
 }
 
-func (p *schemaParser) union(n *node, ns string) *Type {
-	t := &Type{Kind: Union, Pos: n.pos}
-	seen := map[string]Pos{}
-	for _, it := range n.items {
+func (p *schemaParser) union(n *posjson.Node, ns string) *Type {
+	t := &Type{Kind: Union, Pos: p.at(n.Pos)}
+	seen := map[string]posjson.Pos{}
+	for _, it := range n.Elems {
 		b := p.build(it, ns)
 		if b.Kind == Union {
-			p.errorf(it.pos, "a union cannot directly contain another union")
+			p.errorf(it.Pos, "a union cannot directly contain another union")
 			continue
 		}
 		key := b.Kind.String()
@@ -466,150 +478,150 @@ func (p *schemaParser) union(n *node, ns string) *Type {
 			key = b.Name
 		}
 		if first, dup := seen[key]; dup {
-			p.errorf(it.pos, "union has %s twice (first at %d:%d): a union may hold each type once", key, first.Line, first.Col)
+			p.errorf(it.Pos, "union has %s twice (first at %d:%d): a union may hold each type once", key, first.Line, first.Col)
 			continue
 		}
-		seen[key] = it.pos
+		seen[key] = it.Pos
 		t.Branches = append(t.Branches, b)
 	}
-	if len(n.items) == 0 {
-		p.errorf(n.pos, "empty union: a union needs at least one branch")
+	if len(n.Elems) == 0 {
+		p.errorf(n.Pos, "empty union: a union needs at least one branch")
 	}
 	return t
 }
 
-func (p *schemaParser) object(n *node, ns string) *Type {
-	tn := n.get("type")
+func (p *schemaParser) object(n *posjson.Node, ns string) *Type {
+	tn := n.Get("type")
 	if tn == nil {
-		p.errorf(n.pos, "type object has no \"type\"")
-		return &Type{Kind: Null, Pos: n.pos}
+		p.errorf(n.Pos, "type object has no \"type\"")
+		return &Type{Kind: Null, Pos: p.at(n.Pos)}
 	}
-	if tn.kind != jsonString {
+	if tn.Kind != posjson.String {
 		return p.build(tn, ns)
 	}
 	var t *Type
-	switch tn.str {
+	switch tn.Str {
 	case "record", "error":
 		t = p.defs[n]
 		if t == nil {
-			return &Type{Kind: Record, Pos: n.pos}
+			return &Type{Kind: Record, Pos: p.at(n.Pos)}
 		}
 		p.record(t, n)
 	case "enum":
 		t = p.defs[n]
 		if t == nil {
-			return &Type{Kind: Enum, Pos: n.pos}
+			return &Type{Kind: Enum, Pos: p.at(n.Pos)}
 		}
 		p.enum(t, n)
 	case "fixed":
 		t = p.defs[n]
 		if t == nil {
-			return &Type{Kind: Fixed, Pos: n.pos}
+			return &Type{Kind: Fixed, Pos: p.at(n.Pos)}
 		}
 		p.fixed(t, n)
 	case "array":
-		t = &Type{Kind: Array, Pos: n.pos}
-		it := n.get("items")
+		t = &Type{Kind: Array, Pos: p.at(n.Pos)}
+		it := n.Get("items")
 		if it == nil {
-			p.errorf(n.pos, "array has no \"items\"")
-			t.Items = &Type{Kind: Null, Pos: n.pos}
+			p.errorf(n.Pos, "array has no \"items\"")
+			t.Items = &Type{Kind: Null, Pos: p.at(n.Pos)}
 		} else {
 			t.Items = p.build(it, ns)
 		}
 	case "map":
-		t = &Type{Kind: Map, Pos: n.pos}
-		v := n.get("values")
+		t = &Type{Kind: Map, Pos: p.at(n.Pos)}
+		v := n.Get("values")
 		if v == nil {
-			p.errorf(n.pos, "map has no \"values\"")
-			t.Values = &Type{Kind: Null, Pos: n.pos}
+			p.errorf(n.Pos, "map has no \"values\"")
+			t.Values = &Type{Kind: Null, Pos: p.at(n.Pos)}
 		} else {
 			t.Values = p.build(v, ns)
 		}
 	default:
-		ref := p.reference(tn.str, tn.pos, ns)
+		ref := p.reference(tn.Str, tn.Pos, ns)
 		if ref.Kind.Named() {
 			return ref
 		}
-		t = &Type{Kind: ref.Kind, Pos: n.pos}
+		t = &Type{Kind: ref.Kind, Pos: p.at(n.Pos)}
 	}
 	p.logical(t, n)
 	return t
 }
 
-func (p *schemaParser) aliases(n *node, ns string) []string {
-	an := n.get("aliases")
+func (p *schemaParser) aliases(n *posjson.Node, ns string) []string {
+	an := n.Get("aliases")
 	if an == nil {
 		return nil
 	}
-	if an.kind != jsonArray {
-		p.errorf(an.pos, "\"aliases\" must be an array of names, not %s", an.kind)
+	if an.Kind != posjson.Array {
+		p.errorf(an.Pos, "\"aliases\" must be an array of names, not %s", an.Kind)
 		return nil
 	}
 	var out []string
-	for _, a := range an.items {
-		if a.kind != jsonString || !validFullName(a.str) {
-			p.errorf(a.pos, "invalid alias: expected a name matching [A-Za-z_][A-Za-z0-9_]*")
+	for _, a := range an.Elems {
+		if a.Kind != posjson.String || !validFullName(a.Str) {
+			p.errorf(a.Pos, "invalid alias: expected a name matching [A-Za-z_][A-Za-z0-9_]*")
 			continue
 		}
-		out = append(out, fullName(a.str, ns))
+		out = append(out, fullName(a.Str, ns))
 	}
 	return out
 }
 
-func (p *schemaParser) record(t *Type, n *node) {
+func (p *schemaParser) record(t *Type, n *posjson.Node) {
 	ns := namespaceOf(t.Name)
 	t.Aliases = p.aliases(n, ns)
-	fs := n.get("fields")
+	fs := n.Get("fields")
 	if fs == nil {
-		p.errorf(n.pos, "record %s has no \"fields\"", t.Name)
+		p.errorf(n.Pos, "record %s has no \"fields\"", t.Name)
 		return
 	}
-	if fs.kind != jsonArray {
-		p.errorf(fs.pos, "\"fields\" of %s must be an array, not %s", t.Name, fs.kind)
+	if fs.Kind != posjson.Array {
+		p.errorf(fs.Pos, "\"fields\" of %s must be an array, not %s", t.Name, fs.Kind)
 		return
 	}
-	seen := map[string]Pos{}
-	for _, fn := range fs.items {
-		if fn.kind != jsonObject {
-			p.errorf(fn.pos, "a field of %s must be an object with \"name\" and \"type\"", t.Name)
+	seen := map[string]posjson.Pos{}
+	for _, fn := range fs.Elems {
+		if fn.Kind != posjson.Object {
+			p.errorf(fn.Pos, "a field of %s must be an object with \"name\" and \"type\"", t.Name)
 			continue
 		}
-		f := &Field{Pos: fn.pos}
-		nameNode := fn.get("name")
+		f := &Field{Pos: p.at(fn.Pos)}
+		nameNode := fn.Get("name")
 		switch {
 		case nameNode == nil:
-			p.errorf(fn.pos, "field of %s has no \"name\"", t.Name)
+			p.errorf(fn.Pos, "field of %s has no \"name\"", t.Name)
 			continue
-		case nameNode.kind != jsonString || !validName(nameNode.str):
-			p.errorf(nameNode.pos, "invalid field name: expected a name matching [A-Za-z_][A-Za-z0-9_]*")
+		case nameNode.Kind != posjson.String || !validName(nameNode.Str):
+			p.errorf(nameNode.Pos, "invalid field name: expected a name matching [A-Za-z_][A-Za-z0-9_]*")
 			continue
 		}
-		f.Name = nameNode.str
+		f.Name = nameNode.Str
 		if first, dup := seen[f.Name]; dup {
-			p.errorf(nameNode.pos, "field %q of %s is declared twice (first at %d:%d)", f.Name, t.Name, first.Line, first.Col)
+			p.errorf(nameNode.Pos, "field %q of %s is declared twice (first at %d:%d)", f.Name, t.Name, first.Line, first.Col)
 			continue
 		}
-		seen[f.Name] = fn.pos
-		if an := fn.get("aliases"); an != nil {
-			if an.kind != jsonArray {
-				p.errorf(an.pos, "\"aliases\" must be an array of names, not %s", an.kind)
+		seen[f.Name] = fn.Pos
+		if an := fn.Get("aliases"); an != nil {
+			if an.Kind != posjson.Array {
+				p.errorf(an.Pos, "\"aliases\" must be an array of names, not %s", an.Kind)
 			} else {
-				for _, a := range an.items {
-					if a.kind != jsonString || !validName(a.str) {
-						p.errorf(a.pos, "invalid field alias: expected a name matching [A-Za-z_][A-Za-z0-9_]*")
+				for _, a := range an.Elems {
+					if a.Kind != posjson.String || !validName(a.Str) {
+						p.errorf(a.Pos, "invalid field alias: expected a name matching [A-Za-z_][A-Za-z0-9_]*")
 						continue
 					}
-					f.Aliases = append(f.Aliases, a.str)
+					f.Aliases = append(f.Aliases, a.Str)
 				}
 			}
 		}
-		tn := fn.get("type")
+		tn := fn.Get("type")
 		if tn == nil {
-			p.errorf(fn.pos, "field %q of %s has no \"type\"", f.Name, t.Name)
+			p.errorf(fn.Pos, "field %q of %s has no \"type\"", f.Name, t.Name)
 			continue
 		}
 		f.Type = p.build(tn, ns)
-		if d := fn.get("default"); d != nil {
+		if d := fn.Get("default"); d != nil {
 			f.HasDefault = true
 			f.defNode = d
 			p.defaults = append(p.defaults, f)
@@ -618,45 +630,45 @@ func (p *schemaParser) record(t *Type, n *node) {
 	}
 }
 
-func (p *schemaParser) enum(t *Type, n *node) {
+func (p *schemaParser) enum(t *Type, n *posjson.Node) {
 	t.Aliases = p.aliases(n, namespaceOf(t.Name))
-	sn := n.get("symbols")
-	if sn == nil || sn.kind != jsonArray {
-		p.errorf(n.pos, "enum %s needs \"symbols\": an array of names", t.Name)
+	sn := n.Get("symbols")
+	if sn == nil || sn.Kind != posjson.Array {
+		p.errorf(n.Pos, "enum %s needs \"symbols\": an array of names", t.Name)
 		return
 	}
 	seen := map[string]bool{}
-	for _, s := range sn.items {
-		if s.kind != jsonString || !validName(s.str) {
-			p.errorf(s.pos, "invalid enum symbol: expected a name matching [A-Za-z_][A-Za-z0-9_]*")
+	for _, s := range sn.Elems {
+		if s.Kind != posjson.String || !validName(s.Str) {
+			p.errorf(s.Pos, "invalid enum symbol: expected a name matching [A-Za-z_][A-Za-z0-9_]*")
 			continue
 		}
-		if seen[s.str] {
-			p.errorf(s.pos, "enum %s has symbol %q twice", t.Name, s.str)
+		if seen[s.Str] {
+			p.errorf(s.Pos, "enum %s has symbol %q twice", t.Name, s.Str)
 			continue
 		}
-		seen[s.str] = true
-		t.Symbols = append(t.Symbols, s.str)
+		seen[s.Str] = true
+		t.Symbols = append(t.Symbols, s.Str)
 	}
-	if d := n.get("default"); d != nil {
-		if d.kind != jsonString || !seen[d.str] {
-			p.errorf(d.pos, "default of enum %s must be one of its symbols", t.Name)
+	if d := n.Get("default"); d != nil {
+		if d.Kind != posjson.String || !seen[d.Str] {
+			p.errorf(d.Pos, "default of enum %s must be one of its symbols", t.Name)
 		} else {
-			t.EnumDefault, t.HasEnumDefault = d.str, true
+			t.EnumDefault, t.HasEnumDefault = d.Str, true
 		}
 	}
 }
 
-func (p *schemaParser) fixed(t *Type, n *node) {
+func (p *schemaParser) fixed(t *Type, n *posjson.Node) {
 	t.Aliases = p.aliases(n, namespaceOf(t.Name))
-	sn := n.get("size")
+	sn := n.Get("size")
 	if sn == nil {
-		p.errorf(n.pos, "fixed %s has no \"size\"", t.Name)
+		p.errorf(n.Pos, "fixed %s has no \"size\"", t.Name)
 		return
 	}
-	size, err := strconv.Atoi(sn.str)
-	if sn.kind != jsonNumber || err != nil || size < 0 {
-		p.errorf(sn.pos, "\"size\" of fixed %s must be a non-negative integer", t.Name)
+	size, err := strconv.Atoi(sn.Str)
+	if sn.Kind != posjson.Number || err != nil || size < 0 {
+		p.errorf(sn.Pos, "\"size\" of fixed %s must be a non-negative integer", t.Name)
 		return
 	}
 	t.Size = size
@@ -665,20 +677,20 @@ func (p *schemaParser) fixed(t *Type, n *node) {
 
 // logical applies "logicalType" when it is known and valid for the
 // underlying type; otherwise the type stays plain, per the specification.
-func (p *schemaParser) logical(t *Type, n *node) {
-	ln := n.get("logicalType")
-	if ln == nil || ln.kind != jsonString {
+func (p *schemaParser) logical(t *Type, n *posjson.Node) {
+	ln := n.Get("logicalType")
+	if ln == nil || ln.Kind != posjson.String {
 		return
 	}
 	intAttr := func(key string, def int) (int, bool) {
-		v := n.get(key)
+		v := n.Get(key)
 		if v == nil {
 			return def, true
 		}
-		i, err := strconv.Atoi(v.str)
-		return i, v.kind == jsonNumber && err == nil
+		i, err := strconv.Atoi(v.Str)
+		return i, v.Kind == posjson.Number && err == nil
 	}
-	switch lt := ln.str; lt {
+	switch lt := ln.Str; lt {
 	case "decimal":
 		if t.Kind != Bytes && t.Kind != Fixed {
 			return
@@ -721,87 +733,87 @@ func (p *schemaParser) logical(t *Type, n *node) {
 
 // validDefault checks a default value against its type and returns what is
 // wrong, or "". A union's default must match its first branch.
-func validDefault(t *Type, n *node) string {
+func validDefault(t *Type, n *posjson.Node) string {
 	return checkValue(t, n, 0)
 }
 
-func checkValue(t *Type, n *node, depth int) string {
-	if depth > maxJSONDepth {
+func checkValue(t *Type, n *posjson.Node, depth int) string {
+	if depth > posjson.MaxDepth {
 		return "nested too deeply"
 	}
 	want := func(kind string) string {
-		return fmt.Sprintf("expected %s for %s, found %s", kind, t.describe(), n.kind)
+		return fmt.Sprintf("expected %s for %s, found %s", kind, t.describe(), n.Kind)
 	}
 	switch t.Kind {
 	case Null:
-		if n.kind != jsonNull {
+		if n.Kind != posjson.Null {
 			return want("null")
 		}
 	case Boolean:
-		if n.kind != jsonBool {
+		if n.Kind != posjson.Bool {
 			return want("true or false")
 		}
 	case Int, Long:
-		if n.kind != jsonNumber {
+		if n.Kind != posjson.Number {
 			return want("an integer")
 		}
-		v, ok := new(big.Float).SetString(n.str)
+		v, ok := new(big.Float).SetString(n.Str)
 		if !ok || !v.IsInt() {
-			return fmt.Sprintf("expected an integer for %s, found %s", t.Kind, n.str)
+			return fmt.Sprintf("expected an integer for %s, found %s", t.Kind, n.Str)
 		}
 		i, _ := v.Int(nil)
 		if !i.IsInt64() || (t.Kind == Int && (i.Int64() < math.MinInt32 || i.Int64() > math.MaxInt32)) {
-			return fmt.Sprintf("%s is out of range for %s", n.str, t.Kind)
+			return fmt.Sprintf("%s is out of range for %s", n.Str, t.Kind)
 		}
 	case Float, Double:
-		if n.kind != jsonNumber && !(n.kind == jsonString && (n.str == "NaN" || n.str == "Infinity" || n.str == "-Infinity")) {
+		if n.Kind != posjson.Number && !(n.Kind == posjson.String && (n.Str == "NaN" || n.Str == "Infinity" || n.Str == "-Infinity")) {
 			return want("a number")
 		}
 	case String, Bytes:
-		if n.kind != jsonString {
+		if n.Kind != posjson.String {
 			return want("a string")
 		}
 	case Fixed:
-		if n.kind != jsonString {
+		if n.Kind != posjson.String {
 			return want("a string")
 		}
-		if l := len([]rune(n.str)); l != t.Size {
+		if l := len([]rune(n.Str)); l != t.Size {
 			return fmt.Sprintf("expected %d characters for fixed %s, found %d", t.Size, t.Name, l)
 		}
 	case Enum:
-		if n.kind != jsonString {
+		if n.Kind != posjson.String {
 			return want("a symbol")
 		}
 		for _, s := range t.Symbols {
-			if s == n.str {
+			if s == n.Str {
 				return ""
 			}
 		}
-		return fmt.Sprintf("%q is not a symbol of enum %s", n.str, t.Name)
+		return fmt.Sprintf("%q is not a symbol of enum %s", n.Str, t.Name)
 	case Array:
-		if n.kind != jsonArray {
+		if n.Kind != posjson.Array {
 			return want("an array")
 		}
-		for _, it := range n.items {
+		for _, it := range n.Elems {
 			if msg := checkValue(t.Items, it, depth+1); msg != "" {
 				return msg
 			}
 		}
 	case Map:
-		if n.kind != jsonObject {
+		if n.Kind != posjson.Object {
 			return want("an object")
 		}
-		for _, m := range n.members {
-			if msg := checkValue(t.Values, m.value, depth+1); msg != "" {
+		for _, m := range n.Members {
+			if msg := checkValue(t.Values, m.Value, depth+1); msg != "" {
 				return msg
 			}
 		}
 	case Record:
-		if n.kind != jsonObject {
+		if n.Kind != posjson.Object {
 			return want("an object")
 		}
 		for _, f := range t.Fields {
-			v := n.get(f.Name)
+			v := n.Get(f.Name)
 			if v == nil {
 				if f.HasDefault {
 					continue
