@@ -51,6 +51,7 @@ var commands = []command{
 	{"compat", "check that a new .avsc may follow its history: compat V1.avsc [...] NEW.avsc [--level LEVEL]", runCompat},
 	{"check", "check every subject against earlier schemas: check [-f faustgen.yaml] --against dir:PATH|git:REV|registry:URL [--level L] [--format text|json|github]", runCheck},
 	{"graph", "print the topology as a graph: graph [-f faustgen.yaml] [--format mermaid|dot]", runGraph},
+	{"init", "write a ready-to-run starter project into DIR: init [-module PATH] DIR", runInit},
 	{"version", "print the version", runVersion},
 }
 
