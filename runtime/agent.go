@@ -319,7 +319,7 @@ func SinkOf[K, V any](t *Task, topic *Topic[K, V]) Sink[K, V] {
 	case topic == nil:
 		s.err = fmt.Errorf("agent %s: sink of a nil topic", t.agent.name)
 	default:
-		ids, ok := t.agent.sinkIDs[topic.Name]
+		ids, ok := t.agent.sinkIDsOf(topic)
 		if !ok {
 			s.err = fmt.Errorf("agent %s may not send to topic %s: the topology does not list it in the agent's sinks", t.agent.name, topic.Name)
 		}
@@ -327,6 +327,17 @@ func SinkOf[K, V any](t *Task, topic *Topic[K, V]) Sink[K, V] {
 		s.gen = t.gen.Load()
 	}
 	return s
+}
+
+// sinkIDsOf returns the schema ids of topic, a sink of st's agent.
+func (st *agentState) sinkIDsOf(topic AnyTopic) (schemaIDs, bool) {
+	for _, s := range st.sinks {
+		if s.topic == topic {
+			return s.ids, true
+		}
+	}
+	ids, ok := st.sinkIDs[topic.spec().Name]
+	return ids, ok
 }
 
 // Send encodes key and value and produces them asynchronously to the

@@ -89,6 +89,15 @@ type agentState struct {
 	// sourceIDs hold the schema ids once the App has started.
 	sinkIDs   map[string]schemaIDs
 	sourceIDs schemaIDs
+	// sinks holds the declared sink topics with their ids once started:
+	// SinkOf finds a declared *Topic by pointer before asking sinkIDs
+	// (by name) about any other.
+	sinks []sinkIDs
+}
+
+type sinkIDs struct {
+	topic AnyTopic
+	ids   schemaIDs
 }
 
 // NewApp checks spec and returns an App that Run starts. It fails on a
@@ -362,6 +371,12 @@ func (a *App) start(ctx context.Context) error {
 		st.sourceIDs = a.ids[st.agent.source().spec().Name]
 		for name := range st.sinkIDs {
 			st.sinkIDs[name] = a.ids[name]
+		}
+		st.sinks = st.sinks[:0]
+		for _, s := range st.agent.sinkTopics() {
+			if s != nil {
+				st.sinks = append(st.sinks, sinkIDs{s, a.ids[s.spec().Name]})
+			}
 		}
 	}
 	return nil
