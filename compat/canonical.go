@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-
-	"github.com/faustgen/faustgen/internal/posjson"
 )
 
 // Canonical returns a normalized JSON form of the schema that keeps what
@@ -25,6 +23,10 @@ func quote(s string) string {
 	q, _ := json.Marshal(s)
 	return string(q)
 }
+
+// writeQuoted writes s as quote renders it (encoding/json's escaping,
+// which the canonical form has always used).
+func writeQuoted(b *strings.Builder, s string) { b.WriteString(quote(s)) }
 
 func writeCanonical(b *strings.Builder, t *Type, defined map[string]bool) {
 	if t.Kind.Named() && defined[t.Name] {
@@ -75,7 +77,7 @@ func writeCanonical(b *strings.Builder, t *Type, defined map[string]bool) {
 			writeCanonical(b, f.Type, defined)
 			if f.HasDefault {
 				b.WriteString(`,"default":`)
-				writeValue(b, f.defNode)
+				f.defNode.WriteCompact(b, writeQuoted)
 			}
 			if len(f.Aliases) > 0 {
 				b.WriteString(`,"aliases":[`)
@@ -118,36 +120,4 @@ func writeCanonical(b *strings.Builder, t *Type, defined map[string]bool) {
 		}
 	}
 	b.WriteByte('}')
-}
-
-func writeValue(b *strings.Builder, n *posjson.Node) {
-	switch n.Kind {
-	case posjson.Null:
-		b.WriteString("null")
-	case posjson.Bool:
-		b.WriteString(strconv.FormatBool(n.Bool))
-	case posjson.Number:
-		b.WriteString(n.Str)
-	case posjson.String:
-		b.WriteString(quote(n.Str))
-	case posjson.Array:
-		b.WriteByte('[')
-		for i, it := range n.Elems {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeValue(b, it)
-		}
-		b.WriteByte(']')
-	case posjson.Object:
-		b.WriteByte('{')
-		for i, m := range n.Members {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(quote(m.Key) + ":")
-			writeValue(b, m.Value)
-		}
-		b.WriteByte('}')
-	}
 }

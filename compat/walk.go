@@ -14,7 +14,7 @@ func (f *Field) DefaultJSON() ([]byte, bool) {
 		return nil, false
 	}
 	var b strings.Builder
-	writeValue(&b, f.defNode)
+	f.defNode.WriteCompact(&b, writeQuoted)
 	return []byte(b.String()), true
 }
 

@@ -745,6 +745,6 @@ func (l *loader) checkUnions() {
 // jsonText renders a node compactly, for messages.
 func jsonText(n *posjson.Node) string {
 	var b strings.Builder
-	writeJSONNode(&b, n)
+	n.WriteCompact(&b, writeJSONString)
 	return b.String()
 }

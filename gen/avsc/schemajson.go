@@ -52,40 +52,6 @@ func writeJSONString(b *strings.Builder, s string) {
 	b.WriteByte('"')
 }
 
-// writeJSONNode writes a parsed JSON value compactly, numbers as written.
-func writeJSONNode(b *strings.Builder, n *posjson.Node) {
-	switch n.Kind {
-	case posjson.Null:
-		b.WriteString("null")
-	case posjson.Bool:
-		b.WriteString(strconv.FormatBool(n.Bool))
-	case posjson.Number:
-		b.WriteString(n.Str)
-	case posjson.String:
-		writeJSONString(b, n.Str)
-	case posjson.Array:
-		b.WriteByte('[')
-		for i, e := range n.Elems {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONNode(b, e)
-		}
-		b.WriteByte(']')
-	case posjson.Object:
-		b.WriteByte('{')
-		for i, m := range n.Members {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(b, m.Key)
-			b.WriteByte(':')
-			writeJSONNode(b, m.Value)
-		}
-		b.WriteByte('}')
-	}
-}
-
 // schemaWriter writes full-schema JSON. mode decides how named types that
 // were already written (or, in shallow mode, any named type other than the
 // top one) appear: by full name.
@@ -125,7 +91,7 @@ func (w *schemaWriter) props(props []posjson.Member) {
 	for _, m := range props {
 		w.b.WriteByte(',')
 		w.key(m.Key)
-		writeJSONNode(&w.b, m.Value)
+		m.Value.WriteCompact(&w.b, writeJSONString)
 	}
 }
 
@@ -240,7 +206,7 @@ func (w *schemaWriter) named(d *named, ns string) {
 			}
 			if f.def != nil {
 				w.b.WriteString(`,"default":`)
-				writeJSONNode(&w.b, f.def)
+				f.def.WriteCompact(&w.b, writeJSONString)
 			}
 			if f.order != "" {
 				w.str("order", f.order)

@@ -4,8 +4,10 @@
 // file:line:col. compat and gen/avsc read Avro schema files with it.
 //
 // It is for schema-sized documents read whole. It is not a general JSON
-// library: it does not stream, encode or decode into Go values, and it keeps
-// numbers as their literal text for the caller to convert.
+// library: it does not stream, encode Go values or decode into them, and it
+// keeps numbers as their literal text for the caller to convert. A parsed
+// value can be written back as compact JSON (a default value copied into a
+// schema's canonical form, say), with the caller's string quoting.
 //
 // # Positions
 //
@@ -27,6 +29,7 @@ package posjson
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -81,18 +84,18 @@ func (k Kind) String() string {
 
 // Node is one JSON value and the position of its first character.
 type Node struct {
-	Kind Kind
-	Pos  Pos
+	Pos Pos
 	// Str is a String's decoded text, or a Number's literal as written
 	// ("1.50", "-0", "1e3").
 	Str string
-	// Bool is a Bool's value.
-	Bool bool
 	// Elems are an Array's elements.
 	Elems []*Node
 	// Members are an Object's keys and values in file order; keys are
 	// distinct.
 	Members []Member
+	Kind    Kind
+	// Bool is a Bool's value.
+	Bool bool
 }
 
 // Member is one key of an object with its value.
@@ -111,6 +114,43 @@ func (n *Node) Get(key string) *Node {
 		}
 	}
 	return nil
+}
+
+// WriteCompact writes n to b as JSON without white space: members in file
+// order, numbers as written. quote writes one string (a String's text or an
+// object key) as a JSON string literal; it is the caller's because the
+// forms that copy parsed values differ in how they escape.
+func (n *Node) WriteCompact(b *strings.Builder, quote func(b *strings.Builder, s string)) {
+	switch n.Kind {
+	case Null:
+		b.WriteString("null")
+	case Bool:
+		b.WriteString(strconv.FormatBool(n.Bool))
+	case Number:
+		b.WriteString(n.Str)
+	case String:
+		quote(b, n.Str)
+	case Array:
+		b.WriteByte('[')
+		for i, e := range n.Elems {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			e.WriteCompact(b, quote)
+		}
+		b.WriteByte(']')
+	case Object:
+		b.WriteByte('{')
+		for i, m := range n.Members {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			quote(b, m.Key)
+			b.WriteByte(':')
+			m.Value.WriteCompact(b, quote)
+		}
+		b.WriteByte('}')
+	}
 }
 
 // SyntaxError is a document that is not JSON, or that breaks one of the
@@ -188,10 +228,16 @@ func (p *parser) describe() string {
 	return strconv.QuoteRune(r)
 }
 
+// nodeBytes is about how many bytes of schema text hold one value in a
+// compact schema (an indented one with docs has more: its blocks run out
+// later).
+const nodeBytes = 16
+
 func (p *parser) newNode(k Kind, at Pos) *Node {
 	if len(p.nodes) == 0 {
-		// About one node per 16 bytes of schema text.
-		p.nodes = make([]Node, min(max(len(p.data)/16, 8), 256))
+		// A block holds about one node per nodeBytes of the text still to
+		// read: few allocations, and little unused space at the end.
+		p.nodes = make([]Node, min(max((len(p.data)-p.off)/nodeBytes, 8), 512))
 	}
 	n := &p.nodes[0]
 	p.nodes = p.nodes[1:]

@@ -188,45 +188,31 @@ func TestNestingUpToMaxDepthIsAccepted(t *testing.T) {
 func TestSiblingsKeepTheirOwnElements(t *testing.T) {
 	n := mustParse(t, `{"a": [1, [2, 3], {"x": 4, "y": [5]}], "b": {"c": [6, 7], "d": {}}, "e": [[], [8]]}`)
 	var b strings.Builder
-	writeCompact(&b, n)
+	n.WriteCompact(&b, jsonQuote)
 	if got, want := b.String(), `{"a":[1,[2,3],{"x":4,"y":[5]}],"b":{"c":[6,7],"d":{}},"e":[[],[8]]}`; got != want {
 		t.Errorf("tree = %s\nwant   %s", got, want)
 	}
 }
 
-// writeCompact renders a tree back to compact JSON for comparisons.
-func writeCompact(b *strings.Builder, n *Node) {
-	switch n.Kind {
-	case Null:
-		b.WriteString("null")
-	case Bool:
-		fmt.Fprint(b, n.Bool)
-	case Number:
-		b.WriteString(n.Str)
-	case String:
-		q, _ := json.Marshal(n.Str)
-		b.Write(q)
-	case Array:
-		b.WriteByte('[')
-		for i, e := range n.Elems {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeCompact(b, e)
-		}
-		b.WriteByte(']')
-	case Object:
-		b.WriteByte('{')
-		for i, m := range n.Members {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			q, _ := json.Marshal(m.Key)
-			b.Write(q)
-			b.WriteByte(':')
-			writeCompact(b, m.Value)
-		}
-		b.WriteByte('}')
+// jsonQuote quotes as encoding/json does.
+func jsonQuote(b *strings.Builder, s string) {
+	q, _ := json.Marshal(s)
+	b.Write(q)
+}
+
+// WriteCompact keeps numbers as written and member order, and leaves the
+// quoting of every string and key to its caller.
+func TestWriteCompactKeepsLiteralsAndOrder(t *testing.T) {
+	n := mustParse(t, "{ \"z\": [1.50, -0, 1E3, true, false, null],\n \"a\": {\"k\": \"v\\u00e9\"}, \"e\": [] }")
+	var b strings.Builder
+	n.WriteCompact(&b, jsonQuote)
+	if got, want := b.String(), `{"z":[1.50,-0,1E3,true,false,null],"a":{"k":"vé"},"e":[]}`; got != want {
+		t.Errorf("compact = %s\nwant      %s", got, want)
+	}
+	b.Reset()
+	n.WriteCompact(&b, func(b *strings.Builder, s string) { b.WriteString("<" + s + ">") })
+	if got, want := b.String(), `{<z>:[1.50,-0,1E3,true,false,null],<a>:{<k>:<vé>},<e>:[]}`; got != want {
+		t.Errorf("with the caller's quoting = %s\nwant %s", got, want)
 	}
 }
 
