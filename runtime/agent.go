@@ -62,7 +62,11 @@ type sendRecord struct {
 	home            *sendEncoder        // the partition encoder it returns to (nil: the App's pool)
 	chunk           *sendChunk          // the chunk its key and value are cut from, if any
 	track           *transport.Inflight // the input record's
-	src             *kgo.Record         // the input record, for errors
+	// srcTopic and srcPartition (with track's offset) name the input
+	// record in errors; the record itself is not kept, so its fetch
+	// buffer is not held alive until the output is acknowledged.
+	srcTopic     string
+	srcPartition int32
 }
 
 func (a *App) getSend(ctx context.Context) *sendRecord {
@@ -81,7 +85,7 @@ func (sr *sendRecord) put() {
 	r := &sr.rec
 	r.Key, r.Value, r.Headers, r.Timestamp, r.Topic = nil, nil, nil, time.Time{}, ""
 	r.Partition, r.Attrs, r.ProducerEpoch, r.ProducerID, r.LeaderEpoch, r.Offset = 0, kgo.RecordAttrs{}, 0, 0, 0, 0
-	sr.track, sr.src = nil, nil
+	sr.track, sr.srcTopic = nil, ""
 	if c := sr.chunk; c != nil {
 		sr.chunk = nil
 		c.release()
@@ -281,7 +285,8 @@ func (t *Task) finish() { t.gen.Add(1) }
 func sinkPromise(r *kgo.Record, err error) {
 	sr := r.Context.(*sendRecord)
 	if err != nil {
-		err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, metaOf(sr.src), err)
+		src := RecordMeta{Topic: sr.srcTopic, Partition: sr.srcPartition, Offset: sr.track.Offset()}
+		err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, src, err)
 	}
 	f := sr.track
 	sr.put()
@@ -377,7 +382,7 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 		sr.put()
 		return err
 	}
-	sr.track, sr.src = t.track, t.rec
+	sr.track, sr.srcTopic, sr.srcPartition = t.track, t.rec.Topic, t.rec.Partition
 	t.track.Add()
 	t.app.client.Produce(t.ctx, &sr.rec, sinkPromise)
 	return nil

@@ -23,6 +23,9 @@ type Inflight struct {
 	refs atomic.Int32
 }
 
+// Offset returns the offset of f's record.
+func (f *Inflight) Offset() int64 { return f.offset }
+
 // Tracker returns the tracker of f's partition.
 func (f *Inflight) Tracker() *OffsetTracker { return f.tracker }
 
