@@ -59,7 +59,7 @@ type sendRecord struct {
 	context.Context // the App's processing context
 	rec             kgo.Record
 	app             *App
-	home            *sendEncoder        // the partition encoder it returns to (nil: the App's pool)
+	home            *sendFree           // the free lists it returns to (nil: the App's pool)
 	chunk           *sendChunk          // the chunk its key and value are cut from, if any
 	track           *transport.Inflight // the input record's
 	// srcTopic and srcPartition (with track's offset) name the input
@@ -90,10 +90,10 @@ func (sr *sendRecord) put() {
 		sr.chunk = nil
 		c.release()
 	}
-	if e := sr.home; e != nil {
-		e.freeMu.Lock()
-		e.freeSends = append(e.freeSends, sr)
-		e.freeMu.Unlock()
+	if h := sr.home; h != nil {
+		h.mu.Lock()
+		h.sends = append(h.sends, sr)
+		h.mu.Unlock()
 		return
 	}
 	sr.app.sends.Put(sr)
@@ -121,7 +121,9 @@ type partitionScratch struct {
 // reused once it is full and every record cut from it has been
 // acknowledged; so are the sendRecords. Only the holder of busy (the
 // partition's goroutine, or one of a record's concurrent sends) touches
-// chunk, pairs and sends; promises return what they release under freeMu.
+// chunk, pairs and sends; promises return what they release to free, which
+// the App's partitions share (acknowledgements come back in bursts, so
+// one partition's returns would sit idle while another allocates).
 type sendEncoder struct {
 	busy  atomic.Bool
 	ctx   context.Context // the processing context the free sendRecords carry
@@ -130,11 +132,20 @@ type sendEncoder struct {
 	// allocation per send.
 	pairs []sendPair
 	sends []*sendRecord // free, taken without a lock
-
-	freeMu     sync.Mutex
-	freeSends  []*sendRecord // returned by promises
-	freeChunks []*sendChunk  // full chunks whose records are all acknowledged
+	free  *sendFree
 }
+
+// sendFree holds what acknowledged sends returned, for any partition of
+// an App to reuse.
+type sendFree struct {
+	mu     sync.Mutex
+	sends  []*sendRecord
+	chunks []*sendChunk // full chunks whose records are all acknowledged
+}
+
+// sendTake is the most sendRecords a partition takes from the shared
+// free list at once.
+const sendTake = 64
 
 // sendChunk is a writer whose buffer records are cut from. refs counts
 // the records cut from it that are not acknowledged yet, plus one while it
@@ -142,7 +153,7 @@ type sendEncoder struct {
 type sendChunk struct {
 	w    *avro.Writer
 	refs atomic.Int32
-	home *sendEncoder
+	home *sendFree
 }
 
 const (
@@ -160,25 +171,26 @@ func (c *sendChunk) release() {
 	}
 	c.w.Error = nil
 	c.w.Reset(nil)
-	e := c.home
-	e.freeMu.Lock()
-	e.freeChunks = append(e.freeChunks, c)
-	e.freeMu.Unlock()
+	h := c.home
+	h.mu.Lock()
+	h.chunks = append(h.chunks, c)
+	h.mu.Unlock()
 }
 
 // writer returns the current chunk's writer, starting a chunk if there
 // is none. The caller holds busy.
 func (e *sendEncoder) writer() *avro.Writer {
 	if e.chunk == nil {
-		e.freeMu.Lock()
-		if n := len(e.freeChunks); n > 0 {
-			e.chunk = e.freeChunks[n-1]
-			e.freeChunks[n-1] = nil
-			e.freeChunks = e.freeChunks[:n-1]
+		h := e.free
+		h.mu.Lock()
+		if n := len(h.chunks); n > 0 {
+			e.chunk = h.chunks[n-1]
+			h.chunks[n-1] = nil
+			h.chunks = h.chunks[:n-1]
 		}
-		e.freeMu.Unlock()
+		h.mu.Unlock()
 		if e.chunk == nil {
-			e.chunk = &sendChunk{w: avro.NewWriter(nil, sendChunkSize), home: e}
+			e.chunk = &sendChunk{w: avro.NewWriter(nil, sendChunkSize), home: h}
 		}
 		e.chunk.refs.Store(1)
 	}
@@ -201,9 +213,14 @@ func (e *sendEncoder) send(a *App, ctx context.Context) *sendRecord {
 		e.ctx, e.sends = ctx, nil // records of another context: drop them
 	}
 	if len(e.sends) == 0 {
-		e.freeMu.Lock()
-		e.sends, e.freeSends = e.freeSends, e.sends[:0]
-		e.freeMu.Unlock()
+		h := e.free
+		h.mu.Lock()
+		n := len(h.sends)
+		take := h.sends[max(0, n-sendTake):]
+		e.sends = append(e.sends, take...)
+		clear(take)
+		h.sends = h.sends[:n-len(take)]
+		h.mu.Unlock()
 	}
 	for n := len(e.sends); n > 0; n = len(e.sends) {
 		sr := e.sends[n-1]
@@ -219,7 +236,7 @@ func (e *sendEncoder) send(a *App, ctx context.Context) *sendRecord {
 	slab := make([]sendRecord, sendSlab)
 	for i := range slab {
 		sr := &slab[i]
-		sr.Context, sr.app, sr.home = ctx, a, e
+		sr.Context, sr.app, sr.home = ctx, a, e.free
 		sr.rec.Context = sr
 		if i > 0 {
 			e.sends = append(e.sends, sr)
@@ -256,6 +273,7 @@ func (a *App) partitionScratch(rec *kgo.Record, f *transport.Inflight) *partitio
 			reader:  avro.NewReader(nil, 0),
 			decoded: make([]any, len(a.agents)),
 			tasks:   make([]*Task, len(a.agents)),
+			enc:     sendEncoder{free: &a.free},
 		}
 		tr.Scratch = sc
 	}

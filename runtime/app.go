@@ -71,6 +71,7 @@ type App struct {
 	testOpts []kgo.Opt // extra client options, for tests
 
 	sends sync.Pool // *sendRecord, recycled once acknowledged
+	free  sendFree  // what partitions' sends returned, shared by them
 
 	runMu  sync.Mutex
 	ran    bool

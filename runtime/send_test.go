@@ -55,7 +55,7 @@ func checkSent(t *testing.T, app *App, topic *Topic[string, view], srs []*sendRe
 func TestSinkChunksAreReusedOnlyOnceTheirRecordsAreAcknowledged(t *testing.T) {
 	app := &App{ids: map[string]schemaIDs{"out": {key: 3, value: 4}}}
 	topic := viewTopic("out", 1)
-	e := &sendEncoder{}
+	e := &sendEncoder{free: new(sendFree)}
 	const n = 2000 // many chunks
 	first := sendAll(t, e, app, topic, 0, n)
 	checkSent(t, app, topic, first, 0)
@@ -101,7 +101,7 @@ func TestAFailedEncodingLeavesTheChunksRecordsIntact(t *testing.T) {
 		w.WriteString(strings.Repeat("partial", 10))
 		panic("no symbol")
 	}
-	e := &sendEncoder{}
+	e := &sendEncoder{free: new(sendFree)}
 	before := sendAll(t, e, app, topic, 0, 50)
 	sr := e.send(app, context.Background())
 	kv := pairOf(e, &failing)
