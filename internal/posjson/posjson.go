@@ -326,13 +326,8 @@ func isWordByte(c byte) bool {
 
 // object parses the object whose '{' is at off and at.
 func (p *parser) object(at Pos, depth int) *Node {
-	p.off++
-	p.col++
-	p.skipSpace()
 	n := p.newNode(Object, at)
-	if p.off < len(p.data) && p.data[p.off] == '}' {
-		p.off++
-		p.col++
+	if p.open('}') {
 		return n
 	}
 	mark := len(p.members)  // an error abandons the stack: no need to pop it
@@ -355,70 +350,46 @@ func (p *parser) object(at Pos, depth int) *Node {
 				seen[m.Key] = m.KeyPos
 			}
 		}
+		dup := false
 		if seen != nil {
-			if _, dup := seen[key]; dup {
-				p.failAt(keyPos, "duplicate key "+strconv.Quote(key)+" in object")
-				return nil
-			}
+			_, dup = seen[key]
 			seen[key] = keyPos
 		} else {
-			for _, m := range open {
-				if m.Key == key {
-					p.failAt(keyPos, "duplicate key "+strconv.Quote(key)+" in object")
-					return nil
-				}
+			for i := range open {
+				dup = dup || open[i].Key == key
 			}
+		}
+		if dup {
+			p.failAt(keyPos, "duplicate key "+strconv.Quote(key)+" in object")
+			return nil
 		}
 		p.skipSpace()
 		if p.off >= len(p.data) || p.data[p.off] != ':' {
 			p.fail("unexpected " + p.describe() + ", expected ':' after object key")
 			return nil
 		}
-		p.off++
-		p.col++
+		p.step()
 		p.skipSpace()
 		v := p.value(depth)
 		if p.err != nil {
 			return nil
 		}
 		p.members = append(p.members, Member{Key: key, KeyPos: keyPos, Value: v})
-		p.skipSpace()
-		if p.off >= len(p.data) {
-			p.fail("unexpected end of file, expected ',' or '}'")
-			return nil
-		}
-		switch p.data[p.off] {
-		case ',':
-			comma := p.here()
-			p.off++
-			p.col++
-			p.skipSpace()
-			if p.off < len(p.data) && p.data[p.off] == '}' {
-				p.failAt(comma, "trailing comma before '}'")
+		if !p.more('}') {
+			if p.err != nil {
 				return nil
 			}
-		case '}':
-			p.off++
-			p.col++
 			n.Members = append([]Member(nil), p.members[mark:]...)
 			p.members = p.members[:mark]
 			return n
-		default:
-			p.fail("unexpected " + p.describe() + ", expected ',' or '}'")
-			return nil
 		}
 	}
 }
 
 // array parses the array whose '[' is at off and at.
 func (p *parser) array(at Pos, depth int) *Node {
-	p.off++
-	p.col++
-	p.skipSpace()
 	n := p.newNode(Array, at)
-	if p.off < len(p.data) && p.data[p.off] == ']' {
-		p.off++
-		p.col++
+	if p.open(']') {
 		return n
 	}
 	mark := len(p.elems) // an error abandons the stack: no need to pop it
@@ -429,60 +400,101 @@ func (p *parser) array(at Pos, depth int) *Node {
 			return nil
 		}
 		p.elems = append(p.elems, v)
-		p.skipSpace()
-		if p.off >= len(p.data) {
-			p.fail("unexpected end of file, expected ',' or ']'")
-			return nil
-		}
-		switch p.data[p.off] {
-		case ',':
-			comma := p.here()
-			p.off++
-			p.col++
-			p.skipSpace()
-			if p.off < len(p.data) && p.data[p.off] == ']' {
-				p.failAt(comma, "trailing comma before ']'")
+		if !p.more(']') {
+			if p.err != nil {
 				return nil
 			}
-		case ']':
-			p.off++
-			p.col++
 			n.Elems = append([]*Node(nil), p.elems[mark:]...)
 			p.elems = p.elems[:mark]
 			return n
-		default:
-			p.fail("unexpected " + p.describe() + ", expected ',' or ']'")
-			return nil
 		}
 	}
 }
 
-// string reads the string whose opening quote is at off and returns it
-// decoded. A string without escapes is copied once.
-func (p *parser) string() string {
-	start := p.here()
+// step steps over one ASCII character other than a newline.
+func (p *parser) step() {
 	p.off++
 	p.col++
+}
+
+// open steps over the '{' or '[' at off and the space after it, and
+// reports whether close follows at once (the object or array is empty),
+// stepping over that too.
+func (p *parser) open(close byte) bool {
+	p.step()
+	p.skipSpace()
+	if p.off < len(p.data) && p.data[p.off] == close {
+		p.step()
+		return true
+	}
+	return false
+}
+
+// more follows an element of an object or array: it steps over the ','
+// before the next element and returns true, or over close and returns
+// false. Anything else, or a ',' right before close, fails.
+func (p *parser) more(close byte) bool {
+	p.skipSpace()
+	if p.off >= len(p.data) {
+		p.fail("unexpected end of file, expected ',' or '" + string(close) + "'")
+		return false
+	}
+	switch p.data[p.off] {
+	case ',':
+		comma := p.here()
+		p.step()
+		p.skipSpace()
+		if p.off < len(p.data) && p.data[p.off] == close {
+			p.failAt(comma, "trailing comma before '"+string(close)+"'")
+			return false
+		}
+		return true
+	case close:
+		p.step()
+		return false
+	}
+	p.fail("unexpected " + p.describe() + ", expected ',' or '" + string(close) + "'")
+	return false
+}
+
+// string reads the string whose opening quote is at off and returns it
+// decoded. Until its first escape a string is its bytes in data, copied
+// once at the end; from there on it is decoded into buf.
+func (p *parser) string() string {
+	start := p.here()
+	p.step()
 	begin := p.off
+	var buf []byte
 	for p.off < len(p.data) {
 		c := p.data[p.off]
 		switch {
 		case c == '"':
-			s := string(p.data[begin:p.off])
-			p.off++
-			p.col++
+			s := string(buf)
+			if buf == nil {
+				s = string(p.data[begin:p.off])
+			}
+			p.step()
 			return s
 		case c == '\\':
-			return p.escapedString(start, begin)
+			if buf == nil {
+				buf = append([]byte(nil), p.data[begin:p.off]...)
+			}
+			var ok bool
+			if buf, ok = p.escape(buf, start); !ok {
+				return ""
+			}
 		case c < 0x20:
 			p.fail("control character " + p.describe() + " in string (escape it)")
 			return ""
-		case c < utf8.RuneSelf:
-			p.off++
-			p.col++
 		default:
-			if !p.multiByte() {
+			from := p.off
+			if c < utf8.RuneSelf {
+				p.step()
+			} else if !p.multiByte() {
 				return ""
+			}
+			if buf != nil {
+				buf = append(buf, p.data[from:p.off]...)
 			}
 		}
 	}
@@ -502,71 +514,44 @@ func (p *parser) multiByte() bool {
 	return true
 }
 
-// escapedString goes on with a string that starts at begin (its opening
-// quote at start) when off has reached its first backslash.
-func (p *parser) escapedString(start Pos, begin int) string {
-	buf := append([]byte(nil), p.data[begin:p.off]...)
-	for p.off < len(p.data) {
-		c := p.data[p.off]
-		switch {
-		case c == '"':
-			p.off++
-			p.col++
-			return string(buf)
-		case c == '\\':
-			if p.off+1 >= len(p.data) {
-				p.failAt(start, "unterminated string")
-				return ""
-			}
-			var out byte
-			switch e := p.data[p.off+1]; e {
-			case '"', '\\', '/':
-				out = e
-			case 'b':
-				out = '\b'
-			case 'f':
-				out = '\f'
-			case 'n':
-				out = '\n'
-			case 'r':
-				out = '\r'
-			case 't':
-				out = '\t'
-			case 'u':
-				r, n, ok := p.unicodeEscape()
-				if !ok {
-					return ""
-				}
-				buf = utf8.AppendRune(buf, r)
-				p.off += n
-				p.col += n
-				continue
-			default:
-				backslash := p.here()
-				p.off++
-				p.failAt(backslash, "invalid escape: "+p.describe()+" after '\\' in string")
-				return ""
-			}
-			buf = append(buf, out)
-			p.off += 2
-			p.col += 2
-		case c < 0x20:
-			p.fail("control character " + p.describe() + " in string (escape it)")
-			return ""
-		case c < utf8.RuneSelf:
-			buf = append(buf, c)
-			p.off++
-			p.col++
-		default:
-			from := p.off
-			if !p.multiByte() {
-				return ""
-			}
-			buf = append(buf, p.data[from:p.off]...)
-		}
+// escape decodes the escape sequence at off (a backslash) in the string
+// opened at start, appends it to buf and steps over it.
+func (p *parser) escape(buf []byte, start Pos) ([]byte, bool) {
+	if p.off+1 >= len(p.data) {
+		p.failAt(start, "unterminated string")
+		return buf, false
 	}
-	p.failAt(start, "unterminated string")
-	return ""
+	var out byte
+	switch e := p.data[p.off+1]; e {
+	case '"', '\\', '/':
+		out = e
+	case 'b':
+		out = '\b'
+	case 'f':
+		out = '\f'
+	case 'n':
+		out = '\n'
+	case 'r':
+		out = '\r'
+	case 't':
+		out = '\t'
+	case 'u':
+		r, n, ok := p.unicodeEscape()
+		if !ok {
+			return buf, false
+		}
+		p.off += n
+		p.col += n
+		return utf8.AppendRune(buf, r), true
+	default:
+		backslash := p.here()
+		p.off++
+		p.failAt(backslash, "invalid escape: "+p.describe()+" after '\\' in string")
+		return buf, false
+	}
+	p.off += 2
+	p.col += 2
+	return append(buf, out), true
 }
 
 // unicodeEscape decodes the \uXXXX at off, with the \uXXXX after it when
@@ -614,8 +599,7 @@ func (p *parser) hex4(at int) (rune, bool) {
 func (p *parser) number() string {
 	begin := p.off
 	if p.data[p.off] == '-' {
-		p.off++
-		p.col++
+		p.step()
 	}
 	intStart := p.off
 	if p.digits() == 0 {
@@ -627,19 +611,16 @@ func (p *parser) number() string {
 		return ""
 	}
 	if p.off < len(p.data) && p.data[p.off] == '.' {
-		p.off++
-		p.col++
+		p.step()
 		if p.digits() == 0 {
 			p.fail("invalid number: expected a digit after '.'")
 			return ""
 		}
 	}
 	if p.off < len(p.data) && (p.data[p.off] == 'e' || p.data[p.off] == 'E') {
-		p.off++
-		p.col++
+		p.step()
 		if p.off < len(p.data) && (p.data[p.off] == '+' || p.data[p.off] == '-') {
-			p.off++
-			p.col++
+			p.step()
 		}
 		if p.digits() == 0 {
 			p.fail("invalid number: expected a digit in the exponent")
