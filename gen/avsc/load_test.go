@@ -31,7 +31,7 @@ func TestLoadReportsEveryProblemWithItsPosition(t *testing.T) {
 		{"malformed JSON: bad literal", files("a.avsc", "[\n  nul\n]"),
 			[]string{"a.avsc:2:3: invalid JSON: invalid literal, expected null"}},
 		{"malformed JSON: duplicate key", files("a.avsc", `{"type": "fixed", "name": "F", "size": 1, "size": 2}`),
-			[]string{`a.avsc:1:43: invalid JSON: duplicate key "size" in object`}},
+			[]string{`a.avsc:1:43: invalid JSON: duplicate key "size" in object (first at 1:32)`}},
 		{"malformed JSON: column counts characters", files("a.avsc", `{"doc": "é", x}`),
 			[]string{`a.avsc:1:14: invalid JSON: unexpected 'x', expected a quoted object key`}},
 		{"unknown type, with a suggestion", files("a.avsc", `{"type": "record", "name": "A", "namespace": "n", "fields": [

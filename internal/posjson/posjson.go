@@ -350,17 +350,22 @@ func (p *parser) object(at Pos, depth int) *Node {
 				seen[m.Key] = m.KeyPos
 			}
 		}
+		var first Pos
 		dup := false
 		if seen != nil {
-			_, dup = seen[key]
-			seen[key] = keyPos
+			if first, dup = seen[key]; !dup {
+				seen[key] = keyPos
+			}
 		} else {
 			for i := range open {
-				dup = dup || open[i].Key == key
+				if open[i].Key == key {
+					first, dup = open[i].KeyPos, true
+					break
+				}
 			}
 		}
 		if dup {
-			p.failAt(keyPos, "duplicate key "+strconv.Quote(key)+" in object")
+			p.failAt(keyPos, "duplicate key "+strconv.Quote(key)+" in object (first at "+first.String()+")")
 			return nil
 		}
 		p.skipSpace()
