@@ -20,6 +20,7 @@ import (
 
 // project is a topology file and what generating it produces.
 type project struct {
+	file   string            // the topology file, as given with -f
 	dir    string            // the topology's folder, on disk
 	input  gen.Input         // what gen.Generate reads
 	output map[string][]byte // what it produced, paths relative to dir
@@ -71,7 +72,7 @@ func readProject(file string, stderr io.Writer) (*project, int) {
 		fmt.Fprintf(stderr, "faustgen: read topology: %v\n", err)
 		return nil, exitBadInput
 	}
-	p := &project{dir: filepath.Dir(file)}
+	p := &project{file: file, dir: filepath.Dir(file)}
 	name := filepath.Base(file)
 	p.input = gen.Input{Topology: name, Files: map[string][]byte{name: data}}
 	// Only the schemas: entries matter here; the topology's problems are
@@ -174,19 +175,31 @@ func sortedPaths(m map[string][]byte) []string {
 	return out
 }
 
-func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	file, ok := topologyFlag("generate", args, stderr)
+// generateProject parses the -f flag of command cmd, generates the
+// project in memory and lists the stale files in its output folders. On
+// failure it has reported to stderr and returns a nil project and the exit
+// code.
+func generateProject(cmd string, args []string, stderr io.Writer) (*project, []string, int) {
+	file, ok := topologyFlag(cmd, args, stderr)
 	if !ok {
-		return exitBadInput
+		return nil, nil, exitBadInput
 	}
 	p, code := loadProject(file, stderr)
 	if p == nil {
-		return code
+		return nil, nil, code
 	}
 	stale, err := p.staleFiles()
 	if err != nil {
-		fmt.Fprintf(stderr, "faustgen generate: look for stale generated files: %v\n", err)
-		return exitBadInput
+		fmt.Fprintf(stderr, "faustgen %s: look for stale generated files: %v\n", cmd, err)
+		return nil, nil, exitBadInput
+	}
+	return p, stale, exitOK
+}
+
+func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	p, stale, code := generateProject("generate", args, stderr)
+	if p == nil {
+		return code
 	}
 	for _, rel := range sortedPaths(p.output) {
 		if err := writeFile(filepath.Join(p.dir, filepath.FromSlash(rel)), p.output[rel]); err != nil {
@@ -235,18 +248,9 @@ func writeFile(name string, data []byte) error {
 }
 
 func runDiff(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	file, ok := topologyFlag("diff", args, stderr)
-	if !ok {
-		return exitBadInput
-	}
-	p, code := loadProject(file, stderr)
+	p, stale, code := generateProject("diff", args, stderr)
 	if p == nil {
 		return code
-	}
-	stale, err := p.staleFiles()
-	if err != nil {
-		fmt.Fprintf(stderr, "faustgen diff: look for stale generated files: %v\n", err)
-		return exitBadInput
 	}
 	var changed []string
 	show := func(rel string, old, cur []byte) {
@@ -280,7 +284,7 @@ func runDiff(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		show(rel, old, nil)
 	}
 	if len(changed) > 0 {
-		fmt.Fprintf(stderr, "faustgen diff: generated code is stale (%s); run: faustgen generate -f %s\n", strings.Join(changed, ", "), file)
+		fmt.Fprintf(stderr, "faustgen diff: generated code is stale (%s); run: faustgen generate -f %s\n", strings.Join(changed, ", "), p.file)
 		return exitFindings
 	}
 	return exitOK
