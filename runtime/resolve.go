@@ -9,9 +9,9 @@ import (
 	"unsafe"
 
 	"github.com/faustgen/faustgen/compat"
+	"github.com/faustgen/faustgen/internal/srref"
 	"github.com/faustgen/faustgen/runtime/resolve"
 	"github.com/hamba/avro/v2"
-	"github.com/twmb/franz-go/pkg/sr"
 )
 
 // The built-in resolver. A record whose schema id differs from the
@@ -137,7 +137,7 @@ func (reg *registry) newPlan(ctx context.Context, id int, typ, readerSchema stri
 		return unresolvable(nil, fmt.Errorf("schema id %d is a %s schema, not Avro", id, kind)), nil
 	}
 	label := fmt.Sprintf("schema id %d", id)
-	sources, err := reg.referenceSources(ctx, refs, map[string]bool{})
+	sources, err := srref.Sources(ctx, reg.cl, refs)
 	if err != nil {
 		return nil, fmt.Errorf("fetch the references of schema id %d: %w", id, err)
 	}
@@ -159,28 +159,4 @@ func (reg *registry) newPlan(ctx context.Context, id int, typ, readerSchema stri
 		return unresolvable(nil, err), nil
 	}
 	return &planEntry{plan: plan}, nil
-}
-
-// referenceSources fetches the schemas that refs name (and theirs), as
-// compat sources, dependencies first.
-func (reg *registry) referenceSources(ctx context.Context, refs []sr.SchemaReference, seen map[string]bool) ([]compat.Source, error) {
-	var out []compat.Source
-	for _, ref := range refs {
-		k := fmt.Sprintf("%s/%d", ref.Subject, ref.Version)
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		ss, err := reg.cl.SchemaByVersion(ctx, ref.Subject, ref.Version)
-		if err != nil {
-			return nil, fmt.Errorf("reference %s (subject %s version %d): %w", ref.Name, ref.Subject, ref.Version, err)
-		}
-		deps, err := reg.referenceSources(ctx, ss.References, seen)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, deps...)
-		out = append(out, compat.Source{Name: fmt.Sprintf("%s version %d", ref.Subject, ref.Version), Data: []byte(ss.Schema.Schema)})
-	}
-	return out, nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/faustgen/faustgen/compat"
 	"github.com/faustgen/faustgen/gen/topology"
+	"github.com/faustgen/faustgen/internal/srref"
 	"github.com/faustgen/faustgen/runtime"
 )
 
@@ -364,7 +365,7 @@ func historyFromRegistry(ctx context.Context, url string, checks []*subjectCheck
 				return "", fmt.Errorf("fetch subject %s version %d: %w", c.subject, v, err)
 			}
 			label := fmt.Sprintf("registry %s version %d", c.subject, v)
-			srcs, err := referencedSources(ctx, cl, ss.References, map[string]bool{}, 0)
+			srcs, err := srref.Sources(ctx, cl, ss.References)
 			if err != nil {
 				return "", fmt.Errorf("%s: %w", label, err)
 			}
@@ -377,31 +378,6 @@ func historyFromRegistry(ctx context.Context, url string, checks []*subjectCheck
 		}
 	}
 	return "registry:" + url, nil
-}
-
-func referencedSources(ctx context.Context, cl *sr.Client, refs []sr.SchemaReference, seen map[string]bool, depth int) ([]compat.Source, error) {
-	if depth > 32 {
-		return nil, fmt.Errorf("schema references nested more than 32 deep")
-	}
-	var out []compat.Source
-	for _, r := range refs {
-		key := fmt.Sprintf("%s/%d", r.Subject, r.Version)
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		ss, err := cl.SchemaByVersion(ctx, r.Subject, r.Version)
-		if err != nil {
-			return nil, fmt.Errorf("fetch reference %s (subject %s version %d): %w", r.Name, r.Subject, r.Version, err)
-		}
-		deeper, err := referencedSources(ctx, cl, ss.References, seen, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, deeper...)
-		out = append(out, compat.Source{Name: "registry " + key, Data: []byte(ss.Schema.Schema)})
-	}
-	return out, nil
 }
 
 // printCheck writes the findings in the chosen format.
