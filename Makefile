@@ -9,7 +9,7 @@ help: ## list the targets
 test: test-unit ## every test: unit, golden, embedded, then the real services
 	@$(MAKE) --no-print-directory test-integration
 
-test-unit: check-generated ## go test ./... (no network beyond loopback, no services)
+test-unit: ## go test ./... (no services; includes the examples-are-current check, TestExamplesAreCurrent)
 	bash scripts/python-avro.sh
 	$(GO) test ./...
 
@@ -19,7 +19,7 @@ test-integration: ## go test -tags integration ./... on real Kafka + Apicurio (s
 generate: ## regenerate examples/generated from the example topologies (go generate)
 	$(GO) generate ./examples/...
 
-check-generated: ## fail when examples/generated is stale (faustgen diff on every example topology)
+check-generated: ## fail when examples/generated is stale (faustgen diff on every example topology; go test runs the same check)
 	@rc=0; for f in examples/*/faustgen.yaml; do $(GO) run ./cmd/faustgen diff -f $$f || rc=1; done; exit $$rc
 
 demo: generate ## run the page-views example on the embedded dev cluster (in-process Kafka + registry)
