@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/embedded"
+	"github.com/faustgen/faustgen/runtime/flow"
 	"github.com/faustgen/faustgen/runtime/transport"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -199,6 +200,9 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		a.agents = append(a.agents, st)
 		a.byTopic[src.spec().Name] = append(a.byTopic[src.spec().Name], st)
 	}
+	if cfg.MaxBufferedBytes < transport.MinMaxBufferedBytes {
+		errs = append(errs, fmt.Errorf("config: MaxBufferedBytes %d is below the minimum of 1 MiB (%d bytes)", cfg.MaxBufferedBytes, transport.MinMaxBufferedBytes))
+	}
 	if !cfg.Embedded {
 		if len(cfg.Brokers) == 0 {
 			errs = append(errs, fmt.Errorf("config: no brokers (set Config.Brokers or %s, or Config.Embedded for the in-process dev cluster)", EnvBrokers))
@@ -298,6 +302,7 @@ func (a *App) start(ctx context.Context) error {
 		SASLUser:           a.cfg.SASLUser,
 		SASLPassword:       a.cfg.SASLPassword,
 		MaxBufferedRecords: a.cfg.MaxBufferedRecords,
+		MaxBufferedBytes:   a.cfg.ProducerBufferBytes,
 		Linger:             a.cfg.Linger,
 		Logger:             a.log,
 	}
@@ -309,14 +314,15 @@ func (a *App) start(ctx context.Context) error {
 		}
 		slices.Sort(sources)
 		a.group = transport.NewGroup(transport.GroupOptions{
-			Group:          a.spec.ID,
-			Topics:         sources,
-			Handle:         a.handle,
-			CommitInterval: a.cfg.CommitInterval,
-			MaxPollRecords: a.cfg.MaxPollRecords,
-			QueuedBatches:  a.cfg.PartitionQueue,
-			DrainTimeout:   a.cfg.ShutdownTimeout,
-			Logger:         a.log,
+			Group:            a.spec.ID,
+			Topics:           sources,
+			Handle:           a.handle,
+			CommitInterval:   a.cfg.CommitInterval,
+			MaxPollRecords:   a.cfg.MaxPollRecords,
+			MaxBufferedBytes: a.cfg.MaxBufferedBytes,
+			PartitionLimits:  flow.Limits{HighRecords: a.cfg.PartitionBufferRecords, HighBytes: a.cfg.PartitionBufferBytes},
+			DrainTimeout:     a.cfg.ShutdownTimeout,
+			Logger:           a.log,
 		})
 		extra = a.group.Opts()
 	}

@@ -46,14 +46,36 @@ type Config struct {
 	// Default: 1s.
 	CommitInterval time.Duration
 	// MaxPollRecords caps the records taken from the consumer per poll.
-	// Default: 10000.
+	// Default: 10000 (fewer when MaxBufferedBytes is small: a poll's
+	// bookkeeping stays within a sixteenth of it).
 	MaxPollRecords int
-	// PartitionQueue is how many polled batches may wait per partition
-	// before polling blocks. Default: 4.
-	PartitionQueue int
+	// MaxBufferedBytes caps the input records the process holds at once:
+	// fetched by the Kafka client, waiting in partition buffers, or being
+	// processed (keys, values, headers and per-record bookkeeping). A
+	// quarter goes to the client's fetches (the fetch sizes are derived
+	// from it); three quarters to the partition buffers. When they are
+	// full, polling waits; no partition waits for another. A single
+	// record batch larger than an eighth of it is still fetched (so big
+	// records always get through), and exceeds it by that batch. Read by
+	// ConfigFromEnv from FAUSTGEN_MAX_BUFFERED_BYTES. Default: 64 MiB;
+	// at least 1 MiB.
+	MaxBufferedBytes int64
+	// PartitionBufferRecords and PartitionBufferBytes bound one
+	// partition's input buffer: reaching either pauses that partition's
+	// fetching, and it resumes once both are below half. A slow partition
+	// thus holds at most about this much, and the others keep flowing.
+	// Default: 10000 records and an eighth of MaxBufferedBytes.
+	PartitionBufferRecords int
+	PartitionBufferBytes   int64
 	// MaxBufferedRecords caps the records the producer buffers; a full
-	// buffer makes Send block. Default: 50000 (franz-go's default).
+	// buffer makes Send block. Default: 10000.
 	MaxBufferedRecords int
+	// ProducerBufferBytes caps the bytes the producer buffers; a full
+	// buffer makes Send (and an agent's sends) block, so a slow broker
+	// pushes back on agents instead of growing memory. A single record
+	// larger than it fails with MESSAGE_TOO_LARGE. Read by ConfigFromEnv
+	// from FAUSTGEN_PRODUCER_BUFFER_BYTES. Default: 32 MiB.
+	ProducerBufferBytes int64
 	// Linger is how long the producer waits for more records before
 	// sending a partial batch; batches also form while a request is in
 	// flight. Agents do not wait it out: once a partition has processed
@@ -82,19 +104,21 @@ type Config struct {
 
 // Environment variables read by ConfigFromEnv.
 const (
-	EnvBrokers          = "FAUSTGEN_BROKERS"           // comma-separated host:port list
-	EnvClientID         = "FAUSTGEN_CLIENT_ID"         // client id
-	EnvTLS              = "FAUSTGEN_TLS"               // "true": TLS with the system roots
-	EnvTLSCAFile        = "FAUSTGEN_TLS_CA_FILE"       // PEM file of CA certificates (implies TLS)
-	EnvSASLMechanism    = "FAUSTGEN_SASL_MECHANISM"    // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
-	EnvSASLUser         = "FAUSTGEN_SASL_USER"         // SASL user
-	EnvSASLPassword     = "FAUSTGEN_SASL_PASSWORD"     // SASL password
-	EnvRegistry         = "FAUSTGEN_REGISTRY"          // schema registry URL
-	EnvRegistryUser     = "FAUSTGEN_REGISTRY_USER"     // registry basic-auth user
-	EnvRegistryPassword = "FAUSTGEN_REGISTRY_PASSWORD" // registry basic-auth password
-	EnvCommitInterval   = "FAUSTGEN_COMMIT_INTERVAL"   // Go duration, such as 500ms
-	EnvStartTimeout     = "FAUSTGEN_START_TIMEOUT"     // Go duration, such as 10s
-	EnvEmbedded         = "FAUSTGEN_EMBEDDED"          // "true": the embedded cluster
+	EnvBrokers          = "FAUSTGEN_BROKERS"               // comma-separated host:port list
+	EnvClientID         = "FAUSTGEN_CLIENT_ID"             // client id
+	EnvTLS              = "FAUSTGEN_TLS"                   // "true": TLS with the system roots
+	EnvTLSCAFile        = "FAUSTGEN_TLS_CA_FILE"           // PEM file of CA certificates (implies TLS)
+	EnvSASLMechanism    = "FAUSTGEN_SASL_MECHANISM"        // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+	EnvSASLUser         = "FAUSTGEN_SASL_USER"             // SASL user
+	EnvSASLPassword     = "FAUSTGEN_SASL_PASSWORD"         // SASL password
+	EnvRegistry         = "FAUSTGEN_REGISTRY"              // schema registry URL
+	EnvRegistryUser     = "FAUSTGEN_REGISTRY_USER"         // registry basic-auth user
+	EnvRegistryPassword = "FAUSTGEN_REGISTRY_PASSWORD"     // registry basic-auth password
+	EnvCommitInterval   = "FAUSTGEN_COMMIT_INTERVAL"       // Go duration, such as 500ms
+	EnvStartTimeout     = "FAUSTGEN_START_TIMEOUT"         // Go duration, such as 10s
+	EnvMaxBufferedBytes = "FAUSTGEN_MAX_BUFFERED_BYTES"    // bytes, or a size such as 64MiB
+	EnvProducerBytes    = "FAUSTGEN_PRODUCER_BUFFER_BYTES" // bytes, or a size such as 32MiB
+	EnvEmbedded         = "FAUSTGEN_EMBEDDED"              // "true": the embedded cluster
 )
 
 // ConfigFromEnv fills a Config from the FAUSTGEN_* environment variables
@@ -150,6 +174,18 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.StartTimeout = d
 	}
+	for _, e := range []struct {
+		name string
+		dst  *int64
+	}{{EnvMaxBufferedBytes, &c.MaxBufferedBytes}, {EnvProducerBytes, &c.ProducerBufferBytes}} {
+		if v := os.Getenv(e.name); v != "" {
+			n, err := ParseSize(v)
+			if err != nil {
+				return c, fmt.Errorf("%s=%q: %w", e.name, v, err)
+			}
+			*e.dst = n
+		}
+	}
 	if v := os.Getenv(EnvEmbedded); v != "" {
 		on, err := strconv.ParseBool(v)
 		if err != nil {
@@ -170,8 +206,20 @@ func (c Config) withDefaults(appID string) Config {
 	if c.MaxPollRecords <= 0 {
 		c.MaxPollRecords = 10000
 	}
-	if c.PartitionQueue <= 0 {
-		c.PartitionQueue = 4
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = 64 << 20
+	}
+	if c.PartitionBufferRecords <= 0 {
+		c.PartitionBufferRecords = 10000
+	}
+	if c.PartitionBufferBytes <= 0 {
+		c.PartitionBufferBytes = max(c.MaxBufferedBytes/8, 64<<10)
+	}
+	if c.MaxBufferedRecords <= 0 {
+		c.MaxBufferedRecords = 10000
+	}
+	if c.ProducerBufferBytes <= 0 {
+		c.ProducerBufferBytes = 32 << 20
 	}
 	if c.Linger <= 0 {
 		c.Linger = 5 * time.Millisecond
@@ -186,4 +234,29 @@ func (c Config) withDefaults(appID string) Config {
 		c.Logger = slog.Default()
 	}
 	return c
+}
+
+// ParseSize reads a byte count: a whole number of bytes ("1048576") or a
+// number with a unit, binary (KiB, MiB, GiB) or decimal (kB, MB, GB); "B"
+// is bytes. Case and a space before the unit do not matter.
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
+		i++
+	}
+	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	mult, ok := map[string]float64{
+		"": 1, "b": 1,
+		"k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
+	}[unit]
+	if !ok || num == "" {
+		return 0, fmt.Errorf("want a size such as 64MiB, 100MB or 1048576 (bytes)")
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f <= 0 || f*mult > 1<<62 {
+		return 0, fmt.Errorf("want a positive size such as 64MiB, 100MB or 1048576 (bytes)")
+	}
+	return int64(f * mult), nil
 }

@@ -37,10 +37,16 @@ type ClientOptions struct {
 	// SASLUser and SASLPassword are the SASL credentials.
 	SASLUser, SASLPassword string
 	// MaxBufferedRecords caps the records buffered by the producer; a full
-	// buffer makes produce calls block. 0 keeps kgo's default (50000).
+	// buffer makes produce calls block. Default 10000 (kgo's).
 	MaxBufferedRecords int
+	// MaxBufferedBytes caps the bytes (keys, values, headers) buffered by
+	// the producer; a full buffer makes produce calls block, and a record
+	// larger than it fails with MESSAGE_TOO_LARGE. Default 0: no byte cap
+	// (runtime.Config sets 32 MiB).
+	MaxBufferedBytes int64
 	// Linger is how long the producer waits for more records before
-	// sending a partial batch. 0 keeps kgo's default (10ms).
+	// sending a partial batch. Default 5ms, as runtime.Config (the Java
+	// client's default since Kafka 4.0; kgo's own is 10ms).
 	Linger time.Duration
 	// Logger receives the client's warnings and errors; nil discards them.
 	Logger *slog.Logger
@@ -88,12 +94,17 @@ func NewClient(o ClientOptions, extra ...kgo.Opt) (*kgo.Client, error) {
 	if mech != nil {
 		opts = append(opts, kgo.SASL(mech))
 	}
-	if o.MaxBufferedRecords > 0 {
-		opts = append(opts, kgo.MaxBufferedRecords(o.MaxBufferedRecords))
+	if o.MaxBufferedRecords <= 0 {
+		o.MaxBufferedRecords = 10000
 	}
-	if o.Linger > 0 {
-		opts = append(opts, kgo.ProducerLinger(o.Linger))
+	opts = append(opts, kgo.MaxBufferedRecords(o.MaxBufferedRecords))
+	if o.MaxBufferedBytes > 0 {
+		opts = append(opts, kgo.MaxBufferedBytes(int(o.MaxBufferedBytes)))
 	}
+	if o.Linger <= 0 {
+		o.Linger = 5 * time.Millisecond
+	}
+	opts = append(opts, kgo.ProducerLinger(o.Linger))
 	if o.Logger != nil {
 		opts = append(opts, kgo.WithLogger(slogLogger{o.Logger}))
 	}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/faustgen/faustgen/runtime/flow"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -27,23 +29,36 @@ type GroupOptions struct {
 	Topics []string
 	// Handle processes each record. Required.
 	Handle HandleFunc
+	// Hooks plug tables and transactions into each partition's life.
+	Hooks Hooks
 	// CommitInterval is the most often committable offsets are committed:
 	// a commit runs at each interval while records complete, and at once
 	// when a partition has completed everything it was given and the last
 	// commit is an interval old. Default 1s.
 	CommitInterval time.Duration
 	// MaxPollRecords caps the records taken from the client per poll.
-	// Default 10000.
+	// Default 10000 (fewer when MaxBufferedBytes is small).
 	MaxPollRecords int
-	// QueuedBatches is how many polled batches may wait per partition
-	// before polling blocks. Default 4.
-	QueuedBatches int
+	// MaxBufferedBytes caps the input the process holds: the client's
+	// buffered fetches plus every partition's buffer (see Budget in
+	// group.go). Default 64 MiB; at least 1 MiB.
+	MaxBufferedBytes int64
+	// PartitionLimits bound each partition's input buffer. Default:
+	// 10000 records and an eighth of MaxBufferedBytes (at least 64 KiB),
+	// resuming at half of each.
+	PartitionLimits flow.Limits
 	// DrainTimeout bounds how long a stop or a revoke waits for the
 	// record in progress and for acknowledgements. Default 30s.
 	DrainTimeout time.Duration
 	// Logger receives the group's logs. Default: slog.Default().
 	Logger *slog.Logger
 }
+
+// Defaults of GroupOptions.
+const (
+	DefaultMaxBufferedBytes = 64 << 20
+	MinMaxBufferedBytes     = 1 << 20
+)
 
 type topicPartition struct {
 	topic     string
@@ -54,14 +69,25 @@ type topicPartition struct {
 // partition in order on its own goroutine, partitions in parallel, and
 // commits at-least-once: an offset is committed only once its record and
 // every earlier record of the partition are processed and everything they
-// produced is acknowledged.
+// produced is acknowledged. Each assigned partition's life is a
+// *Partition (partition.go).
+//
+// Memory: the input held by the process is capped by MaxBufferedBytes,
+// split in two. A quarter is the client's: at most 2 fetches in flight or
+// buffered, each at most an eighth of the budget (a single record batch
+// larger than that is still returned, so the cap is exceeded by such a
+// batch). Three quarters are the partitions' buffers, counted by a
+// flow.Budget: the poll loop polls only when that budget has room for the
+// most one poll can return (the client's quarter plus the bookkeeping of
+// the records it may hold), so the partitions never hold more than their
+// share.
 //
 // Use it as: g := NewGroup(opts); cl := NewClient(conn, g.Opts()...);
 // g.Run(ctx, cl); cl.Close().
 type Group struct {
 	o GroupOptions
 
-	cl *kgo.Client
+	cl atomic.Pointer[kgo.Client] // set by Run or the first callback, whichever comes first
 
 	hard       context.Context // processing context, canceled on a forced stop
 	cancelHard context.CancelFunc
@@ -71,23 +97,19 @@ type Group struct {
 	errMu sync.Mutex
 	err   error
 
-	mu      sync.Mutex // guards workers and closed
-	workers map[topicPartition]*worker
-	closed  bool // set when Run has finished: callbacks do nothing
-	aborted bool // set by Abort: nothing more is committed
+	budget      *flow.Budget
+	fetchBytes  int32 // FetchMaxBytes of the client
+	pollRecords int   // records per poll
+	pollCost    int64 // the most one poll can add to the budget
 
-	commitMu  sync.Mutex // serializes commits; guards committed
-	committed map[topicPartition]int64
-	kick      chan struct{} // a partition became idle: commit soon
-	hurry     chan struct{} // a partition ran out of records: send what lingers
-}
+	mu         sync.Mutex // guards partitions, closed and aborted
+	partitions map[topicPartition]*Partition
+	closed     bool // set when Run has finished: callbacks do nothing
+	aborted    bool // set by Abort: nothing more is committed
 
-type worker struct {
-	tp      topicPartition
-	in      chan []*kgo.Record
-	stop    chan struct{}
-	done    chan struct{}
-	tracker *OffsetTracker
+	commitMu sync.Mutex    // serializes commits
+	kick     chan struct{} // a partition became idle: commit soon
+	hurry    chan struct{} // a partition ran out of records: send what lingers
 }
 
 // NewGroup returns a Group with o's defaults filled in.
@@ -98,8 +120,12 @@ func NewGroup(o GroupOptions) *Group {
 	if o.MaxPollRecords <= 0 {
 		o.MaxPollRecords = 10000
 	}
-	if o.QueuedBatches <= 0 {
-		o.QueuedBatches = 4
+	if o.MaxBufferedBytes <= 0 {
+		o.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
+	o.MaxBufferedBytes = max(o.MaxBufferedBytes, MinMaxBufferedBytes)
+	if o.PartitionLimits.HighBytes <= 0 {
+		o.PartitionLimits.HighBytes = max(o.MaxBufferedBytes/8, 64<<10)
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 30 * time.Second
@@ -107,13 +133,19 @@ func NewGroup(o GroupOptions) *Group {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	g := &Group{o: o, workers: map[topicPartition]*worker{}, committed: map[topicPartition]int64{}, kick: make(chan struct{}, 1), hurry: make(chan struct{}, 1)}
+	g := &Group{o: o, partitions: map[topicPartition]*Partition{}, kick: make(chan struct{}, 1), hurry: make(chan struct{}, 1)}
+	clientShare := o.MaxBufferedBytes / 4
+	g.fetchBytes = int32(min(clientShare/2, 1<<30))
+	g.pollRecords = int(min(int64(o.MaxPollRecords), max(1, o.MaxBufferedBytes/16/flow.RecordOverhead)))
+	g.pollCost = clientShare + int64(g.pollRecords)*flow.RecordOverhead
+	g.budget = flow.NewBudget(o.MaxBufferedBytes - clientShare)
 	g.hard, g.cancelHard = context.WithCancel(context.Background())
 	g.soft, g.cancelSoft = context.WithCancel(context.Background())
 	return g
 }
 
-// Opts returns the kgo options that make a client a member of the group.
+// Opts returns the kgo options that make a client a member of the group,
+// with fetch sizes derived from MaxBufferedBytes.
 func (g *Group) Opts() []kgo.Opt {
 	return []kgo.Opt{
 		kgo.ConsumerGroup(g.o.Group),
@@ -122,6 +154,9 @@ func (g *Group) Opts() []kgo.Opt {
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.MaxConcurrentFetches(2),
+		kgo.FetchMaxBytes(g.fetchBytes),
+		kgo.FetchMaxPartitionBytes(min(g.fetchBytes, 1<<20)),
 		kgo.OnPartitionsAssigned(g.onAssigned),
 		kgo.OnPartitionsRevoked(g.onRevoked),
 		kgo.OnPartitionsLost(g.onLost),
@@ -148,6 +183,9 @@ func (g *Group) Abort() {
 	g.cancelSoft()
 }
 
+// client returns the group's client.
+func (g *Group) client() *kgo.Client { return g.cl.Load() }
+
 func (g *Group) isAborted() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -163,13 +201,14 @@ func (g *Group) ProcessContext() context.Context { return g.hard }
 // progress, produced records are awaited, and the committable offsets are
 // committed, all within the drain timeout. It does not close cl.
 func (g *Group) Run(ctx context.Context, cl *kgo.Client) error {
-	g.cl = cl
+	g.cl.Store(cl)
 	stop := context.AfterFunc(ctx, g.cancelSoft)
 	defer stop()
 
 	var bg sync.WaitGroup
 	bg.Go(g.commitLoop)
 	bg.Go(g.hurryLoop)
+	bg.Go(g.watchPauses)
 	g.pollLoop()
 	bg.Wait()
 	g.shutdown()
@@ -179,11 +218,18 @@ func (g *Group) Run(ctx context.Context, cl *kgo.Client) error {
 	return g.err
 }
 
+// pollLoop polls while the budget has room for a poll and pushes each
+// partition's records into its buffer. It never waits on a partition:
+// Push does not block, a full buffer pauses its own partition, and
+// AllowRebalance follows every poll at once.
 func (g *Group) pollLoop() {
 	for {
-		fetches := g.cl.PollRecords(g.soft, g.o.MaxPollRecords)
+		if err := g.budget.WaitRoom(g.soft, g.pollCost); err != nil {
+			return
+		}
+		fetches := g.client().PollRecords(g.soft, g.pollRecords)
 		if g.soft.Err() != nil || fetches.IsClientClosed() {
-			g.cl.AllowRebalance()
+			g.client().AllowRebalance()
 			return
 		}
 		fetches.EachError(func(topic string, partition int32, err error) {
@@ -192,26 +238,26 @@ func (g *Group) pollLoop() {
 			}
 			g.o.Logger.Error("fetch failed", "topic", topic, "partition", partition, "err", err)
 		})
-		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
-			if len(p.Records) == 0 {
-				return
-			}
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 			g.mu.Lock()
-			w := g.workers[topicPartition{p.Topic, p.Partition}]
+			p := g.partitions[topicPartition{fp.Topic, fp.Partition}]
 			g.mu.Unlock()
-			if w == nil {
-				// Not possible while rebalances wait for AllowRebalance;
-				// the records stay uncommitted either way.
-				g.o.Logger.Warn("records for a partition without a worker", "topic", p.Topic, "partition", p.Partition)
+			if p == nil {
+				if len(fp.Records) > 0 {
+					// Not possible while rebalances wait for
+					// AllowRebalance; the records stay uncommitted.
+					g.o.Logger.Warn("records for a partition not assigned", "topic", fp.Topic, "partition", fp.Partition)
+				}
 				return
 			}
-			select {
-			case w.in <- p.Records:
-			case <-w.stop:
-			case <-g.soft.Done():
+			p.highWater.Store(fp.HighWatermark)
+			if len(fp.Records) == 0 {
+				return
 			}
+			p.firstSeen.CompareAndSwap(-1, fp.Records[0].Offset)
+			p.buf.Push(fp.Records)
 		})
-		g.cl.AllowRebalance()
+		g.client().AllowRebalance()
 	}
 }
 
@@ -230,18 +276,22 @@ func (g *Group) commitLoop() {
 			}
 		case <-t.C:
 		}
-		g.mu.Lock()
-		ws := make([]*worker, 0, len(g.workers))
-		for _, w := range g.workers {
-			ws = append(ws, w)
-		}
-		g.mu.Unlock()
-		if err := g.commit(g.soft, ws); err != nil && g.soft.Err() == nil {
+		if err := g.commit(g.soft, g.owned()); err != nil && g.soft.Err() == nil {
 			g.o.Logger.Warn("commit failed; retrying at the next interval", "group", g.o.Group, "err", err)
 		}
 		last = time.Now()
 		t.Reset(g.o.CommitInterval)
 	}
+}
+
+func (g *Group) owned() []*Partition {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ps := make([]*Partition, 0, len(g.partitions))
+	for _, p := range g.partitions {
+		ps = append(ps, p)
+	}
+	return ps
 }
 
 // hurryLoop sends the producer's lingering records at once whenever a
@@ -255,8 +305,40 @@ func (g *Group) hurryLoop() {
 		case <-g.soft.Done():
 			return
 		case <-g.hurry:
-			if err := g.cl.Flush(g.soft); err != nil && g.soft.Err() == nil {
+			if err := g.client().Flush(g.soft); err != nil && g.soft.Err() == nil {
 				g.o.Logger.Warn("flush failed", "err", err)
+			}
+		}
+	}
+}
+
+func (g *Group) hurryUp() {
+	select {
+	case g.hurry <- struct{}{}:
+	default:
+	}
+}
+
+// LongPause is how long a partition stays paused before it is logged at
+// warn level (once per pause).
+const LongPause = time.Minute
+
+// watchPauses warns about partitions paused for longer than LongPause.
+func (g *Group) watchPauses() {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.soft.Done():
+			return
+		case <-t.C:
+		}
+		for _, p := range g.owned() {
+			if why, lasted, ok := p.buf.LongPause(LongPause); ok {
+				s := p.buf.Stats()
+				g.o.Logger.Warn("partition paused for over a minute", "topic", p.Topic, "partition", p.Partition,
+					"why", why, "paused", lasted.Round(time.Second), "state", p.State().String(),
+					"buffered_records", s.Records, "buffered_bytes", s.Bytes)
 			}
 		}
 	}
@@ -269,153 +351,152 @@ func (g *Group) kickCommit() {
 	}
 }
 
-// commit commits the committable offsets of ws that moved since their last
-// commit.
-func (g *Group) commit(ctx context.Context, ws []*worker) error {
+// commit commits the committable offsets of ps that moved since their
+// last commit, each after its BeforeCommit hook accepted it. Lost
+// partitions are skipped.
+func (g *Group) commit(ctx context.Context, ps []*Partition) error {
 	g.commitMu.Lock()
 	defer g.commitMu.Unlock()
 	if g.isAborted() {
 		return nil
 	}
+	var errs []error
 	offsets := map[string]map[int32]kgo.EpochOffset{}
-	for _, w := range ws {
-		eo, ok := w.tracker.Committable()
-		if !ok || g.committed[w.tp] >= eo.Offset {
+	byTP := map[topicPartition]*Partition{}
+	for _, p := range ps {
+		if p.State() == Lost {
 			continue
 		}
-		if offsets[w.tp.topic] == nil {
-			offsets[w.tp.topic] = map[int32]kgo.EpochOffset{}
+		eo, ok := p.tracker.Committable()
+		if !ok || p.committed.Load() >= eo.Offset {
+			continue
 		}
-		offsets[w.tp.topic][w.tp.partition] = eo
+		if h := g.o.Hooks.BeforeCommit; h != nil {
+			if err := h(ctx, p, eo.Offset); err != nil {
+				errs = append(errs, fmt.Errorf("before commit of %s[%d]@%d: %w", p.Topic, p.Partition, eo.Offset, err))
+				continue
+			}
+		}
+		if offsets[p.Topic] == nil {
+			offsets[p.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		offsets[p.Topic][p.Partition] = eo
+		byTP[topicPartition{p.Topic, p.Partition}] = p
 	}
 	if len(offsets) == 0 {
-		return nil
+		return errors.Join(errs...)
 	}
-	var cerr error
-	g.cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+	g.client().CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 		if err != nil {
-			cerr = err
+			errs = append(errs, err)
 			return
 		}
 		for _, t := range resp.Topics {
-			for _, p := range t.Partitions {
-				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-					cerr = errors.Join(cerr, fmt.Errorf("commit %s[%d]: %w", t.Topic, p.Partition, err))
+			for _, tp := range t.Partitions {
+				if err := kerr.ErrorForCode(tp.ErrorCode); err != nil {
+					errs = append(errs, fmt.Errorf("commit %s[%d]: %w", t.Topic, tp.Partition, err))
 					continue
 				}
-				if eo, ok := offsets[t.Topic][p.Partition]; ok {
-					g.committed[topicPartition{t.Topic, p.Partition}] = eo.Offset
+				if p := byTP[topicPartition{t.Topic, tp.Partition}]; p != nil {
+					p.committed.Store(offsets[t.Topic][tp.Partition].Offset)
 				}
 			}
 		}
 	})
-	return cerr
+	return errors.Join(errs...)
 }
 
-func (g *Group) onAssigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
+func (g *Group) onAssigned(_ context.Context, cl *kgo.Client, assigned map[string][]int32) {
+	g.cl.CompareAndSwap(nil, cl)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
 		return
 	}
 	for topic, partitions := range assigned {
-		for _, p := range partitions {
-			tp := topicPartition{topic, p}
-			if g.workers[tp] != nil {
+		for _, n := range partitions {
+			tp := topicPartition{topic, n}
+			if g.partitions[tp] != nil {
 				continue
 			}
-			w := &worker{
-				tp:      tp,
-				in:      make(chan []*kgo.Record, g.o.QueuedBatches),
-				stop:    make(chan struct{}),
-				done:    make(chan struct{}),
-				tracker: NewOffsetTracker(g.Fail, g.kickCommit),
-			}
-			g.workers[tp] = w
-			delete(g.committed, tp)
-			go g.runWorker(w)
+			g.partitions[tp] = g.newPartition(tp)
 		}
 	}
 	g.o.Logger.Info("partitions assigned", "group", g.o.Group, "assigned", assigned)
 }
 
 // onRevoked finishes the record in progress on each revoked partition,
-// waits for what it produced, and commits before the partition is given
-// up.
+// drops what it had buffered, waits for what it produced, and commits
+// before the partition is given up.
 func (g *Group) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
-	ws := g.takeWorkers(revoked)
-	if len(ws) == 0 {
+	ps := g.take(revoked)
+	if len(ps) == 0 {
 		return
 	}
 	dctx, cancel := context.WithTimeout(ctx, g.o.DrainTimeout)
 	defer cancel()
-	g.drain(dctx, ws)
-	if err := g.commit(dctx, ws); err != nil {
+	g.stopPartitions(dctx, ps, Revoking)
+	if err := g.commit(dctx, ps); err != nil {
 		g.o.Logger.Warn("commit on revoke failed; the next owner reprocesses from the last commit", "group", g.o.Group, "err", err)
+	}
+	for _, p := range ps {
+		p.close()
 	}
 	g.o.Logger.Info("partitions revoked", "group", g.o.Group, "revoked", revoked)
 }
 
-// onLost drops the work of lost partitions without committing.
+// onLost stops lost partitions after their record in progress, without
+// committing.
 func (g *Group) onLost(ctx context.Context, _ *kgo.Client, lost map[string][]int32) {
-	ws := g.takeWorkers(lost)
-	for _, w := range ws {
-		close(w.stop)
+	ps := g.take(lost)
+	if len(ps) == 0 {
+		return
 	}
-	for _, w := range ws {
-		select {
-		case <-w.done:
-		case <-time.After(g.o.DrainTimeout):
-		}
+	dctx, cancel := context.WithTimeout(ctx, g.o.DrainTimeout)
+	defer cancel()
+	g.stopPartitions(dctx, ps, Lost)
+	for _, p := range ps {
+		p.close()
 	}
-	if len(ws) > 0 {
-		g.o.Logger.Warn("partitions lost; their uncommitted records will be processed again", "group", g.o.Group, "lost", lost)
-	}
+	g.o.Logger.Warn("partitions lost; their uncommitted records will be processed again", "group", g.o.Group, "lost", lost)
 }
 
-func (g *Group) takeWorkers(tps map[string][]int32) []*worker {
+// take removes the partitions tps names from the owned ones.
+func (g *Group) take(tps map[string][]int32) []*Partition {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
 		return nil
 	}
-	var ws []*worker
+	var ps []*Partition
 	for topic, partitions := range tps {
-		for _, p := range partitions {
-			tp := topicPartition{topic, p}
-			if w := g.workers[tp]; w != nil {
-				ws = append(ws, w)
-				delete(g.workers, tp)
+		for _, n := range partitions {
+			tp := topicPartition{topic, n}
+			if p := g.partitions[tp]; p != nil {
+				ps = append(ps, p)
+				delete(g.partitions, tp)
 			}
 		}
 	}
-	return ws
+	return ps
 }
 
-// drain stops ws after their record in progress and waits for their
-// produced records to be acknowledged.
-func (g *Group) drain(ctx context.Context, ws []*worker) {
-	for _, w := range ws {
-		close(w.stop)
+// stopPartitions moves ps to state to and waits until they have stopped.
+func (g *Group) stopPartitions(ctx context.Context, ps []*Partition, to State) {
+	for _, p := range ps {
+		p.beginStop(to)
 	}
-	for _, w := range ws {
-		select {
-		case <-w.done:
-		case <-ctx.Done():
-			g.o.Logger.Warn("record still in progress at the drain timeout; it will be processed again", "topic", w.tp.topic, "partition", w.tp.partition)
-		}
-	}
-	for _, w := range ws {
-		w.tracker.WaitIdle(ctx)
+	for _, p := range ps {
+		p.awaitStopped(ctx)
 	}
 }
 
 func (g *Group) shutdown() {
 	g.mu.Lock()
-	ws := make([]*worker, 0, len(g.workers))
-	for tp, w := range g.workers {
-		ws = append(ws, w)
-		delete(g.workers, tp)
+	ps := make([]*Partition, 0, len(g.partitions))
+	for tp, p := range g.partitions {
+		ps = append(ps, p)
+		delete(g.partitions, tp)
 	}
 	g.closed = true
 	g.mu.Unlock()
@@ -425,44 +506,37 @@ func (g *Group) shutdown() {
 	if g.isAborted() {
 		cancel() // a crash waits for nothing
 	}
-	g.drain(ctx, ws)
-	if err := g.commit(ctx, ws); err != nil {
+	g.stopPartitions(ctx, ps, Revoking)
+	if err := g.commit(ctx, ps); err != nil {
 		g.o.Logger.Warn("final commit failed; uncommitted records will be processed again", "group", g.o.Group, "err", err)
+	}
+	for _, p := range ps {
+		p.close()
 	}
 	g.cancelHard()
 }
 
-func (g *Group) runWorker(w *worker) {
-	defer close(w.done)
-	var fs []*Inflight // the batch's
-	for {
-		select {
-		case <-w.stop:
-			return
-		case batch := <-w.in:
-			fs = w.tracker.BeginBatch(batch, fs[:0])
-			for i, rec := range batch {
-				f := fs[i]
-				select {
-				case <-w.stop:
-					w.tracker.Abandon(f) // and the rest of the batch
-					return
-				default:
-				}
-				if err := g.o.Handle(g.hard, rec, f); err != nil {
-					w.tracker.Abandon(f)
-					g.Fail(err)
-					return
-				}
-				w.tracker.Finish(f)
-			}
-			clear(fs)
-			if len(w.in) == 0 {
-				select {
-				case g.hurry <- struct{}{}:
-				default:
-				}
-			}
-		}
+// GroupStats is a snapshot of a Group's flow control.
+type GroupStats struct {
+	// MaxBufferedBytes is the process's input budget; BufferedBytes what
+	// the partitions hold of it (buffered and in progress, bookkeeping
+	// included) and FetchBufferedBytes what the client's fetches hold
+	// (keys, values and headers).
+	MaxBufferedBytes   int64
+	BufferedBytes      int64
+	FetchBufferedBytes int64
+	// Partitions are the owned partitions.
+	Partitions []PartitionStats
+}
+
+// Stats returns a snapshot of g.
+func (g *Group) Stats() GroupStats {
+	s := GroupStats{MaxBufferedBytes: g.o.MaxBufferedBytes, BufferedBytes: g.budget.Used()}
+	if cl := g.client(); cl != nil {
+		s.FetchBufferedBytes = cl.BufferedFetchBytes()
 	}
+	for _, p := range g.owned() {
+		s.Partitions = append(s.Partitions, p.stats())
+	}
+	return s
 }

@@ -1,0 +1,95 @@
+package runtime
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// Stats is a snapshot of a running App's input: what it holds against its
+// budget, and where each of its partitions is.
+type Stats struct {
+	// MaxBufferedBytes is Config.MaxBufferedBytes: the cap on input held.
+	MaxBufferedBytes int64
+	// BufferedBytes is what the partitions hold of it: records waiting in
+	// their buffers or being processed, bookkeeping included. It stays
+	// within three quarters of MaxBufferedBytes.
+	BufferedBytes int64
+	// FetchBufferedBytes is what the Kafka client holds in fetched, not
+	// yet polled records (keys, values and headers); the fetch sizes keep
+	// it within a quarter of MaxBufferedBytes.
+	FetchBufferedBytes int64
+	// Partitions are the partitions this instance owns, by topic and
+	// partition.
+	Partitions []PartitionStats
+}
+
+// PartitionState is where an owned partition is in its life: "assigned",
+// "recovering" (its state is being restored; nothing is processed),
+// "running", "revoking" (finishing the record in progress and committing
+// before it moves), "lost", "closed".
+type PartitionState string
+
+// PartitionStats is a snapshot of one owned partition.
+type PartitionStats struct {
+	Topic     string
+	Partition int32
+	State     PartitionState
+	// BufferedRecords and BufferedBytes are the records it holds: waiting
+	// or being processed.
+	BufferedRecords int
+	BufferedBytes   int64
+	// Paused says whether its fetching is paused now (its buffer is full,
+	// or it is recovering), and PauseReason why; PausedFor is the total
+	// time it was paused since assignment and Pauses how often.
+	Paused      bool
+	PauseReason string
+	PausedFor   time.Duration
+	Pauses      int64
+	// Processed counts the records processed since assignment.
+	Processed int64
+	// Committed is the last offset committed by this instance (the next
+	// record to process), -1 when none yet.
+	Committed int64
+	// Lag is the partition's high watermark at the last fetch minus
+	// Committed (or minus the first offset fetched, before the first
+	// commit); -1 when not known yet.
+	Lag int64
+}
+
+// Stats returns a snapshot of the App's flow control; the zero Stats
+// (but for MaxBufferedBytes) before the group is running or in an App
+// without agents.
+func (a *App) Stats() Stats {
+	s := Stats{MaxBufferedBytes: a.cfg.MaxBufferedBytes}
+	select {
+	case <-a.started:
+	default:
+		return s
+	}
+	if a.group == nil {
+		return s
+	}
+	gs := a.group.Stats()
+	s.BufferedBytes, s.FetchBufferedBytes = gs.BufferedBytes, gs.FetchBufferedBytes
+	for _, p := range gs.Partitions {
+		s.Partitions = append(s.Partitions, PartitionStats{
+			Topic:           p.Topic,
+			Partition:       p.Partition,
+			State:           PartitionState(p.State.String()),
+			BufferedRecords: p.Buffer.Records,
+			BufferedBytes:   p.Buffer.Bytes,
+			Paused:          p.Buffer.Paused,
+			PauseReason:     p.Buffer.Reason,
+			PausedFor:       p.Buffer.PausedFor,
+			Pauses:          p.Buffer.Pauses,
+			Processed:       p.Processed,
+			Committed:       p.Committed,
+			Lag:             p.Lag,
+		})
+	}
+	slices.SortFunc(s.Partitions, func(x, y PartitionStats) int {
+		return cmp.Or(cmp.Compare(x.Topic, y.Topic), cmp.Compare(x.Partition, y.Partition))
+	})
+	return s
+}
