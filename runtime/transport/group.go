@@ -74,9 +74,11 @@ type topicPartition struct {
 //
 // Memory: the input held by the process is capped by MaxBufferedBytes,
 // split in two. A quarter is the client's: at most 2 fetches in flight or
-// buffered, each at most an eighth of the budget (a single record batch
-// larger than that is still returned, so the cap is exceeded by such a
-// batch). Three quarters are the partitions' buffers, counted by a
+// buffered, each sized to hold at most an eighth of the budget once
+// decoded (see fetchSizer: fetch sizes count compressed wire bytes, so
+// they are scaled by the expansion measured on the batches read). A
+// single record batch larger than a fetch is still returned, and exceeds
+// the cap by that batch. Three quarters are the partitions' buffers, counted by a
 // flow.Budget: the poll loop polls only when that budget has room for the
 // most one poll can return (the client's quarter plus the bookkeeping of
 // the records it may hold), so the partitions never hold more than their
@@ -98,7 +100,7 @@ type Group struct {
 	err   error
 
 	budget      *flow.Budget
-	fetchBytes  int32 // FetchMaxBytes of the client
+	fetch       fetchSizer
 	pollRecords int   // records per poll
 	pollCost    int64 // the most one poll can add to the budget
 
@@ -135,7 +137,7 @@ func NewGroup(o GroupOptions) *Group {
 	}
 	g := &Group{o: o, partitions: map[topicPartition]*Partition{}, kick: make(chan struct{}, 1), hurry: make(chan struct{}, 1)}
 	clientShare := o.MaxBufferedBytes / 4
-	g.fetchBytes = int32(min(clientShare/2, 1<<30))
+	g.fetch.init(clientShare, o.PartitionLimits.HighBytes)
 	g.pollRecords = int(min(int64(o.MaxPollRecords), max(1, o.MaxBufferedBytes/16/flow.RecordOverhead)))
 	g.pollCost = clientShare + int64(g.pollRecords)*flow.RecordOverhead
 	g.budget = flow.NewBudget(o.MaxBufferedBytes - clientShare)
@@ -155,8 +157,9 @@ func (g *Group) Opts() []kgo.Opt {
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.MaxConcurrentFetches(2),
-		kgo.FetchMaxBytes(g.fetchBytes),
-		kgo.FetchMaxPartitionBytes(min(g.fetchBytes, 1<<20)),
+		kgo.FetchMaxBytes(g.fetch.maxBytes),
+		kgo.FetchMaxPartitionBytes(g.fetch.partBytes),
+		kgo.WithHooks(&g.fetch),
 		kgo.OnPartitionsAssigned(g.onAssigned),
 		kgo.OnPartitionsRevoked(g.onRevoked),
 		kgo.OnPartitionsLost(g.onLost),
@@ -258,6 +261,7 @@ func (g *Group) pollLoop() {
 			p.buf.Push(fp.Records)
 		})
 		g.client().AllowRebalance()
+		g.fetch.adjust(g.client())
 	}
 }
 
@@ -521,7 +525,7 @@ type GroupStats struct {
 	// MaxBufferedBytes is the process's input budget; BufferedBytes what
 	// the partitions hold of it (buffered and in progress, bookkeeping
 	// included) and FetchBufferedBytes what the client's fetches hold
-	// (keys, values and headers).
+	// (keys, values, headers and per-record bookkeeping, as BufferedBytes).
 	MaxBufferedBytes   int64
 	BufferedBytes      int64
 	FetchBufferedBytes int64
@@ -533,10 +537,67 @@ type GroupStats struct {
 func (g *Group) Stats() GroupStats {
 	s := GroupStats{MaxBufferedBytes: g.o.MaxBufferedBytes, BufferedBytes: g.budget.Used()}
 	if cl := g.client(); cl != nil {
-		s.FetchBufferedBytes = cl.BufferedFetchBytes()
+		s.FetchBufferedBytes = cl.BufferedFetchBytes() + cl.BufferedFetchRecords()*flow.RecordOverhead
 	}
 	for _, p := range g.owned() {
 		s.Partitions = append(s.Partitions, p.stats())
 	}
 	return s
+}
+
+// fetchSizer sizes the client's fetches so that what they hold once
+// decoded — decompressed keys, values and headers plus a kgo.Record per
+// record — stays within the client's share of the budget. Brokers size
+// fetches in wire bytes, which compression shrinks (ten times and more for
+// repetitive values) and which do not count the records' bookkeeping, so
+// it measures the expansion on every batch read (a kgo hook) and scales
+// the fetch sizes by it. Until the first measurement it assumes 4.
+type fetchSizer struct {
+	share     int64 // the client's share of the budget, decoded bytes
+	partMem   int64 // the most one partition's fetch should hold, decoded
+	maxBytes  int32 // FetchMaxBytes now
+	partBytes int32 // FetchMaxPartitionBytes now
+	ratio     float64
+
+	wire, mem atomic.Int64 // sums over batches read since the last adjust
+}
+
+const (
+	initialExpansion = 4
+	minFetchBytes    = 16 << 10
+)
+
+func (f *fetchSizer) init(share, partitionHigh int64) {
+	f.share, f.partMem = share, min(partitionHigh/2, 1<<20)
+	f.set(initialExpansion)
+}
+
+func (f *fetchSizer) set(ratio float64) {
+	f.ratio = ratio
+	f.maxBytes = int32(max(minFetchBytes, min(float64(f.share/2)/ratio, 1<<30)))
+	f.partBytes = min(f.maxBytes, int32(max(minFetchBytes, float64(f.partMem)/ratio)))
+}
+
+// OnFetchBatchRead is the kgo hook that measures the expansion.
+func (f *fetchSizer) OnFetchBatchRead(_ kgo.BrokerMetadata, _ string, _ int32, m kgo.FetchBatchMetrics) {
+	f.wire.Add(int64(max(m.CompressedBytes, 1)))
+	f.mem.Add(int64(m.UncompressedBytes) + int64(m.NumRecords)*flow.RecordOverhead)
+}
+
+// adjust updates cl's fetch sizes once a fetch's worth of batches has been
+// measured and the expansion moved by more than a fifth. Only the poll
+// loop calls it.
+func (f *fetchSizer) adjust(cl *kgo.Client) {
+	wire := f.wire.Load()
+	if wire < int64(f.maxBytes)/2 {
+		return
+	}
+	mem := f.mem.Swap(0)
+	f.wire.Add(-wire)
+	ratio := max(1, float64(mem)/float64(wire))
+	if ratio < f.ratio*1.2 && ratio > f.ratio/1.2 {
+		return
+	}
+	f.set(ratio)
+	cl.UpdateFetchMaxBytes(f.maxBytes, f.partBytes)
 }
