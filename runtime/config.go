@@ -104,21 +104,23 @@ type Config struct {
 
 // Environment variables read by ConfigFromEnv.
 const (
-	EnvBrokers          = "FAUSTGEN_BROKERS"               // comma-separated host:port list
-	EnvClientID         = "FAUSTGEN_CLIENT_ID"             // client id
-	EnvTLS              = "FAUSTGEN_TLS"                   // "true": TLS with the system roots
-	EnvTLSCAFile        = "FAUSTGEN_TLS_CA_FILE"           // PEM file of CA certificates (implies TLS)
-	EnvSASLMechanism    = "FAUSTGEN_SASL_MECHANISM"        // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
-	EnvSASLUser         = "FAUSTGEN_SASL_USER"             // SASL user
-	EnvSASLPassword     = "FAUSTGEN_SASL_PASSWORD"         // SASL password
-	EnvRegistry         = "FAUSTGEN_REGISTRY"              // schema registry URL
-	EnvRegistryUser     = "FAUSTGEN_REGISTRY_USER"         // registry basic-auth user
-	EnvRegistryPassword = "FAUSTGEN_REGISTRY_PASSWORD"     // registry basic-auth password
-	EnvCommitInterval   = "FAUSTGEN_COMMIT_INTERVAL"       // Go duration, such as 500ms
-	EnvStartTimeout     = "FAUSTGEN_START_TIMEOUT"         // Go duration, such as 10s
-	EnvMaxBufferedBytes = "FAUSTGEN_MAX_BUFFERED_BYTES"    // bytes, or a size such as 64MiB
-	EnvProducerBytes    = "FAUSTGEN_PRODUCER_BUFFER_BYTES" // bytes, or a size such as 32MiB
-	EnvEmbedded         = "FAUSTGEN_EMBEDDED"              // "true": the embedded cluster
+	EnvBrokers          = "FAUSTGEN_BROKERS"                  // comma-separated host:port list
+	EnvClientID         = "FAUSTGEN_CLIENT_ID"                // client id
+	EnvTLS              = "FAUSTGEN_TLS"                      // "true": TLS with the system roots
+	EnvTLSCAFile        = "FAUSTGEN_TLS_CA_FILE"              // PEM file of CA certificates (implies TLS)
+	EnvSASLMechanism    = "FAUSTGEN_SASL_MECHANISM"           // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+	EnvSASLUser         = "FAUSTGEN_SASL_USER"                // SASL user
+	EnvSASLPassword     = "FAUSTGEN_SASL_PASSWORD"            // SASL password
+	EnvRegistry         = "FAUSTGEN_REGISTRY"                 // schema registry URL
+	EnvRegistryUser     = "FAUSTGEN_REGISTRY_USER"            // registry basic-auth user
+	EnvRegistryPassword = "FAUSTGEN_REGISTRY_PASSWORD"        // registry basic-auth password
+	EnvCommitInterval   = "FAUSTGEN_COMMIT_INTERVAL"          // Go duration, such as 500ms
+	EnvStartTimeout     = "FAUSTGEN_START_TIMEOUT"            // Go duration, such as 10s
+	EnvMaxBufferedBytes = "FAUSTGEN_MAX_BUFFERED_BYTES"       // bytes, or a size such as 64MiB
+	EnvProducerBytes    = "FAUSTGEN_PRODUCER_BUFFER_BYTES"    // bytes, or a size such as 32MiB
+	EnvPartitionBytes   = "FAUSTGEN_PARTITION_BUFFER_BYTES"   // bytes, or a size such as 8MiB
+	EnvPartitionRecords = "FAUSTGEN_PARTITION_BUFFER_RECORDS" // a record count
+	EnvEmbedded         = "FAUSTGEN_EMBEDDED"                 // "true": the embedded cluster
 )
 
 // ConfigFromEnv fills a Config from the FAUSTGEN_* environment variables
@@ -177,7 +179,7 @@ func ConfigFromEnv() (Config, error) {
 	for _, e := range []struct {
 		name string
 		dst  *int64
-	}{{EnvMaxBufferedBytes, &c.MaxBufferedBytes}, {EnvProducerBytes, &c.ProducerBufferBytes}} {
+	}{{EnvMaxBufferedBytes, &c.MaxBufferedBytes}, {EnvProducerBytes, &c.ProducerBufferBytes}, {EnvPartitionBytes, &c.PartitionBufferBytes}} {
 		if v := os.Getenv(e.name); v != "" {
 			n, err := ParseSize(v)
 			if err != nil {
@@ -185,6 +187,13 @@ func ConfigFromEnv() (Config, error) {
 			}
 			*e.dst = n
 		}
+	}
+	if v := os.Getenv(EnvPartitionRecords); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive record count", EnvPartitionRecords, v)
+		}
+		c.PartitionBufferRecords = n
 	}
 	if v := os.Getenv(EnvEmbedded); v != "" {
 		on, err := strconv.ParseBool(v)

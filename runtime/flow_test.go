@@ -95,17 +95,12 @@ func endOffsets(t testing.TB, c *env, topic string) map[int32]int64 {
 func fill(t testing.TB, c *env, r *running, in *Topic[string, view], n, pageBytes int) map[int32]int64 {
 	t.Helper()
 	cl := rawClient(t, c, kgo.ProducerBatchMaxBytes(16<<10), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
-	rng := rand.New(rand.NewPCG(1, 2))
-	page := make([]byte, pageBytes)
 	ids := r.app.ids[in.Name]
 	var wg sync.WaitGroup
 	var failed atomic.Value
 	for i := range n {
 		k := fmt.Sprintf("k%d", i%64)
-		for j := range page {
-			page[j] = byte('a' + rng.IntN(26))
-		}
-		v := view{Page: string(page), User: "u", Seq: int64(i)}
+		v := view{Page: randomLetters(pageBytes, uint64(i)), User: "u", Seq: int64(i)}
 		key, err := encodeFrame(&in.Key, ids.key, &k)
 		if err != nil {
 			t.Fatal(err)
@@ -347,4 +342,14 @@ func TestARebalanceCompletesWhileAPartitionIsSlowAndItsPauseDoesNotLeak(t *testi
 		s.mu.Unlock()
 	}
 	merged.check(t, end, false)
+}
+
+// randomLetters returns n letters drawn from a generator seeded by seed.
+func randomLetters(n int, seed uint64) string {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('a' + rng.IntN(26))
+	}
+	return string(b)
 }

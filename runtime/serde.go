@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -141,14 +142,22 @@ type registry struct {
 	plans    planCache
 }
 
-func newRegistry(cfg Config, url string) (*registry, error) {
-	opts := []sr.ClientOpt{sr.URLs(url)}
+// newRegistry returns a registry client for rawURL. Credentials in the
+// URL (https://user:secret@host/) are taken out of it and sent as HTTP
+// basic auth instead (Config.RegistryUser/RegistryPassword win), so the
+// client, and every error it returns, only knows the URL without them.
+func newRegistry(cfg Config, rawURL string) (*registry, error) {
+	clean, user, pass := splitURLCredentials(rawURL)
 	if cfg.RegistryUser != "" {
-		opts = append(opts, sr.BasicAuth(cfg.RegistryUser, cfg.RegistryPassword))
+		user, pass = cfg.RegistryUser, cfg.RegistryPassword
+	}
+	opts := []sr.ClientOpt{sr.URLs(clean)}
+	if user != "" {
+		opts = append(opts, sr.BasicAuth(user, pass))
 	}
 	cl, err := sr.NewClient(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("schema registry client for %s: %w", url, err)
+		return nil, fmt.Errorf("schema registry client for %s: %w", clean, err)
 	}
 	return &registry{cl: cl, resolver: cfg.Resolver, byID: map[int]string{}}, nil
 }
@@ -397,4 +406,37 @@ func encodeRecordWith[K, V any](sw *sharedWriter, a *App, topic *Topic[K, V], ke
 		}
 	}
 	return rec, nil
+}
+
+// splitURLCredentials returns rawURL without its user info, and the user
+// and password it held. A URL that does not parse is returned redacted as
+// a whole when it seems to hold credentials ('@' before the host's end).
+func splitURLCredentials(rawURL string) (clean, user, pass string) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		if strings.Contains(rawURL, "@") {
+			return "(unparsable registry URL, redacted)", "", ""
+		}
+		return rawURL, "", ""
+	}
+	if u.User == nil {
+		return rawURL, "", ""
+	}
+	user = u.User.Username()
+	pass, _ = u.User.Password()
+	u.User = nil
+	return u.String(), user, pass
+}
+
+// redactURL returns rawURL with any password replaced by "xxxxx", for
+// logs and errors.
+func redactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		if strings.Contains(rawURL, "@") {
+			return "(unparsable URL, redacted)"
+		}
+		return rawURL
+	}
+	return u.Redacted()
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TopicSpec is a topic to create or check: see runtime.TopicSpec.
@@ -58,14 +60,14 @@ func EnsureTopics(ctx context.Context, cl *kgo.Client, topics []TopicSpec) error
 			errs = append(errs, fmt.Errorf("describe topic %s: %w", t.Name, d.Err))
 			continue
 		}
-		if err := createTopic(ctx, adm, t); err != nil {
+		if err := createTopic(ctx, cl, adm, t); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func createTopic(ctx context.Context, adm *kadm.Client, t TopicSpec) error {
+func createTopic(ctx context.Context, cl *kgo.Client, adm *kadm.Client, t TopicSpec) error {
 	var configs map[string]*string
 	if len(t.Config) > 0 {
 		configs = make(map[string]*string, len(t.Config))
@@ -79,15 +81,9 @@ func createTopic(ctx context.Context, adm *kadm.Client, t TopicSpec) error {
 	}
 	resp, err := adm.CreateTopic(ctx, t.Partitions, repl, configs, t.Name)
 	if errors.Is(err, kerr.TopicAlreadyExists) || errors.Is(resp.Err, kerr.TopicAlreadyExists) {
-		// Another instance created it meanwhile: check it like any other.
-		details, lerr := adm.ListTopics(ctx, t.Name)
-		if lerr != nil {
-			return fmt.Errorf("describe topic %s: %w", t.Name, lerr)
-		}
-		if d := details[t.Name]; int32(len(d.Partitions)) != t.Partitions {
-			return &PartitionMismatchError{Topic: t.Name, Declared: t.Partitions, Actual: int32(len(d.Partitions))}
-		}
-		return nil
+		// Another instance created it meanwhile: check it like any other,
+		// once the metadata shows it.
+		return awaitTopic(ctx, cl, t)
 	}
 	if err != nil {
 		msg := resp.ErrMessage
@@ -96,5 +92,64 @@ func createTopic(ctx context.Context, adm *kadm.Client, t TopicSpec) error {
 		}
 		return fmt.Errorf("create topic %s (%d partitions, replication %d): %w", t.Name, t.Partitions, t.Replication, err)
 	}
-	return nil
+	return awaitTopic(ctx, cl, t)
+}
+
+// awaitTopic waits until the metadata shows topic t with partitions that
+// all have a leader: right after a creation (ours or a concurrent
+// instance's) brokers may still describe it as unknown or with no
+// partitions. It asks a broker each time (kadm's listing answers from the
+// client's metadata cache, which keeps "unknown" for MetadataMinAge). It
+// fails when the topic shows a partition count other than t's, or when
+// ctx ends (naming what it last saw).
+func awaitTopic(ctx context.Context, cl *kgo.Client, t TopicSpec) error {
+	wait := 20 * time.Millisecond
+	for {
+		last := describeTopic(ctx, cl, t)
+		var mismatch *PartitionMismatchError
+		if last == nil || errors.As(last, &mismatch) {
+			return last
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topic %s created, but the metadata did not show its %d partitions in time (last: %v): %w", t.Name, t.Partitions, last, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
+}
+
+// describeTopic returns nil when a broker describes t with t's partition
+// count, every partition with a leader; a *PartitionMismatchError for
+// another count; else what is not there yet.
+func describeTopic(ctx context.Context, cl *kgo.Client, t TopicSpec) error {
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(t.Name)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return err
+	}
+	for _, d := range resp.Topics {
+		if d.Topic == nil || *d.Topic != t.Name {
+			continue
+		}
+		if err := kerr.ErrorForCode(d.ErrorCode); err != nil {
+			return err
+		}
+		switch n := int32(len(d.Partitions)); {
+		case n == 0:
+			return errors.New("no partitions yet")
+		case n != t.Partitions:
+			return &PartitionMismatchError{Topic: t.Name, Declared: t.Partitions, Actual: n}
+		}
+		for _, p := range d.Partitions {
+			if p.Leader < 0 || p.ErrorCode != 0 {
+				return fmt.Errorf("partition %d has no leader yet", p.Partition)
+			}
+		}
+		return nil
+	}
+	return errors.New("not in the metadata yet")
 }

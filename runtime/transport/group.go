@@ -565,6 +565,7 @@ type fetchSizer struct {
 const (
 	initialExpansion = 4
 	minFetchBytes    = 16 << 10
+	maxFetchBytes    = 50 << 20 // kgo's default, within its BrokerMaxReadBytes
 )
 
 func (f *fetchSizer) init(share, partitionHigh int64) {
@@ -574,7 +575,7 @@ func (f *fetchSizer) init(share, partitionHigh int64) {
 
 func (f *fetchSizer) set(ratio float64) {
 	f.ratio = ratio
-	f.maxBytes = int32(max(minFetchBytes, min(float64(f.share/2)/ratio, 1<<30)))
+	f.maxBytes = int32(max(minFetchBytes, min(float64(f.share/2)/ratio, maxFetchBytes)))
 	f.partBytes = min(f.maxBytes, int32(max(minFetchBytes, float64(f.partMem)/ratio)))
 }
 

@@ -1,0 +1,214 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Child processes: the test binary runs itself with FAUSTGEN_CHILD set to
+// play one App instance in a process of its own, so that tests can kill it
+// for real (SIGKILL, SIGSTOP) and measure its memory alone. The parent
+// passes the cluster in FAUSTGEN_BROKERS / FAUSTGEN_REGISTRY and the rest
+// in CHILD_* variables:
+//
+//	CHILD_APP        the App id (consumer group)
+//	CHILD_IN         the source topic (views), CHILD_PARTITIONS its partitions
+//	CHILD_OUT        a sink topic (counts) the agent relays Seq to; empty: none
+//	CHILD_SPIN       CPU time spent per record, a Go duration (busy, not a sleep)
+//	CHILD_SLEEP      time slept per record, a Go duration
+//	CHILD_EXPECT     exit 0 after processing this many records; 0: run until SIGTERM
+//	CHILD_RUN_FOR    stop gracefully after this long (a Go duration) once started
+//
+// It prints "child: ready" once started and, when it ends,
+// "child: processed=N vmhwm_kib=K".
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("FAUSTGEN_CHILD"); mode != "" {
+		os.Exit(runChild(mode))
+	}
+	os.Exit(m.Run())
+}
+
+func runChild(mode string) int {
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 2
+	}
+	level := slog.LevelWarn
+	if os.Getenv("FAUSTGEN_TEST_LOG") != "" {
+		level = slog.LevelInfo
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg.ShutdownTimeout = 10 * time.Second
+	dur := func(name string) time.Duration {
+		d, _ := time.ParseDuration(os.Getenv(name))
+		return d
+	}
+	parts, _ := strconv.Atoi(os.Getenv("CHILD_PARTITIONS"))
+	expect, _ := strconv.ParseInt(os.Getenv("CHILD_EXPECT"), 10, 64)
+	spin, sleep := dur("CHILD_SPIN"), dur("CHILD_SLEEP")
+	in := viewTopic(os.Getenv("CHILD_IN"), int32(parts))
+	topics := []AnyTopic{in}
+	var out *Topic[string, int64]
+	if name := os.Getenv("CHILD_OUT"); name != "" {
+		out = countTopic(name, int32(parts))
+		topics = append(topics, out)
+	}
+	sigctx, stopSignals := SignalContext(context.Background())
+	defer stopSignals()
+	ctx, cancel := context.WithCancel(sigctx)
+	defer cancel()
+	var processed atomic.Int64
+	agent := &Agent[string, view]{
+		Name: "child", Source: in, OnError: Fail,
+		Process: func(t *Task, k string, v view) error {
+			if spin > 0 {
+				for end := time.Now().Add(spin); time.Now().Before(end); {
+				}
+			}
+			if sleep > 0 {
+				time.Sleep(sleep)
+			}
+			if out != nil {
+				if err := SinkOf(t, out).Send(k, v.Seq); err != nil {
+					return err
+				}
+			}
+			if processed.Add(1) == expect {
+				cancel()
+			}
+			return nil
+		},
+	}
+	if mode != "relay" {
+		fmt.Fprintf(os.Stderr, "child: unknown mode %q\n", mode)
+		return 2
+	}
+	app, err := NewApp(cfg, AppSpec{ID: os.Getenv("CHILD_APP"), Topics: topics, Agents: []AnyAgent{agent}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 2
+	}
+	runFor := dur("CHILD_RUN_FOR")
+	go func() {
+		<-app.Started()
+		fmt.Println("child: ready")
+		if runFor > 0 {
+			time.AfterFunc(runFor, cancel)
+		}
+	}()
+	err = app.Run(ctx)
+	fmt.Printf("child: processed=%d vmhwm_kib=%d\n", processed.Load(), vmHWM())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	return 0
+}
+
+// vmHWM returns the process's peak resident set (VmHWM) in KiB, 0 where
+// /proc is missing.
+func vmHWM() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// child is an App instance running in a child process.
+type child struct {
+	cmd   *exec.Cmd
+	lines chan string // its stdout, line by line
+	done  chan error  // Wait's result
+	last  string      // the "child: processed=" line, once it ended
+}
+
+// startChild runs the test binary as a child App (see runChild) on c with
+// the given CHILD_* and FAUSTGEN_* settings, and waits until it reports
+// ready.
+func startChild(t testing.TB, c *env, settings map[string]string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "FAUSTGEN_CHILD=relay",
+		EnvBrokers+"="+strings.Join(c.Brokers(), ","), EnvRegistry+"="+c.RegistryURL())
+	for k, v := range settings {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ch := &child{cmd: cmd, lines: make(chan string, 16), done: make(chan error, 1)}
+	go func() {
+		s := bufio.NewScanner(stdout)
+		for s.Scan() {
+			ch.lines <- s.Text()
+		}
+		close(ch.lines)
+		ch.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { ch.kill() })
+	select {
+	case l, ok := <-ch.lines:
+		if !ok || l != "child: ready" {
+			t.Fatalf("child did not start (first line %q)", l)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("child not ready within 30s")
+	}
+	return ch
+}
+
+// wait waits (up to timeout) for the child to exit and returns its
+// processed count and peak RSS in KiB.
+func (ch *child) wait(t testing.TB, timeout time.Duration) (processed, hwmKiB int64, err error) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-ch.lines:
+			if !ok {
+				ch.lines = nil
+				continue
+			}
+			if strings.HasPrefix(l, "child: processed=") {
+				ch.last = l
+			}
+		case err = <-ch.done:
+			_, _ = fmt.Sscanf(ch.last, "child: processed=%d vmhwm_kib=%d", &processed, &hwmKiB)
+			return processed, hwmKiB, err
+		case <-deadline:
+			ch.kill()
+			t.Fatalf("child did not exit within %v", timeout)
+		}
+	}
+}
+
+// signal sends sig to the child.
+func (ch *child) signal(sig syscall.Signal) { _ = ch.cmd.Process.Signal(sig) }
+
+func (ch *child) kill() { _ = ch.cmd.Process.Kill() }
