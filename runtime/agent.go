@@ -376,6 +376,11 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 	if g := t.gen.Load(); g != s.gen || g&1 == 0 {
 		return fmt.Errorf("sink to %s used after the processing it was made for returned", s.topic.Name)
 	}
+	if t.track != nil {
+		if err := t.track.Alive(); err != nil {
+			return fmt.Errorf("send to %s: %w", s.topic.Name, err)
+		}
+	}
 	var sr *sendRecord
 	var err error
 	if sc := t.scratch; sc != nil && sc.enc.busy.CompareAndSwap(false, true) {

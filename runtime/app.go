@@ -320,6 +320,9 @@ func (a *App) start(ctx context.Context) error {
 			CommitInterval:   a.cfg.CommitInterval,
 			MaxPollRecords:   a.cfg.MaxPollRecords,
 			MaxBufferedBytes: a.cfg.MaxBufferedBytes,
+			InstanceID:       a.cfg.InstanceID,
+			SessionTimeout:   a.cfg.SessionTimeout,
+			RebalanceTimeout: a.cfg.RebalanceTimeout,
 			PartitionLimits:  flow.Limits{HighRecords: a.cfg.PartitionBufferRecords, HighBytes: a.cfg.PartitionBufferBytes},
 			DrainTimeout:     a.cfg.ShutdownTimeout,
 			Logger:           a.log,
@@ -428,6 +431,11 @@ func (a *App) handle(ctx context.Context, rec *kgo.Record, f *transport.Inflight
 		t.finish()
 		if err == nil {
 			continue
+		}
+		if errors.Is(err, transport.ErrPartitionLost) {
+			// Not the record's fault: this instance no longer owns its
+			// partition. It stays uncommitted for the next owner.
+			return err
 		}
 		meta := metaOf(rec)
 		rerr := &RecordError{Agent: st.name, Record: meta, Err: err}

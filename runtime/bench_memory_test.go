@@ -19,7 +19,8 @@ import (
 // agent (1 ms per record: it cannot drain the buffers, so fetching fills
 // them as far as the limits let it), at MaxBufferedBytes of 32 MiB and
 // 256 MiB, and with no effective budget (64 GiB, partition buffers as
-// large) for comparison; and an idle App's (its fixed overhead: runtime,
+// large) for comparison, partition buffers bounded by bytes alone in all
+// three; and an idle App's (its fixed overhead: runtime,
 // client, codecs). It reports each peak in MiB and, per budget, the peak
 // above the idle App as a multiple of the budget. Run with -benchtime 1x.
 func BenchmarkBacklogPeakRSS(b *testing.B) {
@@ -52,8 +53,11 @@ func BenchmarkBacklogPeakRSS(b *testing.B) {
 	}
 	for range b.N {
 		idle := run("idle", "32MiB", 1, nil)
-		rss32 := run("32", "32MiB", 0, nil)
-		rss256 := run("256", "256MiB", 0, nil)
+		// Partition buffers bounded by bytes only (the default 10,000
+		// records would bind first at 256 MiB): the budget is what limits.
+		bytesOnly := map[string]string{EnvPartitionRecords: "100000000"}
+		rss32 := run("32", "32MiB", 0, bytesOnly)
+		rss256 := run("256", "256MiB", 0, bytesOnly)
 		unbounded := run("unbounded", "64GiB", 0, map[string]string{EnvPartitionBytes: "64GiB", EnvPartitionRecords: "100000000"})
 		b.ReportMetric(idle, "idle-MiB")
 		b.ReportMetric(rss32, "budget32-MiB")

@@ -92,6 +92,29 @@ type Config struct {
 	// committing. Default: 30s.
 	ShutdownTimeout time.Duration
 
+	// InstanceID, when set, makes this instance a static member of the
+	// consumer group (KIP-345, group.instance.id): restarted within
+	// SessionTimeout with the same id, it gets its partitions back at
+	// once, with no rebalance and no wait. Set it where an instance has a
+	// stable identity (a StatefulSet pod's name, a systemd unit per host);
+	// never give two live instances the same id (the second one fences
+	// the first, which stops). Without it, a crashed instance's partitions
+	// wait SessionTimeout before moving. Read by ConfigFromEnv from
+	// FAUSTGEN_INSTANCE_ID. Default: empty (dynamic membership).
+	InstanceID string
+	// SessionTimeout is how long the group waits for a silent instance
+	// (crashed, frozen, cut off) before giving its partitions to others:
+	// the pause a crash costs without InstanceID, and how long a static
+	// member may be away. Shorter notices crashes sooner; too short
+	// expels instances on a network hiccup (the broker allows 6s to 5m by
+	// default). Read from FAUSTGEN_SESSION_TIMEOUT. Default: 10s.
+	SessionTimeout time.Duration
+	// RebalanceTimeout is how long a rebalance waits for every instance
+	// to rejoin; one that has not by then is expelled. A revoke waits at
+	// most half of it for the record in progress. Read from
+	// FAUSTGEN_REBALANCE_TIMEOUT. Default: 30s.
+	RebalanceTimeout time.Duration
+
 	// Logger receives the App's logs. Default: slog.Default().
 	Logger *slog.Logger
 
@@ -116,6 +139,9 @@ const (
 	EnvRegistryPassword = "FAUSTGEN_REGISTRY_PASSWORD"        // registry basic-auth password
 	EnvCommitInterval   = "FAUSTGEN_COMMIT_INTERVAL"          // Go duration, such as 500ms
 	EnvStartTimeout     = "FAUSTGEN_START_TIMEOUT"            // Go duration, such as 10s
+	EnvInstanceID       = "FAUSTGEN_INSTANCE_ID"              // static group membership id
+	EnvSessionTimeout   = "FAUSTGEN_SESSION_TIMEOUT"          // Go duration, such as 10s
+	EnvRebalanceTimeout = "FAUSTGEN_REBALANCE_TIMEOUT"        // Go duration, such as 30s
 	EnvMaxBufferedBytes = "FAUSTGEN_MAX_BUFFERED_BYTES"       // bytes, or a size such as 64MiB
 	EnvProducerBytes    = "FAUSTGEN_PRODUCER_BUFFER_BYTES"    // bytes, or a size such as 32MiB
 	EnvPartitionBytes   = "FAUSTGEN_PARTITION_BUFFER_BYTES"   // bytes, or a size such as 8MiB
@@ -169,13 +195,19 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.CommitInterval = d
 	}
-	if v := os.Getenv(EnvStartTimeout); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return c, fmt.Errorf("%s=%q: want a positive Go duration such as 10s", EnvStartTimeout, v)
+	for _, e := range []struct {
+		name string
+		dst  *time.Duration
+	}{{EnvStartTimeout, &c.StartTimeout}, {EnvSessionTimeout, &c.SessionTimeout}, {EnvRebalanceTimeout, &c.RebalanceTimeout}} {
+		if v := os.Getenv(e.name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return c, fmt.Errorf("%s=%q: want a positive Go duration such as 10s", e.name, v)
+			}
+			*e.dst = d
 		}
-		c.StartTimeout = d
 	}
+	c.InstanceID = os.Getenv(EnvInstanceID)
 	for _, e := range []struct {
 		name string
 		dst  *int64
@@ -217,6 +249,12 @@ func (c Config) withDefaults(appID string) Config {
 	}
 	if c.MaxBufferedBytes <= 0 {
 		c.MaxBufferedBytes = 64 << 20
+	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = 10 * time.Second
+	}
+	if c.RebalanceTimeout <= 0 {
+		c.RebalanceTimeout = 30 * time.Second
 	}
 	if c.PartitionBufferRecords <= 0 {
 		c.PartitionBufferRecords = 10000

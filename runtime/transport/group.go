@@ -47,6 +47,19 @@ type GroupOptions struct {
 	// 10000 records and an eighth of MaxBufferedBytes (at least 64 KiB),
 	// resuming at half of each.
 	PartitionLimits flow.Limits
+	// InstanceID, when set, makes the member static (KIP-345): restarted
+	// within SessionTimeout with the same id, it gets its partitions back
+	// without a rebalance. Each live instance needs its own id.
+	InstanceID string
+	// SessionTimeout is how long the coordinator waits for a silent
+	// member (crashed, frozen, cut off) before giving its partitions to
+	// others. Default 10s (kgo's is 45s).
+	SessionTimeout time.Duration
+	// RebalanceTimeout is how long the coordinator waits for every member
+	// to rejoin in a rebalance; a member that has not rejoined by then is
+	// expelled. Revokes finish well within it (the record in progress,
+	// then a commit). Default 30s.
+	RebalanceTimeout time.Duration
 	// DrainTimeout bounds how long a stop or a revoke waits for the
 	// record in progress and for acknowledgements. Default 30s.
 	DrainTimeout time.Duration
@@ -101,6 +114,7 @@ type Group struct {
 
 	budget      *flow.Budget
 	fetch       fetchSizer
+	member      membership
 	pollRecords int   // records per poll
 	pollCost    int64 // the most one poll can add to the budget
 
@@ -132,6 +146,12 @@ func NewGroup(o GroupOptions) *Group {
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 30 * time.Second
 	}
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = 10 * time.Second
+	}
+	if o.RebalanceTimeout <= 0 {
+		o.RebalanceTimeout = 30 * time.Second
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -143,13 +163,16 @@ func NewGroup(o GroupOptions) *Group {
 	g.budget = flow.NewBudget(o.MaxBufferedBytes - clientShare)
 	g.hard, g.cancelHard = context.WithCancel(context.Background())
 	g.soft, g.cancelSoft = context.WithCancel(context.Background())
+	g.member.init(g, o.SessionTimeout)
 	return g
 }
 
 // Opts returns the kgo options that make a client a member of the group,
 // with fetch sizes derived from MaxBufferedBytes.
 func (g *Group) Opts() []kgo.Opt {
-	return []kgo.Opt{
+	opts := []kgo.Opt{
+		kgo.SessionTimeout(g.o.SessionTimeout),
+		kgo.RebalanceTimeout(g.o.RebalanceTimeout),
 		kgo.ConsumerGroup(g.o.Group),
 		kgo.ConsumeTopics(g.o.Topics...),
 		kgo.Balancers(kgo.CooperativeStickyBalancer()),
@@ -164,6 +187,10 @@ func (g *Group) Opts() []kgo.Opt {
 		kgo.OnPartitionsRevoked(g.onRevoked),
 		kgo.OnPartitionsLost(g.onLost),
 	}
+	if g.o.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(g.o.InstanceID))
+	}
+	return opts
 }
 
 // Fail stops the group with err (the first error wins); Run returns it.
@@ -208,6 +235,7 @@ func (g *Group) Run(ctx context.Context, cl *kgo.Client) error {
 	stop := context.AfterFunc(ctx, g.cancelSoft)
 	defer stop()
 
+	go g.member.tick(g.hard)
 	var bg sync.WaitGroup
 	bg.Go(g.commitLoop)
 	bg.Go(g.hurryLoop)
@@ -390,6 +418,11 @@ func (g *Group) commit(ctx context.Context, ps []*Partition) error {
 	if len(offsets) == 0 {
 		return errors.Join(errs...)
 	}
+	defer func() {
+		if isMembershipError(errors.Join(errs...)) {
+			g.member.suspect.Store(true) // the next record confirms, or stops as expelled
+		}
+	}()
 	g.client().CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 		if err != nil {
 			errs = append(errs, err)
@@ -420,8 +453,13 @@ func (g *Group) onAssigned(_ context.Context, cl *kgo.Client, assigned map[strin
 	for topic, partitions := range assigned {
 		for _, n := range partitions {
 			tp := topicPartition{topic, n}
-			if g.partitions[tp] != nil {
-				continue
+			if old := g.partitions[tp]; old != nil {
+				if old.State() != Lost {
+					continue
+				}
+				// Stopped when the member was expelled, and assigned
+				// again before kgo reported it lost: end it first.
+				old.close()
 			}
 			g.partitions[tp] = g.newPartition(tp)
 		}
@@ -437,7 +475,8 @@ func (g *Group) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string
 	if len(ps) == 0 {
 		return
 	}
-	dctx, cancel := context.WithTimeout(ctx, g.o.DrainTimeout)
+	// Within the rebalance timeout, or the group expels this member.
+	dctx, cancel := context.WithTimeout(ctx, min(g.o.DrainTimeout, g.o.RebalanceTimeout/2))
 	defer cancel()
 	g.stopPartitions(dctx, ps, Revoking)
 	if err := g.commit(dctx, ps); err != nil {

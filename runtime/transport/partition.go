@@ -2,7 +2,9 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -102,10 +104,12 @@ type Partition struct {
 	tracker *OffsetTracker
 	unhold  func() // ends the hold of the recovering state (nil: none)
 
-	ctx    context.Context // canceled when the partition stops (for Start)
-	cancel context.CancelFunc
-	stop   chan struct{} // closed to stop after the record in progress
-	done   chan struct{} // closed when the partition's goroutine returns
+	ctx      context.Context // canceled when the partition stops (for Start)
+	cancel   context.CancelFunc
+	stopOnce sync.Once
+	stop     chan struct{} // closed to stop after the record in progress
+	closed   atomic.Bool   // close ran
+	done     chan struct{} // closed when the partition's goroutine returns
 
 	processed atomic.Int64
 	committed atomic.Int64 // last offset committed, -1 none
@@ -130,6 +134,7 @@ func (g *Group) newPartition(tp topicPartition) *Partition {
 	p.firstSeen.Store(-1)
 	p.ctx, p.cancel = context.WithCancel(g.hard)
 	p.tracker = NewOffsetTracker(g.Fail, g.kickCommit)
+	p.tracker.owner = p
 	only := map[string][]int32{tp.topic: {tp.partition}}
 	p.buf = flow.NewBuffer(g.o.PartitionLimits, g.budget, flow.Valve{
 		Pause: func(why string) {
@@ -206,10 +211,17 @@ func (p *Partition) process() {
 				return
 			default:
 			}
+			if err := g.member.check(g.hard); err != nil {
+				p.tracker.Abandon(f) // expelled: the next owner has them
+				p.buf.Release(batch)
+				return
+			}
 			if err := g.o.Handle(g.hard, rec, f); err != nil {
 				p.tracker.Abandon(f)
 				p.buf.Release(batch)
-				g.Fail(err)
+				if !errors.Is(err, ErrPartitionLost) {
+					g.Fail(err)
+				}
 				return
 			}
 			p.tracker.Finish(f)
@@ -227,10 +239,15 @@ func (p *Partition) process() {
 // beginStop moves the partition to to (Revoking or Lost): it stops
 // taking records after the one in progress and drops what is buffered.
 func (p *Partition) beginStop(to State) {
-	p.state.Store(int32(to))
-	p.cancel()
-	close(p.stop)
-	p.buf.Close()
+	p.stopOnce.Do(func() {
+		p.state.Store(int32(to))
+		p.cancel()
+		close(p.stop)
+		p.buf.Close()
+	})
+	if to == Lost {
+		p.state.Store(int32(Lost)) // a revoke under way turns into a loss
+	}
 }
 
 // awaitStopped waits for the record in progress to finish and, unless
@@ -250,6 +267,9 @@ func (p *Partition) awaitStopped(ctx context.Context) {
 // close ends the partition after its revoke or loss: hooks, then its
 // pause is cleared.
 func (p *Partition) close() {
+	if !p.closed.CompareAndSwap(false, true) {
+		return
+	}
 	h := p.g.o.Hooks
 	if p.State() == Lost {
 		if h.Lost != nil {

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -28,6 +29,24 @@ func (f *Inflight) Offset() int64 { return f.offset }
 
 // Tracker returns the tracker of f's partition.
 func (f *Inflight) Tracker() *OffsetTracker { return f.tracker }
+
+// Alive returns nil while f's record may still produce: its partition is
+// owned, and the member's membership is not in doubt (after a freeze of
+// the process it waits for a confirmation). It returns an error wrapping
+// ErrPartitionLost once the partition was taken away.
+func (f *Inflight) Alive() error {
+	p := f.tracker.owner
+	if p == nil {
+		return nil
+	}
+	if p.State() == Lost {
+		return fmt.Errorf("%s[%d]: %w", p.Topic, p.Partition, ErrPartitionLost)
+	}
+	if err := p.g.member.check(p.g.hard); err != nil {
+		return fmt.Errorf("%s[%d]: %w", p.Topic, p.Partition, err)
+	}
+	return nil
+}
 
 // Add counts one more produced record awaiting acknowledgement.
 func (f *Inflight) Add() { f.refs.Add(1) }
@@ -68,6 +87,7 @@ type OffsetTracker struct {
 	fail        func(error)
 	onIdle      func()
 	slab        []Inflight // Begin hands out entries of it: one allocation per 256 records
+	owner       *Partition // the partition it tracks (nil outside a Group)
 
 	// Scratch is for the record handler's own per-partition state (reusable
 	// buffers, say). Only the partition's goroutine touches it.
