@@ -22,6 +22,7 @@ import (
 // in CHILD_* variables:
 //
 //	CHILD_APP        the App id (consumer group)
+//	CHILD_NAME       this instance's name, in the header "child" of its outputs
 //	CHILD_IN         the source topic (views), CHILD_PARTITIONS its partitions
 //	CHILD_OUT        a sink topic (counts) the agent relays Seq to; empty: none
 //	CHILD_SPIN       CPU time spent per record, a Go duration (busy, not a sleep)
@@ -58,6 +59,7 @@ func runChild(mode string) int {
 	parts, _ := strconv.Atoi(os.Getenv("CHILD_PARTITIONS"))
 	expect, _ := strconv.ParseInt(os.Getenv("CHILD_EXPECT"), 10, 64)
 	spin, sleep := dur("CHILD_SPIN"), dur("CHILD_SLEEP")
+	name := os.Getenv("CHILD_NAME")
 	in := viewTopic(os.Getenv("CHILD_IN"), int32(parts))
 	topics := []AnyTopic{in}
 	var out *Topic[string, int64]
@@ -81,7 +83,12 @@ func runChild(mode string) int {
 				time.Sleep(sleep)
 			}
 			if out != nil {
-				if err := SinkOf(t, out).Send(k, v.Seq); err != nil {
+				m := t.Record()
+				err := SinkOf(t, out).Send(k, v.Seq,
+					Header{Key: "child", Value: []byte(name)},
+					Header{Key: "in.partition", Value: strconv.AppendInt(nil, int64(m.Partition), 10)},
+					Header{Key: "in.offset", Value: strconv.AppendInt(nil, m.Offset, 10)})
+				if err != nil {
 					return err
 				}
 			}
@@ -90,6 +97,9 @@ func runChild(mode string) int {
 			}
 			return nil
 		},
+	}
+	if out != nil {
+		agent.Sinks = []AnyTopic{out}
 	}
 	if mode != "relay" {
 		fmt.Fprintf(os.Stderr, "child: unknown mode %q\n", mode)
