@@ -10,6 +10,7 @@ import (
 
 	"github.com/faustgen/faustgen/runtime/transport"
 	"github.com/hamba/avro/v2"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -62,6 +63,7 @@ type sendRecord struct {
 	home            *sendFree           // the free lists it returns to (nil: the App's pool)
 	chunk           *sendChunk          // the chunk its key and value are cut from, if any
 	track           *transport.Inflight // the input record's
+	agent           *agentState         // the agent that sent it
 	// srcTopic and srcPartition (with track's offset) name the input
 	// record in errors; the record itself is not kept, so its fetch
 	// buffer is not held alive until the output is acknowledged.
@@ -85,7 +87,7 @@ func (sr *sendRecord) put() {
 	r := &sr.rec
 	r.Key, r.Value, r.Headers, r.Timestamp, r.Topic = nil, nil, nil, time.Time{}, ""
 	r.Partition, r.Attrs, r.ProducerEpoch, r.ProducerID, r.LeaderEpoch, r.Offset = 0, kgo.RecordAttrs{}, 0, 0, 0, 0
-	sr.track, sr.srcTopic = nil, ""
+	sr.track, sr.srcTopic, sr.agent = nil, "", nil
 	if c := sr.chunk; c != nil {
 		sr.chunk = nil
 		c.release()
@@ -270,7 +272,7 @@ func (a *App) partitionScratch(rec *kgo.Record, f *transport.Inflight) *partitio
 	if sc == nil {
 		sc = &partitionScratch{
 			agents:  a.byTopic[rec.Topic],
-			reader:  avro.NewReader(nil, 0),
+			reader:  avro.NewReader(nil, 0, avro.WithReaderConfig(a.readerAPI)),
 			decoded: make([]any, len(a.agents)),
 			tasks:   make([]*Task, len(a.agents)),
 			enc:     sendEncoder{free: &a.free},
@@ -299,14 +301,22 @@ func newTask(ctx context.Context, a *App, st *agentState, rec *kgo.Record, f *tr
 // finish ends the processing of t: its sinks refuse from now on.
 func (t *Task) finish() { t.gen.Add(1) }
 
-// sinkPromise completes a record sent by a Sink.
+// sinkPromise completes a record sent by a Sink. A record refused as too
+// large is not a delivery failure of the App: it goes to the agent's
+// error policy (tooLarge).
 func sinkPromise(r *kgo.Record, err error) {
 	sr := r.Context.(*sendRecord)
-	if err != nil {
-		src := RecordMeta{Topic: sr.srcTopic, Partition: sr.srcPartition, Offset: sr.track.Offset()}
-		err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, src, err)
-	}
 	f := sr.track
+	if err != nil {
+		src := RecordMeta{Topic: sr.srcTopic, Partition: sr.srcPartition, Offset: f.Offset()}
+		err = fmt.Errorf("produce to %s while processing %s: %w", r.Topic, src, err)
+		if errors.Is(err, kerr.MessageTooLarge) && sr.agent != nil {
+			app, st, size, topic := sr.app, sr.agent, len(r.Key)+len(r.Value), r.Topic
+			sr.put()
+			app.tooLarge(sr.Context, st, src, topic, size, err, f)
+			return
+		}
+	}
 	sr.put()
 	f.Done(err)
 }
@@ -405,7 +415,7 @@ func (s Sink[K, V]) Send(key K, value V, headers ...Header) error {
 		sr.put()
 		return err
 	}
-	sr.track, sr.srcTopic, sr.srcPartition = t.track, t.rec.Topic, t.rec.Partition
+	sr.track, sr.srcTopic, sr.srcPartition, sr.agent = t.track, t.rec.Topic, t.rec.Partition, t.agent
 	t.track.Add()
 	t.app.client.Produce(t.ctx, &sr.rec, sinkPromise)
 	return nil

@@ -23,6 +23,8 @@ import (
 	"github.com/faustgen/faustgen/runtime/embedded"
 	"github.com/faustgen/faustgen/runtime/flow"
 	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/hamba/avro/v2"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -69,6 +71,8 @@ type App struct {
 	started  chan struct{}
 	startErr error
 
+	readerAPI avro.API // the decoders' limits (see readerLimit)
+
 	testOpts []kgo.Opt // extra client options, for tests
 
 	sends sync.Pool // *sendRecord, recycled once acknowledged
@@ -111,6 +115,10 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		return nil, errors.New("app spec: empty app id")
 	}
 	cfg = cfg.withDefaults(spec.ID)
+	readerAPI := readerConfig
+	if cfg.MaxValueBytes > 0 {
+		readerAPI = avro.Config{MaxByteSliceSize: int(cfg.MaxValueBytes)}.Freeze()
+	}
 	if spec.Guarantee == ExactlyOnce {
 		return nil, fmt.Errorf("app %s: guarantee exactly_once is not implemented yet; use at_least_once", spec.ID)
 	}
@@ -118,13 +126,14 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		return nil, fmt.Errorf("app %s: unknown guarantee %v", spec.ID, spec.Guarantee)
 	}
 	a := &App{
-		cfg:     cfg,
-		spec:    spec,
-		log:     cfg.Logger.With("app", spec.ID),
-		byTopic: map[string][]*agentState{},
-		started: make(chan struct{}),
-		abort:   make(chan struct{}),
-		closed:  make(chan struct{}),
+		cfg:       cfg,
+		spec:      spec,
+		log:       cfg.Logger.With("app", spec.ID),
+		byTopic:   map[string][]*agentState{},
+		started:   make(chan struct{}),
+		abort:     make(chan struct{}),
+		closed:    make(chan struct{}),
+		readerAPI: readerAPI,
 	}
 	var errs []error
 	seen := map[string]*TopicSpec{}
@@ -349,6 +358,9 @@ func (a *App) start(ctx context.Context) error {
 	if err := transport.EnsureTopics(ctx, cl, specs); err != nil {
 		return fmt.Errorf("topics on brokers %s: %w", strings.Join(brokers, ","), err)
 	}
+	if a.cfg.MaxValueBytes <= 0 && len(a.byTopic) > 0 {
+		a.readerAPI = a.readerLimit(ctx, cl)
+	}
 
 	reg, err := newRegistry(a.cfg, registryURL)
 	if err != nil {
@@ -482,9 +494,87 @@ func (a *App) deadLetter(ctx context.Context, st *agentState, rec *kgo.Record, r
 	f.Add()
 	coords := rerr.Record
 	a.client.Produce(ctx, out, func(r *kgo.Record, err error) {
+		if errors.Is(err, kerr.MessageTooLarge) {
+			// Too large for the dead-letter topic too: send a reference.
+			a.deadLetterReference(ctx, st, coords, "", len(r.Key)+len(r.Value), rerr.Err, err, f)
+			return
+		}
 		if err != nil {
 			err = fmt.Errorf("dead-letter %s to %s: %w", coords, st.dlq, err)
 		}
 		f.Done(err)
 	})
+}
+
+// Headers of a dead letter sent by reference (no key, no value).
+const (
+	HeaderDLQRefusedTopic = "faustgen.refused.topic" // the topic that refused the record, empty for the dead-letter topic itself
+	HeaderDLQRefusedSize  = "faustgen.refused.size"  // the refused record's key and value bytes, decimal
+)
+
+// tooLarge handles an output of st that the producer or the broker
+// refused as too large (MESSAGE_TOO_LARGE) by st's error policy: under
+// dead_letter a reference to it goes to the dead-letter topic, under skip
+// it is logged and dropped, under fail the App stops. f holds one
+// reference for the refused output, which this settles.
+func (a *App) tooLarge(ctx context.Context, st *agentState, src RecordMeta, topic string, size int, err error, f *transport.Inflight) {
+	switch st.policy {
+	case DeadLetter:
+		a.deadLetterReference(ctx, st, src, topic, size, nil, err, f)
+	case Skip:
+		a.log.Error("output too large; skipped", "agent", st.name, "topic", topic, "size", size, "source", src.String(), "err", err)
+		f.Done(nil)
+	default:
+		f.Done(err)
+	}
+}
+
+// deadLetterReference sends to st's dead-letter topic a record with no key
+// and no value that names what was refused and why, so that a record too
+// large for Kafka never crash-loops the App. cause is the processing
+// error that sent the record to the dead-letter topic (nil when an output
+// was refused); err the refusal. It settles one reference of f.
+func (a *App) deadLetterReference(ctx context.Context, st *agentState, src RecordMeta, refusedTopic string, size int, cause, err error, f *transport.Inflight) {
+	msg := err.Error()
+	if cause != nil {
+		msg = cause.Error() + "; then the dead letter itself: " + msg
+	}
+	out := &kgo.Record{Topic: st.dlq, Partition: src.Partition, Headers: []kgo.RecordHeader{
+		{Key: HeaderDLQError, Value: []byte(msg)},
+		{Key: HeaderDLQAgent, Value: []byte(st.name)},
+		{Key: HeaderDLQTopic, Value: []byte(src.Topic)},
+		{Key: HeaderDLQPartition, Value: []byte(strconv.FormatInt(int64(src.Partition), 10))},
+		{Key: HeaderDLQOffset, Value: []byte(strconv.FormatInt(src.Offset, 10))},
+		{Key: HeaderDLQRefusedTopic, Value: []byte(refusedTopic)},
+		{Key: HeaderDLQRefusedSize, Value: []byte(strconv.Itoa(size))},
+	}}
+	a.log.Warn("record too large for Kafka; a reference to it sent to the dead-letter topic", "agent", st.name, "dlq", st.dlq, "source", src.String(), "refused_topic", refusedTopic, "size", size, "err", err)
+	a.client.Produce(ctx, out, func(_ *kgo.Record, err error) {
+		if err != nil {
+			err = fmt.Errorf("dead-letter reference to %s for %s: %w", st.dlq, src, err)
+		}
+		f.Done(err)
+	})
+}
+
+// readerLimit returns the decoders' configuration for the source topics:
+// a string or bytes value may be as large as twice the largest
+// max.message.bytes among them (a compressed batch may hold a record
+// larger than the limit), and at least MaxValueBytes. A record the broker
+// accepted is one the agent can read. When the topic configs cannot be
+// read (no DescribeConfigs permission), it keeps MaxValueBytes.
+func (a *App) readerLimit(ctx context.Context, cl *kgo.Client) avro.API {
+	var sources []string
+	for name := range a.byTopic {
+		sources = append(sources, name)
+	}
+	limit, err := transport.MaxMessageBytes(ctx, cl, sources...)
+	if err != nil {
+		a.log.Debug("cannot read the source topics' max.message.bytes; decoding values up to the default limit", "limit", MaxValueBytes, "err", err)
+		return readerConfig
+	}
+	if 2*limit <= MaxValueBytes {
+		return readerConfig
+	}
+	return avro.Config{MaxByteSliceSize: int(min(2*limit, 1<<31-1))}.Freeze()
 }

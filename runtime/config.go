@@ -92,6 +92,12 @@ type Config struct {
 	// committing. Default: 30s.
 	ShutdownTimeout time.Duration
 
+	// MaxValueBytes is the largest string or bytes value an agent
+	// decodes; a larger one is a decode error (a corrupt length cannot
+	// make the decoder allocate past it). Default: 0, meaning twice the
+	// largest max.message.bytes of the source topics (read at start), and
+	// at least 64 MiB: whatever the broker accepted, the agent reads.
+	MaxValueBytes int64
 	// InstanceID, when set, makes this instance a static member of the
 	// consumer group (KIP-345, group.instance.id): restarted within
 	// SessionTimeout with the same id, it gets its partitions back at

@@ -217,7 +217,9 @@ func TestAStaticMemberRestartedAfterAKillResumesAtOnce(t *testing.T) {
 	coverage(t, end, readOutputs(t, c, out.Name))
 }
 
-func endOffsetsSum(t testing.TB, c *env, topic string) map[int32]int64 { return endOffsets(t, c, topic) }
+func endOffsetsSum(t testing.TB, c *env, topic string) map[int32]int64 {
+	return endOffsets(t, c, topic)
+}
 
 func sum(m map[int32]int64) int64 {
 	var n int64

@@ -253,7 +253,7 @@ func encodeFrame[T any](c *Codec[T], id int, v *T) (_ []byte, err error) {
 	return w.Buffer(), nil
 }
 
-var readerPool = sync.Pool{New: func() any { return avro.NewReader(nil, 0) }}
+var readerPool = sync.Pool{New: func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(readerConfig)) }}
 
 // decodeFrame decodes a Confluent-framed Avro value of type T.
 func decodeFrame[T any](ctx context.Context, reg *registry, c *Codec[T], want int, b []byte) (v T, err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -152,4 +153,30 @@ func describeTopic(ctx context.Context, cl *kgo.Client, t TopicSpec) error {
 		return nil
 	}
 	return errors.New("not in the metadata yet")
+}
+
+// MaxMessageBytes returns the largest max.message.bytes among topics (the
+// topic's own setting, or the broker default it inherits).
+func MaxMessageBytes(ctx context.Context, cl *kgo.Client, topics ...string) (int64, error) {
+	adm := kadm.NewClient(cl)
+	rcs, err := adm.DescribeTopicConfigs(ctx, topics...)
+	if err != nil {
+		return 0, err
+	}
+	var limit int64
+	for _, rc := range rcs {
+		if rc.Err != nil {
+			return 0, fmt.Errorf("describe configs of %s: %w", rc.Name, rc.Err)
+		}
+		for _, c := range rc.Configs {
+			if c.Key == "max.message.bytes" && c.Value != nil {
+				n, err := strconv.ParseInt(*c.Value, 10, 64)
+				if err != nil {
+					return 0, fmt.Errorf("%s: max.message.bytes %q: %w", rc.Name, *c.Value, err)
+				}
+				limit = max(limit, n)
+			}
+		}
+	}
+	return limit, nil
 }

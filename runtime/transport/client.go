@@ -80,6 +80,10 @@ func NewClient(o ClientOptions, extra ...kgo.Opt) (*kgo.Client, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(o.Brokers...),
 		kgo.RecordPartitioner(javaPartitioner{}),
+		// Kafka's default message.max.bytes (kgo's own default is the
+		// older 1000012): a record the broker accepts on input can be
+		// relayed to a topic with the default limit.
+		kgo.ProducerBatchMaxBytes(1048588),
 	}
 	if o.ClientID != "" {
 		opts = append(opts, kgo.ClientID(o.ClientID))
