@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/faustgen/faustgen/compat"
 	"github.com/hamba/avro/v2"
@@ -178,6 +179,16 @@ func (r *registry) register(ctx context.Context, subject, schema, compat string)
 		}
 	}
 	ss, err := r.cl.CreateSchema(ctx, subject, sr.Schema{Schema: schema, Type: sr.TypeAvro})
+	for try := 0; try < 5 && isCreateRace(err); try++ {
+		// Instances starting together register the same new subject at
+		// once; a registry that refuses the losers because the subject
+		// now exists (Apicurio) answers the same request on a retry.
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(50*(try+1)) * time.Millisecond):
+		}
+		ss, err = r.cl.CreateSchema(ctx, subject, sr.Schema{Schema: schema, Type: sr.TypeAvro})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("register schema under subject %s: the registry refused it: %w", subject, err)
 	}
@@ -439,4 +450,12 @@ func redactURL(rawURL string) string {
 		return rawURL
 	}
 	return u.Redacted()
+}
+
+// isCreateRace says whether err is a registry's refusal of a schema
+// because its subject was created concurrently ("already exists"), as
+// opposed to an incompatibility.
+func isCreateRace(err error) bool {
+	var re *sr.ResponseError
+	return errors.As(err, &re) && strings.Contains(strings.ToLower(re.Message), "already exists")
 }
