@@ -207,6 +207,11 @@ func agentRelay(b *testing.B, c *env, cfg Config, in, out *Topic[string, view], 
 		time.Sleep(time.Millisecond)
 	}
 	elapsed := time.Since(time.Unix(0, first.Load()))
+	var pauses int64
+	for _, p := range r.app.Stats().Partitions {
+		pauses += p.Pauses
+	}
+	b.Logf("pauses %d", pauses)
 	b.Logf("agent: started after %v, first record after %v, last after %v, all committed after %v",
 		startedAt.Sub(begin), time.Duration(first.Load()-begin.UnixNano()), time.Duration(last.Load()-begin.UnixNano()), time.Since(begin))
 	if err := r.stop(b); err != nil {

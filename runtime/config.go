@@ -64,7 +64,7 @@ type Config struct {
 	// partition's input buffer: reaching either pauses that partition's
 	// fetching, and it resumes once both are below half. A slow partition
 	// thus holds at most about this much, and the others keep flowing.
-	// Default: 10000 records and an eighth of MaxBufferedBytes.
+	// Default: 4 × MaxPollRecords (40000) and an eighth of MaxBufferedBytes.
 	PartitionBufferRecords int
 	PartitionBufferBytes   int64
 	// MaxBufferedRecords caps the records the producer buffers; a full
@@ -263,7 +263,7 @@ func (c Config) withDefaults(appID string) Config {
 		c.RebalanceTimeout = 30 * time.Second
 	}
 	if c.PartitionBufferRecords <= 0 {
-		c.PartitionBufferRecords = 10000
+		c.PartitionBufferRecords = 4 * c.MaxPollRecords
 	}
 	if c.PartitionBufferBytes <= 0 {
 		c.PartitionBufferBytes = max(c.MaxBufferedBytes/8, 64<<10)
