@@ -1,7 +1,7 @@
 # faustgen — developer targets. `make help` lists them.
 GO ?= go
 
-.PHONY: help test test-unit test-integration generate check-generated demo bench lint services-up services-down
+.PHONY: help test test-unit test-integration soak generate check-generated demo bench bench-vs lint services-up services-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -16,6 +16,10 @@ test-unit: ## go test ./... (no services; includes the examples-are-current chec
 test-integration: ## go test -tags integration ./... on real Kafka + Apicurio (started if not running, then stopped)
 	bash scripts/services/with-services.sh $(GO) test -tags integration -count=1 ./...
 
+soak: ## the long crash runs: a 30-cycle rebalance storm (SIGTERM/SIGKILL) on kfake, then on the real services (make test runs 4 cycles)
+	FAUSTGEN_STORM_CYCLES=30 $(GO) test -count=1 -run 'RebalanceStorm|Expelled|StaticMember' -timeout 60m -v ./runtime/
+	FAUSTGEN_STORM_CYCLES=30 bash scripts/services/with-services.sh $(GO) test -tags integration -count=1 -run 'RebalanceStorm|Expelled|StaticMember' -timeout 60m -v ./runtime/
+
 generate: ## regenerate examples/generated from the example topologies (go generate)
 	$(GO) generate ./examples/...
 
@@ -27,6 +31,9 @@ demo: generate ## run the page-views example on the embedded dev cluster (in-pro
 
 bench: ## every benchmark with a ratio to a ceiling measured in the same run, then a summary table (a few minutes; not part of test)
 	bash scripts/bench.sh
+
+bench-vs: ## one runtime benchmark of the tree against an earlier revision, alternating (REV=..., BENCH=StatelessAgentOnly, METRIC=agent-rec/s, ROUNDS=4)
+	bash scripts/bench-vs.sh
 
 services-up: ## start real Kafka + Apicurio Registry on 127.0.0.1 (fetched with Maven on first use)
 	bash scripts/services/start.sh

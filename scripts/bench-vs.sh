@@ -25,8 +25,7 @@ git worktree add -q --detach "$tmp/old" "$rev"
 $GO test -c -o "$tmp/new.test" "$pkg"
 
 run() { # run BINARY: prints the metric of one run
-	(cd "$(dirname "$pkg")" 2>/dev/null || true
-		"$1" -test.run '^$' -test.bench "^Benchmark${bench}\$" -test.benchtime 1x) |
+	(cd "$pkg" && "$1" -test.run '^$' -test.bench "^Benchmark${bench}\$" -test.benchtime 1x) |
 		awk -v u="$metric" '/^Benchmark/ { for (i = 2; i < NF; i++) if ($(i + 1) == u) print $i }'
 }
 old=() new=()

@@ -28,7 +28,7 @@ mkdir -p "$out"
 # The groups: name, packages, -bench pattern, extra go test flags.
 # Benchmarks named here only for profiling (one half of a ratio) are
 # listed in profile_only and not run.
-runtime_pattern='StatelessAgentVs|EndToEnd|Framed|ResolvedDecode'
+runtime_pattern='StatelessAgentVs|EndToEnd|Framed|ResolvedDecode|BacklogPeakRSS'
 profile_only='BenchmarkStatelessAgentOnly|BenchmarkRawFranzGoOnly|BenchmarkEncode[A-Za-z]*|BenchmarkDecode[A-Za-z]*'
 
 # uncovered lists benchmarks no group runs (the codec ones run through
@@ -135,13 +135,21 @@ if [ -f "$out/runtime.log" ]; then
 		"$(calc 'agent p50 %.1f / p99 %.1f ms' "$(metric "$out/runtime.log" $l agent-p50-µs) / 1000, $(metric "$out/runtime.log" $l agent-p99-µs) / 1000")" \
 		"$(calc 'p99 %.2f× raw (raw p99 %.1f ms)' "$(metric "$out/runtime.log" $l agent-p99-µs) / $(metric "$out/runtime.log" $l raw-p99-µs), $(metric "$out/runtime.log" $l raw-p99-µs) / 1000")" \
 		"reported" "-"
+	m=BenchmarkBacklogPeakRSS
+	r32=$(metric "$out/runtime.log" $m over-idle/budget32)
+	r256=$(metric "$out/runtime.log" $m over-idle/budget256)
+	ok=$(met "$r32" '<=' 1.25)
+	if [ "$ok" = yes ]; then ok=$(met "$r256" '<=' 1.25); fi
+	row "peak RSS, 2M-record backlog, slow agent" \
+		"$(calc 'budget 32 MiB: %.0f MiB, 256 MiB: %.0f MiB (idle %.0f, no budget %.0f)' "$(metric "$out/runtime.log" $m budget32-MiB), $(metric "$out/runtime.log" $m budget256-MiB), $(metric "$out/runtime.log" $m idle-MiB), $(metric "$out/runtime.log" $m unbounded-MiB)")" \
+		"${r32}× / ${r256}× the budget above idle" "≤ 1.25× budget above idle" "$ok"
 	# The other ratio benchmarks of the runtime (framed decode against the
 	# bare body, resolved decode against the fast path): the ns/op figures
 	# they report and their ratio, second figure over first.
 	while read -r line; do
 		name=$(echo "$line" | awk '{ print $1 }')
 		name=${name%-[0-9]*}
-		case $name in BenchmarkStatelessAgentVsRawFranzGo | BenchmarkEndToEndLatency) continue ;; esac
+		case $name in BenchmarkStatelessAgentVsRawFranzGo | BenchmarkEndToEndLatency | BenchmarkBacklogPeakRSS) continue ;; esac
 		figure=$(echo "$line" | awk '{ s = ""; for (i = 3; i < NF; i++) if ($(i + 1) ~ /-ns\/op$/) s = s (s == "" ? "" : ", ") substr($(i + 1), 1, length($(i + 1)) - 6) " " sprintf("%.0f", $i) " ns"; print s }')
 		label=$(echo "$line" | awk '{ n = 0; for (i = 3; i < NF; i++) if ($(i + 1) ~ /-ns\/op$/) m[++n] = substr($(i + 1), 1, length($(i + 1)) - 6); if (n == 2) print m[2] "/" m[1] }')
 		r=$(echo "$line" | awk '{ for (i = 3; i < NF; i++) if ($(i + 1) == "ratio") { print $i; exit } }')
