@@ -20,7 +20,7 @@ func emitTopology(f *File, m *model) {
 		f.Add(topicVar(m, tp))
 	}
 	for _, tb := range t.Tables {
-		f.Add(tableVar(tb))
+		f.Add(tableVar(m, tb))
 	}
 	for _, a := range t.Agents {
 		f.Add(agentInterface(m, a))
@@ -128,11 +128,14 @@ func topicVar(m *model, tp *topology.Topic) Code {
 // tableVar:
 //
 //	// viewsPerPageTable is the table views_per_page, windowed ...
-//	var viewsPerPageTable = runtime.TableSpec{
-//		Name: "views_per_page", Partitions: 12, KeyType: "string", ValueType: "long",
-//		Window: &runtime.WindowSpec{Tumbling: time.Hour, Expires: 24 * time.Hour},
+//	var viewsPerPageTable = runtime.TableDef[string, int64]{
+//		TableSpec: runtime.TableSpec{
+//			Name: "views_per_page", Partitions: 12, KeyType: "string", ValueType: "long",
+//			Window: &runtime.WindowSpec{Tumbling: time.Hour, Expires: 24 * time.Hour},
+//		},
+//		Key: runtime.StringCodec, Value: runtime.LongCodec,
 //	}
-func tableVar(tb *topology.Table) Code {
+func tableVar(m *model, tb *topology.Table) Code {
 	elems := []Code{
 		kv("Name", Lit(tb.Key)),
 		kv("Partitions", Lit(int(tb.Partitions))),
@@ -155,8 +158,13 @@ func tableVar(tb *topology.Table) Code {
 		elems = append(elems, kv("Window", Op("&").Qual(runtimePath, "WindowSpec").Add(literal(wd...))))
 	}
 	elems = append(elems, kv("KeyType", Lit(tb.KeyType.Name)), kv("ValueType", Lit(tb.ValueType.Name)))
+	key, value := m.ref(tb.KeyType), m.ref(tb.ValueType)
 	return doc("%s is the table %s, %s: keys %s, values %s.", tableVarName(tb), tb.Key, kind, tb.KeyType.Name, tb.ValueType.Name).
-		Var().Id(tableVarName(tb)).Op("=").Qual(runtimePath, "TableSpec").Add(literal(elems...)).Line()
+		Var().Id(tableVarName(tb)).Op("=").Qual(runtimePath, "TableDef").Types(key.goType, value.goType).Add(literal(
+		kv("TableSpec", Qual(runtimePath, "TableSpec").Add(literal(elems...))),
+		kv("Key", key.codec),
+		kv("Value", value.codec),
+	)).Line()
 }
 
 // duration renders d as a time constant expression: 24 * time.Hour.
@@ -267,18 +275,16 @@ func agentBinding(m *model, a *topology.Agent) Code {
 	ctx := []Code{kv("Context", Id("t").Dot("Context").Call())}
 	var tables, lookups, sinks []Code
 	for _, tb := range a.Tables {
-		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
 		ctor := "TableOf"
 		if tb.Window != nil {
 			ctor = "WindowedTableOf"
 		}
-		ctx = append(ctx, kv(tb.GoName, Qual(runtimePath, ctor).Call(Id("t"), Lit(tb.Key), k.codec, v.codec)))
-		tables = append(tables, Lit(tb.Key))
+		ctx = append(ctx, kv(tb.GoName, Qual(runtimePath, ctor).Call(Id("t"), Op("&").Id(tableVarName(tb)))))
+		tables = append(tables, Op("&").Id(tableVarName(tb)))
 	}
 	for _, tb := range a.Lookups {
-		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
-		ctx = append(ctx, kv(tb.GoName, Qual(runtimePath, "ReadTableOf").Call(Id("t"), Lit(tb.Key), k.codec, v.codec)))
-		lookups = append(lookups, Lit(tb.Key))
+		ctx = append(ctx, kv(tb.GoName, Qual(runtimePath, "ReadTableOf").Call(Id("t"), Op("&").Id(tableVarName(tb)))))
+		lookups = append(lookups, Op("&").Id(tableVarName(tb)))
 	}
 	for _, tp := range a.Sinks {
 		ctx = append(ctx, kv(tp.GoName, Qual(runtimePath, "SinkOf").Call(Id("t"), Op("&").Id(topicVarName(tp)))))
@@ -293,10 +299,10 @@ func agentBinding(m *model, a *topology.Agent) Code {
 		agent = append(agent, kv("Sinks", Index().Qual(runtimePath, "AnyTopic").Values(sinks...)))
 	}
 	if len(tables) > 0 {
-		agent = append(agent, kv("Tables", Index().String().Values(tables...)))
+		agent = append(agent, kv("Tables", Index().Qual(runtimePath, "AnyTable").Values(tables...)))
 	}
 	if len(lookups) > 0 {
-		agent = append(agent, kv("Lookups", Index().String().Values(lookups...)))
+		agent = append(agent, kv("Lookups", Index().Qual(runtimePath, "AnyTable").Values(lookups...)))
 	}
 	agent = append(agent,
 		kv("OnError", Qual(runtimePath, policyName(a.OnError))),
@@ -362,7 +368,7 @@ func newFunc(t *topology.Topology) Code {
 		topics = append(topics, Op("&").Id(topicVarName(tp)))
 	}
 	for _, tb := range t.Tables {
-		tables = append(tables, Id(tableVarName(tb)))
+		tables = append(tables, Op("&").Id(tableVarName(tb)))
 	}
 	spec := []Code{
 		kv("ID", Lit(t.App.ID)),
@@ -374,7 +380,7 @@ func newFunc(t *topology.Topology) Code {
 		spec = append(spec, kv("Topics", Index().Qual(runtimePath, "AnyTopic").Add(literal(topics...))))
 	}
 	if len(tables) > 0 {
-		spec = append(spec, kv("Tables", Index().Qual(runtimePath, "TableSpec").Add(literal(tables...))))
+		spec = append(spec, kv("Tables", Index().Qual(runtimePath, "AnyTable").Add(literal(tables...))))
 	}
 	body := []Code{Id("spec").Op(":=").Qual(runtimePath, "AppSpec").Add(literal(spec...))}
 	for _, a := range t.Agents {

@@ -44,6 +44,9 @@ type Task struct {
 	track   *transport.Inflight
 	scratch *partitionScratch // the partition's (nil outside a partition)
 	reader  *avro.Reader      // the partition's decode reader (nil: pooled)
+	// tables holds, per table (by tableState.index), the *table[K, V]
+	// handle of this partition's agent: reused for every record.
+	tables []any
 	// gen tells the uses of a Task apart (a partition reuses its Task for
 	// every record): odd while a record is being processed, even once
 	// processing returned. A Sink remembers the gen it was made in, so one
@@ -473,10 +476,10 @@ type Agent[K, V any] struct {
 	Source *Topic[K, V]
 	// Sinks are the topics the agent may send to.
 	Sinks []AnyTopic
-	// Tables are the read-write tables of the agent (not implemented yet).
-	Tables []string
-	// Lookups are the read-only tables of the agent (not implemented yet).
-	Lookups []string
+	// Tables are the read-write tables of the agent.
+	Tables []AnyTable
+	// Lookups are the read-only tables of the agent.
+	Lookups []AnyTable
 	// OnError says what happens to a record that fails.
 	OnError ErrorPolicy
 	// Process handles one record. Records of one partition are processed in
@@ -490,7 +493,7 @@ type AnyAgent interface {
 	agentName() string
 	source() AnyTopic
 	sinkTopics() []AnyTopic
-	tableNames() []string
+	tables() (readWrite, readOnly []AnyTable)
 	policy() ErrorPolicy
 	isNil() bool
 	hasProcess() bool
@@ -510,9 +513,7 @@ func (a *Agent[K, V]) source() AnyTopic {
 	return a.Source
 }
 
-func (a *Agent[K, V]) tableNames() []string {
-	return append(append([]string(nil), a.Tables...), a.Lookups...)
-}
+func (a *Agent[K, V]) tables() (readWrite, readOnly []AnyTable) { return a.Tables, a.Lookups }
 
 // handle decodes the task's record and runs Process, turning a panic into
 // an error.

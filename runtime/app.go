@@ -42,11 +42,11 @@ type AppSpec struct {
 	Compatibility string
 	// Topics are every topic of the topology.
 	Topics []AnyTopic
-	// Tables are the topology's tables. Tables are not implemented yet:
-	// NewApp refuses the spec when an agent in Agents (one this instance
-	// runs) uses a table or a lookup; tables that are only declared, or
-	// used only by agents left out of Agents, are accepted and ignored.
-	Tables []TableSpec
+	// Tables are the topology's tables. A table used by an agent this
+	// instance runs gets a compacted changelog "<app>-<table>-changelog"
+	// and a store per owned partition; windowed and global tables are not
+	// implemented yet (NewApp refuses agents that use them).
+	Tables []AnyTable
 	// Agents are the agents this process runs; nil entries are skipped.
 	Agents []AnyAgent
 }
@@ -72,6 +72,15 @@ type App struct {
 	startErr error
 
 	readerAPI avro.API // the decoders' limits (see readerLimit)
+
+	tables         []*tableState // tables used by agents run here
+	tableByDef     map[AnyTable]*tableState
+	tablesBySource map[string][]*tableState   // by the source topic they follow
+	stateDir       string                     // Config.StateDir/<app id>
+	stateLock      interface{ Close() error } // held while running
+	connOpts       []kgo.Opt                  // for table restores
+	partsMu        sync.Mutex
+	parts          map[tablePartKey]*tablePart // owned table partitions
 
 	testOpts []kgo.Opt // extra client options, for tests
 
@@ -126,14 +135,17 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		return nil, fmt.Errorf("app %s: unknown guarantee %v", spec.ID, spec.Guarantee)
 	}
 	a := &App{
-		cfg:       cfg,
-		spec:      spec,
-		log:       cfg.Logger.With("app", spec.ID),
-		byTopic:   map[string][]*agentState{},
-		started:   make(chan struct{}),
-		abort:     make(chan struct{}),
-		closed:    make(chan struct{}),
-		readerAPI: readerAPI,
+		cfg:            cfg,
+		spec:           spec,
+		log:            cfg.Logger.With("app", spec.ID),
+		byTopic:        map[string][]*agentState{},
+		tableByDef:     map[AnyTable]*tableState{},
+		tablesBySource: map[string][]*tableState{},
+		parts:          map[tablePartKey]*tablePart{},
+		started:        make(chan struct{}),
+		abort:          make(chan struct{}),
+		closed:         make(chan struct{}),
+		readerAPI:      readerAPI,
 	}
 	var errs []error
 	seen := map[string]*TopicSpec{}
@@ -173,10 +185,6 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 			errs = append(errs, errors.New("agent with an empty name"))
 			continue
 		}
-		if used := ag.tableNames(); len(used) > 0 {
-			slices.Sort(used)
-			errs = append(errs, fmt.Errorf("%s uses tables %s, which are not implemented yet (leave the agent out, or nil in the generated Agents, to run the others)", where, strings.Join(slices.Compact(used), ", ")))
-		}
 		src := ag.source()
 		if src == nil {
 			errs = append(errs, fmt.Errorf("%s: no source topic", where))
@@ -208,6 +216,12 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		}
 		a.agents = append(a.agents, st)
 		a.byTopic[src.spec().Name] = append(a.byTopic[src.spec().Name], st)
+		errs = append(errs, a.bindTables(ag, src.spec(), addTopic)...)
+	}
+	for _, tb := range spec.Tables {
+		if tb == nil {
+			errs = append(errs, errors.New("app spec: nil table"))
+		}
 	}
 	if cfg.MaxBufferedBytes < transport.MinMaxBufferedBytes {
 		errs = append(errs, fmt.Errorf("config: MaxBufferedBytes %d is below the minimum of 1 MiB (%d bytes)", cfg.MaxBufferedBytes, transport.MinMaxBufferedBytes))
@@ -315,6 +329,19 @@ func (a *App) start(ctx context.Context) error {
 		Linger:             a.cfg.Linger,
 		Logger:             a.log,
 	}
+	manual := map[string]bool{}
+	for _, st := range a.tables {
+		manual[st.changelog.spec().Name] = true
+	}
+	conn.ManualTopics = manual
+	connOpts, err := conn.ConnOpts()
+	if err != nil {
+		return err
+	}
+	a.connOpts = connOpts
+	if err := a.lockStateDir(); err != nil {
+		return err
+	}
 	var extra []kgo.Opt
 	if len(a.agents) > 0 {
 		var sources []string
@@ -326,6 +353,7 @@ func (a *App) start(ctx context.Context) error {
 			Group:            a.spec.ID,
 			Topics:           sources,
 			Handle:           a.handle,
+			Hooks:            a.tableHooks(),
 			CommitInterval:   a.cfg.CommitInterval,
 			MaxPollRecords:   a.cfg.MaxPollRecords,
 			MaxBufferedBytes: a.cfg.MaxBufferedBytes,
@@ -407,6 +435,9 @@ func (a *App) start(ctx context.Context) error {
 func (a *App) stopResources() {
 	if a.client != nil {
 		a.client.Close()
+	}
+	if a.stateLock != nil {
+		a.stateLock.Close()
 	}
 	if a.cluster != nil {
 		a.cluster.Close()

@@ -403,19 +403,24 @@ func TestMissingTopicsAreCreatedAsDeclared(t *testing.T) {
 	}
 }
 
-func TestTablesAreRefusedUntilImplemented(t *testing.T) {
+func TestWindowedAndGlobalTablesAreRefusedUntilImplementedAndPlainOnesChecked(t *testing.T) {
 	in, out := viewTopic("t-in", 1), viewTopic("t-out", 1)
-	tables := []TableSpec{{Name: "views_per_page", Partitions: 1}, {Name: "pages", Global: true}}
-	stateful := &Agent[string, view]{Name: "count", Source: in, Tables: []string{"views_per_page"}, Lookups: []string{"pages"},
+	windowed := &TableDef[string, int64]{TableSpec: TableSpec{Name: "views_per_page", Partitions: 1, Window: &WindowSpec{Tumbling: time.Hour}}, Key: tString, Value: tLong}
+	global := &TableDef[string, int64]{TableSpec: TableSpec{Name: "pages", Partitions: 1, Global: true}, Key: tString, Value: tLong}
+	plain := &TableDef[string, int64]{TableSpec: TableSpec{Name: "totals", Partitions: 1}, Key: tString, Value: tLong}
+	wide := &TableDef[string, int64]{TableSpec: TableSpec{Name: "wide", Partitions: 4}, Key: tString, Value: tLong}
+	tables := []AnyTable{windowed, global, plain, wide}
+	stateful := &Agent[string, view]{Name: "count", Source: in, Tables: []AnyTable{windowed}, Lookups: []AnyTable{global},
 		Process: func(*Task, string, view) error { return nil }}
 	stateless := &Agent[string, view]{Name: "relay", Source: in, Sinks: []AnyTopic{out},
 		Process: func(*Task, string, view) error { return nil }}
 	_, err := NewApp(Config{Embedded: true}, AppSpec{
 		ID: "tables", Topics: []AnyTopic{in, out}, Tables: tables, Agents: []AnyAgent{stateful, stateless},
 	})
-	if err == nil || !strings.Contains(err.Error(), "agent count uses tables pages, views_per_page, which are not implemented yet") ||
+	if err == nil || !strings.Contains(err.Error(), "agent count uses the windowed table views_per_page: windowed tables are not implemented yet") ||
+		!strings.Contains(err.Error(), "agent count uses the global table pages: global tables are not implemented yet") ||
 		strings.Contains(err.Error(), "relay") {
-		t.Fatalf("NewApp: %v, want the agent using tables refused, naming it and its tables only", err)
+		t.Fatalf("NewApp: %v, want the agent using windowed and global tables refused, naming it and its tables only", err)
 	}
 	// Declared tables that no running agent uses are fine: the stateful
 	// agent is not run by this instance.
@@ -424,6 +429,15 @@ func TestTablesAreRefusedUntilImplemented(t *testing.T) {
 		ID: "tables", Topics: []AnyTopic{in, out}, Tables: tables, Agents: []AnyAgent{none, stateless},
 	}); err != nil {
 		t.Fatalf("NewApp with declared but unused tables: %v", err)
+	}
+	counter := &Agent[string, view]{Name: "total", Source: in, Tables: []AnyTable{plain}, Process: func(*Task, string, view) error { return nil }}
+	if _, err := NewApp(Config{Embedded: true}, AppSpec{ID: "tables", Topics: []AnyTopic{in}, Tables: tables, Agents: []AnyAgent{counter}}); err != nil {
+		t.Fatalf("NewApp with a plain table: %v", err)
+	}
+	misfit := &Agent[string, view]{Name: "misfit", Source: in, Tables: []AnyTable{wide}, Process: func(*Task, string, view) error { return nil }}
+	_, err = NewApp(Config{Embedded: true}, AppSpec{ID: "tables", Topics: []AnyTopic{in}, Tables: tables, Agents: []AnyAgent{misfit}})
+	if err == nil || !strings.Contains(err.Error(), "table wide has 4 partitions but its source topic t-in has 1") {
+		t.Fatalf("NewApp with a table partitioned unlike its source: %v", err)
 	}
 	_, err = NewApp(Config{Embedded: true}, AppSpec{ID: "eos", Guarantee: ExactlyOnce})
 	if err == nil || !strings.Contains(err.Error(), "exactly_once is not implemented yet") {

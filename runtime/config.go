@@ -92,6 +92,14 @@ type Config struct {
 	// committing. Default: 30s.
 	ShutdownTimeout time.Duration
 
+	// StateDir is where table stores live: StateDir/<app id>/<table>/
+	// <partition>.db, one bbolt file per table partition, and a LOCK file
+	// that keeps a second live instance from using the same dir. Their
+	// content can always be rebuilt from the changelogs; keeping it (a
+	// persistent volume) makes restarts replay nothing. Read by
+	// ConfigFromEnv from FAUSTGEN_STATE_DIR. Default: "faustgen-state" in
+	// the working directory (not a temporary folder).
+	StateDir string
 	// MaxValueBytes is the largest string or bytes value an agent
 	// decodes; a larger one is a decode error (a corrupt length cannot
 	// make the decoder allocate past it). Default: 0, meaning twice the
@@ -145,6 +153,7 @@ const (
 	EnvRegistryPassword = "FAUSTGEN_REGISTRY_PASSWORD"        // registry basic-auth password
 	EnvCommitInterval   = "FAUSTGEN_COMMIT_INTERVAL"          // Go duration, such as 500ms
 	EnvStartTimeout     = "FAUSTGEN_START_TIMEOUT"            // Go duration, such as 10s
+	EnvStateDir         = "FAUSTGEN_STATE_DIR"                // directory of the table stores
 	EnvInstanceID       = "FAUSTGEN_INSTANCE_ID"              // static group membership id
 	EnvSessionTimeout   = "FAUSTGEN_SESSION_TIMEOUT"          // Go duration, such as 10s
 	EnvRebalanceTimeout = "FAUSTGEN_REBALANCE_TIMEOUT"        // Go duration, such as 30s
@@ -214,6 +223,7 @@ func ConfigFromEnv() (Config, error) {
 		}
 	}
 	c.InstanceID = os.Getenv(EnvInstanceID)
+	c.StateDir = os.Getenv(EnvStateDir)
 	for _, e := range []struct {
 		name string
 		dst  *int64
@@ -255,6 +265,9 @@ func (c Config) withDefaults(appID string) Config {
 	}
 	if c.MaxBufferedBytes <= 0 {
 		c.MaxBufferedBytes = 64 << 20
+	}
+	if c.StateDir == "" {
+		c.StateDir = "faustgen-state"
 	}
 	if c.SessionTimeout <= 0 {
 		c.SessionTimeout = 10 * time.Second

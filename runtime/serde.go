@@ -240,6 +240,12 @@ func (r *registry) writerSchema(ctx context.Context, id int) (string, error) {
 
 var writerPool = sync.Pool{New: func() any { return avro.NewWriter(nil, 256) }}
 
+// putFrameHeader writes the Confluent header of schema id into b[:5].
+func putFrameHeader(b []byte, id int) {
+	b[0] = 0
+	binary.BigEndian.PutUint32(b[1:frameHeader], uint32(id))
+}
+
 // appendFrame appends the Confluent frame of v (schema id) to w's buffer.
 // Its callers recover from a panicking encoder.
 func appendFrame[T any](w *avro.Writer, c *Codec[T], id int, v *T) error {

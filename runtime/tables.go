@@ -1,13 +1,18 @@
 package runtime
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/faustgen/faustgen/runtime/tables"
+	"github.com/hamba/avro/v2"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// TableSpec declares one table of the topology. Tables are not implemented
-// yet: NewApp refuses an AppSpec that has any.
+// TableSpec declares one table of the topology.
 type TableSpec struct {
 	// Name is the topology key; the changelog topic is
 	// "<app>-<name>-changelog".
@@ -15,12 +20,11 @@ type TableSpec struct {
 	// Partitions is the partition count, equal to the source topics'.
 	Partitions int32
 	// Global tables are held whole by every instance and are read-only in
-	// agents.
+	// agents (not implemented yet).
 	Global bool
-	// Window is nil for a plain table.
+	// Window is nil for a plain table (windows are not implemented yet).
 	Window *WindowSpec
-	// KeyType and ValueType are the Avro type names of keys and values,
-	// for the changelog schemas.
+	// KeyType and ValueType are the Avro type names of keys and values.
 	KeyType, ValueType string
 }
 
@@ -33,19 +37,55 @@ type WindowSpec struct {
 	Expires  time.Duration
 }
 
+// TableDef is a typed table of the topology: generated code declares one
+// per table and agents reach it through TableOf.
+type TableDef[K, V any] struct {
+	TableSpec
+	Key   Codec[K]
+	Value Codec[V]
+}
+
+// AnyTable is any *TableDef[K, V]; AppSpec and Agent list tables with it.
+// Only *TableDef[K, V] satisfies it.
+type AnyTable interface {
+	tableSpec() *TableSpec
+	changelog(appID string) AnyTopic
+}
+
+func (d *TableDef[K, V]) tableSpec() *TableSpec { return &d.TableSpec }
+
+// changelog returns the table's changelog as a topic: compacted, with the
+// table's partitions, keys and values framed with the table's types.
+func (d *TableDef[K, V]) changelog(appID string) AnyTopic {
+	return &Topic[K, V]{
+		TopicSpec: TopicSpec{Name: changelogName(appID, d.Name), Partitions: d.Partitions, Config: map[string]string{"cleanup.policy": "compact"}},
+		Key:       d.Key,
+		Value:     d.Value,
+	}
+}
+
+func changelogName(appID, table string) string { return appID + "-" + table + "-changelog" }
+
 // ReadTable reads a table.
 type ReadTable[K, V any] interface {
 	// Get returns the value of key and whether it is present.
 	Get(key K) (V, bool, error)
 }
 
-// Table reads and writes a table.
+// Table reads and writes a table partition: the one of the record being
+// processed (a table is partitioned like its agents' source topic).
 type Table[K, V any] interface {
 	ReadTable[K, V]
 	// Put sets the value of key.
 	Put(key K, value V) error
 	// Delete removes key.
 	Delete(key K) error
+	// All calls fn with every key and value of the partition, in the
+	// byte order of the keys' Avro encoding (for strings: shorter keys
+	// first, then bytewise; for longs: zigzag varint order — not numeric),
+	// until fn returns false. Writes made while processing the current
+	// record are included.
+	All(fn func(key K, value V) bool) error
 }
 
 // WindowedTable reads and writes a windowed table.
@@ -56,30 +96,257 @@ type WindowedTable[K, V any] interface {
 	Put(key K, at time.Time, value V) error
 }
 
-// ErrTablesNotImplemented is returned by every table operation until the
-// tables work lands; NewApp refuses topologies with tables before any
-// agent can reach one.
-var ErrTablesNotImplemented = errors.New("tables are not implemented yet")
+// ErrTablesNotImplemented is returned by the table kinds not built yet
+// (windowed and global tables); NewApp refuses agents that use them.
+var ErrTablesNotImplemented = errors.New("windowed and global tables are not implemented yet")
 
-// TableOf returns the read-write table name for the record t is
-// processing. Until tables are implemented its operations fail with
-// ErrTablesNotImplemented.
-func TableOf[K, V any](t *Task, name string, key Codec[K], value Codec[V]) Table[K, V] {
-	return missingTable[K, V]{name: name}
+// tableState is a table as the App runs it.
+type tableState struct {
+	index     int
+	def       AnyTable
+	spec      *TableSpec
+	changelog AnyTopic
+	source    string // the source topic of the agents that write it
 }
 
-// ReadTableOf returns the read-only table name for the record t is
-// processing. Until tables are implemented its operations fail with
-// ErrTablesNotImplemented.
-func ReadTableOf[K, V any](t *Task, name string, key Codec[K], value Codec[V]) ReadTable[K, V] {
-	return missingTable[K, V]{name: name}
+// tablePart is one table partition owned by this instance: its store and
+// the writes not stored yet.
+type tablePart struct {
+	table     *tableState
+	partition int32
+	store     *tables.Store
+	overlay   *tables.Overlay
+	ids       schemaIDs // the changelog's
 }
 
-// WindowedTableOf returns the windowed table name for the record t is
-// processing. Until tables are implemented its operations fail with
-// ErrTablesNotImplemented.
-func WindowedTableOf[K, V any](t *Task, name string, key Codec[K], value Codec[V]) WindowedTable[K, V] {
-	return missingWindowedTable[K, V]{name: name}
+// table is the handle an agent's context gets: one per (partition,
+// agent, table), reused for every record.
+type table[K, V any] struct {
+	task *Task
+	def  *TableDef[K, V]
+	part *tablePart
+	w    *avro.Writer // key encoding scratch
+}
+
+// TableOf returns the read-write table def for the record t is
+// processing, partitioned like t's source.
+func TableOf[K, V any](t *Task, def *TableDef[K, V]) Table[K, V] {
+	return tableHandle(t, def)
+}
+
+// ReadTableOf returns the read-only table def for the record t is
+// processing.
+func ReadTableOf[K, V any](t *Task, def *TableDef[K, V]) ReadTable[K, V] {
+	if def != nil && def.Global {
+		return missingTable[K, V]{name: def.Name}
+	}
+	return tableHandle(t, def)
+}
+
+// WindowedTableOf returns the windowed table def for the record t is
+// processing. Windows are not implemented yet: its operations fail with
+// ErrTablesNotImplemented (NewApp refuses agents that use one).
+func WindowedTableOf[K, V any](t *Task, def *TableDef[K, V]) WindowedTable[K, V] {
+	return missingWindowedTable[K, V]{name: def.Name}
+}
+
+func tableHandle[K, V any](t *Task, def *TableDef[K, V]) *table[K, V] {
+	st := t.app.tableStateOf(def)
+	if st == nil {
+		return &table[K, V]{task: t, def: def}
+	}
+	for len(t.tables) <= st.index {
+		t.tables = append(t.tables, nil)
+	}
+	h, _ := t.tables[st.index].(*table[K, V])
+	if h == nil || h.task != t {
+		h = &table[K, V]{task: t, def: def, w: avro.NewWriter(nil, 64)}
+		t.tables[st.index] = h
+	}
+	if h.part == nil || h.part.partition != t.rec.Partition {
+		h.part = t.app.tablePartOf(st, t.rec.Partition)
+	}
+	return h
+}
+
+func (h *table[K, V]) usable() error {
+	switch {
+	case h.def == nil:
+		return errors.New("table of a nil definition")
+	case h.part == nil:
+		return fmt.Errorf("table %s: not available to agent %s on %s[%d] (not in the topology's tables of the agent, or its partition is not owned here)",
+			h.def.Name, h.task.agent.name, h.task.rec.Topic, h.task.rec.Partition)
+	}
+	return nil
+}
+
+// keyBody returns the Avro body of key, in h's scratch (valid until the
+// next call).
+func (h *table[K, V]) keyBody(key *K) (b []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &EncodeError{Part: "key", Topic: h.def.Name, Err: fmt.Errorf("panic in key encoder: %v", p)}
+		}
+	}()
+	h.w.Reset(nil)
+	h.w.Error = nil
+	h.def.Key.Encode(h.w, key)
+	if h.w.Error != nil {
+		return nil, &EncodeError{Part: "key", Topic: h.def.Name, Err: h.w.Error}
+	}
+	return h.w.Buffer(), nil
+}
+
+// Get returns the value of key: the newest write made here if any, else
+// the store's.
+func (h *table[K, V]) Get(key K) (V, bool, error) {
+	var zero V
+	if err := h.usable(); err != nil {
+		return zero, false, err
+	}
+	kb, err := h.keyBody(&key)
+	if err != nil {
+		return zero, false, err
+	}
+	framed, ok := h.part.overlay.Get(kb)
+	if !ok {
+		framed, ok, err = h.part.store.Get(kb)
+		if err != nil {
+			return zero, false, fmt.Errorf("table %s[%d]: %w", h.def.Name, h.part.partition, err)
+		}
+	}
+	if !ok || framed == nil {
+		return zero, false, nil
+	}
+	var v V
+	if err := h.decode(framed, &v); err != nil {
+		return zero, false, err
+	}
+	return v, true, nil
+}
+
+func (h *table[K, V]) decode(framed []byte, v *V) error {
+	t := h.task
+	if err := decodeFrameInto(t.ctx, t.app.reg, nil, &h.def.Value, h.part.ids.value, framed, v); err != nil {
+		return fmt.Errorf("table %s[%d]: decode value: %w", h.def.Name, h.part.partition, err)
+	}
+	return nil
+}
+
+// Put sets key to value: the write is sent to the changelog at once and
+// stored once a commit covers the record being processed.
+func (h *table[K, V]) Put(key K, value V) error { return h.write(&key, &value) }
+
+// Delete removes key: a tombstone goes to the changelog.
+func (h *table[K, V]) Delete(key K) error { return h.write(&key, nil) }
+
+func (h *table[K, V]) write(key *K, value *V) error {
+	if err := h.usable(); err != nil {
+		return err
+	}
+	t := h.task
+	if g := t.gen.Load(); g&1 == 0 {
+		return fmt.Errorf("table %s used after the processing it was made for returned", h.def.Name)
+	}
+	if t.track == nil {
+		return fmt.Errorf("table %s: no record being processed", h.def.Name)
+	}
+	if err := t.track.Alive(); err != nil {
+		return fmt.Errorf("table %s: %w", h.def.Name, err)
+	}
+	kb, err := h.keyBody(key)
+	if err != nil {
+		return err
+	}
+	body := bytes.Clone(kb)
+	framedKey := make([]byte, frameHeader+len(body))
+	putFrameHeader(framedKey, h.part.ids.key)
+	copy(framedKey[frameHeader:], body)
+	var framedValue []byte
+	if value != nil {
+		if framedValue, err = encodeFrame(&h.def.Value, h.part.ids.value, value); err != nil {
+			return &EncodeError{Part: "value", Topic: h.def.Name, Err: err}
+		}
+	}
+	v := h.part.overlay.Put(body, framedValue, t.track.Offset())
+	f := t.track
+	src := t.Record()
+	f.Add()
+	rec := &kgo.Record{Topic: h.part.table.changelog.spec().Name, Partition: h.part.partition, Key: framedKey, Value: framedValue}
+	t.app.client.Produce(t.ctx, rec, func(r *kgo.Record, err error) {
+		if err != nil {
+			f.Done(fmt.Errorf("write table %s (changelog %s[%d]) while processing %s: %w", h.def.Name, r.Topic, r.Partition, src, err))
+			return
+		}
+		v.Acked(r.Offset)
+		f.Done(nil)
+	})
+	return nil
+}
+
+// All calls fn with every key and value of the partition in the keys'
+// encoded byte order, newest writes first.
+func (h *table[K, V]) All(fn func(K, V) bool) error {
+	if err := h.usable(); err != nil {
+		return err
+	}
+	type kv struct {
+		key   string
+		value []byte
+	}
+	var pending []kv
+	h.part.overlay.Each(func(k string, v []byte) bool {
+		pending = append(pending, kv{k, v})
+		return true
+	})
+	slices.SortFunc(pending, func(a, b kv) int { return bytes.Compare([]byte(a.key), []byte(b.key)) })
+	var ferr error
+	stop := false
+	emit := func(kb, framed []byte) bool {
+		if framed == nil {
+			return true // deleted
+		}
+		var k K
+		r := avro.NewReader(nil, 0, avro.WithReaderConfig(h.task.app.readerAPI))
+		r.Reset(kb)
+		h.def.Key.Decode(r, &k)
+		if r.Error != nil {
+			ferr = fmt.Errorf("table %s[%d]: decode key: %w", h.def.Name, h.part.partition, r.Error)
+			return false
+		}
+		var v V
+		if ferr = h.decode(framed, &v); ferr != nil {
+			return false
+		}
+		if !fn(k, v) {
+			stop = true
+			return false
+		}
+		return true
+	}
+	i := 0
+	err := h.part.store.Each(func(kb, framed []byte) bool {
+		for i < len(pending) && pending[i].key < string(kb) {
+			if !emit([]byte(pending[i].key), pending[i].value) {
+				return false
+			}
+			i++
+		}
+		if i < len(pending) && pending[i].key == string(kb) {
+			framed = pending[i].value // the newer write
+			i++
+		}
+		return emit(kb, framed)
+	})
+	if err != nil {
+		return fmt.Errorf("table %s[%d]: %w", h.def.Name, h.part.partition, err)
+	}
+	for ; ferr == nil && !stop && i < len(pending); i++ {
+		if !emit([]byte(pending[i].key), pending[i].value) {
+			break
+		}
+	}
+	return ferr
 }
 
 type missingTable[K, V any] struct{ name string }
@@ -87,14 +354,6 @@ type missingTable[K, V any] struct{ name string }
 func (m missingTable[K, V]) Get(K) (V, bool, error) {
 	var zero V
 	return zero, false, fmt.Errorf("table %s: %w", m.name, ErrTablesNotImplemented)
-}
-
-func (m missingTable[K, V]) Put(K, V) error {
-	return fmt.Errorf("table %s: %w", m.name, ErrTablesNotImplemented)
-}
-
-func (m missingTable[K, V]) Delete(K) error {
-	return fmt.Errorf("table %s: %w", m.name, ErrTablesNotImplemented)
 }
 
 type missingWindowedTable[K, V any] struct{ name string }

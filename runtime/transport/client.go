@@ -50,6 +50,37 @@ type ClientOptions struct {
 	Linger time.Duration
 	// Logger receives the client's warnings and errors; nil discards them.
 	Logger *slog.Logger
+	// ManualTopics are topics whose records go to the partition their
+	// Partition field names, keyed or not (changelogs: a table
+	// partition's changelog partition is its source partition's number).
+	ManualTopics map[string]bool
+}
+
+// ConnOpts returns the kgo options that reach the cluster o names (seed
+// brokers, client id, TLS, SASL, logger), for clients of one purpose such
+// as a table restore.
+func (o ClientOptions) ConnOpts() ([]kgo.Opt, error) {
+	if len(o.Brokers) == 0 {
+		return nil, errors.New("no brokers configured")
+	}
+	opts := []kgo.Opt{kgo.SeedBrokers(o.Brokers...)}
+	if o.ClientID != "" {
+		opts = append(opts, kgo.ClientID(o.ClientID))
+	}
+	if o.TLS != nil {
+		opts = append(opts, kgo.DialTLSConfig(o.TLS))
+	}
+	mech, err := o.SASL()
+	if err != nil {
+		return nil, err
+	}
+	if mech != nil {
+		opts = append(opts, kgo.SASL(mech))
+	}
+	if o.Logger != nil {
+		opts = append(opts, kgo.WithLogger(slogLogger{o.Logger}))
+	}
+	return opts, nil
 }
 
 // SASL returns the kgo SASL mechanism the options name, nil for none.
@@ -74,30 +105,17 @@ func (o ClientOptions) SASL() (sasl.Mechanism, error) {
 // names (modulo the count): the runtime keeps a dead letter on its
 // source's partition that way.
 func NewClient(o ClientOptions, extra ...kgo.Opt) (*kgo.Client, error) {
-	if len(o.Brokers) == 0 {
-		return nil, errors.New("no brokers configured")
+	opts, err := o.ConnOpts()
+	if err != nil {
+		return nil, err
 	}
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(o.Brokers...),
-		kgo.RecordPartitioner(javaPartitioner{}),
+	opts = append(opts,
+		kgo.RecordPartitioner(javaPartitioner{manual: o.ManualTopics}),
 		// Kafka's default message.max.bytes (kgo's own default is the
 		// older 1000012): a record the broker accepts on input can be
 		// relayed to a topic with the default limit.
 		kgo.ProducerBatchMaxBytes(1048588),
-	}
-	if o.ClientID != "" {
-		opts = append(opts, kgo.ClientID(o.ClientID))
-	}
-	if o.TLS != nil {
-		opts = append(opts, kgo.DialTLSConfig(o.TLS))
-	}
-	mech, err := o.SASL()
-	if err != nil {
-		return nil, err
-	}
-	if mech != nil {
-		opts = append(opts, kgo.SASL(mech))
-	}
+	)
 	if o.MaxBufferedRecords <= 0 {
 		o.MaxBufferedRecords = 10000
 	}
@@ -109,9 +127,6 @@ func NewClient(o ClientOptions, extra ...kgo.Opt) (*kgo.Client, error) {
 		o.Linger = 5 * time.Millisecond
 	}
 	opts = append(opts, kgo.ProducerLinger(o.Linger))
-	if o.Logger != nil {
-		opts = append(opts, kgo.WithLogger(slogLogger{o.Logger}))
-	}
 	cl, err := kgo.NewClient(append(opts, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("create kafka client: %w", err)
@@ -165,9 +180,16 @@ func PartitionForKey(key []byte, partitions int32) int32 {
 // partitioners it keeps no per-batch state, so franz-go does not hold the
 // topic's lock while buffering: agents producing to one topic from many
 // partitions do not queue behind each other.
-type javaPartitioner struct{}
+type javaPartitioner struct {
+	manual map[string]bool // topics placed by the record's Partition field
+}
 
-func (javaPartitioner) ForTopic(string) kgo.TopicPartitioner { return javaPartitioner{} }
+func (j javaPartitioner) ForTopic(topic string) kgo.TopicPartitioner {
+	if j.manual[topic] {
+		return manualPartitioner{}
+	}
+	return javaPartitioner{}
+}
 
 func (javaPartitioner) RequiresConsistency(*kgo.Record) bool { return true }
 
@@ -206,4 +228,18 @@ func (s slogLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 		l = slog.LevelDebug
 	}
 	s.l.Log(context.Background(), l, "kafka: "+msg, keyvals...)
+}
+
+// manualPartitioner places every record on the partition its Partition
+// field names (modulo the count).
+type manualPartitioner struct{}
+
+func (manualPartitioner) RequiresConsistency(*kgo.Record) bool { return true }
+
+func (manualPartitioner) Partition(r *kgo.Record, n int) int {
+	p := int(r.Partition) % n
+	if p < 0 {
+		p += n
+	}
+	return p
 }

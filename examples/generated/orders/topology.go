@@ -50,22 +50,30 @@ var customersTopic = runtime.Topic[string, Customer]{
 
 // customerTotalsTable is the table customer_totals, partitioned like its
 // agents' source topics: keys string, values com.example.orders.CustomerTotal.
-var customerTotalsTable = runtime.TableSpec{
-	Name:       "customer_totals",
-	Partitions: 6,
-	KeyType:    "string",
-	ValueType:  "com.example.orders.CustomerTotal",
+var customerTotalsTable = runtime.TableDef[string, CustomerTotal]{
+	TableSpec: runtime.TableSpec{
+		Name:       "customer_totals",
+		Partitions: 6,
+		KeyType:    "string",
+		ValueType:  "com.example.orders.CustomerTotal",
+	},
+	Key:   runtime.StringCodec,
+	Value: CustomerTotalCodec,
 }
 
 // customerDirectoryTable is the table customer_directory, global (every
 // instance holds all partitions): keys string, values
 // com.example.orders.Customer.
-var customerDirectoryTable = runtime.TableSpec{
-	Name:       "customer_directory",
-	Partitions: 3,
-	Global:     true,
-	KeyType:    "string",
-	ValueType:  "com.example.orders.Customer",
+var customerDirectoryTable = runtime.TableDef[string, Customer]{
+	TableSpec: runtime.TableSpec{
+		Name:       "customer_directory",
+		Partitions: 3,
+		Global:     true,
+		KeyType:    "string",
+		ValueType:  "com.example.orders.Customer",
+	},
+	Key:   runtime.StringCodec,
+	Value: CustomerCodec,
 }
 
 // PriceOrdersAgent is the agent price_orders: it processes the records of topic
@@ -103,14 +111,14 @@ func priceOrdersAgent(impl PriceOrdersAgent) *runtime.Agent[string, Order] {
 		Name:    "price_orders",
 		Source:  &ordersTopic,
 		Sinks:   []runtime.AnyTopic{&orderEventsTopic},
-		Tables:  []string{"customer_totals"},
-		Lookups: []string{"customer_directory"},
+		Tables:  []runtime.AnyTable{&customerTotalsTable},
+		Lookups: []runtime.AnyTable{&customerDirectoryTable},
 		OnError: runtime.DeadLetter,
 		Process: func(t *runtime.Task, key string, value Order) error {
 			return impl.Process(&PriceOrdersContext{
 				Context:           t.Context(),
-				CustomerTotals:    runtime.TableOf(t, "customer_totals", runtime.StringCodec, CustomerTotalCodec),
-				CustomerDirectory: runtime.ReadTableOf(t, "customer_directory", runtime.StringCodec, CustomerCodec),
+				CustomerTotals:    runtime.TableOf(t, &customerTotalsTable),
+				CustomerDirectory: runtime.ReadTableOf(t, &customerDirectoryTable),
 				OrderEvents:       runtime.SinkOf(t, &orderEventsTopic),
 				Record:            t.Record(),
 			}, key, value)
@@ -186,9 +194,9 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 			&orderEventsTopic,
 			&customersTopic,
 		},
-		Tables: []runtime.TableSpec{
-			customerTotalsTable,
-			customerDirectoryTable,
+		Tables: []runtime.AnyTable{
+			&customerTotalsTable,
+			&customerDirectoryTable,
 		},
 	}
 	if agents.PriceOrders != nil {

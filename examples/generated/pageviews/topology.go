@@ -64,25 +64,33 @@ var pagesTopic = runtime.Topic[string, Page]{
 
 // viewsPerPageTable is the table views_per_page, windowed (tumbling 1h, kept
 // 24h): keys string, values long.
-var viewsPerPageTable = runtime.TableSpec{
-	Name:       "views_per_page",
-	Partitions: 6,
-	Window: &runtime.WindowSpec{
-		Tumbling: time.Hour,
-		Expires:  24 * time.Hour,
+var viewsPerPageTable = runtime.TableDef[string, int64]{
+	TableSpec: runtime.TableSpec{
+		Name:       "views_per_page",
+		Partitions: 6,
+		Window: &runtime.WindowSpec{
+			Tumbling: time.Hour,
+			Expires:  24 * time.Hour,
+		},
+		KeyType:   "string",
+		ValueType: "long",
 	},
-	KeyType:   "string",
-	ValueType: "long",
+	Key:   runtime.StringCodec,
+	Value: runtime.LongCodec,
 }
 
 // pageInfoTable is the table page_info, global (every instance holds all
 // partitions): keys string, values com.example.pageviews.Page.
-var pageInfoTable = runtime.TableSpec{
-	Name:       "page_info",
-	Partitions: 1,
-	Global:     true,
-	KeyType:    "string",
-	ValueType:  "com.example.pageviews.Page",
+var pageInfoTable = runtime.TableDef[string, Page]{
+	TableSpec: runtime.TableSpec{
+		Name:       "page_info",
+		Partitions: 1,
+		Global:     true,
+		KeyType:    "string",
+		ValueType:  "com.example.pageviews.Page",
+	},
+	Key:   runtime.StringCodec,
+	Value: PageCodec,
 }
 
 // CountViewsAgent is the agent count_views: it processes the records of topic
@@ -120,14 +128,14 @@ func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
 		Name:    "count_views",
 		Source:  &pageViewsTopic,
 		Sinks:   []runtime.AnyTopic{&pageCountsTopic},
-		Tables:  []string{"views_per_page"},
-		Lookups: []string{"page_info"},
+		Tables:  []runtime.AnyTable{&viewsPerPageTable},
+		Lookups: []runtime.AnyTable{&pageInfoTable},
 		OnError: runtime.DeadLetter,
 		Process: func(t *runtime.Task, key string, value PageView) error {
 			return impl.Process(&CountViewsContext{
 				Context:      t.Context(),
-				ViewsPerPage: runtime.WindowedTableOf(t, "views_per_page", runtime.StringCodec, runtime.LongCodec),
-				PageInfo:     runtime.ReadTableOf(t, "page_info", runtime.StringCodec, PageCodec),
+				ViewsPerPage: runtime.WindowedTableOf(t, &viewsPerPageTable),
+				PageInfo:     runtime.ReadTableOf(t, &pageInfoTable),
 				PageCounts:   runtime.SinkOf(t, &pageCountsTopic),
 				Record:       t.Record(),
 			}, key, value)
@@ -210,9 +218,9 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 			&pageCountsTopic,
 			&pagesTopic,
 		},
-		Tables: []runtime.TableSpec{
-			viewsPerPageTable,
-			pageInfoTable,
+		Tables: []runtime.AnyTable{
+			&viewsPerPageTable,
+			&pageInfoTable,
 		},
 	}
 	if agents.CountViews != nil {

@@ -40,25 +40,33 @@ var pageCountsTopic = runtime.Topic[string, int64]{
 
 // viewsPerPageTable is the table views_per_page, windowed (tumbling 1h, kept
 // 24h): keys string, values long.
-var viewsPerPageTable = runtime.TableSpec{
-	Name:       "views_per_page",
-	Partitions: 12,
-	Window: &runtime.WindowSpec{
-		Tumbling: time.Hour,
-		Expires:  24 * time.Hour,
+var viewsPerPageTable = runtime.TableDef[string, int64]{
+	TableSpec: runtime.TableSpec{
+		Name:       "views_per_page",
+		Partitions: 12,
+		Window: &runtime.WindowSpec{
+			Tumbling: time.Hour,
+			Expires:  24 * time.Hour,
+		},
+		KeyType:   "string",
+		ValueType: "long",
 	},
-	KeyType:   "string",
-	ValueType: "long",
+	Key:   runtime.StringCodec,
+	Value: runtime.LongCodec,
 }
 
 // pagesTable is the table pages, global (every instance holds all partitions):
 // keys string, values com.example.Page.
-var pagesTable = runtime.TableSpec{
-	Name:       "pages",
-	Partitions: 1,
-	Global:     true,
-	KeyType:    "string",
-	ValueType:  "com.example.Page",
+var pagesTable = runtime.TableDef[string, Page]{
+	TableSpec: runtime.TableSpec{
+		Name:       "pages",
+		Partitions: 1,
+		Global:     true,
+		KeyType:    "string",
+		ValueType:  "com.example.Page",
+	},
+	Key:   runtime.StringCodec,
+	Value: PageCodec,
 }
 
 // CountViewsAgent is the agent count_views: it processes the records of topic
@@ -96,14 +104,14 @@ func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
 		Name:    "count_views",
 		Source:  &pageViewsTopic,
 		Sinks:   []runtime.AnyTopic{&pageCountsTopic},
-		Tables:  []string{"views_per_page"},
-		Lookups: []string{"pages"},
+		Tables:  []runtime.AnyTable{&viewsPerPageTable},
+		Lookups: []runtime.AnyTable{&pagesTable},
 		OnError: runtime.DeadLetter,
 		Process: func(t *runtime.Task, key string, value PageView) error {
 			return impl.Process(&CountViewsContext{
 				Context:      t.Context(),
-				ViewsPerPage: runtime.WindowedTableOf(t, "views_per_page", runtime.StringCodec, runtime.LongCodec),
-				Pages:        runtime.ReadTableOf(t, "pages", runtime.StringCodec, PageCodec),
+				ViewsPerPage: runtime.WindowedTableOf(t, &viewsPerPageTable),
+				Pages:        runtime.ReadTableOf(t, &pagesTable),
 				PageCounts:   runtime.SinkOf(t, &pageCountsTopic),
 				Record:       t.Record(),
 			}, key, value)
@@ -137,9 +145,9 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 			&pageViewsTopic,
 			&pageCountsTopic,
 		},
-		Tables: []runtime.TableSpec{
-			viewsPerPageTable,
-			pagesTable,
+		Tables: []runtime.AnyTable{
+			&viewsPerPageTable,
+			&pagesTable,
 		},
 	}
 	if agents.CountViews != nil {

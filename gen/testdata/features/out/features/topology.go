@@ -61,44 +61,60 @@ var metricsTopic = runtime.Topic[string, float64]{
 
 // slidingTable is the table sliding, windowed (hopping 1h every 15m, kept
 // 168h): keys bytes, values acme.Stats.
-var slidingTable = runtime.TableSpec{
-	Name:       "sliding",
-	Partitions: 4,
-	Window: &runtime.WindowSpec{
-		Hopping: time.Hour,
-		Step:    15 * time.Minute,
-		Expires: 168 * time.Hour,
+var slidingTable = runtime.TableDef[[]byte, Stats]{
+	TableSpec: runtime.TableSpec{
+		Name:       "sliding",
+		Partitions: 4,
+		Window: &runtime.WindowSpec{
+			Hopping: time.Hour,
+			Step:    15 * time.Minute,
+			Expires: 168 * time.Hour,
+		},
+		KeyType:   "bytes",
+		ValueType: "acme.Stats",
 	},
-	KeyType:   "bytes",
-	ValueType: "acme.Stats",
+	Key:   runtime.BytesCodec,
+	Value: StatsCodec,
 }
 
 // latestTable is the table latest, partitioned like its agents' source topics:
 // keys bytes, values acme.Event.
-var latestTable = runtime.TableSpec{
-	Name:       "latest",
-	Partitions: 4,
-	KeyType:    "bytes",
-	ValueType:  "acme.Event",
+var latestTable = runtime.TableDef[[]byte, Event]{
+	TableSpec: runtime.TableSpec{
+		Name:       "latest",
+		Partitions: 4,
+		KeyType:    "bytes",
+		ValueType:  "acme.Event",
+	},
+	Key:   runtime.BytesCodec,
+	Value: EventCodec,
 }
 
 // seenTable is the table seen, partitioned like its agents' source topics: keys
 // int, values boolean.
-var seenTable = runtime.TableSpec{
-	Name:       "seen",
-	Partitions: 4,
-	KeyType:    "int",
-	ValueType:  "boolean",
+var seenTable = runtime.TableDef[int32, bool]{
+	TableSpec: runtime.TableSpec{
+		Name:       "seen",
+		Partitions: 4,
+		KeyType:    "int",
+		ValueType:  "boolean",
+	},
+	Key:   runtime.IntCodec,
+	Value: runtime.BooleanCodec,
 }
 
 // kindsTable is the table kinds, global (every instance holds all partitions):
 // keys acme.Kind, values float.
-var kindsTable = runtime.TableSpec{
-	Name:       "kinds",
-	Partitions: 1,
-	Global:     true,
-	KeyType:    "acme.Kind",
-	ValueType:  "float",
+var kindsTable = runtime.TableDef[Kind, float32]{
+	TableSpec: runtime.TableSpec{
+		Name:       "kinds",
+		Partitions: 1,
+		Global:     true,
+		KeyType:    "acme.Kind",
+		ValueType:  "float",
+	},
+	Key:   KindCodec,
+	Value: runtime.FloatCodec,
 }
 
 // SummarizeAgent is the agent summarize: it processes the records of topic
@@ -141,15 +157,15 @@ func summarizeAgent(impl SummarizeAgent) *runtime.Agent[[]byte, Event] {
 		Name:    "summarize",
 		Source:  &eventsTopic,
 		Sinks:   []runtime.AnyTopic{&alertsTopic, &metricsTopic},
-		Tables:  []string{"sliding", "latest"},
-		Lookups: []string{"kinds"},
+		Tables:  []runtime.AnyTable{&slidingTable, &latestTable},
+		Lookups: []runtime.AnyTable{&kindsTable},
 		OnError: runtime.Skip,
 		Process: func(t *runtime.Task, key []byte, value Event) error {
 			return impl.Process(&SummarizeContext{
 				Context: t.Context(),
-				Sliding: runtime.WindowedTableOf(t, "sliding", runtime.BytesCodec, StatsCodec),
-				Latest:  runtime.TableOf(t, "latest", runtime.BytesCodec, EventCodec),
-				Kinds:   runtime.ReadTableOf(t, "kinds", KindCodec, runtime.FloatCodec),
+				Sliding: runtime.WindowedTableOf(t, &slidingTable),
+				Latest:  runtime.TableOf(t, &latestTable),
+				Kinds:   runtime.ReadTableOf(t, &kindsTable),
 				Alerts:  runtime.SinkOf(t, &alertsTopic),
 				Metrics: runtime.SinkOf(t, &metricsTopic),
 				Record:  t.Record(),
@@ -187,12 +203,12 @@ func watchIdsAgent(impl WatchIdsAgent) *runtime.Agent[int32, struct{}] {
 	return &runtime.Agent[int32, struct{}]{
 		Name:    "watch_ids",
 		Source:  &idsTopic,
-		Lookups: []string{"seen"},
+		Lookups: []runtime.AnyTable{&seenTable},
 		OnError: runtime.Fail,
 		Process: func(t *runtime.Task, key int32, value struct{}) error {
 			return impl.Process(&WatchIdsContext{
 				Context: t.Context(),
-				Seen:    runtime.ReadTableOf(t, "seen", runtime.IntCodec, runtime.BooleanCodec),
+				Seen:    runtime.ReadTableOf(t, &seenTable),
 				Record:  t.Record(),
 			}, key, value)
 		},
@@ -272,11 +288,11 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 			&alertsTopic,
 			&metricsTopic,
 		},
-		Tables: []runtime.TableSpec{
-			slidingTable,
-			latestTable,
-			seenTable,
-			kindsTable,
+		Tables: []runtime.AnyTable{
+			&slidingTable,
+			&latestTable,
+			&seenTable,
+			&kindsTable,
 		},
 	}
 	if agents.Summarize != nil {

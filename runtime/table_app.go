@@ -1,0 +1,189 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/faustgen/faustgen/runtime/tables"
+	"github.com/faustgen/faustgen/runtime/transport"
+	bolt "go.etcd.io/bbolt"
+)
+
+// How an App runs its tables: each table partition follows the partition
+// of the same number of its agents' source topic, through the partition
+// lifecycle's hooks (runtime/transport/partition.go):
+//
+//	Start         open the partition's store and restore it from the
+//	              changelog (the source partition stays paused meanwhile)
+//	BeforeCommit  store what the overlay holds for the records the commit
+//	              covers, with the changelog offset they reached, in one
+//	              bbolt transaction
+//	Closed        close the store (a lost partition's overlay is dropped)
+//
+// so a store never holds a write whose changelog record Kafka has not
+// acknowledged, and never a write of a record that is not being committed.
+
+type tablePartKey struct {
+	table     int
+	partition int32
+}
+
+// bindTables checks and records the tables the agent ag (source src) uses.
+func (a *App) bindTables(ag AnyAgent, src *TopicSpec, addTopic func(AnyTopic, string)) []error {
+	var errs []error
+	where := "agent " + ag.agentName()
+	rw, ro := ag.tables()
+	use := func(tb AnyTable, write bool) {
+		if tb == nil {
+			errs = append(errs, fmt.Errorf("%s: nil table", where))
+			return
+		}
+		spec := tb.tableSpec()
+		switch {
+		case spec.Window != nil:
+			errs = append(errs, fmt.Errorf("%s uses the windowed table %s: windowed tables are not implemented yet (leave the agent out, or nil in the generated Agents, to run the others)", where, spec.Name))
+			return
+		case spec.Global:
+			errs = append(errs, fmt.Errorf("%s uses the global table %s: global tables are not implemented yet (leave the agent out, or nil in the generated Agents, to run the others)", where, spec.Name))
+			return
+		case spec.Name == "":
+			errs = append(errs, fmt.Errorf("%s: table with an empty name", where))
+			return
+		case spec.Partitions != src.Partitions:
+			errs = append(errs, fmt.Errorf("%s: table %s has %d partitions but its source topic %s has %d: a table is partitioned like its agent's source (co-partitioning)", where, spec.Name, spec.Partitions, src.Name, src.Partitions))
+			return
+		}
+		st := a.tableByDef[tb]
+		if st == nil {
+			st = &tableState{index: len(a.tables), def: tb, spec: spec, changelog: tb.changelog(a.spec.ID)}
+			a.tables = append(a.tables, st)
+			a.tableByDef[tb] = st
+			addTopic(st.changelog, "table "+spec.Name)
+		}
+		switch {
+		case st.source == "":
+			st.source = src.Name
+			a.tablesBySource[src.Name] = append(a.tablesBySource[src.Name], st)
+		case st.source != src.Name:
+			errs = append(errs, fmt.Errorf("%s reads or writes table %s, which agents of topic %s use too: a table follows one source topic's partitions", where, spec.Name, st.source))
+		}
+	}
+	for _, tb := range rw {
+		use(tb, true)
+	}
+	for _, tb := range ro {
+		use(tb, false)
+	}
+	return errs
+}
+
+func (a *App) tableStateOf(def AnyTable) *tableState { return a.tableByDef[def] }
+
+func (a *App) tablePartOf(st *tableState, partition int32) *tablePart {
+	a.partsMu.Lock()
+	defer a.partsMu.Unlock()
+	return a.parts[tablePartKey{st.index, partition}]
+}
+
+// tableHooks are the partition lifecycle hooks of an App with tables.
+func (a *App) tableHooks() transport.Hooks {
+	if len(a.tables) == 0 {
+		return transport.Hooks{}
+	}
+	return transport.Hooks{
+		Start:        a.restoreTables,
+		BeforeCommit: a.storeTables,
+		Closed:       a.closeTables,
+	}
+}
+
+// lockStateDir takes the state dir of this App, refusing one another live
+// process holds.
+func (a *App) lockStateDir() error {
+	if len(a.tables) == 0 {
+		return nil
+	}
+	a.stateDir = filepath.Join(a.cfg.StateDir, a.spec.ID)
+	if err := os.MkdirAll(a.stateDir, 0o755); err != nil {
+		return fmt.Errorf("state dir %s: %w", a.stateDir, err)
+	}
+	lock := filepath.Join(a.stateDir, "LOCK")
+	db, err := bolt.Open(lock, 0o644, &bolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return fmt.Errorf("state dir %s is in use by another live instance (it holds %s): give each instance its own Config.StateDir (%s)", a.stateDir, lock, EnvStateDir)
+	}
+	if err != nil {
+		return fmt.Errorf("state dir %s: lock %s: %w", a.stateDir, lock, err)
+	}
+	a.stateLock = db
+	return nil
+}
+
+// restoreTables opens and restores the tables of partition p.
+func (a *App) restoreTables(ctx context.Context, p *transport.Partition) error {
+	for _, st := range a.tablesBySource[p.Topic] {
+		path := filepath.Join(a.stateDir, st.spec.Name, strconv.Itoa(int(p.Partition))+".db")
+		store, err := tables.Open(path, 10*time.Second, a.log)
+		if err != nil {
+			return err
+		}
+		cl := st.changelog.spec().Name
+		res, err := tables.Restore(ctx, store, tables.RestoreOptions{
+			Client: a.connOpts, Table: st.spec.Name, Partition: p.Partition, Topic: cl, Logger: a.log,
+		})
+		if err != nil {
+			store.Close()
+			return fmt.Errorf("restore table %s[%d] from %s: %w", st.spec.Name, p.Partition, cl, err)
+		}
+		a.log.Info("table partition ready", "table", st.spec.Name, "partition", p.Partition, "replayed", res.Replayed, "seconds", res.Took.Seconds(), "wiped", res.Wiped)
+		a.partsMu.Lock()
+		a.parts[tablePartKey{st.index, p.Partition}] = &tablePart{table: st, partition: p.Partition, store: store, overlay: tables.NewOverlay(), ids: a.ids[cl]}
+		a.partsMu.Unlock()
+	}
+	return nil
+}
+
+// storeTables stores what partition p's overlays hold for the records
+// before offset, which is about to be committed.
+func (a *App) storeTables(_ context.Context, p *transport.Partition, offset int64) error {
+	for _, st := range a.tablesBySource[p.Topic] {
+		part := a.tablePartOf(st, p.Partition)
+		if part == nil {
+			continue
+		}
+		changes, cl, err := part.overlay.Flush(offset)
+		if err != nil {
+			return fmt.Errorf("table %s[%d]: %w", st.spec.Name, p.Partition, err)
+		}
+		if cl < 0 {
+			continue
+		}
+		if err := part.store.Apply(changes, cl); err != nil {
+			return fmt.Errorf("table %s[%d]: %w", st.spec.Name, p.Partition, err)
+		}
+	}
+	return nil
+}
+
+// closeTables closes partition p's stores once it is revoked or lost.
+func (a *App) closeTables(p *transport.Partition) {
+	for _, st := range a.tablesBySource[p.Topic] {
+		k := tablePartKey{st.index, p.Partition}
+		a.partsMu.Lock()
+		part := a.parts[k]
+		delete(a.parts, k)
+		a.partsMu.Unlock()
+		if part == nil {
+			continue
+		}
+		part.overlay.Reset() // unstored writes: their records are not committed
+		if err := part.store.Close(); err != nil {
+			a.log.Warn("closing a table store failed", "table", st.spec.Name, "partition", p.Partition, "err", err)
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package runtime
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// readyLog captures the "table partition ready" records an App logs.
+type readyLog struct {
+	slog.Handler
+	mu       *sync.Mutex
+	replayed *[]int64
+}
+
+func newReadyLog(t testing.TB) (*slog.Logger, func() []int64) {
+	var mu sync.Mutex
+	var replayed []int64
+	h := &readyLog{Handler: testLogger(t).Handler(), mu: &mu, replayed: &replayed}
+	return slog.New(h), func() []int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]int64(nil), replayed...)
+	}
+}
+
+func (h *readyLog) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "table partition ready" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "replayed" {
+				h.mu.Lock()
+				*h.replayed = append(*h.replayed, a.Value.Int64())
+				h.mu.Unlock()
+			}
+			return true
+		})
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *readyLog) WithAttrs(as []slog.Attr) slog.Handler {
+	return &readyLog{Handler: h.Handler.WithAttrs(as), mu: h.mu, replayed: h.replayed}
+}
+
+func (h *readyLog) Enabled(context.Context, slog.Level) bool { return true }
+
+// countsTable counts views per key.
+func countsTable(partitions int32) *TableDef[string, int64] {
+	return &TableDef[string, int64]{TableSpec: TableSpec{Name: "counts", Partitions: partitions, KeyType: "string", ValueType: "long"}, Key: tString, Value: tLong}
+}
+
+// counter is an agent that counts the views of each key in table and
+// sends the new count to out.
+func counter(in *Topic[string, view], out *Topic[string, int64], table *TableDef[string, int64]) *Agent[string, view] {
+	return &Agent[string, view]{
+		Name: "count", Source: in, Sinks: []AnyTopic{out}, Tables: []AnyTable{table}, OnError: Fail,
+		Process: func(t *Task, k string, _ view) error {
+			tb := TableOf(t, table)
+			n, _, err := tb.Get(k)
+			if err != nil {
+				return err
+			}
+			n++
+			if err := tb.Put(k, n); err != nil {
+				return err
+			}
+			return SinkOf(t, out).Send(k, n)
+		},
+	}
+}
+
+// finalCounts reads out and returns the highest count sent per key.
+func finalCounts(t testing.TB, c *env, out string, n int) map[string]int64 {
+	t.Helper()
+	got := map[string]int64{}
+	for _, rec := range readN(t, c, out, n) {
+		var k string
+		var v int64
+		if err := tString.Unmarshal(rec.Key[frameHeader:], &k); err != nil {
+			t.Fatal(err)
+		}
+		if err := tLong.Unmarshal(rec.Value[frameHeader:], &v); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = max(got[k], v)
+	}
+	return got
+}
+
+// wantCounts returns how many of n views produceViews sends per key.
+func wantCounts(keys []string, n int) map[string]int64 {
+	want := map[string]int64{}
+	for i := range n {
+		want[keys[i%len(keys)]]++
+	}
+	return want
+}
+
+// A counting table is exact across a graceful restart, and the restart
+// replays no changelog record: the stores hold everything the changelog
+// does.
+func TestTableCountsAreExactAcrossAGracefulRestartThatReplaysNothing(t *testing.T) {
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	cfg.StateDir = t.TempDir()
+	in, out := viewTopic(c.name("count-in"), 3), countTopic(c.name("count-out"), 3)
+	table := countsTable(3)
+	log, replayed := newReadyLog(t)
+	cfg.Logger = log
+	spec := AppSpec{ID: c.name("count"), Topics: []AnyTopic{in, out}, Tables: []AnyTable{table}, Agents: []AnyAgent{counter(in, out, table)}}
+	keys := keysN(10)
+
+	first := start(t, cfg, spec)
+	produceViews(t, first, in, keys, 300)
+	eventually(t, "the first run counted everything", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 300 })
+	if err := first.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	before := replayed()
+
+	second := start(t, cfg, spec)
+	eventually(t, "the second run's partitions ready", func() bool { return len(replayed()) == len(before)+3 })
+	for _, n := range replayed()[len(before):] {
+		if n != 0 {
+			t.Fatalf("a graceful restart replayed changelog records: %v", replayed()[len(before):])
+		}
+	}
+	produceViews(t, second, in, keys, 200)
+	eventually(t, "the second run counted everything", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 500 })
+	got := finalCounts(t, c, out.Name, 500)
+	for k, want := range wantCounts(keys, 500) {
+		if got[k] != want {
+			t.Errorf("key %s counted %d, want %d", k, got[k], want)
+		}
+	}
+}
+
+func sumCommitted(t testing.TB, c *env, group, topic string) int64 {
+	var n int64
+	for _, o := range committed(t, c, group, topic) {
+		n += o
+	}
+	return n
+}
+
+// Two instances count one stream; partitions move between them as the
+// second joins and then leaves. A moved partition's table comes with it
+// (restored from the changelog): the totals are exact.
+func TestAPartitionMovingBetweenInstancesKeepsItsTable(t *testing.T) {
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	in, out := viewTopic(c.name("move-in"), 4), countTopic(c.name("move-out"), 4)
+	table := countsTable(4)
+	spec := AppSpec{ID: c.name("move"), Topics: []AnyTopic{in, out}, Tables: []AnyTable{table}, Agents: []AnyAgent{counter(in, out, table)}}
+	keys := keysN(16)
+	cfgA, cfgB := cfg, cfg
+	cfgA.StateDir, cfgB.StateDir = t.TempDir(), t.TempDir()
+
+	a := start(t, cfgA, spec)
+	produceViews(t, a, in, keys, 400)
+	eventually(t, "the first instance counted", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 400 })
+	b := start(t, cfgB, spec)
+	eventually(t, "both instances hold partitions", func() bool { return membersWithPartitions(t, c, spec.ID) == 2 })
+	produceViews(t, a, in, keys, 400)
+	eventually(t, "both counted", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 800 })
+	if err := b.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the first instance holds every partition again", func() bool { return membersWithPartitions(t, c, spec.ID) == 1 })
+	produceViews(t, a, in, keys, 400)
+	eventually(t, "all counted", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 1200 })
+	got := finalCounts(t, c, out.Name, 1200)
+	for k, want := range wantCounts(keys, 1200) {
+		if got[k] != want {
+			t.Errorf("key %s counted %d, want %d", k, got[k], want)
+		}
+	}
+}
+
+// A second App on a state dir that a live one holds is refused, naming
+// the dir.
+func TestAStateDirInUseIsRefused(t *testing.T) {
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	cfg.StateDir = t.TempDir()
+	in, out := viewTopic(c.name("lock-in"), 1), countTopic(c.name("lock-out"), 1)
+	table := countsTable(1)
+	spec := AppSpec{ID: c.name("lock"), Topics: []AnyTopic{in, out}, Tables: []AnyTable{table}, Agents: []AnyAgent{counter(in, out, table)}}
+	start(t, cfg, spec)
+	a, err := NewApp(cfg, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.Run(context.Background())
+	if err == nil || !containsAll(err.Error(), "state dir", cfg.StateDir, "in use by another live instance") {
+		t.Fatalf("second App on the same state dir: %v", err)
+	}
+}
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
