@@ -55,7 +55,11 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 	if err != nil {
 		return res, fmt.Errorf("read the offset of %s: %w", s.Path(), err)
 	}
-	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), o.Client...), kgo.FetchIsolationLevel(kgo.ReadCommitted()))...)
+	// Transaction markers are kept (and skipped below) so that a
+	// changelog ending in a marker is seen to end.
+	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), o.Client...),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords(),
+		kgo.FetchMaxPartitionBytes(8<<20), kgo.FetchMaxBytes(32<<20))...)
 	if err != nil {
 		return res, err
 	}
@@ -123,6 +127,10 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 			if r.Offset >= end.Offset {
 				return
 			}
+			last = r.Offset
+			if r.Attrs.IsControl() {
+				return
+			}
 			key := r.Key
 			if len(key) >= 5 && key[0] == 0 {
 				key = key[5:] // the store keys by the Avro body
@@ -132,7 +140,6 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 				value = r.Value
 			}
 			batch = append(batch, Change{Key: key, Value: value})
-			last = r.Offset
 		})
 		if last < 0 {
 			// Nothing below the end: what is left are transaction

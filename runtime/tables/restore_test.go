@@ -1,0 +1,262 @@
+package tables
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// cenv is a cluster with a one-partition changelog topic for one test:
+// kfake, or the real broker under the integration build tag
+// (cluster_*_test.go).
+type cenv struct {
+	opts  []kgo.Opt
+	topic string
+}
+
+// framed returns a Confluent frame around body (schema id 1).
+func framed(body string) []byte { return append([]byte{0, 0, 0, 0, 1}, body...) }
+
+// produce writes records key -> value (value "" is a tombstone) to cl[0].
+func produce(t *testing.T, e cenv, kvs ...string) {
+	t.Helper()
+	cl, err := kgo.NewClient(append(e.opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for i := 0; i < len(kvs); i += 2 {
+		r := &kgo.Record{Topic: e.topic, Key: framed(kvs[i])}
+		if kvs[i+1] != "" {
+			r.Value = framed(kvs[i+1])
+		}
+		if err := cl.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// inTxn writes kvs in one transaction, committed or aborted.
+func inTxn(t *testing.T, e cenv, commit bool, kvs ...string) {
+	t.Helper()
+	cl, err := kgo.NewClient(append(e.opts, kgo.TransactionalID(fmt.Sprintf("%s-txn-%v-%d", e.topic, commit, len(kvs))), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(kvs); i += 2 {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: e.topic, Key: framed(kvs[i]), Value: framed(kvs[i+1])}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func contents(t *testing.T, s *Store) string {
+	t.Helper()
+	var b strings.Builder
+	if err := s.Each(func(k, v []byte) bool {
+		fmt.Fprintf(&b, "%s=%s ", k, v[5:])
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func restore(t *testing.T, s *Store, e cenv) RestoreResult {
+	t.Helper()
+	res, err := Restore(context.Background(), s, RestoreOptions{Client: e.opts, Table: "t", Partition: 0, Topic: e.topic, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func openStore(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(path, 0, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestRestoreOfAnEmptyChangelogReplaysNothing(t *testing.T) {
+	e := cluster(t)
+	s := openStore(t, filepath.Join(t.TempDir(), "0.db"))
+	if res := restore(t, s, e); res.Replayed != 0 || res.Wiped {
+		t.Fatalf("restore of an empty changelog: %+v", res)
+	}
+	if got := contents(t, s); got != "" {
+		t.Fatalf("store after restoring nothing: %q", got)
+	}
+}
+
+// Restores apply puts and tombstones in order, and a second restore of
+// an unchanged changelog replays nothing; a later one only the tail.
+func TestRestoreReplaysOnlyWhatTheStoreLacks(t *testing.T) {
+	e := cluster(t)
+	s := openStore(t, filepath.Join(t.TempDir(), "0.db"))
+	produce(t, e, "a", "1", "b", "1", "a", "2", "c", "1", "b", "")
+	if res := restore(t, s, e); res.Replayed != 5 {
+		t.Fatalf("first restore: %+v", res)
+	}
+	if got := contents(t, s); got != "a=2 c=1" {
+		t.Fatalf("store: %q, want a=2 c=1", got)
+	}
+	if res := restore(t, s, e); res.Replayed != 0 {
+		t.Fatalf("a restore of an unchanged changelog replayed %d", res.Replayed)
+	}
+	produce(t, e, "d", "1")
+	if res := restore(t, s, e); res.Replayed != 1 || res.From != 5 {
+		t.Fatalf("restore of the tail: %+v", res)
+	}
+	if got := contents(t, s); got != "a=2 c=1 d=1" {
+		t.Fatalf("store: %q", got)
+	}
+}
+
+// Committed transactions are replayed, aborted ones are not; their
+// markers and the offsets aborted records take are gaps, as compaction
+// leaves, and the restore still ends.
+func TestRestoreSkipsAbortedTransactionsAndGaps(t *testing.T) {
+	e := cluster(t)
+	s := openStore(t, filepath.Join(t.TempDir(), "0.db"))
+	produce(t, e, "a", "1")
+	inTxn(t, e, false, "a", "aborted", "x", "aborted")
+	inTxn(t, e, true, "b", "1")
+	inTxn(t, e, false, "b", "aborted")
+	res := restore(t, s, e)
+	if got := contents(t, s); got != "a=1 b=1" {
+		t.Fatalf("store: %q, want a=1 b=1 (restore %+v)", got, res)
+	}
+	if res.Replayed != 2 {
+		t.Fatalf("replayed %d records, want the 2 committed ones", res.Replayed)
+	}
+	if res := restore(t, s, e); res.Replayed != 0 {
+		t.Fatalf("a second restore replayed %d", res.Replayed)
+	}
+}
+
+// A changelog whose start moved (records deleted, as retention or
+// compaction of the head does) restores from its start.
+func TestRestoreStartsAtTheChangelogsStart(t *testing.T) {
+	e := cluster(t)
+	produce(t, e, "a", "1", "b", "1", "c", "1", "d", "1")
+	cl, _ := kgo.NewClient(e.opts...)
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	resp, err := adm.DeleteRecords(context.Background(), kadm.Offsets{e.topic: {0: {Topic: e.topic, Partition: 0, At: 2}}})
+	if err != nil || resp.Error() != nil {
+		t.Fatalf("delete records: %v %v", err, resp.Error())
+	}
+	s := openStore(t, filepath.Join(t.TempDir(), "0.db"))
+	res := restore(t, s, e)
+	if res.From != 2 || res.Replayed != 2 {
+		t.Fatalf("restore: %+v, want from 2, 2 records", res)
+	}
+	if got := contents(t, s); got != "c=1 d=1" {
+		t.Fatalf("store: %q", got)
+	}
+}
+
+// A store ahead of its changelog (the topic was deleted and created
+// again) is wiped and rebuilt.
+func TestRestoreWipesAStoreAheadOfItsChangelog(t *testing.T) {
+	e := cluster(t)
+	s := openStore(t, filepath.Join(t.TempDir(), "0.db"))
+	if err := s.Apply([]Change{{Key: []byte("old"), Value: framed("9")}}, 1000); err != nil {
+		t.Fatal(err)
+	}
+	produce(t, e, "a", "1")
+	res := restore(t, s, e)
+	if !res.Wiped || res.Replayed != 1 {
+		t.Fatalf("restore: %+v, want a wipe and 1 record", res)
+	}
+	if got := contents(t, s); got != "a=1" {
+		t.Fatalf("store: %q, want only the changelog's a=1", got)
+	}
+}
+
+// A store file bbolt cannot read is moved aside (named in a warning) and
+// rebuilt from the changelog.
+func TestACorruptStoreIsMovedAsideAndRebuilt(t *testing.T) {
+	e := cluster(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "0.db")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("not bbolt "), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	s, err := Open(path, 0, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !strings.Contains(logs.String(), "moved aside") || !strings.Contains(logs.String(), path) {
+		t.Fatalf("no warning naming the file: %s", logs.String())
+	}
+	aside, _ := filepath.Glob(path + ".corrupt-*")
+	if len(aside) != 1 {
+		t.Fatalf("moved-aside files: %v", aside)
+	}
+	produce(t, e, "a", "1")
+	restore(t, s, e)
+	if got := contents(t, s); got != "a=1" {
+		t.Fatalf("store: %q", got)
+	}
+}
+
+// The overlay hands out only the writes of records before the committed
+// offset, the newest per key, with the highest changelog offset among
+// them; it refuses to hand out a write whose changelog record is not
+// acknowledged.
+func TestOverlayFlushesOnlyCommittedAcknowledgedWrites(t *testing.T) {
+	o := NewOverlay()
+	a1 := o.Put([]byte("a"), framed("1"), 10)
+	b1 := o.Put([]byte("b"), framed("1"), 11)
+	a2 := o.Put([]byte("a"), framed("2"), 12)
+	a1.Acked(100)
+	b1.Acked(101)
+	if _, _, err := o.Flush(13); err == nil {
+		t.Fatal("flushed a write whose changelog record was not acknowledged")
+	}
+	changes, cl, err := o.Flush(12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range changes {
+		got[string(c.Key)] = string(c.Value[5:])
+	}
+	if fmt.Sprint(got) != "map[a:1 b:1]" || cl != 101 {
+		t.Fatalf("flush before 12: %v, changelog offset %d", got, cl)
+	}
+	if v, ok := o.Get([]byte("a")); !ok || string(v[5:]) != "2" {
+		t.Fatalf("the later write of a is gone from the overlay: %q %v", v, ok)
+	}
+	a2.Acked(102)
+	changes, cl, _ = o.Flush(13)
+	if len(changes) != 1 || cl != 102 || o.Len() != 0 {
+		t.Fatalf("second flush: %d changes, offset %d, %d left", len(changes), cl, o.Len())
+	}
+}
