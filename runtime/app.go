@@ -69,6 +69,7 @@ type App struct {
 	group    *transport.Group
 	cluster  *embedded.Cluster
 	started  chan struct{}
+	ready    chan struct{} // closed once started without error: partitions may process
 	startErr error
 
 	readerAPI avro.API // the decoders' limits (see readerLimit)
@@ -143,6 +144,7 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		tablesBySource: map[string][]*tableState{},
 		parts:          map[tablePartKey]*tablePart{},
 		started:        make(chan struct{}),
+		ready:          make(chan struct{}),
 		abort:          make(chan struct{}),
 		closed:         make(chan struct{}),
 		readerAPI:      readerAPI,
@@ -276,6 +278,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.stopResources()
 		return a.startErr
 	}
+	close(a.ready)
 	close(a.started)
 	a.log.Info("app started", "topics", len(a.topics), "agents", len(a.agents))
 
@@ -354,6 +357,7 @@ func (a *App) start(ctx context.Context) error {
 			Topics:           sources,
 			Handle:           a.handle,
 			Hooks:            a.tableHooks(),
+			Ready:            a.ready,
 			CommitInterval:   a.cfg.CommitInterval,
 			MaxPollRecords:   a.cfg.MaxPollRecords,
 			MaxBufferedBytes: a.cfg.MaxBufferedBytes,

@@ -15,7 +15,7 @@ import (
 func cluster(t *testing.T) cenv {
 	t.Helper()
 	topic := itest.UniqueName(t, "cl")
-	if _, err := itest.Admin(t).CreateTopic(context.Background(), 1, 1, map[string]*string{"cleanup.policy": ptr("compact")}, topic); err != nil {
+	if _, err := itest.Admin(t).CreateTopic(context.Background(), 1, 1, map[string]*string{"cleanup.policy": ptr("compact,delete")}, topic); err != nil {
 		t.Fatal(err)
 	}
 	return cenv{opts: []kgo.Opt{kgo.SeedBrokers(itest.Brokers(t)...)}, topic: topic}

@@ -31,6 +31,11 @@ type GroupOptions struct {
 	Handle HandleFunc
 	// Hooks plug tables and transactions into each partition's life.
 	Hooks Hooks
+	// Ready, when set, holds every partition (before its Start hook and
+	// its first record) until it is closed: the client joins the group as
+	// soon as it exists, before its owner may have finished starting
+	// (schemas registered, say).
+	Ready <-chan struct{}
 	// CommitInterval is the most often committable offsets are committed:
 	// a commit runs at each interval while records complete, and at once
 	// when a partition has completed everything it was given and the last

@@ -167,6 +167,13 @@ func (p *Partition) Tracker() *OffsetTracker { return p.tracker }
 // told to stop.
 func (p *Partition) run() {
 	defer close(p.done)
+	if ready := p.g.o.Ready; ready != nil {
+		select {
+		case <-ready:
+		case <-p.stop:
+			return
+		}
+	}
 	if start := p.g.o.Hooks.Start; start != nil {
 		p.state.CompareAndSwap(int32(Assigned), int32(Recovering))
 		err := start(p.ctx, p)
