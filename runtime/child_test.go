@@ -29,6 +29,7 @@ import (
 //	CHILD_SLEEP      time slept per record, a Go duration
 //	CHILD_EXPECT     exit 0 after processing this many records; 0: run until SIGTERM
 //	CHILD_RUN_FOR    stop gracefully after this long (a Go duration) once started
+//	CHILD_MODE       "relay" (default) or "count" (a table counts views per key; the counts go to CHILD_OUT)
 //
 // It prints "child: ready" once started and, when it ends,
 // "child: processed=N vmhwm_kib=K".
@@ -101,11 +102,34 @@ func runChild(mode string) int {
 	if out != nil {
 		agent.Sinks = []AnyTopic{out}
 	}
-	if mode != "relay" {
+	var tables []AnyTable
+	switch mode {
+	case "relay":
+	case "count":
+		// Count the views per key in a table; send each new count.
+		table := countsTable(int32(parts))
+		tables = []AnyTable{table}
+		count := counter(in, out, table)
+		inner := count.Process
+		count.Process = func(t *Task, k string, v view) error {
+			if spin > 0 {
+				for end := time.Now().Add(spin); time.Now().Before(end); {
+				}
+			}
+			if err := inner(t, k, v); err != nil {
+				return err
+			}
+			if processed.Add(1) == expect {
+				cancel()
+			}
+			return nil
+		}
+		agent = count
+	default:
 		fmt.Fprintf(os.Stderr, "child: unknown mode %q\n", mode)
 		return 2
 	}
-	app, err := NewApp(cfg, AppSpec{ID: os.Getenv("CHILD_APP"), Topics: topics, Agents: []AnyAgent{agent}})
+	app, err := NewApp(cfg, AppSpec{ID: os.Getenv("CHILD_APP"), Topics: topics, Tables: tables, Agents: []AnyAgent{agent}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 2
@@ -159,7 +183,11 @@ type child struct {
 func startChild(t testing.TB, c *env, settings map[string]string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "FAUSTGEN_CHILD=relay",
+	mode := "relay"
+	if m := settings["CHILD_MODE"]; m != "" {
+		mode = m
+	}
+	cmd.Env = append(os.Environ(), "FAUSTGEN_CHILD="+mode,
 		EnvBrokers+"="+strings.Join(c.Brokers(), ","), EnvRegistry+"="+c.RegistryURL())
 	for k, v := range settings {
 		cmd.Env = append(cmd.Env, k+"="+v)
