@@ -48,6 +48,17 @@ var pageCountsTopic = runtime.Topic[string, PageCount]{
 	Value: PageCountCodec,
 }
 
+// pageTotalsTopic is the Kafka topic "page-totals" (topology key page_totals):
+// keys string, values long.
+var pageTotalsTopic = runtime.Topic[string, int64]{
+	TopicSpec: runtime.TopicSpec{
+		Name:       "page-totals",
+		Partitions: 6,
+	},
+	Key:   runtime.StringCodec,
+	Value: runtime.LongCodec,
+}
+
 // pagesTopic is the Kafka topic "pages" (topology key pages): keys string,
 // values com.example.pageviews.Page.
 var pagesTopic = runtime.Topic[string, Page]{
@@ -60,6 +71,19 @@ var pagesTopic = runtime.Topic[string, Page]{
 	},
 	Key:   runtime.StringCodec,
 	Value: PageCodec,
+}
+
+// viewsTotalTable is the table views_total, partitioned like its agents' source
+// topics: keys string, values long.
+var viewsTotalTable = runtime.TableDef[string, int64]{
+	TableSpec: runtime.TableSpec{
+		Name:       "views_total",
+		Partitions: 6,
+		KeyType:    "string",
+		ValueType:  "long",
+	},
+	Key:   runtime.StringCodec,
+	Value: runtime.LongCodec,
 }
 
 // viewsPerPageTable is the table views_per_page, windowed (tumbling 1h, kept
@@ -187,6 +211,52 @@ func normalizeViewsAgent(impl NormalizeViewsAgent) *runtime.Agent[string, PageVi
 	}
 }
 
+// TotalViewsAgent is the agent total_views: it processes the records of topic
+// page_views (Kafka "page-views"), one at a time per partition, in order.
+// Implement it and pass it to New in Agents.
+type TotalViewsAgent interface {
+	// Process handles one record. When it returns an error, the app stops and the
+	// record is processed again after a restart (on_error: fail).
+	Process(ctx *TotalViewsContext, key string, value PageView) error
+}
+
+// TotalViewsContext is what the agent total_views may use while it processes
+// one record: exactly the tables, lookups and sinks the topology grants it. It
+// is valid only during that call to Process.
+type TotalViewsContext struct {
+	// Context is cancelled only when a stop is forced: the app's ShutdownTimeout
+	// passed with this record still in progress. A graceful stop or a partition
+	// revoke does not cancel it; they wait for the record to finish.
+	context.Context
+	// ViewsTotal is the table views_total, read-write.
+	ViewsTotal runtime.Table[string, int64]
+	// PageTotals sends to topic page_totals (Kafka "page-totals"); the input record
+	// is committed only after every record sent is acknowledged.
+	PageTotals runtime.Sink[string, int64]
+	// Record locates the record being processed: topic, partition, offset,
+	// timestamp and headers.
+	Record runtime.RecordMeta
+}
+
+// totalViewsAgent binds an implementation of TotalViewsAgent to the runtime.
+func totalViewsAgent(impl TotalViewsAgent) *runtime.Agent[string, PageView] {
+	return &runtime.Agent[string, PageView]{
+		Name:    "total_views",
+		Source:  &pageViewsTopic,
+		Sinks:   []runtime.AnyTopic{&pageTotalsTopic},
+		Tables:  []runtime.AnyTable{&viewsTotalTable},
+		OnError: runtime.Fail,
+		Process: func(t *runtime.Task, key string, value PageView) error {
+			return impl.Process(&TotalViewsContext{
+				Context:    t.Context(),
+				ViewsTotal: runtime.TableOf(t, &viewsTotalTable),
+				PageTotals: runtime.SinkOf(t, &pageTotalsTopic),
+				Record:     t.Record(),
+			}, key, value)
+		},
+	}
+}
+
 // Agents holds the implementation of each agent of the topology. An agent left
 // nil is not run by this instance; its topics and tables still exist.
 type Agents struct {
@@ -196,6 +266,9 @@ type Agents struct {
 	// NormalizeViews implements the agent normalize_views (source page_views); nil:
 	// not run here.
 	NormalizeViews NormalizeViewsAgent
+	// TotalViews implements the agent total_views (source page_views); nil: not run
+	// here.
+	TotalViews TotalViewsAgent
 }
 
 // App is the app pageviews: its agents, tables and a typed producer per topic.
@@ -216,9 +289,11 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 			&pageViewsTopic,
 			&normalizedViewsTopic,
 			&pageCountsTopic,
+			&pageTotalsTopic,
 			&pagesTopic,
 		},
 		Tables: []runtime.AnyTable{
+			&viewsTotalTable,
 			&viewsPerPageTable,
 			&pageInfoTable,
 		},
@@ -228,6 +303,9 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 	}
 	if agents.NormalizeViews != nil {
 		spec.Agents = append(spec.Agents, normalizeViewsAgent(agents.NormalizeViews))
+	}
+	if agents.TotalViews != nil {
+		spec.Agents = append(spec.Agents, totalViewsAgent(agents.TotalViews))
 	}
 	rt, err := runtime.NewApp(cfg, spec)
 	if err != nil {
@@ -259,6 +337,12 @@ func (a *App) NormalizedViews() runtime.Producer[string, PageView] {
 // "page-counts"), for sending from outside agents.
 func (a *App) PageCounts() runtime.Producer[string, PageCount] {
 	return runtime.ProducerOf(a.rt, &pageCountsTopic)
+}
+
+// PageTotals returns a producer for the topic page_totals (Kafka
+// "page-totals"), for sending from outside agents.
+func (a *App) PageTotals() runtime.Producer[string, int64] {
+	return runtime.ProducerOf(a.rt, &pageTotalsTopic)
 }
 
 // Pages returns a producer for the topic pages (Kafka "pages"), for sending

@@ -1,14 +1,17 @@
 // Command demo runs the page-views example end to end as a user would: it
-// calls the generated pageviews.New with the normalize_views agent of
-// examples/pageviews, sends synthetic page views with the generated
-// producer, reads the normalised views (and the dead letters) back from
+// calls the generated pageviews.New with the normalize_views agent
+// (stateless) and the total_views agent (a table) of examples/pageviews,
+// sends synthetic page views with the generated producer, reads the
+// normalised views, the dead letters and the per-page totals back from
 // Kafka, prints what flowed and exits after a graceful stop.
 //
 // By default it starts the embedded dev cluster (an in-process Kafka and
-// schema registry on loopback) itself; set FAUSTGEN_BROKERS and
-// FAUSTGEN_REGISTRY to run it against real services instead. The
-// topology's count_views agent needs tables, which the runtime does not
-// implement yet, so it is left out (nil in pageviews.Agents).
+// schema registry on loopback) itself, with the table stores in a
+// temporary folder; set FAUSTGEN_BROKERS and FAUSTGEN_REGISTRY to run it
+// against real services instead (stores in FAUSTGEN_STATE_DIR). The
+// topology's count_views agent needs windowed and global tables, which the
+// runtime does not implement yet, so it is left out (nil in
+// pageviews.Agents).
 //
 // Run it with `make demo`, or `go run ./examples/pageviews/demo -n 50`.
 package main
@@ -21,6 +24,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/faustgen/faustgen/examples/generated/pageviews"
@@ -32,9 +36,10 @@ import (
 
 // The Kafka names the generated package uses (faustgen.yaml).
 const (
-	inTopic  = "page-views"
-	outTopic = "page-views-normalized"
-	dlqTopic = "pageviews-normalize_views-dlq"
+	inTopic     = "page-views"
+	outTopic    = "page-views-normalized"
+	dlqTopic    = "pageviews-normalize_views-dlq"
+	totalsTopic = "page-totals"
 )
 
 func main() {
@@ -55,12 +60,13 @@ func main() {
 // result is what a run saw flow.
 type result struct {
 	sent, out, dead int
+	totals          map[string]int64 // the last total read per page
 }
 
 // run runs the demo with cfg (the embedded cluster when cfg names no
 // brokers), printing to w.
 func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, error) {
-	var res result
+	res := result{totals: map[string]int64{}}
 	if len(cfg.Brokers) == 0 && !cfg.Embedded {
 		c, err := embedded.Start(ctx, embedded.Options{})
 		if err != nil {
@@ -69,6 +75,13 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 		defer c.Close()
 		cfg.Brokers, cfg.RegistryURL = c.Brokers(), c.RegistryURL()
 		fmt.Fprintf(w, "embedded dev cluster: kafka %v, registry %s\n", cfg.Brokers, cfg.RegistryURL)
+		// The embedded cluster starts empty: so do the table stores.
+		dir, err := os.MkdirTemp("", "faustgen-demo-state-")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(dir)
+		cfg.StateDir = dir
 	}
 	if cfg.Embedded {
 		return res, errors.New("set FAUSTGEN_BROKERS, or neither it nor FAUSTGEN_EMBEDDED: the demo starts the embedded cluster itself to read the output back")
@@ -78,7 +91,7 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 
-	app, err := pageviews.New(cfg, pageviews.Agents{NormalizeViews: example.NormalizeViews{}})
+	app, err := pageviews.New(cfg, pageviews.Agents{NormalizeViews: example.NormalizeViews{}, TotalViews: example.TotalViews{}})
 	if err != nil {
 		return res, err
 	}
@@ -114,7 +127,23 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 		fmt.Fprintf(w, "in   %-28s %-22q user=%s device=%s\n", meta, v.Page, v.UserID, v.Device)
 	}
 
-	reader, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ConsumeTopics(outTopic, dlqTopic),
+	want := map[string]int64{}
+	for i := range n + 1 {
+		p := pages[i%len(pages)]
+		if i == n {
+			p = "pricing"
+		}
+		want[p]++
+	}
+	totalsDone := func() bool {
+		for p, c := range want {
+			if res.totals[p] < c {
+				return false
+			}
+		}
+		return true
+	}
+	reader, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ConsumeTopics(outTopic, dlqTopic, totalsTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
 	if err != nil {
 		return fail(fmt.Errorf("create reader: %w", err))
@@ -122,7 +151,7 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 	defer reader.Close()
 	rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer rcancel()
-	for res.out < n || res.dead < 1 {
+	for res.out < n || res.dead < 1 || !totalsDone() {
 		fs := reader.PollFetches(rctx)
 		if rctx.Err() != nil {
 			return fail(fmt.Errorf("read back %d of %d normalised views and %d of 1 dead letters: %w", res.out, n, res.dead, rctx.Err()))
@@ -139,6 +168,20 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 				return
 			}
 			where := fmt.Sprintf("%s[%d]@%d", r.Topic, r.Partition, r.Offset)
+			if r.Topic == totalsTopic {
+				var page string
+				var total int64
+				if err := unframe(r.Key, func(b []byte) error { return runtime.StringCodec.Unmarshal(b, &page) }); err != nil {
+					perr = fmt.Errorf("key of %s: %w", where, err)
+					return
+				}
+				if err := unframe(r.Value, func(b []byte) error { return runtime.LongCodec.Unmarshal(b, &total) }); err != nil {
+					perr = fmt.Errorf("value of %s: %w", where, err)
+					return
+				}
+				res.totals[page] = max(res.totals[page], total)
+				return
+			}
 			if r.Topic == dlqTopic {
 				res.dead++
 				fmt.Fprintf(w, "dead %-28s %s\n", where, header(r, runtime.HeaderDLQError))
@@ -165,8 +208,16 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 	if err := <-errc; err != nil {
 		return res, err
 	}
-	fmt.Fprintf(w, "done: %d views in, %d normalised views out, %d dead-lettered; stopped cleanly after %s\n",
-		res.sent, res.out, res.dead, time.Since(begin).Round(time.Millisecond))
+	pagesSeen := make([]string, 0, len(res.totals))
+	for p := range res.totals {
+		pagesSeen = append(pagesSeen, p)
+	}
+	slices.Sort(pagesSeen)
+	for _, p := range pagesSeen {
+		fmt.Fprintf(w, "total %-22q %d views (table views_total)\n", p, res.totals[p])
+	}
+	fmt.Fprintf(w, "done: %d views in, %d normalised views out, %d dead-lettered, totals of %d pages; stopped cleanly after %s\n",
+		res.sent, res.out, res.dead, len(res.totals), time.Since(begin).Round(time.Millisecond))
 	return res, nil
 }
 

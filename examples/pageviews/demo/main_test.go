@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -19,6 +20,11 @@ func TestDemo(t *testing.T) {
 	}
 	if res.sent != 9 || res.out != 8 || res.dead != 1 {
 		t.Fatalf("sent %d, out %d, dead %d; want 9, 8, 1\n%s", res.sent, res.out, res.dead, out.String())
+	}
+	// 8 views cycle over 4 pages, then the malformed one: the table
+	// counts each page's views exactly.
+	if want := "map[/:2 /Blog/Launch#comments:2 /Pricing/:2 /docs?utm=newsletter:2 pricing:1]"; fmt.Sprint(res.totals) != want {
+		t.Fatalf("totals %v, want %s\n%s", res.totals, want, out.String())
 	}
 	s := out.String()
 	for _, want := range []string{`"/pricing"`, `"/docs"`, `"/blog/launch"`, `page "pricing" is not a path`, "stopped cleanly"} {
