@@ -1,10 +1,13 @@
 package tables
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -101,7 +104,40 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 	}
 
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{o.Topic: {o.Partition: kgo.NewOffset().At(from)}})
-	var batch []Change
+
+	// Fetching and storing overlap: this goroutine polls and cuts
+	// batches, an applier writes them to bbolt (sorted by key: a B+tree
+	// takes sorted inserts faster), each with the offset it reached.
+	type applyBatch struct {
+		changes []Change
+		last    int64
+	}
+	work := make(chan applyBatch, 2)
+	applied := make(chan error, 1)
+	var replayed atomic.Int64
+	go func() {
+		var err error
+		for b := range work {
+			if err != nil {
+				continue // drain
+			}
+			slices.SortStableFunc(b.changes, func(x, y Change) int { return bytes.Compare(x.Key, y.Key) })
+			if err = s.Apply(b.changes, b.last); err == nil {
+				replayed.Add(int64(len(b.changes)))
+			}
+		}
+		applied <- err
+	}()
+	finish := func(err error) (RestoreResult, error) {
+		close(work)
+		if aerr := <-applied; err == nil {
+			err = aerr
+		}
+		res.Replayed = replayed.Load()
+		res.Took = time.Since(began)
+		return res, err
+	}
+
 	lastLog := time.Now()
 	next := from // the next offset wanted
 	idle := 0
@@ -110,7 +146,7 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 		fs := cl.PollRecords(pctx, 50000)
 		cancel()
 		if ctx.Err() != nil {
-			return res, ctx.Err()
+			return finish(ctx.Err())
 		}
 		var ferr error
 		fs.EachError(func(_ string, _ int32, err error) {
@@ -119,9 +155,9 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 			}
 		})
 		if ferr != nil {
-			return res, fmt.Errorf("read %s[%d] at %d: %w", o.Topic, o.Partition, next, ferr)
+			return finish(fmt.Errorf("read %s[%d] at %d: %w", o.Topic, o.Partition, next, ferr))
 		}
-		batch = batch[:0]
+		batch := make([]Change, 0, fs.NumRecords())
 		last := int64(-1)
 		fs.EachRecord(func(r *kgo.Record) {
 			if r.Offset >= end.Offset {
@@ -135,11 +171,7 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 			if len(key) >= 5 && key[0] == 0 {
 				key = key[5:] // the store keys by the Avro body
 			}
-			var value []byte
-			if r.Value != nil {
-				value = r.Value
-			}
-			batch = append(batch, Change{Key: key, Value: value})
+			batch = append(batch, Change{Key: key, Value: r.Value})
 		})
 		if last < 0 {
 			// Nothing below the end: what is left are transaction
@@ -150,20 +182,21 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 			continue
 		}
 		idle = 0
-		if err := s.Apply(batch, last); err != nil {
-			return res, err
+		select {
+		case work <- applyBatch{batch, last}:
+		case err := <-applied:
+			applied <- err
+			return finish(nil)
 		}
-		res.Replayed += int64(len(batch))
 		next = last + 1
 		if time.Since(lastLog) >= o.ProgressEvery {
 			lastLog = time.Now()
 			elapsed := time.Since(began).Seconds()
 			rate := float64(next-from) / elapsed
 			eta := time.Duration(float64(end.Offset-next) / max(rate, 1) * float64(time.Second))
-			o.Logger.Info("restoring table", "table", o.Table, "partition", o.Partition, "records", res.Replayed,
+			o.Logger.Info("restoring table", "table", o.Table, "partition", o.Partition, "records", replayed.Load(),
 				"offset", next, "end", end.Offset, "rate", int64(rate), "eta", eta.Round(time.Second))
 		}
 	}
-	res.Took = time.Since(began)
-	return res, nil
+	return finish(nil)
 }
