@@ -2,12 +2,14 @@ package runtime
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/tables"
+	"github.com/faustgen/faustgen/runtime/transport"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -126,6 +128,31 @@ type table[K, V any] struct {
 	def  *TableDef[K, V]
 	part *tablePart
 	w    *avro.Writer // key encoding scratch
+	vw   *avro.Writer // value encoding scratch
+}
+
+// changelogWrite is one table write on its way to the changelog: the
+// record, the overlay version it acknowledges and what its promise needs,
+// in one allocation. It is its record's Context.
+type changelogWrite struct {
+	context.Context
+	rec   kgo.Record
+	v     tables.Version
+	track *transport.Inflight
+	table string
+	src   RecordMeta
+}
+
+// changelogPromise completes a table write: the overlay learns its
+// changelog offset, then the input record its acknowledgement.
+func changelogPromise(r *kgo.Record, err error) {
+	w := r.Context.(*changelogWrite)
+	if err != nil {
+		w.track.Done(fmt.Errorf("write table %s (changelog %s[%d]) while processing %s: %w", w.table, r.Topic, r.Partition, w.src, err))
+		return
+	}
+	w.v.Acked(r.Offset)
+	w.track.Done(nil)
 }
 
 // TableOf returns the read-write table def for the record t is
@@ -258,30 +285,52 @@ func (h *table[K, V]) write(key *K, value *V) error {
 	if err != nil {
 		return err
 	}
-	body := bytes.Clone(kb)
-	framedKey := make([]byte, frameHeader+len(body))
-	putFrameHeader(framedKey, h.part.ids.key)
-	copy(framedKey[frameHeader:], body)
-	var framedValue []byte
+	var vb []byte
 	if value != nil {
-		if framedValue, err = encodeFrame(&h.def.Value, h.part.ids.value, value); err != nil {
-			return &EncodeError{Part: "value", Topic: h.def.Name, Err: err}
+		if vb, err = h.valueBody(value); err != nil {
+			return err
 		}
 	}
-	v := h.part.overlay.Put(body, framedValue, t.track.Offset())
-	f := t.track
-	src := t.Record()
-	f.Add()
-	rec := &kgo.Record{Topic: h.part.table.changelog.spec().Name, Partition: h.part.partition, Key: framedKey, Value: framedValue}
-	t.app.client.Produce(t.ctx, rec, func(r *kgo.Record, err error) {
-		if err != nil {
-			f.Done(fmt.Errorf("write table %s (changelog %s[%d]) while processing %s: %w", h.def.Name, r.Topic, r.Partition, src, err))
-			return
-		}
-		v.Acked(r.Offset)
-		f.Done(nil)
-	})
+	// The framed key and value, and the key body the overlay keeps, in
+	// one buffer.
+	n := frameHeader + len(kb)
+	buf := make([]byte, n+len(kb), n+len(kb)+frameHeader+len(vb))
+	putFrameHeader(buf, h.part.ids.key)
+	copy(buf[frameHeader:], kb)
+	body := buf[n:]
+	copy(body, kb)
+	framedKey := buf[:n:n]
+	var framedValue []byte
+	if value != nil {
+		framedValue = buf[len(buf) : len(buf)+frameHeader+len(vb)]
+		putFrameHeader(framedValue, h.part.ids.value)
+		copy(framedValue[frameHeader:], vb)
+	}
+	w := &changelogWrite{Context: t.ctx, track: t.track, table: h.def.Name, src: t.Record()}
+	h.part.overlay.Put(body, framedValue, t.track.Offset(), &w.v)
+	w.rec = kgo.Record{Topic: h.part.table.changelog.spec().Name, Partition: h.part.partition, Key: framedKey, Value: framedValue, Context: w}
+	t.track.Add()
+	t.app.client.Produce(t.ctx, &w.rec, changelogPromise)
 	return nil
+}
+
+// valueBody returns the Avro body of value, in h's scratch.
+func (h *table[K, V]) valueBody(value *V) (b []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &EncodeError{Part: "value", Topic: h.def.Name, Err: fmt.Errorf("panic in value encoder: %v", p)}
+		}
+	}()
+	if h.vw == nil {
+		h.vw = avro.NewWriter(nil, 64)
+	}
+	h.vw.Reset(nil)
+	h.vw.Error = nil
+	h.def.Value.Encode(h.vw, value)
+	if h.vw.Error != nil {
+		return nil, &EncodeError{Part: "value", Topic: h.def.Name, Err: h.vw.Error}
+	}
+	return h.vw.Buffer(), nil
 }
 
 // All calls fn with every key and value of the partition in the keys'

@@ -28,8 +28,8 @@ mkdir -p "$out"
 # The groups: name, packages, -bench pattern, extra go test flags.
 # Benchmarks named here only for profiling (one half of a ratio) are
 # listed in profile_only and not run.
-runtime_pattern='StatelessAgentVs|EndToEnd|Framed|ResolvedDecode|BacklogPeakRSS'
-profile_only='BenchmarkStatelessAgentOnly|BenchmarkRawFranzGoOnly|BenchmarkEncode[A-Za-z]*|BenchmarkDecode[A-Za-z]*'
+runtime_pattern='StatelessAgentVs|EndToEnd|Framed|ResolvedDecode|BacklogPeakRSS|RestoreVsRaw|StatefulVsStateless'
+profile_only='BenchmarkStatelessAgentOnly|BenchmarkStatefulAgentOnly|BenchmarkRawFranzGoOnly|BenchmarkEncode[A-Za-z]*|BenchmarkDecode[A-Za-z]*'
 
 # uncovered lists benchmarks no group runs (the codec ones run through
 # TestSpeedRatios, which calls them).
@@ -143,13 +143,26 @@ if [ -f "$out/runtime.log" ]; then
 	row "peak RSS, 2M-record backlog, slow agent" \
 		"$(calc 'budget 32 MiB: %.0f MiB, 256 MiB: %.0f MiB (idle %.0f, no budget %.0f)' "$(metric "$out/runtime.log" $m budget32-MiB), $(metric "$out/runtime.log" $m budget256-MiB), $(metric "$out/runtime.log" $m idle-MiB), $(metric "$out/runtime.log" $m unbounded-MiB)")" \
 		"${r32}× / ${r256}× the budget above idle" "≤ 1.25× budget above idle" "$ok"
+	m=BenchmarkStatefulVsStatelessAgent
+	r=$(metric "$out/runtime.log" $m ratio)
+	row "stateful counting agent vs stateless (kfake)" \
+		"$(calc '%.0f rec/s (stateless %.0f)' "$(metric "$out/runtime.log" $m stateful-rec/s), $(metric "$out/runtime.log" $m stateless-rec/s)")" \
+		"$r× stateless" "≥ 0.5× stateless" "$(met "$r" '>=' 0.5)"
+	for n in 100000 1000000 5000000; do
+		m=BenchmarkRestoreVsRawConsume/records=$n
+		r=$(metric "$out/runtime.log" $m ratio)
+		[ -n "$r" ] || continue
+		row "table restore, $n records (kfake)" \
+			"$(calc '%.0f rec/s, %.2f s (raw consume %.0f rec/s)' "$(metric "$out/runtime.log" $m restore-rec/s), $(metric "$out/runtime.log" $m restore-s), $(metric "$out/runtime.log" $m raw-rec/s)")" \
+			"$r× raw consume" "≥ 0.6× raw" "$(met "$r" '>=' 0.6)"
+	done
 	# The other ratio benchmarks of the runtime (framed decode against the
 	# bare body, resolved decode against the fast path): the ns/op figures
 	# they report and their ratio, second figure over first.
 	while read -r line; do
 		name=$(echo "$line" | awk '{ print $1 }')
 		name=${name%-[0-9]*}
-		case $name in BenchmarkStatelessAgentVsRawFranzGo | BenchmarkEndToEndLatency | BenchmarkBacklogPeakRSS) continue ;; esac
+		case $name in BenchmarkStatelessAgentVsRawFranzGo | BenchmarkEndToEndLatency | BenchmarkBacklogPeakRSS | BenchmarkRestoreVsRawConsume* | BenchmarkStatefulVsStatelessAgent) continue ;; esac
 		figure=$(echo "$line" | awk '{ s = ""; for (i = 3; i < NF; i++) if ($(i + 1) ~ /-ns\/op$/) s = s (s == "" ? "" : ", ") substr($(i + 1), 1, length($(i + 1)) - 6) " " sprintf("%.0f", $i) " ns"; print s }')
 		label=$(echo "$line" | awk '{ n = 0; for (i = 3; i < NF; i++) if ($(i + 1) ~ /-ns\/op$/) m[++n] = substr($(i + 1), 1, length($(i + 1)) - 6); if (n == 2) print m[2] "/" m[1] }')
 		r=$(echo "$line" | awk '{ for (i = 3; i < NF; i++) if ($(i + 1) == "ratio") { print $i; exit } }')

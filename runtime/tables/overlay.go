@@ -24,7 +24,13 @@ type Overlay struct {
 	mu      sync.Mutex
 	entries map[string][]*Version // oldest first
 	pending int                   // versions held
+	// clean caches values stored by a flush (nil: deleted), so that
+	// reading a key written a moment ago does not go to bbolt. It holds
+	// at most cleanMax keys: a full cache starts over.
+	clean map[string][]byte
 }
+
+const cleanMax = 1 << 16
 
 // Version is one write in an overlay.
 type Version struct {
@@ -37,13 +43,19 @@ type Version struct {
 func (v *Version) Acked(offset int64) { v.cl.Store(offset) }
 
 // NewOverlay returns an empty overlay.
-func NewOverlay() *Overlay { return &Overlay{entries: map[string][]*Version{}} }
+func NewOverlay() *Overlay {
+	return &Overlay{entries: map[string][]*Version{}, clean: map[string][]byte{}}
+}
 
 // Put records that the record at input offset input wrote value (nil:
-// deleted) for key. The overlay keeps key and value; the caller must not
-// change them after.
-func (o *Overlay) Put(key, value []byte, input int64) *Version {
-	v := &Version{input: input, value: value}
+// deleted) for key, in v (a fresh *Version when nil: callers may embed
+// one in what they allocate anyway). The overlay keeps key and value;
+// the caller must not change them after.
+func (o *Overlay) Put(key, value []byte, input int64, v *Version) *Version {
+	if v == nil {
+		v = new(Version)
+	}
+	v.input, v.value = input, value
 	v.cl.Store(-1)
 	o.mu.Lock()
 	o.entries[string(key)] = append(o.entries[string(key)], v)
@@ -52,14 +64,16 @@ func (o *Overlay) Put(key, value []byte, input int64) *Version {
 	return v
 }
 
-// Get returns the newest write of key: its value (nil when deleted) and
-// whether the overlay has one.
+// Get returns the newest write of key, or its value as last stored by
+// a flush when the cache still has it: its value (nil when deleted) and
+// whether the overlay knows it.
 func (o *Overlay) Get(key []byte) (value []byte, ok bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	vs := o.entries[string(key)]
 	if len(vs) == 0 {
-		return nil, false
+		v, ok := o.clean[string(key)]
+		return v, ok
 	}
 	return vs[len(vs)-1].value, true
 }
@@ -108,6 +122,12 @@ func (o *Overlay) Flush(before int64) ([]Change, int64, error) {
 		}
 		changes = append(changes, Change{Key: []byte(k), Value: vs[n-1].value})
 	}
+	if len(o.clean)+len(changes) > cleanMax {
+		clear(o.clean)
+	}
+	for _, c := range changes {
+		o.clean[string(c.Key)] = c.Value
+	}
 	// Nothing failed: drop what was handed out.
 	for k, vs := range o.entries {
 		n := 0
@@ -129,6 +149,7 @@ func (o *Overlay) Flush(before int64) ([]Change, int64, error) {
 func (o *Overlay) Reset() {
 	o.mu.Lock()
 	clear(o.entries)
+	clear(o.clean)
 	o.pending = 0
 	o.mu.Unlock()
 }

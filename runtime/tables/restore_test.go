@@ -232,9 +232,9 @@ func TestACorruptStoreIsMovedAsideAndRebuilt(t *testing.T) {
 // acknowledged.
 func TestOverlayFlushesOnlyCommittedAcknowledgedWrites(t *testing.T) {
 	o := NewOverlay()
-	a1 := o.Put([]byte("a"), framed("1"), 10)
-	b1 := o.Put([]byte("b"), framed("1"), 11)
-	a2 := o.Put([]byte("a"), framed("2"), 12)
+	a1 := o.Put([]byte("a"), framed("1"), 10, nil)
+	b1 := o.Put([]byte("b"), framed("1"), 11, nil)
+	a2 := o.Put([]byte("a"), framed("2"), 12, nil)
 	a1.Acked(100)
 	b1.Acked(101)
 	if _, _, err := o.Flush(13); err == nil {
