@@ -27,6 +27,7 @@ import (
 //	CHILD_OUT        a sink topic (counts) the agent relays Seq to; empty: none
 //	CHILD_SPIN       CPU time spent per record, a Go duration (busy, not a sleep)
 //	CHILD_SLEEP      time slept per record, a Go duration
+//	CHILD_SLOW_PARTITION, CHILD_SLOW  sleep CHILD_SLOW per record of that partition only
 //	CHILD_EXPECT     exit 0 after processing this many records; 0: run until SIGTERM
 //	CHILD_RUN_FOR    stop gracefully after this long (a Go duration) once started
 //	CHILD_MODE       "relay" (default) or "count" (a table counts views per key; the counts go to CHILD_OUT)
@@ -59,7 +60,8 @@ func runChild(mode string) int {
 	}
 	parts, _ := strconv.Atoi(os.Getenv("CHILD_PARTITIONS"))
 	expect, _ := strconv.ParseInt(os.Getenv("CHILD_EXPECT"), 10, 64)
-	spin, sleep := dur("CHILD_SPIN"), dur("CHILD_SLEEP")
+	spin, sleep, slow := dur("CHILD_SPIN"), dur("CHILD_SLEEP"), dur("CHILD_SLOW")
+	slowPart, slowErr := strconv.Atoi(os.Getenv("CHILD_SLOW_PARTITION"))
 	name := os.Getenv("CHILD_NAME")
 	in := viewTopic(os.Getenv("CHILD_IN"), int32(parts))
 	topics := []AnyTopic{in}
@@ -82,6 +84,9 @@ func runChild(mode string) int {
 			}
 			if sleep > 0 {
 				time.Sleep(sleep)
+			}
+			if slow > 0 && slowErr == nil && t.Record().Partition == int32(slowPart) {
+				time.Sleep(slow)
 			}
 			if out != nil {
 				m := t.Record()

@@ -181,40 +181,60 @@ func committedAll(t testing.TB, c *env, group, topic string, end map[int32]int64
 
 // A static member (Config.InstanceID) killed with SIGKILL and restarted
 // with the same id gets its partitions back at once: it processes again
-// well before its 30 s session would have run out.
+// well before its 30 s session would have run out. Without an instance id
+// the restarted instance waits for the dead member's session to expire
+// (10 s here): logged, for comparison.
 func TestAStaticMemberRestartedAfterAKillResumesAtOnce(t *testing.T) {
-	c := newEnv(t)
-	cfg := testConfig(t, c)
-	in, out := viewTopic(c.name("static-in"), 2), countTopic(c.name("static-out"), 2)
-	producer := start(t, cfg, AppSpec{ID: c.name("static-producer"), Topics: []AnyTopic{in, out}})
-	end := fill(t, c, producer, in, 2*2000, 16)
-	producer.stop(t)
+	for _, tc := range []struct {
+		name     string
+		instance string
+		session  string
+		within   time.Duration // asserted: the static case only
+	}{
+		{"static", "static-1", "30s", 10 * time.Second},
+		{"dynamic", "", "10s", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newEnv(t)
+			cfg := testConfig(t, c)
+			in, out := viewTopic(c.name("static-in"), 2), countTopic(c.name("static-out"), 2)
+			producer := start(t, cfg, AppSpec{ID: c.name("static-producer"), Topics: []AnyTopic{in, out}})
+			end := fill(t, c, producer, in, 2*4000, 16)
+			producer.stop(t)
 
-	group := c.name("static")
-	extra := map[string]string{"CHILD_SLEEP": "2ms", EnvInstanceID: "static-1", EnvSessionTimeout: "30s"}
-	first := startChild(t, c, childSettings(group, "first", in, out, extra))
-	eventually(t, "the first run relays", func() bool { return len(endOffsetsSum(t, c, out.Name)) > 0 && sum(endOffsetsSum(t, c, out.Name)) > 100 })
-	first.kill()
-	first.wait(t, 10*time.Second)
-	relayedBefore := sum(endOffsetsSum(t, c, out.Name))
+			group := c.name("static")
+			extra := map[string]string{"CHILD_SLEEP": "2ms", EnvSessionTimeout: tc.session}
+			if tc.instance != "" {
+				extra[EnvInstanceID] = tc.instance
+			}
+			first := startChild(t, c, childSettings(group, "first", in, out, extra))
+			eventually(t, "the first run relays", func() bool { return sum(endOffsets(t, c, out.Name)) > 100 })
+			first.kill()
+			first.wait(t, 10*time.Second)
+			relayedBefore := sum(endOffsets(t, c, out.Name))
 
-	restarted := time.Now()
-	second := startChild(t, c, childSettings(group, "second", in, out, extra))
-	resumedAfter := time.Duration(-1)
-	for deadline := time.Now().Add(25 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if sum(endOffsetsSum(t, c, out.Name)) > relayedBefore+10 {
-			resumedAfter = time.Since(restarted)
-			break
-		}
+			restarted := time.Now()
+			second := startChild(t, c, childSettings(group, "second", in, out, extra))
+			resumedAfter := time.Duration(-1)
+			for deadline := time.Now().Add(40 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				if sum(endOffsets(t, c, out.Name)) > relayedBefore+10 {
+					resumedAfter = time.Since(restarted)
+					break
+				}
+			}
+			if resumedAfter < 0 {
+				t.Fatal("the restarted instance never processed")
+			}
+			if tc.within > 0 && resumedAfter > tc.within {
+				t.Fatalf("the restarted static member did not process within %v of its start (session timeout %s): %v", tc.within, tc.session, resumedAfter)
+			}
+			t.Logf("%s member (session timeout %s) processing again %v after its restart", tc.name, tc.session, resumedAfter.Round(10*time.Millisecond))
+			eventually30s(t, "the backlog finished", func() bool { return committedAll(t, c, group, in.Name, end) })
+			second.signal(syscall.SIGTERM)
+			second.wait(t, 30*time.Second)
+			coverage(t, end, readOutputs(t, c, out.Name))
+		})
 	}
-	if resumedAfter < 0 || resumedAfter > 10*time.Second {
-		t.Fatalf("the restarted static member did not process within 10 s of its start (session timeout 30 s): %v", resumedAfter)
-	}
-	t.Logf("restarted static member processing again %v after its start", resumedAfter.Round(10*time.Millisecond))
-	eventually30s(t, "the backlog finished", func() bool { return committedAll(t, c, group, in.Name, end) })
-	second.signal(syscall.SIGTERM)
-	second.wait(t, 30*time.Second)
-	coverage(t, end, readOutputs(t, c, out.Name))
 }
 
 func endOffsetsSum(t testing.TB, c *env, topic string) map[int32]int64 {
@@ -360,4 +380,37 @@ func TestRebalanceStorm(t *testing.T) {
 			t.Errorf("a SIGTERM took %v to stop, over the 10 s ShutdownTimeout", d)
 		}
 	}
+}
+
+// One partition takes 50 ms per record and a second instance joins: the
+// rebalance completes (the slow partition's revoke waits only for the
+// record in progress), nobody is expelled, both instances hold
+// partitions, and every record is relayed.
+func TestASecondInstanceJoinsWhileAPartitionIsSlow(t *testing.T) {
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	in, out := viewTopic(c.name("slowjoin-in"), 4), countTopic(c.name("slowjoin-out"), 4)
+	producer := start(t, cfg, AppSpec{ID: c.name("slowjoin-producer"), Topics: []AnyTopic{in, out}})
+	end := fill(t, c, producer, in, 4*150, 16)
+	producer.stop(t)
+	group := c.name("slowjoin")
+	extra := map[string]string{"CHILD_SLOW_PARTITION": "0", "CHILD_SLOW": "50ms"}
+	a := startChild(t, c, childSettings(group, "a", in, out, extra))
+	time.Sleep(time.Second) // a holds every partition and is deep in partition 0
+	joined := time.Now()
+	b := startChild(t, c, childSettings(group, "b", in, out, extra))
+	eventually(t, "both instances hold partitions after the join", func() bool { return membersWithPartitions(t, c, group) == 2 })
+	t.Logf("rebalance with a 50 ms/record partition completed %v after the second instance started", time.Since(joined).Round(10*time.Millisecond))
+	eventually30s(t, "every record relayed", func() bool { return committedAll(t, c, group, in.Name, end) })
+	if n := membersWithPartitions(t, c, group); n != 2 {
+		t.Fatalf("%d members hold partitions at the end: one was expelled", n)
+	}
+	a.signal(syscall.SIGTERM)
+	b.signal(syscall.SIGTERM)
+	for _, ch := range []*child{a, b} {
+		if _, _, err := ch.wait(t, 30*time.Second); err != nil {
+			t.Errorf("an instance exited with %v", err)
+		}
+	}
+	coverage(t, end, readOutputs(t, c, out.Name))
 }
