@@ -195,27 +195,7 @@ func countRelay(b *testing.B, c *env, cfg Config, in *Topic[string, view], out *
 		return inner(t, k, v)
 	}
 	r := start(b, cfg, AppSpec{ID: group, Topics: []AnyTopic{in, out}, Tables: []AnyTable{table}, Agents: []AnyAgent{agent}})
-	adm := kadm.NewClient(rawClient(b, c))
-	deadline := time.Now().Add(120 * time.Second)
-	for {
-		resp, err := adm.FetchOffsetsForTopics(context.Background(), group, in.Name)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var done int64
-		resp.Each(func(o kadm.OffsetResponse) {
-			if o.At > 0 {
-				done += o.At
-			}
-		})
-		if done >= benchRecords {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("committed %d of %d records within 120s", done, benchRecords)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	waitCommitted(b, kadm.NewClient(rawClient(b, c)), group, in.Name, benchRecords, 120*time.Second)
 	elapsed := time.Since(time.Unix(0, first.Load()))
 	if err := r.stop(b); err != nil {
 		b.Fatal(err)

@@ -190,22 +190,7 @@ func agentRelay(b *testing.B, c *env, cfg Config, in, out *Topic[string, view], 
 		time.Sleep(time.Millisecond)
 	}
 	last.Store(time.Now().UnixNano()) // within a millisecond; only logged
-	for {
-		resp, err := adm.FetchOffsetsForTopics(context.Background(), group, in.Name)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var done int64
-		resp.Each(func(o kadm.OffsetResponse) {
-			if o.At > 0 {
-				done += o.At
-			}
-		})
-		if done >= benchRecords {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitCommitted(b, adm, group, in.Name, benchRecords, 60*time.Second)
 	elapsed := time.Since(time.Unix(0, first.Load()))
 	var pauses int64
 	for _, p := range r.app.Stats().Partitions {
@@ -354,5 +339,31 @@ func BenchmarkRawFranzGoOnly(b *testing.B) {
 		fillTopic(b, producer, in, benchRecords)
 		producer.stop(b)
 		b.ReportMetric(rawRelay(b, c, in.Name, out.Name+"-raw", c.name("bench-raw-"+id)), "raw-rec/s")
+	}
+}
+
+// waitCommitted waits until group has committed n records of topic,
+// failing after timeout.
+func waitCommitted(b testing.TB, adm *kadm.Client, group, topic string, n int64, timeout time.Duration) {
+	b.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := adm.FetchOffsetsForTopics(context.Background(), group, topic)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var done int64
+		resp.Each(func(o kadm.OffsetResponse) {
+			if o.At > 0 {
+				done += o.At
+			}
+		})
+		if done >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("committed %d of %d records of %s within %v", done, n, topic, timeout)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -186,18 +186,6 @@ func TestASlowPartitionDoesNotHoldBackTheOthers(t *testing.T) {
 	got.check(t, end, false)
 }
 
-// eventually30s is eventually with a 30 s limit, for slow agents.
-func eventually30s(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // A slow agent over a backlog many times the budget: every sample of
 // Stats shows the partitions within their three quarters of
 // MaxBufferedBytes and the client's fetches within their quarter;

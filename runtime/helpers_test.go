@@ -191,7 +191,19 @@ func committed(t testing.TB, c *env, group, topic string) map[int32]int64 {
 // eventually polls cond until it holds, failing with what after 20s.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	eventuallyWithin(t, 20*time.Second, what, cond)
+}
+
+// eventually30s is eventually with a 30 s limit, for slow agents.
+func eventually30s(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	eventuallyWithin(t, 30*time.Second, what, cond)
+}
+
+// eventuallyWithin polls cond until it holds, failing with what after d.
+func eventuallyWithin(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

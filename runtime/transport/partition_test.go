@@ -40,6 +40,30 @@ func (l *lifecycleLog) index(e string) int {
 	return slices.Index(l.events, e)
 }
 
+// twoPartitions starts kfake with topic "in" of 2 partitions holding n
+// records each.
+func twoPartitions(t *testing.T, n int) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	for p := range int32(2) {
+		for i := range n {
+			if err := prod.ProduceSync(context.Background(), &kgo.Record{Topic: "in", Partition: p, Value: fmt.Appendf(nil, "%d", i)}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return c
+}
+
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -57,24 +81,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // committed offset first, in increasing order; a stop calls Revoked, then
 // Closed, and clears the pause.
 func TestStartHookHoldsThePartitionAndTheOtherHooksFollowItsLife(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "in"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
 	const perPartition = 50
-	for p := range int32(2) {
-		for i := range perPartition {
-			if err := prod.ProduceSync(context.Background(), &kgo.Record{Topic: "in", Partition: p, Value: fmt.Appendf(nil, "%d", i)}).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	c := twoPartitions(t, perPartition)
 
 	log := &lifecycleLog{commits: map[int32][]int64{}}
 	release := make(chan struct{})
@@ -189,23 +197,7 @@ func TestStartHookHoldsThePartitionAndTheOtherHooksFollowItsLife(t *testing.T) {
 // A BeforeCommit hook that refuses keeps the partition's offset from
 // being committed; the other partition commits as usual.
 func TestBeforeCommitRefusalSkipsThatPartitionsCommit(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "in"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
-	for p := range int32(2) {
-		for range 10 {
-			if err := prod.ProduceSync(context.Background(), &kgo.Record{Topic: "in", Partition: p}).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	c := twoPartitions(t, 10)
 	g := NewGroup(GroupOptions{
 		Group: "g", Topics: []string{"in"}, CommitInterval: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
