@@ -115,6 +115,9 @@ func checkValue(s *schema, n *posjson.Node) (pos, string) {
 			}
 		}
 	case Union:
+		if len(s.branches) == 0 {
+			return pos{}, "" // the empty union is reported where it stands
+		}
 		if at, msg := checkValue(s.branches[0], n); msg != "" {
 			if at == n.Pos {
 				msg += fmt.Sprintf(" (a union's default must match its first branch, %s)", branchLabel(s.branches[0]))

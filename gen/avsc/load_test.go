@@ -44,6 +44,8 @@ func TestLoadReportsEveryProblemWithItsPosition(t *testing.T) {
 				`a.avsc:3:25: unknown type "strin" (looked for "n.strin" and "strin"); did you mean "string"?`,
 				`a.avsc:4:25: unknown type "x.Missing"; define it in one of the schema files, or use a primitive type`,
 			}},
+		{"empty union with a default (it panicked)", files("a.avsc", `{"type": "record", "name": "A", "fields": [{"name": "payload", "type": [], "default": "x"}]}`),
+			[]string{`a.avsc:1:72: a union needs at least one branch`}},
 		{"conflicting definitions across files", files(
 			"a.avsc", `{"type": "record", "name": "n.A", "fields": [{"name": "x", "type": "int"}]}`,
 			"b.avsc", "\n  {\"type\": \"record\", \"name\": \"n.A\", \"fields\": [{\"name\": \"x\", \"type\": \"long\"}]}"),
