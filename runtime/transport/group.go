@@ -185,6 +185,12 @@ func (g *Group) Opts() []kgo.Opt {
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.MaxConcurrentFetches(2),
+		// A resumed partition joins the next fetch only once the fetch in
+		// flight returns, which waits up to FetchMaxWait when there is no
+		// new data: kgo's 5s default would hold a partition leaving its
+		// recovery (or a drained buffer) that long. The Java client's
+		// default.
+		kgo.FetchMaxWait(500*time.Millisecond),
 		kgo.FetchMaxBytes(g.fetch.maxBytes),
 		kgo.FetchMaxPartitionBytes(g.fetch.partBytes),
 		kgo.WithHooks(&g.fetch),
