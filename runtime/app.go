@@ -419,7 +419,7 @@ func (a *App) start(ctx context.Context) error {
 		a.ids[name] = ids
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("schemas at registry %s: %w", redactURL(registryURL), err)
+		return fmt.Errorf("schemas at registry %s: %w", reg.url, err)
 	}
 	for _, st := range a.agents {
 		st.sourceIDs = a.ids[st.agent.source().spec().Name]

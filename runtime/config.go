@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/faustgen/faustgen/runtime/transport"
 )
 
 // Config holds the connection and tuning settings of an App. The zero
@@ -253,6 +255,9 @@ func ConfigFromEnv() (Config, error) {
 	return c, nil
 }
 
+// withDefaults fills the defaults the runtime itself uses; those only the
+// consumer group uses (SessionTimeout, RebalanceTimeout,
+// PartitionBufferBytes) are filled by transport.NewGroup.
 func (c Config) withDefaults(appID string) Config {
 	if c.ClientID == "" {
 		c.ClientID = appID
@@ -264,22 +269,13 @@ func (c Config) withDefaults(appID string) Config {
 		c.MaxPollRecords = 10000
 	}
 	if c.MaxBufferedBytes <= 0 {
-		c.MaxBufferedBytes = 64 << 20
+		c.MaxBufferedBytes = transport.DefaultMaxBufferedBytes
 	}
 	if c.StateDir == "" {
 		c.StateDir = "faustgen-state"
 	}
-	if c.SessionTimeout <= 0 {
-		c.SessionTimeout = 10 * time.Second
-	}
-	if c.RebalanceTimeout <= 0 {
-		c.RebalanceTimeout = 30 * time.Second
-	}
 	if c.PartitionBufferRecords <= 0 {
 		c.PartitionBufferRecords = 4 * c.MaxPollRecords
-	}
-	if c.PartitionBufferBytes <= 0 {
-		c.PartitionBufferBytes = max(c.MaxBufferedBytes/8, 64<<10)
 	}
 	if c.MaxBufferedRecords <= 0 {
 		c.MaxBufferedRecords = 10000

@@ -237,10 +237,6 @@ func TestAStaticMemberRestartedAfterAKillResumesAtOnce(t *testing.T) {
 	}
 }
 
-func endOffsetsSum(t testing.TB, c *env, topic string) map[int32]int64 {
-	return endOffsets(t, c, topic)
-}
-
 func sum(m map[int32]int64) int64 {
 	var n int64
 	for _, v := range m {

@@ -18,14 +18,13 @@ import (
 // that each partition's offsets arrive in order.
 type perPartition struct {
 	mu        sync.Mutex
-	count     map[int32]int
 	last      map[int32]int64
 	offsets   map[int32]map[int64]int // offset -> times processed
 	reordered []string
 }
 
 func newPerPartition() *perPartition {
-	return &perPartition{count: map[int32]int{}, last: map[int32]int64{}, offsets: map[int32]map[int64]int{}}
+	return &perPartition{last: map[int32]int64{}, offsets: map[int32]map[int64]int{}}
 }
 
 func (p *perPartition) add(m RecordMeta) {
@@ -39,7 +38,6 @@ func (p *perPartition) add(m RecordMeta) {
 		p.offsets[m.Partition] = map[int64]int{}
 	}
 	p.offsets[m.Partition][m.Offset]++
-	p.count[m.Partition]++
 }
 
 func (p *perPartition) of(partition int32) int {

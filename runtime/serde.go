@@ -134,6 +134,7 @@ type schemaIDs struct {
 // registry registers schemas and looks up writer schemas by id, caching
 // them.
 type registry struct {
+	url      string // the registry's URL without credentials
 	cl       *sr.Client
 	resolver Resolver // Config.Resolver; nil: the built-in plans
 	mu       sync.Mutex
@@ -160,7 +161,7 @@ func newRegistry(cfg Config, rawURL string) (*registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema registry client for %s: %w", clean, err)
 	}
-	return &registry{cl: cl, resolver: cfg.Resolver, byID: map[int]string{}}, nil
+	return &registry{url: clean, cl: cl, resolver: cfg.Resolver, byID: map[int]string{}}, nil
 }
 
 // register registers schema under subject (setting the subject's
@@ -250,7 +251,7 @@ func putFrameHeader(b []byte, id int) {
 // Its callers recover from a panicking encoder.
 func appendFrame[T any](w *avro.Writer, c *Codec[T], id int, v *T) error {
 	var hdr [frameHeader]byte
-	binary.BigEndian.PutUint32(hdr[1:], uint32(id))
+	putFrameHeader(hdr[:], id)
 	_, _ = w.Write(hdr[:])
 	c.Encode(w, v)
 	return w.Error
@@ -443,19 +444,6 @@ func splitURLCredentials(rawURL string) (clean, user, pass string) {
 	pass, _ = u.User.Password()
 	u.User = nil
 	return u.String(), user, pass
-}
-
-// redactURL returns rawURL with any password replaced by "xxxxx", for
-// logs and errors.
-func redactURL(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		if strings.Contains(rawURL, "@") {
-			return "(unparsable URL, redacted)"
-		}
-		return rawURL
-	}
-	return u.Redacted()
 }
 
 // isCreateRace says whether err is a registry's refusal of a schema

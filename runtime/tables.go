@@ -1,11 +1,11 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/tables"
@@ -140,7 +140,10 @@ type changelogWrite struct {
 	v     tables.Version
 	track *transport.Inflight
 	table string
-	src   RecordMeta
+	// srcTopic and srcPartition (with track's offset) name the input
+	// record in errors, as a sink's sends do.
+	srcTopic     string
+	srcPartition int32
 }
 
 // changelogPromise completes a table write: the overlay learns its
@@ -148,7 +151,8 @@ type changelogWrite struct {
 func changelogPromise(r *kgo.Record, err error) {
 	w := r.Context.(*changelogWrite)
 	if err != nil {
-		w.track.Done(fmt.Errorf("write table %s (changelog %s[%d]) while processing %s: %w", w.table, r.Topic, r.Partition, w.src, err))
+		src := RecordMeta{Topic: w.srcTopic, Partition: w.srcPartition, Offset: w.track.Offset()}
+		w.track.Done(fmt.Errorf("write table %s (changelog %s[%d]) while processing %s: %w", w.table, r.Topic, r.Partition, src, err))
 		return
 	}
 	w.v.Acked(r.Offset)
@@ -306,7 +310,7 @@ func (h *table[K, V]) write(key *K, value *V) error {
 		putFrameHeader(framedValue, h.part.ids.value)
 		copy(framedValue[frameHeader:], vb)
 	}
-	w := &changelogWrite{Context: t.ctx, track: t.track, table: h.def.Name, src: t.Record()}
+	w := &changelogWrite{Context: t.ctx, track: t.track, table: h.def.Name, srcTopic: t.rec.Topic, srcPartition: t.rec.Partition}
 	h.part.overlay.Put(body, framedValue, t.track.Offset(), &w.v)
 	w.rec = kgo.Record{Topic: h.part.table.changelog.spec().Name, Partition: h.part.partition, Key: framedKey, Value: framedValue, Context: w}
 	t.track.Add()
@@ -348,15 +352,15 @@ func (h *table[K, V]) All(fn func(K, V) bool) error {
 		pending = append(pending, kv{k, v})
 		return true
 	})
-	slices.SortFunc(pending, func(a, b kv) int { return bytes.Compare([]byte(a.key), []byte(b.key)) })
+	slices.SortFunc(pending, func(a, b kv) int { return strings.Compare(a.key, b.key) })
 	var ferr error
 	stop := false
+	r := avro.NewReader(nil, 0, avro.WithReaderConfig(h.task.app.readerAPI))
 	emit := func(kb, framed []byte) bool {
 		if framed == nil {
 			return true // deleted
 		}
 		var k K
-		r := avro.NewReader(nil, 0, avro.WithReaderConfig(h.task.app.readerAPI))
 		r.Reset(kb)
 		h.def.Key.Decode(r, &k)
 		if r.Error != nil {

@@ -190,7 +190,7 @@ func (g *Group) Opts() []kgo.Opt {
 		// new data: kgo's 5s default would hold a partition leaving its
 		// recovery (or a drained buffer) that long. The Java client's
 		// default.
-		kgo.FetchMaxWait(500*time.Millisecond),
+		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.FetchMaxBytes(g.fetch.maxBytes),
 		kgo.FetchMaxPartitionBytes(g.fetch.partBytes),
 		kgo.WithHooks(&g.fetch),

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/faustgen/faustgen/runtime/flow"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -115,7 +114,6 @@ type Partition struct {
 	committed atomic.Int64 // last offset committed, -1 none
 	highWater atomic.Int64 // the partition's high watermark at the last fetch, -1 unknown
 	firstSeen atomic.Int64 // the first offset fetched since assignment, -1 none
-	assigned  time.Time
 }
 
 // newPartition is called by the assign callback for a partition not
@@ -127,7 +125,6 @@ func (g *Group) newPartition(tp topicPartition) *Partition {
 		g:         g,
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
-		assigned:  time.Now(),
 	}
 	p.committed.Store(-1)
 	p.highWater.Store(-1)
@@ -159,9 +156,6 @@ func (g *Group) newPartition(tp topicPartition) *Partition {
 
 // State returns the partition's state now.
 func (p *Partition) State() State { return State(p.state.Load()) }
-
-// Tracker returns the partition's offset tracker.
-func (p *Partition) Tracker() *OffsetTracker { return p.tracker }
 
 // run is the partition's goroutine: recovering, then running until it is
 // told to stop.
