@@ -482,6 +482,9 @@ type Agent[K, V any] struct {
 	Lookups []AnyTable
 	// OnError says what happens to a record that fails.
 	OnError ErrorPolicy
+	// Closers act on the windows of the agent's windowed tables as they
+	// close (OnWindowClose); each must be of a table in Tables.
+	Closers []WindowCloser
 	// Process handles one record. Records of one partition are processed in
 	// order; partitions run in parallel.
 	Process func(t *Task, key K, value V) error
@@ -494,6 +497,7 @@ type AnyAgent interface {
 	source() AnyTopic
 	sinkTopics() []AnyTopic
 	tables() (readWrite, readOnly []AnyTable)
+	windowClosers() []WindowCloser
 	policy() ErrorPolicy
 	isNil() bool
 	hasProcess() bool
@@ -514,6 +518,7 @@ func (a *Agent[K, V]) source() AnyTopic {
 }
 
 func (a *Agent[K, V]) tables() (readWrite, readOnly []AnyTable) { return a.Tables, a.Lookups }
+func (a *Agent[K, V]) windowClosers() []WindowCloser            { return a.Closers }
 
 // handle decodes the task's record and runs Process, turning a panic into
 // an error.

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/embedded"
@@ -74,14 +75,16 @@ type App struct {
 
 	readerAPI avro.API // the decoders' limits (see readerLimit)
 
-	tables         []*tableState // tables used by agents run here
-	tableByDef     map[AnyTable]*tableState
-	tablesBySource map[string][]*tableState   // by the source topic they follow
-	stateDir       string                     // Config.StateDir/<app id>
-	stateLock      interface{ Close() error } // held while running
-	connOpts       []kgo.Opt                  // for table restores
-	partsMu        sync.Mutex
-	parts          map[tablePartKey]*tablePart // owned table partitions
+	tables           []*tableState // tables used by agents run here
+	tableByDef       map[AnyTable]*tableState
+	tablesBySource   map[string][]*tableState   // by the source topic they follow
+	windowedBySource map[string][]*tableState   // the windowed ones
+	late             atomic.Int64               // writes to closed windows (LateRecordError)
+	stateDir         string                     // Config.StateDir/<app id>
+	stateLock        interface{ Close() error } // held while running
+	connOpts         []kgo.Opt                  // for table restores
+	partsMu          sync.Mutex
+	parts            map[tablePartKey]*tablePart // owned table partitions
 
 	testOpts []kgo.Opt // extra client options, for tests
 
@@ -136,18 +139,19 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		return nil, fmt.Errorf("app %s: unknown guarantee %v", spec.ID, spec.Guarantee)
 	}
 	a := &App{
-		cfg:            cfg,
-		spec:           spec,
-		log:            cfg.Logger.With("app", spec.ID),
-		byTopic:        map[string][]*agentState{},
-		tableByDef:     map[AnyTable]*tableState{},
-		tablesBySource: map[string][]*tableState{},
-		parts:          map[tablePartKey]*tablePart{},
-		started:        make(chan struct{}),
-		ready:          make(chan struct{}),
-		abort:          make(chan struct{}),
-		closed:         make(chan struct{}),
-		readerAPI:      readerAPI,
+		cfg:              cfg,
+		spec:             spec,
+		log:              cfg.Logger.With("app", spec.ID),
+		byTopic:          map[string][]*agentState{},
+		tableByDef:       map[AnyTable]*tableState{},
+		tablesBySource:   map[string][]*tableState{},
+		windowedBySource: map[string][]*tableState{},
+		parts:            map[tablePartKey]*tablePart{},
+		started:          make(chan struct{}),
+		ready:            make(chan struct{}),
+		abort:            make(chan struct{}),
+		closed:           make(chan struct{}),
+		readerAPI:        readerAPI,
 	}
 	var errs []error
 	seen := map[string]*TopicSpec{}
@@ -218,7 +222,7 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		}
 		a.agents = append(a.agents, st)
 		a.byTopic[src.spec().Name] = append(a.byTopic[src.spec().Name], st)
-		errs = append(errs, a.bindTables(ag, src.spec(), addTopic)...)
+		errs = append(errs, a.bindTables(ag, st, src.spec(), addTopic)...)
 	}
 	for _, tb := range spec.Tables {
 		if tb == nil {
@@ -484,16 +488,28 @@ func (a *App) handle(ctx context.Context, rec *kgo.Record, f *transport.Inflight
 			// partition. It stays uncommitted for the next owner.
 			return err
 		}
-		meta := metaOf(rec)
-		rerr := &RecordError{Agent: st.name, Record: meta, Err: err}
-		switch st.policy {
-		case Skip:
-			a.log.Error("record skipped", "agent", st.name, "topic", meta.Topic, "partition", meta.Partition, "offset", meta.Offset, "err", err)
-		case DeadLetter:
-			a.deadLetter(ctx, st, rec, rerr, f)
-		default:
-			return rerr
+		if err := a.onRecordError(ctx, st, rec, f, err); err != nil {
+			return err
 		}
+	}
+	if f != nil && len(a.windowedBySource[rec.Topic]) > 0 {
+		return a.windowsAfter(ctx, rec, f, sc)
+	}
+	return nil
+}
+
+// onRecordError applies st's error policy to err, an error processing
+// rec. It returns an error only under the Fail policy.
+func (a *App) onRecordError(ctx context.Context, st *agentState, rec *kgo.Record, f *transport.Inflight, err error) error {
+	meta := metaOf(rec)
+	rerr := &RecordError{Agent: st.name, Record: meta, Err: err}
+	switch st.policy {
+	case Skip:
+		a.log.Error("record skipped", "agent", st.name, "topic", meta.Topic, "partition", meta.Partition, "offset", meta.Offset, "err", err)
+	case DeadLetter:
+		a.deadLetter(ctx, st, rec, rerr, f)
+	default:
+		return rerr
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -34,7 +35,7 @@ type tablePartKey struct {
 }
 
 // bindTables checks and records the tables the agent ag (source src) uses.
-func (a *App) bindTables(ag AnyAgent, src *TopicSpec, addTopic func(AnyTopic, string)) []error {
+func (a *App) bindTables(ag AnyAgent, as *agentState, src *TopicSpec, addTopic func(AnyTopic, string)) []error {
 	var errs []error
 	where := "agent " + ag.agentName()
 	rw, ro := ag.tables()
@@ -45,8 +46,11 @@ func (a *App) bindTables(ag AnyAgent, src *TopicSpec, addTopic func(AnyTopic, st
 		}
 		spec := tb.tableSpec()
 		switch {
-		case spec.Window != nil:
-			errs = append(errs, fmt.Errorf("%s uses the windowed table %s: windowed tables are not implemented yet (leave the agent out, or nil in the generated Agents, to run the others)", where, spec.Name))
+		case spec.Window != nil && !write:
+			errs = append(errs, fmt.Errorf("%s: the windowed table %s is in its lookups: a windowed table is read and written through the agent's tables", where, spec.Name))
+			return
+		case spec.Window != nil && windowProblem(spec.Window) != "":
+			errs = append(errs, fmt.Errorf("%s: windowed table %s: %s", where, spec.Name, windowProblem(spec.Window)))
 			return
 		case spec.Global:
 			errs = append(errs, fmt.Errorf("%s uses the global table %s: global tables are not implemented yet (leave the agent out, or nil in the generated Agents, to run the others)", where, spec.Name))
@@ -64,6 +68,9 @@ func (a *App) bindTables(ag AnyAgent, src *TopicSpec, addTopic func(AnyTopic, st
 			a.tables = append(a.tables, st)
 			a.tableByDef[tb] = st
 			addTopic(st.changelog, "table "+spec.Name)
+			if spec.Window != nil {
+				a.windowedBySource[src.Name] = append(a.windowedBySource[src.Name], st)
+			}
 		}
 		switch {
 		case st.source == "":
@@ -79,7 +86,39 @@ func (a *App) bindTables(ag AnyAgent, src *TopicSpec, addTopic func(AnyTopic, st
 	for _, tb := range ro {
 		use(tb, false)
 	}
+	for _, c := range ag.windowClosers() {
+		if c == nil {
+			errs = append(errs, fmt.Errorf("%s: nil window closer", where))
+			continue
+		}
+		tb := c.closerTable()
+		st := a.tableByDef[tb]
+		if st == nil || !slices.Contains(rw, tb) || st.spec.Window == nil {
+			errs = append(errs, fmt.Errorf("%s: a window closer of table %s, which is not a windowed table in the agent's tables", where, tb.tableSpec().Name))
+			continue
+		}
+		st.closers = append(st.closers, closerBinding{agent: as, closer: c})
+	}
 	return errs
+}
+
+// windowProblem says what is wrong with w, "" when nothing.
+func windowProblem(w *WindowSpec) string {
+	switch {
+	case w.Tumbling > 0 && w.Hopping > 0:
+		return "a window is either tumbling or hopping, not both"
+	case w.Tumbling <= 0 && w.Hopping <= 0:
+		return "a window needs a size (Tumbling, or Hopping with Step)"
+	case w.Hopping > 0 && (w.Step <= 0 || w.Step > w.Hopping || w.Hopping%w.Step != 0):
+		return fmt.Sprintf("hopping window %s needs a step that divides it evenly (step %s)", w.Hopping, w.Step)
+	case w.Tumbling%time.Millisecond != 0 || w.Hopping%time.Millisecond != 0 || w.Step%time.Millisecond != 0:
+		return "window sizes are whole milliseconds"
+	case w.Grace < 0 || w.Expires < 0:
+		return "grace and expires cannot be negative"
+	case w.Expires < w.Grace:
+		return fmt.Sprintf("expires %s is shorter than the grace %s: windows would be deleted before they close", w.Expires, w.Grace)
+	}
+	return ""
 }
 
 func (a *App) tableStateOf(def AnyTable) *tableState { return a.tableByDef[def] }
@@ -133,16 +172,23 @@ func (a *App) restoreTables(ctx context.Context, p *transport.Partition) error {
 			return err
 		}
 		cl := st.changelog.spec().Name
-		res, err := tables.Restore(ctx, store, tables.RestoreOptions{
-			Client: a.connOpts, Table: st.spec.Name, Partition: p.Partition, Topic: cl, Logger: a.log,
-		})
+		opts := tables.RestoreOptions{Client: a.connOpts, Table: st.spec.Name, Partition: p.Partition, Topic: cl, Logger: a.log}
+		var win *windowState
+		if st.spec.Window != nil {
+			opts.StoreKey = windowStoreKey
+			win = newWindowState(st.spec.Window)
+		}
+		res, err := tables.Restore(ctx, store, opts)
+		if err == nil && win != nil {
+			err = win.load(store)
+		}
 		if err != nil {
 			store.Close()
 			return fmt.Errorf("restore table %s[%d] from %s: %w", st.spec.Name, p.Partition, cl, err)
 		}
 		a.log.Info("table partition ready", "table", st.spec.Name, "partition", p.Partition, "replayed", res.Replayed, "seconds", res.Took.Seconds(), "wiped", res.Wiped)
 		a.partsMu.Lock()
-		a.parts[tablePartKey{st.index, p.Partition}] = &tablePart{table: st, partition: p.Partition, store: store, overlay: tables.NewOverlay(), ids: a.ids[cl]}
+		a.parts[tablePartKey{st.index, p.Partition}] = &tablePart{table: st, partition: p.Partition, store: store, overlay: tables.NewOverlay(), ids: a.ids[cl], win: win}
 		a.partsMu.Unlock()
 	}
 	return nil
@@ -160,10 +206,14 @@ func (a *App) storeTables(_ context.Context, p *transport.Partition, offset int6
 		if err != nil {
 			return fmt.Errorf("table %s[%d]: %w", st.spec.Name, p.Partition, err)
 		}
-		if cl < 0 {
+		var meta []tables.Change
+		if part.win != nil {
+			meta = part.win.flush(offset)
+		}
+		if cl < 0 && meta == nil {
 			continue
 		}
-		if err := part.store.Apply(changes, cl); err != nil {
+		if err := part.store.ApplyMeta(changes, cl, meta); err != nil {
 			return fmt.Errorf("table %s[%d]: %w", st.spec.Name, p.Partition, err)
 		}
 	}

@@ -30,6 +30,10 @@ type RestoreOptions struct {
 	// ProgressEvery is how often a long restore logs its progress.
 	// Default 5s.
 	ProgressEvery time.Duration
+	// StoreKey, when set, turns a changelog key's Avro body into the
+	// store's key (a windowed table's changelog key holds the window and
+	// the key, its store key orders them by time); nil keeps the body.
+	StoreKey func(body []byte) ([]byte, error)
 }
 
 // RestoreResult says what a restore did.
@@ -159,8 +163,9 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 		}
 		batch := make([]Change, 0, fs.NumRecords())
 		last := int64(-1)
+		var kerr error
 		fs.EachRecord(func(r *kgo.Record) {
-			if r.Offset >= end.Offset {
+			if r.Offset >= end.Offset || kerr != nil {
 				return
 			}
 			last = r.Offset
@@ -171,8 +176,18 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 			if len(key) >= 5 && key[0] == 0 {
 				key = key[5:] // the store keys by the Avro body
 			}
+			if o.StoreKey != nil {
+				var err error
+				if key, err = o.StoreKey(key); err != nil {
+					kerr = fmt.Errorf("read %s[%d]@%d: key: %w", o.Topic, o.Partition, r.Offset, err)
+					return
+				}
+			}
 			batch = append(batch, Change{Key: key, Value: r.Value})
 		})
+		if kerr != nil {
+			return finish(kerr)
+		}
 		if last < 0 {
 			// Nothing below the end: what is left are transaction
 			// markers or records of aborted transactions.

@@ -1,0 +1,171 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faustgen/faustgen/runtime/tables"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// minute is an event time: Seq minutes after the epoch.
+func minute(m int64) time.Time { return time.UnixMilli(m * 60_000).UTC() }
+
+// windowCounter counts views per page per window of table (the view's Seq
+// is its event time in minutes) and sends, when a window closes, its
+// final count keyed "page@start-minute" to closed.
+func windowCounter(in *Topic[string, view], closed *Topic[string, int64], table *TableDef[string, int64]) *Agent[string, view] {
+	return &Agent[string, view]{
+		Name: "wcount", Source: in, Sinks: []AnyTopic{closed}, Tables: []AnyTable{table}, OnError: DeadLetter,
+		Process: func(t *Task, k string, v view) error {
+			return WindowedTableOf(t, table).Update(k, minute(v.Seq), func(n int64, _ bool) int64 { return n + 1 })
+		},
+		Closers: []WindowCloser{OnWindowClose(table, func(t *Task, k string, w Window, n int64) error {
+			return SinkOf(t, closed).Send(fmt.Sprintf("%s@%d", k, w.Start.UnixMilli()/60_000), n)
+		})},
+	}
+}
+
+// sendTimes produces one view per event, "key:minute", in order, to a
+// one-partition topic.
+func sendTimes(t testing.TB, r *running, topic *Topic[string, view], events ...string) {
+	t.Helper()
+	p := ProducerOf(r.app, topic)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, e := range events {
+		k, m, _ := strings.Cut(e, ":")
+		at, err := strconv.ParseInt(m, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		p.Send(ctx, k, view{Page: k, Seq: at}, func(_ RecordMeta, err error) {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// closedCounts reads n records of the closers' output: count by
+// "key@start".
+func closedCounts(t testing.TB, c *env, topic string, n int) map[string][]int64 {
+	t.Helper()
+	got := map[string][]int64{}
+	for _, rec := range readN(t, c, topic, n) {
+		var k string
+		var v int64
+		if err := tString.Unmarshal(rec.Key[frameHeader:], &k); err != nil {
+			t.Fatal(err)
+		}
+		if err := tLong.Unmarshal(rec.Value[frameHeader:], &v); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = append(got[k], v)
+	}
+	return got
+}
+
+func windowTableDef(name string, w WindowSpec) *TableDef[string, int64] {
+	return &TableDef[string, int64]{TableSpec: TableSpec{Name: name, Partitions: 1, Window: &w, KeyType: "string", ValueType: "long"}, Key: tString, Value: tLong}
+}
+
+// Tumbling windows of 10 minutes, grace 5, kept 30 after they end: counts
+// per window are exact, a record within the grace still counts, one
+// beyond it is a late-record error (dead-lettered, counted in Stats), each
+// window closes once with its final count, and expired windows leave the
+// store and are tombstoned in the changelog.
+func TestTumblingWindowsCountCloseOnceExpireAndRefuseLateRecords(t *testing.T) {
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	cfg.StateDir = t.TempDir()
+	in, closed := viewTopic(c.name("tw-in"), 1), countTopic(c.name("tw-closed"), 1)
+	table := windowTableDef("per10", WindowSpec{Tumbling: 10 * time.Minute, Grace: 5 * time.Minute, Expires: 30 * time.Minute})
+	spec := AppSpec{ID: c.name("tw"), Topics: []AnyTopic{in, closed}, Tables: []AnyTable{table}, Agents: []AnyAgent{windowCounter(in, closed, table)}}
+	r := start(t, cfg, spec)
+	sendTimes(t, r, in,
+		"a:1", "b:2", "a:3", "a:12", // stream time 12: [0,10) still open (grace)
+		"a:8",          // within the grace: a counts 3 in [0,10)
+		"b:16",         // stream time 16: [0,10) closes (a=3, b=1)
+		"a:9",          // late: [0,10) closed
+		"a:25", "b:50", // stream time 50: [10,20) and [20,30) close; [0,10) and [10,20) expire
+	)
+	want := map[string][]int64{"a@0": {3}, "b@0": {1}, "a@10": {1}, "b@10": {1}, "a@20": {1}}
+	got := closedCounts(t, c, closed.Name, 5)
+	if !maps.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("closed windows: got %v, want %v", got, want)
+	}
+	eventually(t, "everything committed", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 9 })
+	if n := r.app.Stats().LateRecords; n != 1 {
+		t.Errorf("Stats().LateRecords = %d, want 1", n)
+	}
+	dl := readN(t, c, spec.ID+"-wcount-dlq", 1)
+	if e := header(dl[0], HeaderDLQError); !strings.Contains(e, "late record for windowed table per10[0]") {
+		t.Errorf("dead letter error %q does not name the late record", e)
+	}
+	if err := r.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	// No window closed twice: nothing after the five.
+	if n := endOffsets(t, c, closed.Name)[0]; n != 5 {
+		t.Fatalf("closed topic holds %d records, want 5", n)
+	}
+
+	// The expired windows are tombstoned in the changelog and gone from
+	// the store; the live ones remain.
+	cl := readN(t, c, changelogName(spec.ID, "per10"), 12) // 8 counted writes, 4 tombstones
+	tombs := map[string]bool{}
+	for _, rec := range cl {
+		if rec.Value == nil {
+			sk, err := windowStoreKey(rec.Key[frameHeader:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			tombs[fmt.Sprintf("%s@%d", sk[9:], windowStart(sk)/60_000)] = true
+		}
+	}
+	if want := map[string]bool{"a@0": true, "b@0": true, "a@10": true, "b@10": true}; !maps.Equal(tombs, want) {
+		t.Errorf("changelog tombstones for %v, want %v", tombs, want)
+	}
+	s, err := tables.Open(filepath.Join(cfg.StateDir, spec.ID, "per10", "0.db"), time.Second, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var left []string
+	s.Each(func(k, _ []byte) bool {
+		left = append(left, fmt.Sprintf("%s@%d", k[9:], windowStart(k)/60_000))
+		return true
+	})
+	if want := []string{"a@20", "b@50"}; !slices.Equal(left, want) {
+		t.Errorf("store holds %v, want %v", left, want)
+	}
+}
+
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
