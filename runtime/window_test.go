@@ -169,3 +169,58 @@ func header(r *kgo.Record, key string) string {
 	}
 	return ""
 }
+
+// Hopping windows of 10 minutes every 5: each view counts in the two
+// windows that hold it, exactly, across a graceful restart; then on a new
+// instance (an empty state dir: the windows come back from the changelog)
+// the counts stay exact and each window closes at least once.
+func TestHoppingWindowsSurviveARestartAndAMoveToAnotherInstance(t *testing.T) {
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	cfg.StateDir = t.TempDir()
+	in, closed := viewTopic(c.name("hw-in"), 1), countTopic(c.name("hw-closed"), 1)
+	table := windowTableDef("hop", WindowSpec{Hopping: 10 * time.Minute, Step: 5 * time.Minute, Expires: time.Hour})
+	spec := AppSpec{ID: c.name("hw"), Topics: []AnyTopic{in, closed}, Tables: []AnyTable{table}, Agents: []AnyAgent{windowCounter(in, closed, table)}}
+
+	first := start(t, cfg, spec)
+	sendTimes(t, first, in, "a:1", "a:6", "b:7", "a:12") // stream 12: [-5,5) closes
+	eventually(t, "the first run committed", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 4 })
+	if err := first.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	second := start(t, cfg, spec)
+	sendTimes(t, second, in, "a:14", "b:31") // stream 31: every window ending by 31 closes
+	want := map[string][]int64{"a@-5": {1}, "a@0": {2}, "b@0": {1}, "a@5": {3}, "b@5": {1}, "a@10": {2}}
+	if got := closedCounts(t, c, closed.Name, 6); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("closed windows: got %v, want %v", got, want)
+	}
+	eventually(t, "the second run committed", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 6 })
+	if err := second.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if n := endOffsets(t, c, closed.Name)[0]; n != 6 {
+		t.Fatalf("a graceful restart closed windows twice: %d closes, want 6", n)
+	}
+
+	// Another instance, with nothing on disk.
+	moved := cfg
+	moved.StateDir = t.TempDir()
+	third := start(t, moved, spec)
+	sendTimes(t, third, in, "b:33", "b:36", "a:50") // stream 50: [25,35), [30,40), [35,45) close
+	eventually(t, "the third run committed", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 9 })
+	if err := third.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	n := int(endOffsets(t, c, closed.Name)[0])
+	got := closedCounts(t, c, closed.Name, n)
+	for k, v := range map[string]int64{"b@25": 2, "b@30": 3, "b@35": 1} {
+		if len(got[k]) == 0 || slices.ContainsFunc(got[k], func(x int64) bool { return x != v }) {
+			t.Errorf("window %s closed with %v, want %d (at least once)", k, got[k], v)
+		}
+	}
+	for k, vs := range got {
+		if len(vs) > 2 {
+			t.Errorf("window %s closed %d times: %v", k, len(vs), vs)
+		}
+	}
+}
