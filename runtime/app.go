@@ -44,9 +44,10 @@ type AppSpec struct {
 	// Topics are every topic of the topology.
 	Topics []AnyTopic
 	// Tables are the topology's tables. A table used by an agent this
-	// instance runs gets a compacted changelog "<app>-<table>-changelog"
-	// and a store per owned partition; windowed and global tables are not
-	// implemented yet (NewApp refuses agents that use them).
+	// instance runs gets a store per owned partition and a compacted
+	// changelog "<app>-<table>-changelog", unless it is sourced from a
+	// topic (TableDef.Source), which is then its changelog; a global
+	// table gets one store of all its partitions in every instance.
 	Tables []AnyTable
 	// Agents are the agents this process runs; nil entries are skipped.
 	Agents []AnyAgent
@@ -79,6 +80,7 @@ type App struct {
 	tableByDef       map[AnyTable]*tableState
 	tablesBySource   map[string][]*tableState   // by the source topic they follow
 	windowedBySource map[string][]*tableState   // the windowed ones
+	globals          []*tableState              // the global tables
 	late             atomic.Int64               // writes to closed windows (LateRecordError)
 	stateDir         string                     // Config.StateDir/<app id>
 	stateLock        interface{ Close() error } // held while running
@@ -120,9 +122,10 @@ type sinkIDs struct {
 }
 
 // NewApp checks spec and returns an App that Run starts. It fails on a
-// spec it cannot run: one whose running agents use tables (not
-// implemented yet; declared but unused tables are fine) or one with the
-// exactly-once guarantee (not implemented yet).
+// spec it cannot run, naming every problem: tables partitioned unlike
+// their agents' source, written while sourced from a topic, windowed
+// tables in lookups, global tables without a source, or the exactly-once
+// guarantee (not implemented yet).
 func NewApp(cfg Config, spec AppSpec) (*App, error) {
 	if spec.ID == "" {
 		return nil, errors.New("app spec: empty app id")
@@ -282,6 +285,13 @@ func (a *App) Run(ctx context.Context) error {
 		a.stopResources()
 		return a.startErr
 	}
+	if err := a.startGlobals(ctx); err != nil {
+		a.startErr = fmt.Errorf("start app %s: %w", a.spec.ID, err)
+		close(a.started)
+		a.stopGlobals()
+		a.stopResources()
+		return a.startErr
+	}
 	close(a.ready)
 	close(a.started)
 	a.log.Info("app started", "topics", len(a.topics), "agents", len(a.agents))
@@ -338,7 +348,9 @@ func (a *App) start(ctx context.Context) error {
 	}
 	manual := map[string]bool{}
 	for _, st := range a.tables {
-		manual[st.changelog.spec().Name] = true
+		if !st.sourced { // a source topic is partitioned by key, like any
+			manual[st.changelog.spec().Name] = true
+		}
 	}
 	conn.ManualTopics = manual
 	connOpts, err := conn.ConnOpts()
@@ -444,6 +456,7 @@ func (a *App) stopResources() {
 	if a.client != nil {
 		a.client.Close()
 	}
+	a.stopGlobals()
 	if a.stateLock != nil {
 		a.stateLock.Close()
 	}

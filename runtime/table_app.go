@@ -52,11 +52,21 @@ func (a *App) bindTables(ag AnyAgent, as *agentState, src *TopicSpec, addTopic f
 		case spec.Window != nil && windowProblem(spec.Window) != "":
 			errs = append(errs, fmt.Errorf("%s: windowed table %s: %s", where, spec.Name, windowProblem(spec.Window)))
 			return
-		case spec.Global:
-			errs = append(errs, fmt.Errorf("%s uses the global table %s: global tables are not implemented yet (leave the agent out, or nil in the generated Agents, to run the others)", where, spec.Name))
-			return
 		case spec.Name == "":
 			errs = append(errs, fmt.Errorf("%s: table with an empty name", where))
+			return
+		case spec.Global && tb.sourceTopic() == nil:
+			errs = append(errs, fmt.Errorf("%s: global table %s has no source topic: a global table is read from the topic named by its source (set source: in the topology)", where, spec.Name))
+			return
+		case tb.sourceTopic() != nil && write:
+			errs = append(errs, fmt.Errorf("%s: table %s is sourced from topic %s and is read-only: list it in the agent's lookups and write it by sending to %s", where, spec.Name, tb.sourceTopic().spec().Name, tb.sourceTopic().spec().Name))
+			return
+		case spec.Global && spec.Window != nil:
+			errs = append(errs, fmt.Errorf("%s: table %s is global and windowed: a global table cannot be windowed", where, spec.Name))
+			return
+		case spec.Global:
+		case tb.sourceTopic() != nil && tb.sourceTopic().spec().Partitions != src.Partitions:
+			errs = append(errs, fmt.Errorf("%s: table %s is sourced from topic %s, which has %d partitions, but the agent's source topic %s has %d: a table that is not global is partitioned like its agent's source (co-partitioning)", where, spec.Name, tb.sourceTopic().spec().Name, tb.sourceTopic().spec().Partitions, src.Name, src.Partitions))
 			return
 		case spec.Partitions != src.Partitions:
 			errs = append(errs, fmt.Errorf("%s: table %s has %d partitions but its source topic %s has %d: a table is partitioned like its agent's source (co-partitioning)", where, spec.Name, spec.Partitions, src.Name, src.Partitions))
@@ -64,15 +74,20 @@ func (a *App) bindTables(ag AnyAgent, as *agentState, src *TopicSpec, addTopic f
 		}
 		st := a.tableByDef[tb]
 		if st == nil {
-			st = &tableState{index: len(a.tables), def: tb, spec: spec, changelog: tb.changelog(a.spec.ID)}
+			st = &tableState{index: len(a.tables), def: tb, spec: spec, changelog: tb.changelog(a.spec.ID), sourced: tb.sourceTopic() != nil}
 			a.tables = append(a.tables, st)
 			a.tableByDef[tb] = st
 			addTopic(st.changelog, "table "+spec.Name)
 			if spec.Window != nil {
 				a.windowedBySource[src.Name] = append(a.windowedBySource[src.Name], st)
 			}
+			if spec.Global {
+				a.globals = append(a.globals, st)
+			}
 		}
 		switch {
+		case spec.Global:
+			// Not partitioned like any source: every instance holds it whole.
 		case st.source == "":
 			st.source = src.Name
 			a.tablesBySource[src.Name] = append(a.tablesBySource[src.Name], st)
@@ -124,6 +139,9 @@ func windowProblem(w *WindowSpec) string {
 func (a *App) tableStateOf(def AnyTable) *tableState { return a.tableByDef[def] }
 
 func (a *App) tablePartOf(st *tableState, partition int32) *tablePart {
+	if st.spec.Global {
+		return st.global
+	}
 	a.partsMu.Lock()
 	defer a.partsMu.Unlock()
 	return a.parts[tablePartKey{st.index, partition}]
@@ -163,9 +181,45 @@ func (a *App) lockStateDir() error {
 	return nil
 }
 
+// startGlobals opens the global tables' stores and catches each up with
+// its source topic; they keep following it until the App stops.
+func (a *App) startGlobals(ctx context.Context) error {
+	for _, st := range a.globals {
+		path := filepath.Join(a.stateDir, st.spec.Name, "global.db")
+		store, err := tables.Open(path, 10*time.Second, a.log)
+		if err != nil {
+			return err
+		}
+		src := st.changelog.spec().Name
+		f, err := tables.Follow(ctx, store, tables.FollowOptions{Client: a.connOpts, Table: st.spec.Name, Topic: src, Logger: a.log})
+		if err != nil {
+			store.Close()
+			return fmt.Errorf("global table %s: read its source topic %s: %w", st.spec.Name, src, err)
+		}
+		a.log.Info("global table ready", "table", st.spec.Name, "source", src, "replayed", f.Replayed, "seconds", f.Took.Seconds())
+		st.global = &tablePart{table: st, partition: -1, store: store, overlay: tables.NewOverlay(), ids: a.ids[src], follower: f}
+	}
+	return nil
+}
+
+// stopGlobals stops following the global tables and closes their stores.
+func (a *App) stopGlobals() {
+	for _, st := range a.globals {
+		if g := st.global; g != nil {
+			g.follower.Close()
+			if err := g.store.Close(); err != nil {
+				a.log.Warn("closing a global table store failed", "table", st.spec.Name, "err", err)
+			}
+		}
+	}
+}
+
 // restoreTables opens and restores the tables of partition p.
 func (a *App) restoreTables(ctx context.Context, p *transport.Partition) error {
 	for _, st := range a.tablesBySource[p.Topic] {
+		if st.spec.Global {
+			continue
+		}
 		path := filepath.Join(a.stateDir, st.spec.Name, strconv.Itoa(int(p.Partition))+".db")
 		store, err := tables.Open(path, 10*time.Second, a.log)
 		if err != nil {
@@ -178,17 +232,28 @@ func (a *App) restoreTables(ctx context.Context, p *transport.Partition) error {
 			opts.StoreKey = windowStoreKey
 			win = newWindowState(st.spec.Window)
 		}
-		res, err := tables.Restore(ctx, store, opts)
-		if err == nil && win != nil {
-			err = win.load(store)
+		part := &tablePart{table: st, partition: p.Partition, store: store, overlay: tables.NewOverlay(), ids: a.ids[cl], win: win}
+		if st.sourced {
+			f, err := tables.Follow(ctx, store, tables.FollowOptions{Client: a.connOpts, Table: st.spec.Name, Topic: cl, Partitions: []int32{p.Partition}, Logger: a.log})
+			if err != nil {
+				store.Close()
+				return fmt.Errorf("table %s[%d]: read its source topic %s: %w", st.spec.Name, p.Partition, cl, err)
+			}
+			part.follower = f
+			a.log.Info("table partition ready", "table", st.spec.Name, "partition", p.Partition, "replayed", f.Replayed, "seconds", f.Took.Seconds(), "source", cl)
+		} else {
+			res, err := tables.Restore(ctx, store, opts)
+			if err == nil && win != nil {
+				err = win.load(store)
+			}
+			if err != nil {
+				store.Close()
+				return fmt.Errorf("restore table %s[%d] from %s: %w", st.spec.Name, p.Partition, cl, err)
+			}
+			a.log.Info("table partition ready", "table", st.spec.Name, "partition", p.Partition, "replayed", res.Replayed, "seconds", res.Took.Seconds(), "wiped", res.Wiped)
 		}
-		if err != nil {
-			store.Close()
-			return fmt.Errorf("restore table %s[%d] from %s: %w", st.spec.Name, p.Partition, cl, err)
-		}
-		a.log.Info("table partition ready", "table", st.spec.Name, "partition", p.Partition, "replayed", res.Replayed, "seconds", res.Took.Seconds(), "wiped", res.Wiped)
 		a.partsMu.Lock()
-		a.parts[tablePartKey{st.index, p.Partition}] = &tablePart{table: st, partition: p.Partition, store: store, overlay: tables.NewOverlay(), ids: a.ids[cl], win: win}
+		a.parts[tablePartKey{st.index, p.Partition}] = part
 		a.partsMu.Unlock()
 	}
 	return nil
@@ -198,6 +263,9 @@ func (a *App) restoreTables(ctx context.Context, p *transport.Partition) error {
 // before offset, which is about to be committed.
 func (a *App) storeTables(_ context.Context, p *transport.Partition, offset int64) error {
 	for _, st := range a.tablesBySource[p.Topic] {
+		if st.sourced {
+			continue // its store follows its topic
+		}
 		part := a.tablePartOf(st, p.Partition)
 		if part == nil {
 			continue
@@ -223,6 +291,9 @@ func (a *App) storeTables(_ context.Context, p *transport.Partition, offset int6
 // closeTables closes partition p's stores once it is revoked or lost.
 func (a *App) closeTables(p *transport.Partition) {
 	for _, st := range a.tablesBySource[p.Topic] {
+		if st.spec.Global {
+			continue
+		}
 		k := tablePartKey{st.index, p.Partition}
 		a.partsMu.Lock()
 		part := a.parts[k]
@@ -232,6 +303,9 @@ func (a *App) closeTables(p *transport.Partition) {
 			continue
 		}
 		part.overlay.Reset() // unstored writes: their records are not committed
+		if part.follower != nil {
+			part.follower.Close()
+		}
 		if err := part.store.Close(); err != nil {
 			a.log.Warn("closing a table store failed", "table", st.spec.Name, "partition", p.Partition, "err", err)
 		}

@@ -22,8 +22,10 @@ type TableSpec struct {
 	Name string
 	// Partitions is the partition count, equal to the source topics'.
 	Partitions int32
-	// Global tables are held whole by every instance and are read-only in
-	// agents (not implemented yet).
+	// Global tables are held whole (every partition) by every instance,
+	// kept current with their Source topic, and read-only in agents
+	// (lookups). An instance processes nothing until its global tables
+	// have caught up with the end offsets it saw at start.
 	Global bool
 	// Window is nil for a plain table.
 	Window *WindowSpec
@@ -50,6 +52,13 @@ type TableDef[K, V any] struct {
 	TableSpec
 	Key   Codec[K]
 	Value Codec[V]
+	// Source, when set, is the topic the table is read from: the topic is
+	// its changelog (there is no second copy), and it is written by
+	// sending to that topic (a sink or a producer), not through the
+	// table. A sourced table is read-only in agents; one that is not
+	// global is partitioned like its agents' source topic. A global table
+	// needs a Source.
+	Source *Topic[K, V]
 }
 
 // AnyTable is any *TableDef[K, V]; AppSpec and Agent list tables with it.
@@ -57,15 +66,26 @@ type TableDef[K, V any] struct {
 type AnyTable interface {
 	tableSpec() *TableSpec
 	changelog(appID string) AnyTopic
+	sourceTopic() AnyTopic
 }
 
 func (d *TableDef[K, V]) tableSpec() *TableSpec { return &d.TableSpec }
+
+func (d *TableDef[K, V]) sourceTopic() AnyTopic {
+	if d.Source == nil {
+		return nil
+	}
+	return d.Source
+}
 
 // changelog returns the table's changelog as a topic: compacted, with the
 // table's partitions, keys and values framed with the table's types. A
 // windowed table's keys are its window key records (windows.go), and its
 // changelog also deletes records older than its windows live.
 func (d *TableDef[K, V]) changelog(appID string) AnyTopic {
+	if d.Source != nil {
+		return d.Source
+	}
 	spec := TopicSpec{Name: changelogName(appID, d.Name), Partitions: d.Partitions, Config: map[string]string{"cleanup.policy": "compact"}}
 	if w := d.Window; w != nil {
 		size := max(w.Tumbling, w.Hopping)
@@ -100,10 +120,6 @@ type Table[K, V any] interface {
 	All(fn func(key K, value V) bool) error
 }
 
-// ErrTablesNotImplemented is returned by the table kinds not built yet
-// (windowed and global tables); NewApp refuses agents that use them.
-var ErrTablesNotImplemented = errors.New("windowed and global tables are not implemented yet")
-
 // tableState is a table as the App runs it.
 type tableState struct {
 	index     int
@@ -113,6 +129,10 @@ type tableState struct {
 	source    string // the source topic of the agents that write it
 	// closers are the agents' hooks on the table's closing windows.
 	closers []closerBinding
+	// sourced tables follow their source topic (changelog is it);
+	// global holds a global table's one store of every partition.
+	sourced bool
+	global  *tablePart
 }
 
 type closerBinding struct {
@@ -127,8 +147,9 @@ type tablePart struct {
 	partition int32
 	store     *tables.Store
 	overlay   *tables.Overlay
-	ids       schemaIDs    // the changelog's
-	win       *windowState // a windowed table's clock; nil for a plain table
+	ids       schemaIDs        // the changelog's
+	win       *windowState     // a windowed table's clock; nil for a plain table
+	follower  *tables.Follower // a sourced table's reader of its topic
 }
 
 // table is the handle an agent's context gets: one per (partition,
@@ -178,9 +199,6 @@ func TableOf[K, V any](t *Task, def *TableDef[K, V]) Table[K, V] {
 // ReadTableOf returns the read-only table def for the record t is
 // processing.
 func ReadTableOf[K, V any](t *Task, def *TableDef[K, V]) ReadTable[K, V] {
-	if def != nil && def.Global {
-		return missingTable[K, V]{name: def.Name}
-	}
 	return tableHandle(t, def)
 }
 
@@ -434,11 +452,4 @@ func (h *table[K, V]) All(fn func(K, V) bool) error {
 		}
 	}
 	return ferr
-}
-
-type missingTable[K, V any] struct{ name string }
-
-func (m missingTable[K, V]) Get(K) (V, bool, error) {
-	var zero V
-	return zero, false, fmt.Errorf("table %s: %w", m.name, ErrTablesNotImplemented)
 }

@@ -160,7 +160,6 @@ func TestTumblingWindowsCountCloseOnceExpireAndRefuseLateRecords(t *testing.T) {
 	}
 }
 
-
 func header(r *kgo.Record, key string) string {
 	for _, h := range r.Headers {
 		if h.Key == key {

@@ -138,10 +138,20 @@ type Table struct {
 	Partitions int32
 	Global     bool
 	Window     *Window
+	// SourceKey is the topology key of the topic the table is read from
+	// (source:), "" when the table has its own changelog; Source is that
+	// topic once resolved.
+	SourceKey string
+	SourcePos Pos
+	Source    *Topic
 }
 
-// Changelog returns the Kafka name of the table's changelog topic.
+// Changelog returns the Kafka name of the table's changelog topic: its
+// source topic's, for a sourced table.
 func (t *Table) Changelog(appID string) string {
+	if t.Source != nil {
+		return t.Source.Name
+	}
 	return appID + "-" + t.Key + "-changelog"
 }
 
@@ -150,7 +160,8 @@ type Window struct {
 	Tumbling time.Duration
 	Hopping  time.Duration
 	Step     time.Duration
-	Expires  time.Duration
+	Expires  time.Duration // how long a window is kept after it ends
+	Grace    time.Duration // how late a write may still update a window after it ends
 	Pos      Pos
 }
 

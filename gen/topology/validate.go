@@ -66,6 +66,9 @@ func (p *parser) checkKafkaNames(t *Topology) {
 		return
 	}
 	for _, tb := range t.Tables {
+		if tb.SourceKey != "" {
+			continue // its changelog is its source topic
+		}
 		cl := tb.Changelog(t.App.ID)
 		if msg := kafkaNameProblem(cl); msg != "" {
 			p.errAt(tb.Pos, "table %q: its changelog topic %q %s; shorten the app id or the table key", tb.Key, cl, msg)

@@ -87,7 +87,7 @@ var viewsTotalTable = runtime.TableDef[string, int64]{
 }
 
 // viewsPerPageTable is the table views_per_page, windowed (tumbling 1h, kept
-// 24h): keys string, values long.
+// 24h after it ends, grace 10m): keys string, values long.
 var viewsPerPageTable = runtime.TableDef[string, int64]{
 	TableSpec: runtime.TableSpec{
 		Name:       "views_per_page",
@@ -95,6 +95,7 @@ var viewsPerPageTable = runtime.TableDef[string, int64]{
 		Window: &runtime.WindowSpec{
 			Tumbling: time.Hour,
 			Expires:  24 * time.Hour,
+			Grace:    10 * time.Minute,
 		},
 		KeyType:   "string",
 		ValueType: "long",
@@ -104,7 +105,8 @@ var viewsPerPageTable = runtime.TableDef[string, int64]{
 }
 
 // pageInfoTable is the table page_info, global (every instance holds all
-// partitions): keys string, values com.example.pageviews.Page.
+// partitions), read from topic pages (Kafka "pages"), which is its changelog:
+// keys string, values com.example.pageviews.Page.
 var pageInfoTable = runtime.TableDef[string, Page]{
 	TableSpec: runtime.TableSpec{
 		Name:       "page_info",
@@ -113,8 +115,23 @@ var pageInfoTable = runtime.TableDef[string, Page]{
 		KeyType:    "string",
 		ValueType:  "com.example.pageviews.Page",
 	},
-	Key:   runtime.StringCodec,
-	Value: PageCodec,
+	Key:    runtime.StringCodec,
+	Value:  PageCodec,
+	Source: &pagesTopic,
+}
+
+// CountViewsViewsPerPageCloser is implemented by a CountViewsAgent that acts
+// when windows of the table views_per_page close: an optional method, found by
+// New.
+type CountViewsViewsPerPageCloser interface {
+	// ViewsPerPageClosed is called once for each key of each window of
+	// views_per_page that closes (stream time, the highest time written to the
+	// table partition, passed the window's end plus its grace), with the key's
+	// final value in the window, oldest window first, right after the record that
+	// closed it; what it sends and writes is committed with that record. After a
+	// crash a window may close once more. When it returns an error, the record is
+	// sent to the agent's dead-letter topic (on_error: dead_letter).
+	ViewsPerPageClosed(ctx *CountViewsContext, key string, window runtime.Window, value int64) error
 }
 
 // CountViewsAgent is the agent count_views: it processes the records of topic
@@ -148,7 +165,7 @@ type CountViewsContext struct {
 
 // countViewsAgent binds an implementation of CountViewsAgent to the runtime.
 func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
-	return &runtime.Agent[string, PageView]{
+	a := &runtime.Agent[string, PageView]{
 		Name:    "count_views",
 		Source:  &pageViewsTopic,
 		Sinks:   []runtime.AnyTopic{&pageCountsTopic},
@@ -165,6 +182,18 @@ func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
 			}, key, value)
 		},
 	}
+	if c, ok := impl.(CountViewsViewsPerPageCloser); ok {
+		a.Closers = append(a.Closers, runtime.OnWindowClose(&viewsPerPageTable, func(t *runtime.Task, key string, window runtime.Window, value int64) error {
+			return c.ViewsPerPageClosed(&CountViewsContext{
+				Context:      t.Context(),
+				ViewsPerPage: runtime.WindowedTableOf(t, &viewsPerPageTable),
+				PageInfo:     runtime.ReadTableOf(t, &pageInfoTable),
+				PageCounts:   runtime.SinkOf(t, &pageCountsTopic),
+				Record:       t.Record(),
+			}, key, window, value)
+		}))
+	}
+	return a
 }
 
 // NormalizeViewsAgent is the agent normalize_views: it processes the records of

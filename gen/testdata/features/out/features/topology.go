@@ -59,8 +59,22 @@ var metricsTopic = runtime.Topic[string, float64]{
 	Value: runtime.DoubleCodec,
 }
 
-// slidingTable is the table sliding, windowed (hopping 1h every 15m, kept
-// 168h): keys bytes, values acme.Stats.
+// kindWeightsTopic is the Kafka topic "kind_weights" (topology key
+// kind_weights): keys acme.Kind, values float.
+var kindWeightsTopic = runtime.Topic[Kind, float32]{
+	TopicSpec: runtime.TopicSpec{
+		Name:       "kind_weights",
+		Partitions: 1,
+		Config: map[string]string{
+			"cleanup.policy": "compact",
+		},
+	},
+	Key:   KindCodec,
+	Value: runtime.FloatCodec,
+}
+
+// slidingTable is the table sliding, windowed (hopping 1h every 15m, kept 168h
+// after it ends, grace 5m): keys bytes, values acme.Stats.
 var slidingTable = runtime.TableDef[[]byte, Stats]{
 	TableSpec: runtime.TableSpec{
 		Name:       "sliding",
@@ -69,6 +83,7 @@ var slidingTable = runtime.TableDef[[]byte, Stats]{
 			Hopping: time.Hour,
 			Step:    15 * time.Minute,
 			Expires: 168 * time.Hour,
+			Grace:   5 * time.Minute,
 		},
 		KeyType:   "bytes",
 		ValueType: "acme.Stats",
@@ -103,7 +118,8 @@ var seenTable = runtime.TableDef[int32, bool]{
 	Value: runtime.BooleanCodec,
 }
 
-// kindsTable is the table kinds, global (every instance holds all partitions):
+// kindsTable is the table kinds, global (every instance holds all partitions),
+// read from topic kind_weights (Kafka "kind_weights"), which is its changelog:
 // keys acme.Kind, values float.
 var kindsTable = runtime.TableDef[Kind, float32]{
 	TableSpec: runtime.TableSpec{
@@ -113,8 +129,22 @@ var kindsTable = runtime.TableDef[Kind, float32]{
 		KeyType:    "acme.Kind",
 		ValueType:  "float",
 	},
-	Key:   KindCodec,
-	Value: runtime.FloatCodec,
+	Key:    KindCodec,
+	Value:  runtime.FloatCodec,
+	Source: &kindWeightsTopic,
+}
+
+// SummarizeSlidingCloser is implemented by a SummarizeAgent that acts when
+// windows of the table sliding close: an optional method, found by New.
+type SummarizeSlidingCloser interface {
+	// SlidingClosed is called once for each key of each window of sliding that
+	// closes (stream time, the highest time written to the table partition, passed
+	// the window's end plus its grace), with the key's final value in the window,
+	// oldest window first, right after the record that closed it; what it sends and
+	// writes is committed with that record. After a crash a window may close once
+	// more. When it returns an error, the record is logged and skipped (on_error:
+	// skip).
+	SlidingClosed(ctx *SummarizeContext, key []byte, window runtime.Window, value Stats) error
 }
 
 // SummarizeAgent is the agent summarize: it processes the records of topic
@@ -153,7 +183,7 @@ type SummarizeContext struct {
 
 // summarizeAgent binds an implementation of SummarizeAgent to the runtime.
 func summarizeAgent(impl SummarizeAgent) *runtime.Agent[[]byte, Event] {
-	return &runtime.Agent[[]byte, Event]{
+	a := &runtime.Agent[[]byte, Event]{
 		Name:    "summarize",
 		Source:  &eventsTopic,
 		Sinks:   []runtime.AnyTopic{&alertsTopic, &metricsTopic},
@@ -172,6 +202,20 @@ func summarizeAgent(impl SummarizeAgent) *runtime.Agent[[]byte, Event] {
 			}, key, value)
 		},
 	}
+	if c, ok := impl.(SummarizeSlidingCloser); ok {
+		a.Closers = append(a.Closers, runtime.OnWindowClose(&slidingTable, func(t *runtime.Task, key []byte, window runtime.Window, value Stats) error {
+			return c.SlidingClosed(&SummarizeContext{
+				Context: t.Context(),
+				Sliding: runtime.WindowedTableOf(t, &slidingTable),
+				Latest:  runtime.TableOf(t, &latestTable),
+				Kinds:   runtime.ReadTableOf(t, &kindsTable),
+				Alerts:  runtime.SinkOf(t, &alertsTopic),
+				Metrics: runtime.SinkOf(t, &metricsTopic),
+				Record:  t.Record(),
+			}, key, window, value)
+		}))
+	}
+	return a
 }
 
 // WatchIdsAgent is the agent watch_ids: it processes the records of topic ids
@@ -287,6 +331,7 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 			&idsTopic,
 			&alertsTopic,
 			&metricsTopic,
+			&kindWeightsTopic,
 		},
 		Tables: []runtime.AnyTable{
 			&slidingTable,
@@ -340,4 +385,10 @@ func (a *App) Alerts() runtime.Producer[Kind, Alert] {
 // sending from outside agents.
 func (a *App) Metrics() runtime.Producer[string, float64] {
 	return runtime.ProducerOf(a.rt, &metricsTopic)
+}
+
+// KindWeights returns a producer for the topic kind_weights (Kafka
+// "kind_weights"), for sending from outside agents.
+func (a *App) KindWeights() runtime.Producer[Kind, float32] {
+	return runtime.ProducerOf(a.rt, &kindWeightsTopic)
 }
