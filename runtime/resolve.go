@@ -90,7 +90,7 @@ func decodeResolved[T any](ctx context.Context, reg *registry, r *avro.Reader, c
 	out, err := e.plan.Transcode((*bp)[:0], body)
 	if err != nil {
 		transcodePool.Put(bp)
-		return fmt.Errorf("%w: %s from schema id %d: %v", ErrCorruptBody, c.Type, id, err)
+		return fmt.Errorf("%w: %s from schema id %d: %w", ErrCorruptBody, c.Type, id, err)
 	}
 	err = decodeBody(r, c, out, dst)
 	if cap(out) <= maxPooledTranscode {

@@ -323,7 +323,7 @@ func decodeBody[T any](r *avro.Reader, c *Codec[T], body []byte, dst *T) (err er
 	r.Reset(body)
 	c.Decode(r, dst)
 	if r.Error != nil {
-		return fmt.Errorf("%w: %s: %v", ErrCorruptBody, c.Type, r.Error)
+		return fmt.Errorf("%w: %s: %w", ErrCorruptBody, c.Type, r.Error)
 	}
 	return nil
 }

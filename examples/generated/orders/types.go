@@ -33,8 +33,12 @@ var AddressCodec = runtime.Codec[Address]{
 	Type:        "com.example.orders.Address",
 	Schema:      `{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}`,
 	Fingerprint: 0x131997af61f423a2,
-	Encode:      encodeAddress,
-	Decode:      decodeAddress,
+	Encode: func(w *avro.Writer, v *Address) {
+		encodeAddress(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Address) {
+		decodeAddress(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Address (docs and defaults kept).
@@ -57,14 +61,22 @@ func (v *Address) UnmarshalAvro(b []byte) error {
 	return AddressCodec.Unmarshal(b, v)
 }
 
-func encodeAddress(w *avro.Writer, v *Address) {
+func encodeAddress(w *avro.Writer, v *Address, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.Address", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Street)
 	w.WriteString(v.City)
 	w.WriteString(v.Postcode)
 	w.WriteString(v.Country)
 }
 
-func decodeAddress(r *avro.Reader, v *Address) {
+func decodeAddress(r *avro.Reader, v *Address, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.Address")
+		return
+	}
 	v.Street = r.ReadString()
 	v.City = r.ReadString()
 	v.Postcode = r.ReadString()
@@ -87,8 +99,12 @@ var BankTransferCodec = runtime.Codec[BankTransfer]{
 	Type:        "com.example.orders.BankTransfer",
 	Schema:      `{"type":"record","name":"com.example.orders.BankTransfer","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]}`,
 	Fingerprint: 0x5939c1aba8d22993,
-	Encode:      encodeBankTransfer,
-	Decode:      decodeBankTransfer,
+	Encode: func(w *avro.Writer, v *BankTransfer) {
+		encodeBankTransfer(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *BankTransfer) {
+		decodeBankTransfer(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of BankTransfer (docs and defaults kept).
@@ -111,12 +127,20 @@ func (v *BankTransfer) UnmarshalAvro(b []byte) error {
 	return BankTransferCodec.Unmarshal(b, v)
 }
 
-func encodeBankTransfer(w *avro.Writer, v *BankTransfer) {
+func encodeBankTransfer(w *avro.Writer, v *BankTransfer, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.BankTransfer", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Iban)
 	w.WriteString(v.Reference)
 }
 
-func decodeBankTransfer(r *avro.Reader, v *BankTransfer) {
+func decodeBankTransfer(r *avro.Reader, v *BankTransfer, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.BankTransfer")
+		return
+	}
 	v.Iban = r.ReadString()
 	v.Reference = r.ReadString()
 }
@@ -209,8 +233,12 @@ var CardPaymentCodec = runtime.Codec[CardPayment]{
 	Type:        "com.example.orders.CardPayment",
 	Schema:      `{"type":"record","name":"com.example.orders.CardPayment","fields":[{"name":"last4","type":"string"},{"name":"network","type":{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}}]}`,
 	Fingerprint: 0x3dacb2e4ddfb71e7,
-	Encode:      encodeCardPayment,
-	Decode:      decodeCardPayment,
+	Encode: func(w *avro.Writer, v *CardPayment) {
+		encodeCardPayment(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *CardPayment) {
+		decodeCardPayment(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of CardPayment (docs and defaults kept).
@@ -233,12 +261,20 @@ func (v *CardPayment) UnmarshalAvro(b []byte) error {
 	return CardPaymentCodec.Unmarshal(b, v)
 }
 
-func encodeCardPayment(w *avro.Writer, v *CardPayment) {
+func encodeCardPayment(w *avro.Writer, v *CardPayment, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.CardPayment", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Last4)
 	encodeCardNetwork(w, &v.Network)
 }
 
-func decodeCardPayment(r *avro.Reader, v *CardPayment) {
+func decodeCardPayment(r *avro.Reader, v *CardPayment, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.CardPayment")
+		return
+	}
 	v.Last4 = r.ReadString()
 	decodeCardNetwork(r, &v.Network)
 }
@@ -268,8 +304,12 @@ var CustomerCodec = runtime.Codec[Customer]{
 	Type:        "com.example.orders.Customer",
 	Schema:      `{"type":"record","name":"com.example.orders.Customer","doc":"A customer as the orders service knows them.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"name","type":"string"},{"name":"email","type":["null","string"],"default":null},{"name":"tier","type":{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"},"default":"STANDARD"},{"name":"shipping","type":{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}},{"name":"since","type":{"type":"int","logicalType":"date"}}]}`,
 	Fingerprint: 0x26a7b9d228c0e6f6,
-	Encode:      encodeCustomer,
-	Decode:      decodeCustomer,
+	Encode: func(w *avro.Writer, v *Customer) {
+		encodeCustomer(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Customer) {
+		decodeCustomer(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Customer (docs and defaults kept).
@@ -292,7 +332,11 @@ func (v *Customer) UnmarshalAvro(b []byte) error {
 	return CustomerCodec.Unmarshal(b, v)
 }
 
-func encodeCustomer(w *avro.Writer, v *Customer) {
+func encodeCustomer(w *avro.Writer, v *Customer, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.Customer", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.ID)
 	w.WriteString(v.Name)
 	if v.Email == nil {
@@ -302,11 +346,15 @@ func encodeCustomer(w *avro.Writer, v *Customer) {
 		w.WriteString((*v.Email))
 	}
 	encodeTier(w, &v.Tier)
-	encodeAddress(w, &v.Shipping)
+	encodeAddress(w, &v.Shipping, depth+1)
 	w.WriteInt(runtime.DaysSinceEpoch(v.Since))
 }
 
-func decodeCustomer(r *avro.Reader, v *Customer) {
+func decodeCustomer(r *avro.Reader, v *Customer, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.Customer")
+		return
+	}
 	v.ID = r.ReadString()
 	v.Name = r.ReadString()
 	switch u0 := r.ReadLong(); u0 {
@@ -318,7 +366,7 @@ func decodeCustomer(r *avro.Reader, v *Customer) {
 		runtime.BadIndex(r, "com.example.orders.Customer.email", u0)
 	}
 	decodeTier(r, &v.Tier)
-	decodeAddress(r, &v.Shipping)
+	decodeAddress(r, &v.Shipping, depth+1)
 	v.Since = runtime.DateFromDays(r.ReadInt())
 }
 
@@ -343,8 +391,12 @@ var CustomerTotalCodec = runtime.Codec[CustomerTotal]{
 	Type:        "com.example.orders.CustomerTotal",
 	Schema:      `{"type":"record","name":"com.example.orders.CustomerTotal","doc":"What one customer has spent so far.","fields":[{"name":"orders","type":"long","default":0},{"name":"spent","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":2},"default":"\u0000"},{"name":"last_order_at","type":["null",{"type":"long","logicalType":"timestamp-millis"}],"default":null}]}`,
 	Fingerprint: 0xe1e3db0df036a32c,
-	Encode:      encodeCustomerTotal,
-	Decode:      decodeCustomerTotal,
+	Encode: func(w *avro.Writer, v *CustomerTotal) {
+		encodeCustomerTotal(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *CustomerTotal) {
+		decodeCustomerTotal(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of CustomerTotal (docs and defaults kept).
@@ -367,7 +419,11 @@ func (v *CustomerTotal) UnmarshalAvro(b []byte) error {
 	return CustomerTotalCodec.Unmarshal(b, v)
 }
 
-func encodeCustomerTotal(w *avro.Writer, v *CustomerTotal) {
+func encodeCustomerTotal(w *avro.Writer, v *CustomerTotal, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.CustomerTotal", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteLong(v.Orders)
 	runtime.WriteDecimalBytes(w, "com.example.orders.CustomerTotal.spent", v.Spent, 20, 2)
 	if v.LastOrderAt == nil {
@@ -378,7 +434,11 @@ func encodeCustomerTotal(w *avro.Writer, v *CustomerTotal) {
 	}
 }
 
-func decodeCustomerTotal(r *avro.Reader, v *CustomerTotal) {
+func decodeCustomerTotal(r *avro.Reader, v *CustomerTotal, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.CustomerTotal")
+		return
+	}
 	v.Orders = r.ReadLong()
 	v.Spent = runtime.ReadDecimalBytes(r, 2)
 	switch u0 := r.ReadLong(); u0 {
@@ -444,8 +504,12 @@ var OrderCodec = runtime.Codec[Order]{
 	Type:        "com.example.orders.Order",
 	Schema:      `{"type":"record","name":"com.example.orders.Order","doc":"An order as placed by a customer.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"customer_id","type":{"type":"string","logicalType":"uuid"}},{"name":"placed_at","type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"status","type":{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]},"default":"PLACED"},{"name":"lines","type":{"type":"array","items":{"type":"record","name":"com.example.orders.OrderLine","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}}},{"name":"total","type":{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}},{"name":"payment","type":["null",{"type":"record","name":"com.example.orders.CardPayment","fields":[{"name":"last4","type":"string"},{"name":"network","type":{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}}]},{"type":"record","name":"com.example.orders.BankTransfer","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]},"string"],"doc":"How the order is paid: a general union.","default":null},{"name":"shipping","type":["null",{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}],"doc":"Overrides the customer's address when set.","default":null},{"name":"notes","type":{"type":"map","values":"string"},"default":{}}]}`,
 	Fingerprint: 0x54db46f7ce1ed1c1,
-	Encode:      encodeOrder,
-	Decode:      decodeOrder,
+	Encode: func(w *avro.Writer, v *Order) {
+		encodeOrder(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Order) {
+		decodeOrder(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Order (docs and defaults kept).
@@ -468,7 +532,11 @@ func (v *Order) UnmarshalAvro(b []byte) error {
 	return OrderCodec.Unmarshal(b, v)
 }
 
-func encodeOrder(w *avro.Writer, v *Order) {
+func encodeOrder(w *avro.Writer, v *Order, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.Order", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.ID)
 	w.WriteString(v.CustomerID)
 	w.WriteLong(v.PlacedAt.UnixMicro())
@@ -476,17 +544,17 @@ func encodeOrder(w *avro.Writer, v *Order) {
 	if n0 := len(v.Lines); n0 > 0 {
 		w.WriteLong(int64(n0))
 		for i0 := range v.Lines {
-			encodeOrderLine(w, &v.Lines[i0])
+			encodeOrderLine(w, &v.Lines[i0], depth+1)
 		}
 	}
 	w.WriteLong(0)
 	encodeMoney(w, &v.Total)
-	encodeOrderPayment(w, &v.Payment)
+	encodeOrderPayment(w, &v.Payment, depth+1)
 	if v.Shipping == nil {
 		w.WriteLong(0)
 	} else {
 		w.WriteLong(1)
-		encodeAddress(w, v.Shipping)
+		encodeAddress(w, v.Shipping, depth+1)
 	}
 	if n0 := len(v.Notes); n0 > 0 {
 		w.WriteLong(int64(n0))
@@ -499,7 +567,11 @@ func encodeOrder(w *avro.Writer, v *Order) {
 	w.WriteLong(0)
 }
 
-func decodeOrder(r *avro.Reader, v *Order) {
+func decodeOrder(r *avro.Reader, v *Order, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.Order")
+		return
+	}
 	v.ID = r.ReadString()
 	v.CustomerID = r.ReadString()
 	v.PlacedAt = time.UnixMicro(r.ReadLong()).UTC()
@@ -513,18 +585,18 @@ func decodeOrder(r *avro.Reader, v *Order) {
 		v.Lines = runtime.Grow(v.Lines, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 OrderLine
-			decodeOrderLine(r, &e0)
+			decodeOrderLine(r, &e0, depth+1)
 			v.Lines = append(v.Lines, e0)
 		}
 	}
 	decodeMoney(r, &v.Total)
-	decodeOrderPayment(r, &v.Payment)
+	decodeOrderPayment(r, &v.Payment, depth+1)
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
 		v.Shipping = nil
 	case 1:
 		v.Shipping = new(Address)
-		decodeAddress(r, v.Shipping)
+		decodeAddress(r, v.Shipping, depth+1)
 	default:
 		runtime.BadIndex(r, "com.example.orders.Order.shipping", u0)
 	}
@@ -567,8 +639,12 @@ var OrderEventCodec = runtime.Codec[OrderEvent]{
 	Type:        "com.example.orders.OrderEvent",
 	Schema:      `{"type":"record","name":"com.example.orders.OrderEvent","doc":"Something that happened to an order, emitted by the pricing agent.","fields":[{"name":"order_id","type":{"type":"string","logicalType":"uuid"}},{"name":"status","type":{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"total","type":{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}},{"name":"customer_tier","type":["null",{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"}],"default":null}]}`,
 	Fingerprint: 0x727bc14e503d52e9,
-	Encode:      encodeOrderEvent,
-	Decode:      decodeOrderEvent,
+	Encode: func(w *avro.Writer, v *OrderEvent) {
+		encodeOrderEvent(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *OrderEvent) {
+		decodeOrderEvent(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of OrderEvent (docs and defaults kept).
@@ -591,7 +667,11 @@ func (v *OrderEvent) UnmarshalAvro(b []byte) error {
 	return OrderEventCodec.Unmarshal(b, v)
 }
 
-func encodeOrderEvent(w *avro.Writer, v *OrderEvent) {
+func encodeOrderEvent(w *avro.Writer, v *OrderEvent, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.OrderEvent", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.OrderID)
 	encodeOrderStatus(w, &v.Status)
 	w.WriteLong(v.At.UnixMilli())
@@ -604,7 +684,11 @@ func encodeOrderEvent(w *avro.Writer, v *OrderEvent) {
 	}
 }
 
-func decodeOrderEvent(r *avro.Reader, v *OrderEvent) {
+func decodeOrderEvent(r *avro.Reader, v *OrderEvent, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.OrderEvent")
+		return
+	}
 	v.OrderID = r.ReadString()
 	decodeOrderStatus(r, &v.Status)
 	v.At = time.UnixMilli(r.ReadLong()).UTC()
@@ -637,8 +721,12 @@ var OrderLineCodec = runtime.Codec[OrderLine]{
 	Type:        "com.example.orders.OrderLine",
 	Schema:      `{"type":"record","name":"com.example.orders.OrderLine","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}`,
 	Fingerprint: 0xaacdd17b8384d096,
-	Encode:      encodeOrderLine,
-	Decode:      decodeOrderLine,
+	Encode: func(w *avro.Writer, v *OrderLine) {
+		encodeOrderLine(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *OrderLine) {
+		decodeOrderLine(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of OrderLine (docs and defaults kept).
@@ -661,13 +749,21 @@ func (v *OrderLine) UnmarshalAvro(b []byte) error {
 	return OrderLineCodec.Unmarshal(b, v)
 }
 
-func encodeOrderLine(w *avro.Writer, v *OrderLine) {
+func encodeOrderLine(w *avro.Writer, v *OrderLine, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.OrderLine", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Sku)
 	w.WriteInt(v.Quantity)
 	runtime.WriteDecimalBytes(w, "com.example.orders.OrderLine.unit_price", v.UnitPrice, 12, 2)
 }
 
-func decodeOrderLine(r *avro.Reader, v *OrderLine) {
+func decodeOrderLine(r *avro.Reader, v *OrderLine, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.OrderLine")
+		return
+	}
 	v.Sku = r.ReadString()
 	v.Quantity = r.ReadInt()
 	v.UnitPrice = runtime.ReadDecimalBytes(r, 2)
@@ -868,16 +964,17 @@ func (k OrderPaymentKind) String() string {
 	return "OrderPaymentKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeOrderPayment(w *avro.Writer, v *OrderPayment) {
+// encodeOrderPayment writes one OrderPayment; depth is the number of records around it, which a record branch is encoded at.
+func encodeOrderPayment(w *avro.Writer, v *OrderPayment, depth int) {
 	switch v.Kind {
 	case OrderPaymentNull:
 		w.WriteLong(0)
 	case OrderPaymentCardPayment:
 		w.WriteLong(1)
-		encodeCardPayment(w, &v.CardPayment)
+		encodeCardPayment(w, &v.CardPayment, depth)
 	case OrderPaymentBankTransfer:
 		w.WriteLong(2)
-		encodeBankTransfer(w, &v.BankTransfer)
+		encodeBankTransfer(w, &v.BankTransfer, depth)
 	case OrderPaymentString:
 		w.WriteLong(3)
 		w.WriteString(v.String)
@@ -886,17 +983,18 @@ func encodeOrderPayment(w *avro.Writer, v *OrderPayment) {
 	}
 }
 
-func decodeOrderPayment(r *avro.Reader, v *OrderPayment) {
+// decodeOrderPayment reads one OrderPayment; depth is the number of records around it, which a record branch is decoded at.
+func decodeOrderPayment(r *avro.Reader, v *OrderPayment, depth int) {
 	*v = OrderPayment{}
 	switch i := r.ReadLong(); i {
 	case 0:
 		v.Kind = OrderPaymentNull
 	case 1:
 		v.Kind = OrderPaymentCardPayment
-		decodeCardPayment(r, &v.CardPayment)
+		decodeCardPayment(r, &v.CardPayment, depth)
 	case 2:
 		v.Kind = OrderPaymentBankTransfer
-		decodeBankTransfer(r, &v.BankTransfer)
+		decodeBankTransfer(r, &v.BankTransfer, depth)
 	case 3:
 		v.Kind = OrderPaymentString
 		v.String = r.ReadString()

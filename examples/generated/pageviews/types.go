@@ -106,8 +106,12 @@ var PageCodec = runtime.Codec[Page]{
 	Type:        "com.example.pageviews.Page",
 	Schema:      `{"type":"record","name":"com.example.pageviews.Page","doc":"What the site knows about one page.","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"tags","type":{"type":"array","items":"string"},"default":[]},{"name":"published","type":["null",{"type":"int","logicalType":"date"}],"default":null}]}`,
 	Fingerprint: 0x09aaf83cd48593a4,
-	Encode:      encodePage,
-	Decode:      decodePage,
+	Encode: func(w *avro.Writer, v *Page) {
+		encodePage(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Page) {
+		decodePage(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Page (docs and defaults kept).
@@ -130,7 +134,11 @@ func (v *Page) UnmarshalAvro(b []byte) error {
 	return PageCodec.Unmarshal(b, v)
 }
 
-func encodePage(w *avro.Writer, v *Page) {
+func encodePage(w *avro.Writer, v *Page, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.pageviews.Page", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Path)
 	w.WriteString(v.Title)
 	if n0 := len(v.Tags); n0 > 0 {
@@ -148,7 +156,11 @@ func encodePage(w *avro.Writer, v *Page) {
 	}
 }
 
-func decodePage(r *avro.Reader, v *Page) {
+func decodePage(r *avro.Reader, v *Page, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.pageviews.Page")
+		return
+	}
 	v.Path = r.ReadString()
 	v.Title = r.ReadString()
 	v.Tags = nil
@@ -196,8 +208,12 @@ var PageCountCodec = runtime.Codec[PageCount]{
 	Type:        "com.example.pageviews.PageCount",
 	Schema:      `{"type":"record","name":"com.example.pageviews.PageCount","doc":"Views of one page in one hour, as counted so far.","fields":[{"name":"page","type":"string"},{"name":"title","type":["null","string"],"doc":"The page's title when the pages table knows it.","default":null},{"name":"window_start","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"views","type":"long"}]}`,
 	Fingerprint: 0xcf5653244523b62a,
-	Encode:      encodePageCount,
-	Decode:      decodePageCount,
+	Encode: func(w *avro.Writer, v *PageCount) {
+		encodePageCount(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *PageCount) {
+		decodePageCount(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of PageCount (docs and defaults kept).
@@ -220,7 +236,11 @@ func (v *PageCount) UnmarshalAvro(b []byte) error {
 	return PageCountCodec.Unmarshal(b, v)
 }
 
-func encodePageCount(w *avro.Writer, v *PageCount) {
+func encodePageCount(w *avro.Writer, v *PageCount, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.pageviews.PageCount", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Page)
 	if v.Title == nil {
 		w.WriteLong(0)
@@ -232,7 +252,11 @@ func encodePageCount(w *avro.Writer, v *PageCount) {
 	w.WriteLong(v.Views)
 }
 
-func decodePageCount(r *avro.Reader, v *PageCount) {
+func decodePageCount(r *avro.Reader, v *PageCount, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.pageviews.PageCount")
+		return
+	}
 	v.Page = r.ReadString()
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
@@ -279,8 +303,12 @@ var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.pageviews.PageView",
 	Schema:      `{"type":"record","name":"com.example.pageviews.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string","doc":"The page's path, e.g. /pricing."},{"name":"user_id","type":"string","doc":"The visitor, pseudonymous."},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"When the page was shown."},{"name":"referrer","type":["null","string"],"doc":"The referring URL, when the browser sent one.","default":null},{"name":"duration_ms","type":"long","doc":"Time on the page, in milliseconds.","default":0},{"name":"device","type":{"type":"enum","name":"com.example.pageviews.Device","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"],"default":"UNKNOWN"},"default":"UNKNOWN"}]}`,
 	Fingerprint: 0xd818bd58e93fdc24,
-	Encode:      encodePageView,
-	Decode:      decodePageView,
+	Encode: func(w *avro.Writer, v *PageView) {
+		encodePageView(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *PageView) {
+		decodePageView(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of PageView (docs and defaults kept).
@@ -303,7 +331,11 @@ func (v *PageView) UnmarshalAvro(b []byte) error {
 	return PageViewCodec.Unmarshal(b, v)
 }
 
-func encodePageView(w *avro.Writer, v *PageView) {
+func encodePageView(w *avro.Writer, v *PageView, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.pageviews.PageView", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Page)
 	w.WriteString(v.UserID)
 	w.WriteLong(v.ViewedAt.UnixMilli())
@@ -317,7 +349,11 @@ func encodePageView(w *avro.Writer, v *PageView) {
 	encodeDevice(w, &v.Device)
 }
 
-func decodePageView(r *avro.Reader, v *PageView) {
+func decodePageView(r *avro.Reader, v *PageView, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.pageviews.PageView")
+		return
+	}
 	v.Page = r.ReadString()
 	v.UserID = r.ReadString()
 	v.ViewedAt = time.UnixMilli(r.ReadLong()).UTC()

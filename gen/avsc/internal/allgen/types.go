@@ -25,8 +25,12 @@ var AddressCodec = runtime.Codec[Address]{
 	Type:        "com.example.Address",
 	Schema:      `{"type":"record","name":"com.example.Address","fields":[{"name":"street","type":"string"},{"name":"zip","type":["null","string"],"default":null}]}`,
 	Fingerprint: 0x0cd9cff78c47909d,
-	Encode:      encodeAddress,
-	Decode:      decodeAddress,
+	Encode: func(w *avro.Writer, v *Address) {
+		encodeAddress(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Address) {
+		decodeAddress(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Address (docs and defaults kept).
@@ -49,7 +53,11 @@ func (v *Address) UnmarshalAvro(b []byte) error {
 	return AddressCodec.Unmarshal(b, v)
 }
 
-func encodeAddress(w *avro.Writer, v *Address) {
+func encodeAddress(w *avro.Writer, v *Address, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Address", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Street)
 	if v.Zip == nil {
 		w.WriteLong(0)
@@ -59,7 +67,11 @@ func encodeAddress(w *avro.Writer, v *Address) {
 	}
 }
 
-func decodeAddress(r *avro.Reader, v *Address) {
+func decodeAddress(r *avro.Reader, v *Address, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Address")
+		return
+	}
 	v.Street = r.ReadString()
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
@@ -126,8 +138,12 @@ var CircleCodec = runtime.Codec[Circle]{
 	Type:        "com.example.Circle",
 	Schema:      `{"type":"record","name":"com.example.Circle","fields":[{"name":"radius","type":"double"}]}`,
 	Fingerprint: 0xd1573e80819ef313,
-	Encode:      encodeCircle,
-	Decode:      decodeCircle,
+	Encode: func(w *avro.Writer, v *Circle) {
+		encodeCircle(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Circle) {
+		decodeCircle(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Circle (docs and defaults kept).
@@ -150,11 +166,19 @@ func (v *Circle) UnmarshalAvro(b []byte) error {
 	return CircleCodec.Unmarshal(b, v)
 }
 
-func encodeCircle(w *avro.Writer, v *Circle) {
+func encodeCircle(w *avro.Writer, v *Circle, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Circle", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteDouble(v.Radius)
 }
 
-func decodeCircle(r *avro.Reader, v *Circle) {
+func decodeCircle(r *avro.Reader, v *Circle, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Circle")
+		return
+	}
 	v.Radius = r.ReadDouble()
 }
 
@@ -268,8 +292,12 @@ var EverythingCodec = runtime.Codec[Everything]{
 	Type:        "com.example.Everything",
 	Schema:      "{\"type\":\"record\",\"name\":\"com.example.Everything\",\"doc\":\"Everything uses every construct the generator knows.\\nA second line, a */ that must not end a comment, and `backticks`.\",\"fields\":[{\"name\":\"null_field\",\"type\":\"null\"},{\"name\":\"flag\",\"type\":\"boolean\",\"default\":true},{\"name\":\"count\",\"type\":\"int\",\"default\":-7},{\"name\":\"total\",\"type\":\"long\",\"default\":9007199254740993},{\"name\":\"ratio\",\"type\":\"float\",\"default\":1.5},{\"name\":\"precise\",\"type\":\"double\",\"default\":2.25},{\"name\":\"blob\",\"type\":\"bytes\",\"default\":\"\\u0000ÿ\\u0010\"},{\"name\":\"text\",\"type\":\"string\",\"default\":\"hello \\\"world\\\"\"},{\"name\":\"day\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"},\"default\":19000},{\"name\":\"clock_ms\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"},\"default\":3600000},{\"name\":\"clock_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},{\"name\":\"at_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"},\"default\":1700000000123},{\"name\":\"at_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},{\"name\":\"local_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-millis\"}},{\"name\":\"local_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-micros\"}},{\"name\":\"amount\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":20,\"scale\":4},\"default\":\"\\u0001â@\"},{\"name\":\"price\",\"type\":{\"type\":\"fixed\",\"name\":\"com.example.Money\",\"size\":8,\"logicalType\":\"decimal\",\"precision\":18,\"scale\":2}},{\"name\":\"id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},{\"name\":\"wait\",\"type\":{\"type\":\"fixed\",\"name\":\"com.example.Wait\",\"size\":12,\"logicalType\":\"duration\"}},{\"name\":\"digest\",\"type\":{\"type\":\"fixed\",\"name\":\"com.example.MD5\",\"size\":16},\"default\":\"0123456789abcdef\"},{\"name\":\"status\",\"type\":{\"type\":\"enum\",\"name\":\"com.example.Status\",\"doc\":\"Status of a job.\",\"symbols\":[\"in_progress\",\"IN_PROGRESS\",\"DONE\",\"String\"],\"default\":\"DONE\"},\"default\":\"DONE\"},{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},\"default\":[\"a\",\"b\"]},{\"name\":\"scores\",\"type\":{\"type\":\"map\",\"values\":\"long\"},\"default\":{\"x\":1}},{\"name\":\"matrix\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":\"int\"}}},{\"name\":\"nested_maps\",\"type\":{\"type\":\"map\",\"values\":{\"type\":\"map\",\"values\":\"com.example.Status\"}}},{\"name\":\"home\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Address\",\"fields\":[{\"name\":\"street\",\"type\":\"string\"},{\"name\":\"zip\",\"type\":[\"null\",\"string\"],\"default\":null}]},\"default\":{\"street\":\"Main St\"}},{\"name\":\"work\",\"type\":[\"null\",\"com.example.Address\"],\"default\":null},{\"name\":\"backup\",\"type\":[\"com.example.Address\",\"null\"],\"default\":{\"street\":\"Side St\",\"zip\":null}},{\"name\":\"maybe_text\",\"type\":[\"null\",\"string\"]},{\"name\":\"maybe_long\",\"type\":[\"long\",\"null\"],\"default\":42},{\"name\":\"maybe_tags\",\"type\":[\"null\",{\"type\":\"array\",\"items\":\"string\"}]},{\"name\":\"maybe_map\",\"type\":[{\"type\":\"map\",\"values\":\"double\"},\"null\"],\"default\":{}},{\"name\":\"maybe_status\",\"type\":[\"null\",\"com.example.Status\"]},{\"name\":\"maybe_digest\",\"type\":[\"null\",\"com.example.MD5\"]},{\"name\":\"maybe_bytes\",\"type\":[\"null\",\"bytes\"]},{\"name\":\"maybe_amount\",\"type\":[\"null\",{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":5,\"scale\":2}]},{\"name\":\"maybe_at\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}]},{\"name\":\"choice\",\"type\":[\"null\",\"string\",\"long\"]},{\"name\":\"mixed\",\"type\":[\"string\",\"null\",\"com.example.Address\",\"com.example.Status\",\"com.example.MD5\",{\"type\":\"array\",\"items\":\"long\"},{\"type\":\"map\",\"values\":\"string\"},\"boolean\",\"double\"],\"default\":\"first\"},{\"name\":\"shape\",\"type\":[{\"type\":\"record\",\"name\":\"com.example.Circle\",\"fields\":[{\"name\":\"radius\",\"type\":\"double\"}]},{\"type\":\"record\",\"name\":\"com.example.Square\",\"fields\":[{\"name\":\"side\",\"type\":\"double\"}]}],\"default\":{\"radius\":1.0}},{\"name\":\"shapes\",\"type\":{\"type\":\"array\",\"items\":[\"null\",\"com.example.Circle\",\"com.example.Square\",\"int\"]}},{\"name\":\"by_name\",\"type\":{\"type\":\"map\",\"values\":[\"int\",\"string\"]}},{\"name\":\"when\",\"type\":[{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"},\"string\"]},{\"name\":\"legacy\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Renamed\",\"aliases\":[\"com.example.OldName\"],\"fields\":[{\"name\":\"v\",\"type\":\"int\"}]}},{\"name\":\"user\",\"type\":{\"type\":\"record\",\"name\":\"com.example.User\",\"fields\":[{\"name\":\"user_id\",\"type\":\"string\",\"doc\":\"snake case\"},{\"name\":\"userId\",\"type\":\"long\",\"doc\":\"camel case\"},{\"name\":\"type\",\"type\":\"string\"},{\"name\":\"func\",\"type\":\"int\"},{\"name\":\"marshal_avro\",\"type\":\"boolean\"},{\"name\":\"AvroSchema\",\"type\":\"string\"},{\"name\":\"_hidden\",\"type\":\"int\"}]}},{\"name\":\"other_user\",\"type\":{\"type\":\"record\",\"name\":\"com.other.User\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"}]}},{\"name\":\"tree\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Node\",\"fields\":[{\"name\":\"value\",\"type\":\"long\"},{\"name\":\"children\",\"type\":{\"type\":\"array\",\"items\":\"com.example.Node\"},\"default\":[]},{\"name\":\"next\",\"type\":[\"null\",\"com.example.Node\"],\"default\":null}]}},{\"name\":\"expr\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Expr\",\"fields\":[{\"name\":\"op\",\"type\":\"string\"},{\"name\":\"left\",\"type\":[\"long\",\"com.example.Expr\"]},{\"name\":\"partner\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"com.example.Pair\",\"fields\":[{\"name\":\"expr\",\"type\":\"com.example.Expr\"},{\"name\":\"more\",\"type\":{\"type\":\"map\",\"values\":\"com.example.Pair\"}}]}],\"default\":null}]}},{\"name\":\"custom\",\"type\":{\"type\":\"string\",\"logicalType\":\"not-a-known-type\",\"x-extra\":1}}]}",
 	Fingerprint: 0xad6c1a5aa566e8c7,
-	Encode:      encodeEverything,
-	Decode:      decodeEverything,
+	Encode: func(w *avro.Writer, v *Everything) {
+		encodeEverything(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Everything) {
+		decodeEverything(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Everything (docs and defaults kept).
@@ -292,7 +320,11 @@ func (v *Everything) UnmarshalAvro(b []byte) error {
 	return EverythingCodec.Unmarshal(b, v)
 }
 
-func encodeEverything(w *avro.Writer, v *Everything) {
+func encodeEverything(w *avro.Writer, v *Everything, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Everything", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteBool(v.Flag)
 	w.WriteInt(v.Count)
 	w.WriteLong(v.Total)
@@ -359,18 +391,18 @@ func encodeEverything(w *avro.Writer, v *Everything) {
 		}
 	}
 	w.WriteLong(0)
-	encodeAddress(w, &v.Home)
+	encodeAddress(w, &v.Home, depth+1)
 	if v.Work == nil {
 		w.WriteLong(0)
 	} else {
 		w.WriteLong(1)
-		encodeAddress(w, v.Work)
+		encodeAddress(w, v.Work, depth+1)
 	}
 	if v.Backup == nil {
 		w.WriteLong(1)
 	} else {
 		w.WriteLong(0)
-		encodeAddress(w, v.Backup)
+		encodeAddress(w, v.Backup, depth+1)
 	}
 	if v.MaybeText == nil {
 		w.WriteLong(0)
@@ -440,13 +472,13 @@ func encodeEverything(w *avro.Writer, v *Everything) {
 		w.WriteLong(1)
 		w.WriteLong((*v.MaybeAt).UnixMilli())
 	}
-	encodeEverythingChoice(w, &v.Choice)
-	encodeEverythingMixed(w, &v.Mixed)
-	encodeEverythingShape(w, &v.Shape)
+	encodeEverythingChoice(w, &v.Choice, depth+1)
+	encodeEverythingMixed(w, &v.Mixed, depth+1)
+	encodeEverythingShape(w, &v.Shape, depth+1)
 	if n0 := len(v.Shapes); n0 > 0 {
 		w.WriteLong(int64(n0))
 		for i0 := range v.Shapes {
-			encodeEverythingShapesItem(w, &v.Shapes[i0])
+			encodeEverythingShapesItem(w, &v.Shapes[i0], depth+1)
 		}
 	}
 	w.WriteLong(0)
@@ -455,20 +487,24 @@ func encodeEverything(w *avro.Writer, v *Everything) {
 		for _, k0 := range runtime.SortedKeys(v.ByName) {
 			w.WriteString(k0)
 			e0 := v.ByName[k0]
-			encodeEverythingByNameValue(w, &e0)
+			encodeEverythingByNameValue(w, &e0, depth+1)
 		}
 	}
 	w.WriteLong(0)
-	encodeEverythingWhen(w, &v.When)
-	encodeRenamed(w, &v.Legacy)
-	encodeExampleUser(w, &v.User)
-	encodeOtherUser(w, &v.OtherUser)
-	encodeNode(w, &v.Tree)
-	encodeExpr(w, &v.Expr)
+	encodeEverythingWhen(w, &v.When, depth+1)
+	encodeRenamed(w, &v.Legacy, depth+1)
+	encodeExampleUser(w, &v.User, depth+1)
+	encodeOtherUser(w, &v.OtherUser, depth+1)
+	encodeNode(w, &v.Tree, depth+1)
+	encodeExpr(w, &v.Expr, depth+1)
 	w.WriteString(v.Custom)
 }
 
-func decodeEverything(r *avro.Reader, v *Everything) {
+func decodeEverything(r *avro.Reader, v *Everything, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Everything")
+		return
+	}
 	v.Flag = r.ReadBool()
 	v.Count = r.ReadInt()
 	v.Total = r.ReadLong()
@@ -574,13 +610,13 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 			v.NestedMaps[k0] = e0
 		}
 	}
-	decodeAddress(r, &v.Home)
+	decodeAddress(r, &v.Home, depth+1)
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
 		v.Work = nil
 	case 1:
 		v.Work = new(Address)
-		decodeAddress(r, v.Work)
+		decodeAddress(r, v.Work, depth+1)
 	default:
 		runtime.BadIndex(r, "com.example.Everything.work", u0)
 	}
@@ -589,7 +625,7 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 		v.Backup = nil
 	case 0:
 		v.Backup = new(Address)
-		decodeAddress(r, v.Backup)
+		decodeAddress(r, v.Backup, depth+1)
 	default:
 		runtime.BadIndex(r, "com.example.Everything.backup", u0)
 	}
@@ -694,9 +730,9 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 	default:
 		runtime.BadIndex(r, "com.example.Everything.maybe_at", u0)
 	}
-	decodeEverythingChoice(r, &v.Choice)
-	decodeEverythingMixed(r, &v.Mixed)
-	decodeEverythingShape(r, &v.Shape)
+	decodeEverythingChoice(r, &v.Choice, depth+1)
+	decodeEverythingMixed(r, &v.Mixed, depth+1)
+	decodeEverythingShape(r, &v.Shape, depth+1)
 	v.Shapes = nil
 	for {
 		n0, _ := r.ReadBlockHeader()
@@ -706,7 +742,7 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 		v.Shapes = runtime.Grow(v.Shapes, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 EverythingShapesItem
-			decodeEverythingShapesItem(r, &e0)
+			decodeEverythingShapesItem(r, &e0, depth+1)
 			v.Shapes = append(v.Shapes, e0)
 		}
 	}
@@ -722,16 +758,16 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			k0 := r.ReadString()
 			var e0 EverythingByNameValue
-			decodeEverythingByNameValue(r, &e0)
+			decodeEverythingByNameValue(r, &e0, depth+1)
 			v.ByName[k0] = e0
 		}
 	}
-	decodeEverythingWhen(r, &v.When)
-	decodeRenamed(r, &v.Legacy)
-	decodeExampleUser(r, &v.User)
-	decodeOtherUser(r, &v.OtherUser)
-	decodeNode(r, &v.Tree)
-	decodeExpr(r, &v.Expr)
+	decodeEverythingWhen(r, &v.When, depth+1)
+	decodeRenamed(r, &v.Legacy, depth+1)
+	decodeExampleUser(r, &v.User, depth+1)
+	decodeOtherUser(r, &v.OtherUser, depth+1)
+	decodeNode(r, &v.Tree, depth+1)
+	decodeExpr(r, &v.Expr, depth+1)
 	v.Custom = r.ReadString()
 }
 
@@ -752,8 +788,12 @@ var ExprCodec = runtime.Codec[Expr]{
 	Type:        "com.example.Expr",
 	Schema:      `{"type":"record","name":"com.example.Expr","fields":[{"name":"op","type":"string"},{"name":"left","type":["long","com.example.Expr"]},{"name":"partner","type":["null",{"type":"record","name":"com.example.Pair","fields":[{"name":"expr","type":"com.example.Expr"},{"name":"more","type":{"type":"map","values":"com.example.Pair"}}]}],"default":null}]}`,
 	Fingerprint: 0x2434717d62a4cfea,
-	Encode:      encodeExpr,
-	Decode:      decodeExpr,
+	Encode: func(w *avro.Writer, v *Expr) {
+		encodeExpr(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Expr) {
+		decodeExpr(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Expr (docs and defaults kept).
@@ -776,26 +816,34 @@ func (v *Expr) UnmarshalAvro(b []byte) error {
 	return ExprCodec.Unmarshal(b, v)
 }
 
-func encodeExpr(w *avro.Writer, v *Expr) {
+func encodeExpr(w *avro.Writer, v *Expr, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Expr", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Op)
-	encodeExprLeft(w, &v.Left)
+	encodeExprLeft(w, &v.Left, depth+1)
 	if v.Partner == nil {
 		w.WriteLong(0)
 	} else {
 		w.WriteLong(1)
-		encodePair(w, v.Partner)
+		encodePair(w, v.Partner, depth+1)
 	}
 }
 
-func decodeExpr(r *avro.Reader, v *Expr) {
+func decodeExpr(r *avro.Reader, v *Expr, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Expr")
+		return
+	}
 	v.Op = r.ReadString()
-	decodeExprLeft(r, &v.Left)
+	decodeExprLeft(r, &v.Left, depth+1)
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
 		v.Partner = nil
 	case 1:
 		v.Partner = new(Pair)
-		decodePair(r, v.Partner)
+		decodePair(r, v.Partner, depth+1)
 	default:
 		runtime.BadIndex(r, "com.example.Expr.partner", u0)
 	}
@@ -856,8 +904,12 @@ var MarkCodec = runtime.Codec[Mark]{
 	Type:        "com.example.Mark",
 	Schema:      `{"type":"record","name":"com.example.Mark","fields":[{"name":"none","type":"null"}]}`,
 	Fingerprint: 0xc38ddd58703ad4fe,
-	Encode:      encodeMark,
-	Decode:      decodeMark,
+	Encode: func(w *avro.Writer, v *Mark) {
+		encodeMark(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Mark) {
+		decodeMark(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Mark (docs and defaults kept).
@@ -880,9 +932,19 @@ func (v *Mark) UnmarshalAvro(b []byte) error {
 	return MarkCodec.Unmarshal(b, v)
 }
 
-func encodeMark(w *avro.Writer, v *Mark) {}
+func encodeMark(w *avro.Writer, v *Mark, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Mark", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
+}
 
-func decodeMark(r *avro.Reader, v *Mark) {}
+func decodeMark(r *avro.Reader, v *Mark, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Mark")
+		return
+	}
+}
 
 // Money is the Avro fixed com.example.Money.
 //
@@ -923,8 +985,12 @@ var NodeCodec = runtime.Codec[Node]{
 	Type:        "com.example.Node",
 	Schema:      `{"type":"record","name":"com.example.Node","fields":[{"name":"value","type":"long"},{"name":"children","type":{"type":"array","items":"com.example.Node"},"default":[]},{"name":"next","type":["null","com.example.Node"],"default":null}]}`,
 	Fingerprint: 0x424c6e3f16a152ea,
-	Encode:      encodeNode,
-	Decode:      decodeNode,
+	Encode: func(w *avro.Writer, v *Node) {
+		encodeNode(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Node) {
+		decodeNode(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Node (docs and defaults kept).
@@ -947,12 +1013,16 @@ func (v *Node) UnmarshalAvro(b []byte) error {
 	return NodeCodec.Unmarshal(b, v)
 }
 
-func encodeNode(w *avro.Writer, v *Node) {
+func encodeNode(w *avro.Writer, v *Node, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Node", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteLong(v.Value)
 	if n0 := len(v.Children); n0 > 0 {
 		w.WriteLong(int64(n0))
 		for i0 := range v.Children {
-			encodeNode(w, &v.Children[i0])
+			encodeNode(w, &v.Children[i0], depth+1)
 		}
 	}
 	w.WriteLong(0)
@@ -960,11 +1030,15 @@ func encodeNode(w *avro.Writer, v *Node) {
 		w.WriteLong(0)
 	} else {
 		w.WriteLong(1)
-		encodeNode(w, v.Next)
+		encodeNode(w, v.Next, depth+1)
 	}
 }
 
-func decodeNode(r *avro.Reader, v *Node) {
+func decodeNode(r *avro.Reader, v *Node, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Node")
+		return
+	}
 	v.Value = r.ReadLong()
 	v.Children = nil
 	for {
@@ -975,7 +1049,7 @@ func decodeNode(r *avro.Reader, v *Node) {
 		v.Children = runtime.Grow(v.Children, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 Node
-			decodeNode(r, &e0)
+			decodeNode(r, &e0, depth+1)
 			v.Children = append(v.Children, e0)
 		}
 	}
@@ -984,7 +1058,7 @@ func decodeNode(r *avro.Reader, v *Node) {
 		v.Next = nil
 	case 1:
 		v.Next = new(Node)
-		decodeNode(r, v.Next)
+		decodeNode(r, v.Next, depth+1)
 	default:
 		runtime.BadIndex(r, "com.example.Node.next", u0)
 	}
@@ -1008,8 +1082,12 @@ var PairCodec = runtime.Codec[Pair]{
 	Type:        "com.example.Pair",
 	Schema:      `{"type":"record","name":"com.example.Pair","fields":[{"name":"expr","type":{"type":"record","name":"com.example.Expr","fields":[{"name":"op","type":"string"},{"name":"left","type":["long","com.example.Expr"]},{"name":"partner","type":["null","com.example.Pair"],"default":null}]}},{"name":"more","type":{"type":"map","values":"com.example.Pair"}}]}`,
 	Fingerprint: 0xf74e0329ffab03e0,
-	Encode:      encodePair,
-	Decode:      decodePair,
+	Encode: func(w *avro.Writer, v *Pair) {
+		encodePair(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Pair) {
+		decodePair(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Pair (docs and defaults kept).
@@ -1032,21 +1110,29 @@ func (v *Pair) UnmarshalAvro(b []byte) error {
 	return PairCodec.Unmarshal(b, v)
 }
 
-func encodePair(w *avro.Writer, v *Pair) {
-	encodeExpr(w, &v.Expr)
+func encodePair(w *avro.Writer, v *Pair, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Pair", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
+	encodeExpr(w, &v.Expr, depth+1)
 	if n0 := len(v.More); n0 > 0 {
 		w.WriteLong(int64(n0))
 		for _, k0 := range runtime.SortedKeys(v.More) {
 			w.WriteString(k0)
 			e0 := v.More[k0]
-			encodePair(w, &e0)
+			encodePair(w, &e0, depth+1)
 		}
 	}
 	w.WriteLong(0)
 }
 
-func decodePair(r *avro.Reader, v *Pair) {
-	decodeExpr(r, &v.Expr)
+func decodePair(r *avro.Reader, v *Pair, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Pair")
+		return
+	}
+	decodeExpr(r, &v.Expr, depth+1)
 	v.More = nil
 	for {
 		n0, _ := r.ReadBlockHeader()
@@ -1059,7 +1145,7 @@ func decodePair(r *avro.Reader, v *Pair) {
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			k0 := r.ReadString()
 			var e0 Pair
-			decodePair(r, &e0)
+			decodePair(r, &e0, depth+1)
 			v.More[k0] = e0
 		}
 	}
@@ -1080,8 +1166,12 @@ var RenamedCodec = runtime.Codec[Renamed]{
 	Type:        "com.example.Renamed",
 	Schema:      `{"type":"record","name":"com.example.Renamed","aliases":["com.example.OldName"],"fields":[{"name":"v","type":"int"}]}`,
 	Fingerprint: 0x68d39c1db727e94e,
-	Encode:      encodeRenamed,
-	Decode:      decodeRenamed,
+	Encode: func(w *avro.Writer, v *Renamed) {
+		encodeRenamed(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Renamed) {
+		decodeRenamed(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Renamed (docs and defaults kept).
@@ -1104,11 +1194,19 @@ func (v *Renamed) UnmarshalAvro(b []byte) error {
 	return RenamedCodec.Unmarshal(b, v)
 }
 
-func encodeRenamed(w *avro.Writer, v *Renamed) {
+func encodeRenamed(w *avro.Writer, v *Renamed, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Renamed", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteInt(v.V)
 }
 
-func decodeRenamed(r *avro.Reader, v *Renamed) {
+func decodeRenamed(r *avro.Reader, v *Renamed, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Renamed")
+		return
+	}
 	v.V = r.ReadInt()
 }
 
@@ -1134,8 +1232,12 @@ var SparseCodec = runtime.Codec[Sparse]{
 	Type:        "com.example.Sparse",
 	Schema:      `{"type":"record","name":"com.example.Sparse","doc":"Arrays and maps whose items encode to nothing.","fields":[{"name":"nulls","type":{"type":"array","items":"null"}},{"name":"marks","type":{"type":"array","items":{"type":"record","name":"com.example.Mark","fields":[{"name":"none","type":"null"}]}}},{"name":"blanks","type":{"type":"array","items":{"type":"fixed","name":"com.example.Blank","size":0}}},{"name":"grid","type":{"type":"array","items":{"type":"array","items":"null"}}},{"name":"flags","type":{"type":"map","values":"null"}},{"name":"maybe_nulls","type":["null",{"type":"array","items":"null"}]}]}`,
 	Fingerprint: 0x9264c7f1dca5a59a,
-	Encode:      encodeSparse,
-	Decode:      decodeSparse,
+	Encode: func(w *avro.Writer, v *Sparse) {
+		encodeSparse(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Sparse) {
+		decodeSparse(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Sparse (docs and defaults kept).
@@ -1158,7 +1260,11 @@ func (v *Sparse) UnmarshalAvro(b []byte) error {
 	return SparseCodec.Unmarshal(b, v)
 }
 
-func encodeSparse(w *avro.Writer, v *Sparse) {
+func encodeSparse(w *avro.Writer, v *Sparse, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Sparse", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	if n0 := len(v.Nulls); n0 > 0 {
 		if n0 > runtime.MaxEmptyItems {
 			runtime.FailEncode(w, "com.example.Sparse.nulls", "%d items that encode to nothing, more than the %d decoding accepts", n0, runtime.MaxEmptyItems)
@@ -1172,7 +1278,7 @@ func encodeSparse(w *avro.Writer, v *Sparse) {
 		}
 		w.WriteLong(int64(n0))
 		for i0 := range v.Marks {
-			encodeMark(w, &v.Marks[i0])
+			encodeMark(w, &v.Marks[i0], depth+1)
 		}
 	}
 	w.WriteLong(0)
@@ -1220,7 +1326,11 @@ func encodeSparse(w *avro.Writer, v *Sparse) {
 	}
 }
 
-func decodeSparse(r *avro.Reader, v *Sparse) {
+func decodeSparse(r *avro.Reader, v *Sparse, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Sparse")
+		return
+	}
 	v.Nulls = nil
 	for c0 := int64(0); ; {
 		n0, _ := r.ReadBlockHeader()
@@ -1242,7 +1352,7 @@ func decodeSparse(r *avro.Reader, v *Sparse) {
 		v.Marks = runtime.Grow(v.Marks, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 Mark
-			decodeMark(r, &e0)
+			decodeMark(r, &e0, depth+1)
 			v.Marks = append(v.Marks, e0)
 		}
 	}
@@ -1334,8 +1444,12 @@ var SquareCodec = runtime.Codec[Square]{
 	Type:        "com.example.Square",
 	Schema:      `{"type":"record","name":"com.example.Square","fields":[{"name":"side","type":"double"}]}`,
 	Fingerprint: 0xbada5e9f56d83448,
-	Encode:      encodeSquare,
-	Decode:      decodeSquare,
+	Encode: func(w *avro.Writer, v *Square) {
+		encodeSquare(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Square) {
+		decodeSquare(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Square (docs and defaults kept).
@@ -1358,11 +1472,19 @@ func (v *Square) UnmarshalAvro(b []byte) error {
 	return SquareCodec.Unmarshal(b, v)
 }
 
-func encodeSquare(w *avro.Writer, v *Square) {
+func encodeSquare(w *avro.Writer, v *Square, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Square", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteDouble(v.Side)
 }
 
-func decodeSquare(r *avro.Reader, v *Square) {
+func decodeSquare(r *avro.Reader, v *Square, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Square")
+		return
+	}
 	v.Side = r.ReadDouble()
 }
 
@@ -1479,8 +1601,12 @@ var ExampleUserCodec = runtime.Codec[ExampleUser]{
 	Type:        "com.example.User",
 	Schema:      `{"type":"record","name":"com.example.User","fields":[{"name":"user_id","type":"string","doc":"snake case"},{"name":"userId","type":"long","doc":"camel case"},{"name":"type","type":"string"},{"name":"func","type":"int"},{"name":"marshal_avro","type":"boolean"},{"name":"AvroSchema","type":"string"},{"name":"_hidden","type":"int"}]}`,
 	Fingerprint: 0x78678493554c8f55,
-	Encode:      encodeExampleUser,
-	Decode:      decodeExampleUser,
+	Encode: func(w *avro.Writer, v *ExampleUser) {
+		encodeExampleUser(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *ExampleUser) {
+		decodeExampleUser(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of ExampleUser (docs and defaults kept).
@@ -1503,7 +1629,11 @@ func (v *ExampleUser) UnmarshalAvro(b []byte) error {
 	return ExampleUserCodec.Unmarshal(b, v)
 }
 
-func encodeExampleUser(w *avro.Writer, v *ExampleUser) {
+func encodeExampleUser(w *avro.Writer, v *ExampleUser, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.User", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.User_id)
 	w.WriteLong(v.UserId)
 	w.WriteString(v.Type)
@@ -1513,7 +1643,11 @@ func encodeExampleUser(w *avro.Writer, v *ExampleUser) {
 	w.WriteInt(v.Hidden)
 }
 
-func decodeExampleUser(r *avro.Reader, v *ExampleUser) {
+func decodeExampleUser(r *avro.Reader, v *ExampleUser, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.User")
+		return
+	}
 	v.User_id = r.ReadString()
 	v.UserId = r.ReadLong()
 	v.Type = r.ReadString()
@@ -1562,8 +1696,12 @@ var OtherUserCodec = runtime.Codec[OtherUser]{
 	Type:        "com.other.User",
 	Schema:      `{"type":"record","name":"com.other.User","fields":[{"name":"name","type":"string"}]}`,
 	Fingerprint: 0x7232bf20ed507d74,
-	Encode:      encodeOtherUser,
-	Decode:      decodeOtherUser,
+	Encode: func(w *avro.Writer, v *OtherUser) {
+		encodeOtherUser(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *OtherUser) {
+		decodeOtherUser(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of OtherUser (docs and defaults kept).
@@ -1586,11 +1724,19 @@ func (v *OtherUser) UnmarshalAvro(b []byte) error {
 	return OtherUserCodec.Unmarshal(b, v)
 }
 
-func encodeOtherUser(w *avro.Writer, v *OtherUser) {
+func encodeOtherUser(w *avro.Writer, v *OtherUser, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.other.User", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Name)
 }
 
-func decodeOtherUser(r *avro.Reader, v *OtherUser) {
+func decodeOtherUser(r *avro.Reader, v *OtherUser, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.other.User")
+		return
+	}
 	v.Name = r.ReadString()
 }
 
@@ -1630,7 +1776,8 @@ func (k EverythingChoiceKind) String() string {
 	return "EverythingChoiceKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingChoice(w *avro.Writer, v *EverythingChoice) {
+// encodeEverythingChoice writes one EverythingChoice; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingChoice(w *avro.Writer, v *EverythingChoice, depth int) {
 	switch v.Kind {
 	case EverythingChoiceNull:
 		w.WriteLong(0)
@@ -1645,7 +1792,8 @@ func encodeEverythingChoice(w *avro.Writer, v *EverythingChoice) {
 	}
 }
 
-func decodeEverythingChoice(r *avro.Reader, v *EverythingChoice) {
+// decodeEverythingChoice reads one EverythingChoice; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingChoice(r *avro.Reader, v *EverythingChoice, depth int) {
 	*v = EverythingChoice{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -1727,7 +1875,8 @@ func (k EverythingMixedKind) String() string {
 	return "EverythingMixedKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed) {
+// encodeEverythingMixed writes one EverythingMixed; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed, depth int) {
 	switch v.Kind {
 	case EverythingMixedString:
 		w.WriteLong(0)
@@ -1736,7 +1885,7 @@ func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed) {
 		w.WriteLong(1)
 	case EverythingMixedAddress:
 		w.WriteLong(2)
-		encodeAddress(w, &v.Address)
+		encodeAddress(w, &v.Address, depth)
 	case EverythingMixedStatus:
 		w.WriteLong(3)
 		encodeStatus(w, &v.Status)
@@ -1774,7 +1923,8 @@ func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed) {
 	}
 }
 
-func decodeEverythingMixed(r *avro.Reader, v *EverythingMixed) {
+// decodeEverythingMixed reads one EverythingMixed; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingMixed(r *avro.Reader, v *EverythingMixed, depth int) {
 	*v = EverythingMixed{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -1784,7 +1934,7 @@ func decodeEverythingMixed(r *avro.Reader, v *EverythingMixed) {
 		v.Kind = EverythingMixedNull
 	case 2:
 		v.Kind = EverythingMixedAddress
-		decodeAddress(r, &v.Address)
+		decodeAddress(r, &v.Address, depth)
 	case 3:
 		v.Kind = EverythingMixedStatus
 		decodeStatus(r, &v.Status)
@@ -1867,28 +2017,30 @@ func (k EverythingShapeKind) String() string {
 	return "EverythingShapeKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingShape(w *avro.Writer, v *EverythingShape) {
+// encodeEverythingShape writes one EverythingShape; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingShape(w *avro.Writer, v *EverythingShape, depth int) {
 	switch v.Kind {
 	case EverythingShapeCircle:
 		w.WriteLong(0)
-		encodeCircle(w, &v.Circle)
+		encodeCircle(w, &v.Circle, depth)
 	case EverythingShapeSquare:
 		w.WriteLong(1)
-		encodeSquare(w, &v.Square)
+		encodeSquare(w, &v.Square, depth)
 	default:
 		runtime.FailEncode(w, "EverythingShape", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
-func decodeEverythingShape(r *avro.Reader, v *EverythingShape) {
+// decodeEverythingShape reads one EverythingShape; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingShape(r *avro.Reader, v *EverythingShape, depth int) {
 	*v = EverythingShape{}
 	switch i := r.ReadLong(); i {
 	case 0:
 		v.Kind = EverythingShapeCircle
-		decodeCircle(r, &v.Circle)
+		decodeCircle(r, &v.Circle, depth)
 	case 1:
 		v.Kind = EverythingShapeSquare
-		decodeSquare(r, &v.Square)
+		decodeSquare(r, &v.Square, depth)
 	default:
 		runtime.BadIndex(r, "EverythingShape", i)
 	}
@@ -1935,16 +2087,17 @@ func (k EverythingShapesItemKind) String() string {
 	return "EverythingShapesItemKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingShapesItem(w *avro.Writer, v *EverythingShapesItem) {
+// encodeEverythingShapesItem writes one EverythingShapesItem; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingShapesItem(w *avro.Writer, v *EverythingShapesItem, depth int) {
 	switch v.Kind {
 	case EverythingShapesItemNull:
 		w.WriteLong(0)
 	case EverythingShapesItemCircle:
 		w.WriteLong(1)
-		encodeCircle(w, &v.Circle)
+		encodeCircle(w, &v.Circle, depth)
 	case EverythingShapesItemSquare:
 		w.WriteLong(2)
-		encodeSquare(w, &v.Square)
+		encodeSquare(w, &v.Square, depth)
 	case EverythingShapesItemInt:
 		w.WriteLong(3)
 		w.WriteInt(v.Int)
@@ -1953,17 +2106,18 @@ func encodeEverythingShapesItem(w *avro.Writer, v *EverythingShapesItem) {
 	}
 }
 
-func decodeEverythingShapesItem(r *avro.Reader, v *EverythingShapesItem) {
+// decodeEverythingShapesItem reads one EverythingShapesItem; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingShapesItem(r *avro.Reader, v *EverythingShapesItem, depth int) {
 	*v = EverythingShapesItem{}
 	switch i := r.ReadLong(); i {
 	case 0:
 		v.Kind = EverythingShapesItemNull
 	case 1:
 		v.Kind = EverythingShapesItemCircle
-		decodeCircle(r, &v.Circle)
+		decodeCircle(r, &v.Circle, depth)
 	case 2:
 		v.Kind = EverythingShapesItemSquare
-		decodeSquare(r, &v.Square)
+		decodeSquare(r, &v.Square, depth)
 	case 3:
 		v.Kind = EverythingShapesItemInt
 		v.Int = r.ReadInt()
@@ -2004,7 +2158,8 @@ func (k EverythingByNameValueKind) String() string {
 	return "EverythingByNameValueKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingByNameValue(w *avro.Writer, v *EverythingByNameValue) {
+// encodeEverythingByNameValue writes one EverythingByNameValue; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingByNameValue(w *avro.Writer, v *EverythingByNameValue, depth int) {
 	switch v.Kind {
 	case EverythingByNameValueInt:
 		w.WriteLong(0)
@@ -2017,7 +2172,8 @@ func encodeEverythingByNameValue(w *avro.Writer, v *EverythingByNameValue) {
 	}
 }
 
-func decodeEverythingByNameValue(r *avro.Reader, v *EverythingByNameValue) {
+// decodeEverythingByNameValue reads one EverythingByNameValue; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingByNameValue(r *avro.Reader, v *EverythingByNameValue, depth int) {
 	*v = EverythingByNameValue{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -2063,7 +2219,8 @@ func (k EverythingWhenKind) String() string {
 	return "EverythingWhenKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingWhen(w *avro.Writer, v *EverythingWhen) {
+// encodeEverythingWhen writes one EverythingWhen; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingWhen(w *avro.Writer, v *EverythingWhen, depth int) {
 	switch v.Kind {
 	case EverythingWhenTimestampMicros:
 		w.WriteLong(0)
@@ -2076,7 +2233,8 @@ func encodeEverythingWhen(w *avro.Writer, v *EverythingWhen) {
 	}
 }
 
-func decodeEverythingWhen(r *avro.Reader, v *EverythingWhen) {
+// decodeEverythingWhen reads one EverythingWhen; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingWhen(r *avro.Reader, v *EverythingWhen, depth int) {
 	*v = EverythingWhen{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -2122,7 +2280,8 @@ func (k ExprLeftKind) String() string {
 	return "ExprLeftKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeExprLeft(w *avro.Writer, v *ExprLeft) {
+// encodeExprLeft writes one ExprLeft; depth is the number of records around it, which a record branch is encoded at.
+func encodeExprLeft(w *avro.Writer, v *ExprLeft, depth int) {
 	switch v.Kind {
 	case ExprLeftLong:
 		w.WriteLong(0)
@@ -2132,14 +2291,15 @@ func encodeExprLeft(w *avro.Writer, v *ExprLeft) {
 		if v.Expr == nil {
 			runtime.FailEncode(w, "field left of com.example.Expr", "nil *Expr (this field is not nullable)")
 		} else {
-			encodeExpr(w, v.Expr)
+			encodeExpr(w, v.Expr, depth)
 		}
 	default:
 		runtime.FailEncode(w, "ExprLeft", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
-func decodeExprLeft(r *avro.Reader, v *ExprLeft) {
+// decodeExprLeft reads one ExprLeft; depth is the number of records around it, which a record branch is decoded at.
+func decodeExprLeft(r *avro.Reader, v *ExprLeft, depth int) {
 	*v = ExprLeft{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -2148,7 +2308,7 @@ func decodeExprLeft(r *avro.Reader, v *ExprLeft) {
 	case 1:
 		v.Kind = ExprLeftExpr
 		v.Expr = new(Expr)
-		decodeExpr(r, v.Expr)
+		decodeExpr(r, v.Expr, depth)
 	default:
 		runtime.BadIndex(r, "ExprLeft", i)
 	}

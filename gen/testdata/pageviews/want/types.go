@@ -24,8 +24,12 @@ var PageCodec = runtime.Codec[Page]{
 	Type:        "com.example.Page",
 	Schema:      `{"type":"record","name":"com.example.Page","fields":[{"name":"path","type":"string"},{"name":"title","type":"string","default":""}]}`,
 	Fingerprint: 0x6fd53bcfe5e25175,
-	Encode:      encodePage,
-	Decode:      decodePage,
+	Encode: func(w *avro.Writer, v *Page) {
+		encodePage(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Page) {
+		decodePage(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Page (docs and defaults kept).
@@ -48,12 +52,20 @@ func (v *Page) UnmarshalAvro(b []byte) error {
 	return PageCodec.Unmarshal(b, v)
 }
 
-func encodePage(w *avro.Writer, v *Page) {
+func encodePage(w *avro.Writer, v *Page, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Page", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Path)
 	w.WriteString(v.Title)
 }
 
-func decodePage(r *avro.Reader, v *Page) {
+func decodePage(r *avro.Reader, v *Page, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Page")
+		return
+	}
 	v.Path = r.ReadString()
 	v.Title = r.ReadString()
 }
@@ -78,8 +90,12 @@ var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.PageView",
 	Schema:      `{"type":"record","name":"com.example.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string"},{"name":"user","type":"string"},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"referrer","type":["null","string"],"default":null}]}`,
 	Fingerprint: 0xa1aa88006e149505,
-	Encode:      encodePageView,
-	Decode:      decodePageView,
+	Encode: func(w *avro.Writer, v *PageView) {
+		encodePageView(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *PageView) {
+		decodePageView(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of PageView (docs and defaults kept).
@@ -102,7 +118,11 @@ func (v *PageView) UnmarshalAvro(b []byte) error {
 	return PageViewCodec.Unmarshal(b, v)
 }
 
-func encodePageView(w *avro.Writer, v *PageView) {
+func encodePageView(w *avro.Writer, v *PageView, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.PageView", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Page)
 	w.WriteString(v.User)
 	w.WriteLong(v.At.UnixMilli())
@@ -114,7 +134,11 @@ func encodePageView(w *avro.Writer, v *PageView) {
 	}
 }
 
-func decodePageView(r *avro.Reader, v *PageView) {
+func decodePageView(r *avro.Reader, v *PageView, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.PageView")
+		return
+	}
 	v.Page = r.ReadString()
 	v.User = r.ReadString()
 	v.At = time.UnixMilli(r.ReadLong()).UTC()

@@ -25,8 +25,12 @@ var AlertCodec = runtime.Codec[Alert]{
 	Type:        "acme.Alert",
 	Schema:      `{"type":"record","name":"acme.Alert","fields":[{"name":"kind","type":{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}},{"name":"message","type":"string"},{"name":"id","type":{"type":"fixed","name":"acme.AlertID","size":16}}]}`,
 	Fingerprint: 0x9ee92b7dfa95780f,
-	Encode:      encodeAlert,
-	Decode:      decodeAlert,
+	Encode: func(w *avro.Writer, v *Alert) {
+		encodeAlert(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Alert) {
+		decodeAlert(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Alert (docs and defaults kept).
@@ -49,13 +53,21 @@ func (v *Alert) UnmarshalAvro(b []byte) error {
 	return AlertCodec.Unmarshal(b, v)
 }
 
-func encodeAlert(w *avro.Writer, v *Alert) {
+func encodeAlert(w *avro.Writer, v *Alert, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "acme.Alert", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	encodeKind(w, &v.Kind)
 	w.WriteString(v.Message)
 	encodeAlertID(w, &v.ID)
 }
 
-func decodeAlert(r *avro.Reader, v *Alert) {
+func decodeAlert(r *avro.Reader, v *Alert, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "acme.Alert")
+		return
+	}
 	decodeKind(r, &v.Kind)
 	v.Message = r.ReadString()
 	decodeAlertID(r, &v.ID)
@@ -117,8 +129,12 @@ var EventCodec = runtime.Codec[Event]{
 	Type:        "acme.Event",
 	Schema:      `{"type":"record","name":"acme.Event","fields":[{"name":"kind","type":{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}},{"name":"payload","type":["string","long",{"type":"record","name":"acme.Stats","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}]}]}`,
 	Fingerprint: 0x289d2df503aabd3d,
-	Encode:      encodeEvent,
-	Decode:      decodeEvent,
+	Encode: func(w *avro.Writer, v *Event) {
+		encodeEvent(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Event) {
+		decodeEvent(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Event (docs and defaults kept).
@@ -141,14 +157,22 @@ func (v *Event) UnmarshalAvro(b []byte) error {
 	return EventCodec.Unmarshal(b, v)
 }
 
-func encodeEvent(w *avro.Writer, v *Event) {
+func encodeEvent(w *avro.Writer, v *Event, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "acme.Event", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	encodeKind(w, &v.Kind)
-	encodeEventPayload(w, &v.Payload)
+	encodeEventPayload(w, &v.Payload, depth+1)
 }
 
-func decodeEvent(r *avro.Reader, v *Event) {
+func decodeEvent(r *avro.Reader, v *Event, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "acme.Event")
+		return
+	}
 	decodeKind(r, &v.Kind)
-	decodeEventPayload(r, &v.Payload)
+	decodeEventPayload(r, &v.Payload, depth+1)
 }
 
 // Kind is the Avro enum acme.Kind.
@@ -239,8 +263,12 @@ var StatsCodec = runtime.Codec[Stats]{
 	Type:        "acme.Stats",
 	Schema:      `{"type":"record","name":"acme.Stats","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}`,
 	Fingerprint: 0x3d18bd46aafbdb36,
-	Encode:      encodeStats,
-	Decode:      decodeStats,
+	Encode: func(w *avro.Writer, v *Stats) {
+		encodeStats(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Stats) {
+		decodeStats(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Stats (docs and defaults kept).
@@ -263,12 +291,20 @@ func (v *Stats) UnmarshalAvro(b []byte) error {
 	return StatsCodec.Unmarshal(b, v)
 }
 
-func encodeStats(w *avro.Writer, v *Stats) {
+func encodeStats(w *avro.Writer, v *Stats, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "acme.Stats", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteLong(v.Count)
 	w.WriteDouble(v.Sum)
 }
 
-func decodeStats(r *avro.Reader, v *Stats) {
+func decodeStats(r *avro.Reader, v *Stats, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "acme.Stats")
+		return
+	}
 	v.Count = r.ReadLong()
 	v.Sum = r.ReadDouble()
 }
@@ -310,7 +346,8 @@ func (k EventPayloadKind) String() string {
 	return "EventPayloadKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEventPayload(w *avro.Writer, v *EventPayload) {
+// encodeEventPayload writes one EventPayload; depth is the number of records around it, which a record branch is encoded at.
+func encodeEventPayload(w *avro.Writer, v *EventPayload, depth int) {
 	switch v.Kind {
 	case EventPayloadString:
 		w.WriteLong(0)
@@ -320,13 +357,14 @@ func encodeEventPayload(w *avro.Writer, v *EventPayload) {
 		w.WriteLong(v.Long)
 	case EventPayloadStats:
 		w.WriteLong(2)
-		encodeStats(w, &v.Stats)
+		encodeStats(w, &v.Stats, depth)
 	default:
 		runtime.FailEncode(w, "EventPayload", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
-func decodeEventPayload(r *avro.Reader, v *EventPayload) {
+// decodeEventPayload reads one EventPayload; depth is the number of records around it, which a record branch is decoded at.
+func decodeEventPayload(r *avro.Reader, v *EventPayload, depth int) {
 	*v = EventPayload{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -337,7 +375,7 @@ func decodeEventPayload(r *avro.Reader, v *EventPayload) {
 		v.Long = r.ReadLong()
 	case 2:
 		v.Kind = EventPayloadStats
-		decodeStats(r, &v.Stats)
+		decodeStats(r, &v.Stats, depth)
 	default:
 		runtime.BadIndex(r, "EventPayload", i)
 	}
