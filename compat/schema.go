@@ -263,6 +263,7 @@ func parseSources(sources []Source) (*schemaParser, []*Type, error) {
 		p.file = sources[i].Name
 		roots[i] = p.build(n, "")
 	}
+	p.checkFiniteValues()
 	for _, f := range p.defaults {
 		if msg := validDefault(f.Type, f.defNode); msg != "" {
 			p.file = f.Pos.File // the default is in its field's file

@@ -230,11 +230,14 @@ func TestCheckPointsAtTheTopologyForPrimitiveTypes(t *testing.T) {
 func TestCheckBadInput(t *testing.T) {
 	dir := t.TempDir()
 	writeProject(t, dir, map[string]string{
-		"faustgen.yaml":      strings.Replace(checkTopology, "shop.Order", "shop.Nope", 1),
-		"schemas/order.avsc": orderV1,
-		"schemas/money.avsc": moneyV1,
-		"bad/faustgen.yaml":  checkTopology,
-		"bad/schemas/o.avsc": "{\"type\":\"record\",\n\"name\":}",
+		"faustgen.yaml":           strings.Replace(checkTopology, "shop.Order", "shop.Nope", 1),
+		"schemas/order.avsc":      orderV1,
+		"schemas/money.avsc":      moneyV1,
+		"bad/faustgen.yaml":       checkTopology,
+		"bad/schemas/o.avsc":      "{\"type\":\"record\",\n\"name\":}",
+		"self/faustgen.yaml":      checkTopology,
+		"self/schemas/order.avsc": "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"shop\",\"fields\":[\n {\"name\":\"total\",\"type\":\"Money\"}]}",
+		"self/schemas/money.avsc": "{\"type\":\"record\",\"name\":\"Money\",\"namespace\":\"shop\",\"fields\":[\n {\"name\":\"order\",\"type\":\"Order\"}]}",
 	})
 	cases := []struct {
 		args []string
@@ -242,6 +245,8 @@ func TestCheckBadInput(t *testing.T) {
 	}{
 		{[]string{"-f", filepath.Join(dir, "faustgen.yaml"), "--against", "dir:" + dir}, "faustgen.yaml:13:12: topic orders: type shop.Nope is not defined"},
 		{[]string{"-f", filepath.Join(dir, "bad", "faustgen.yaml"), "--against", "dir:" + dir}, "schemas/o.avsc:2:8: unexpected '}'"},
+		{[]string{"-f", filepath.Join(dir, "self", "faustgen.yaml"), "--against", "dir:" + dir}, "schemas/money.avsc:1:1: record shop.Money has no finite value: its required fields always lead back into a cycle (Money.order → Order.total → Money)"},
+		{[]string{"-f", filepath.Join(dir, "self", "faustgen.yaml"), "--against", "dir:" + dir}, "schemas/order.avsc:1:1: record shop.Order has no finite value: its required fields always lead back into a cycle (Order.total → Money.order → Order)"},
 		{[]string{"-f", filepath.Join(dir, "faustgen.yaml"), "--against", "svn:1"}, "--against must be"},
 		{[]string{"-f", filepath.Join(dir, "faustgen.yaml"), "--against", "dir:" + dir, "--format", "xml"}, "unknown format"},
 		{[]string{"-f", filepath.Join(dir, "nope.yaml"), "--against", "dir:" + dir}, "read topology"},

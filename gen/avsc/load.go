@@ -62,6 +62,7 @@ func Load(files []File) (*Set, error) {
 	l.resolve()
 	l.checkNullNamespaceUses()
 	l.checkUnions()
+	l.checkFiniteValues()
 	for _, name := range sortedKeys(l.types) {
 		l.checkDefaults(l.types[name])
 	}
