@@ -599,18 +599,39 @@ func TestMutatedBodiesAreErrorsOrStructurallySound(t *testing.T) {
 	}
 }
 
+// FuzzTranscode feeds arbitrary bodies to the plan of every hand pair
+// (the first byte picks the pair): Transcode must fail with ErrCorrupt or
+// succeed, never panic or hang. The seeds are valid bodies of every pair
+// (deep recursive ones too, up to and past MaxDepth), so mutations start
+// inside nested records, unions, arrays and maps rather than at their
+// first byte.
+//
+// Run: go test ./runtime/resolve -run '^$' -fuzz FuzzTranscode -fuzztime 1m
 func FuzzTranscode(f *testing.F) {
-	w, r := parsePairT(handPairs[9]) // nested record change
-	plan, err := Compile(w, r)
-	if err != nil {
-		f.Fatal(err)
+	plans := make([]*Plan, len(handPairs))
+	for i, p := range handPairs {
+		w, r := parsePairT(p)
+		plan, err := Compile(w, r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		plans[i] = plan
+		rng := rand.New(rand.NewPCG(9, uint64(i)))
+		for range 4 {
+			f.Add(append([]byte{byte(i)}, randomBody(rng, w.Root, nil, 0)...))
+		}
 	}
-	rng := rand.New(rand.NewPCG(9, 10))
-	for range 8 {
-		f.Add(randomBody(rng, w.Root, nil, 0))
+	// Recursive list (pair 10): v=1, next: the following node.
+	for _, n := range []int{2, 64, MaxDepth, MaxDepth + 1} {
+		body := bytes.Repeat([]byte{2, 2}, n-1)
+		f.Add(append(append([]byte{10}, body...), 2, 0))
 	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		if _, err := plan.Transcode(nil, body); err != nil && !errors.Is(err, ErrCorrupt) {
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 {
+			return
+		}
+		plan := plans[int(in[0])%len(plans)]
+		if _, err := plan.Transcode(nil, in[1:]); err != nil && !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("%v is not ErrCorrupt", err)
 		}
 	})
