@@ -247,7 +247,7 @@ func ParseType(version, typeName string, sources ...Source) (*Schema, error) {
 }
 
 func parseSources(sources []Source) (*schemaParser, []*Type, error) {
-	p := &schemaParser{named: map[string]*Type{}, defs: map[*posjson.Node]*Type{}}
+	p := &schemaParser{named: map[string]*Type{}, defs: map[*posjson.Node]*Type{}, badNames: map[*Type]bool{}}
 	nodes := make([]*posjson.Node, len(sources))
 	for i, src := range sources {
 		n, err := parseJSON(src.Name, src.Data)
@@ -290,6 +290,7 @@ type schemaParser struct {
 	named    map[string]*Type
 	defs     map[*posjson.Node]*Type
 	defaults []*Field
+	badNames map[*Type]bool // definitions whose name is bad (reported), kept to check the rest of them
 	errs     ParseErrors
 	file     string // the source being read, for positions
 }
@@ -366,24 +367,29 @@ func (p *schemaParser) collect(n *posjson.Node, ns string) {
 		}
 		switch tn.Str {
 		case "record", "error", "enum", "fixed":
+			// A definition with a bad name is still built (its fields,
+			// symbols, size are checked and the types defined inside it
+			// collected), so that every problem is reported at once; it
+			// is not registered under any name.
 			full, ok := p.definedName(n, ns)
-			if !ok {
-				return
-			}
 			kind := map[string]Kind{"record": Record, "error": Record, "enum": Enum, "fixed": Fixed}[tn.Str]
 			t := &Type{Kind: kind, Name: full, Pos: p.at(n.Pos)}
 			p.defs[n] = t
-			if prev, dup := p.named[full]; dup {
+			inner := ns
+			if !ok {
+				p.badNames[t] = true
+			} else if prev, dup := p.named[full]; dup {
 				p.errorf(n.Pos, "type %s is defined twice (first at %s); define it once and refer to it by name", full, prev.Pos)
 			} else {
 				p.named[full] = t
+				inner = namespaceOf(full)
 			}
 			if kind == Record {
 				if fs := n.Get("fields"); fs != nil && fs.Kind == posjson.Array {
 					for _, f := range fs.Elems {
 						if f.Kind == posjson.Object {
 							if ft := f.Get("type"); ft != nil {
-								p.collect(ft, namespaceOf(full))
+								p.collect(ft, inner)
 							}
 						}
 					}
@@ -402,16 +408,17 @@ func (p *schemaParser) collect(n *posjson.Node, ns string) {
 }
 
 // definedName computes a named type's full name from "name" and
-// "namespace"; it reports problems once (in the collect pass).
+// "namespace"; it reports problems once (in the collect pass). A bad name
+// gives false and, for messages, the name as written or "(unnamed)".
 func (p *schemaParser) definedName(n *posjson.Node, ns string) (string, bool) {
 	nameNode := n.Get("name")
 	if nameNode == nil {
 		p.errorf(n.Pos, "named type has no \"name\"")
-		return "", false
+		return "(unnamed)", false
 	}
 	if nameNode.Kind != posjson.String {
 		p.errorf(nameNode.Pos, "\"name\" must be a string, not %s", nameNode.Kind)
-		return "", false
+		return "(unnamed)", false
 	}
 	name := nameNode.Str
 	if nsNode := n.Get("namespace"); nsNode != nil && !strings.Contains(name, ".") {
@@ -427,11 +434,11 @@ func (p *schemaParser) definedName(n *posjson.Node, ns string) (string, bool) {
 	full := fullName(name, ns)
 	if !validFullName(full) {
 		p.errorf(nameNode.Pos, "invalid name %q: each part must match [A-Za-z_][A-Za-z0-9_]*", name)
-		return "", false
+		return strconv.Quote(name), false
 	}
 	if _, prim := primitives[full]; prim {
 		p.errorf(nameNode.Pos, "a named type cannot be called %q (a primitive type name)", full)
-		return "", false
+		return full, false
 	}
 	return full, true
 }
@@ -476,6 +483,9 @@ func (p *schemaParser) union(n *posjson.Node, ns string) *Type {
 		}
 		key := b.Kind.String()
 		if b.Kind.Named() {
+			if p.badNames[b] {
+				continue // reported; its name means nothing
+			}
 			key = b.Name
 		}
 		if first, dup := seen[key]; dup {
