@@ -298,8 +298,8 @@ func decodeFrameInto[T any](ctx context.Context, reg *registry, r *avro.Reader, 
 		if err != nil {
 			return err
 		}
-		if writer != c.Schema {
-			body, err = reg.resolver.Resolve(ctx, id, writer, c.Schema, body)
+		if schema := c.FullSchema(); writer != schema {
+			body, err = reg.resolver.Resolve(ctx, id, writer, schema, body)
 			if err != nil {
 				return fmt.Errorf("resolve schema id %d to %s: %w", id, c.Type, err)
 			}

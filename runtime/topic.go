@@ -40,9 +40,9 @@ type AnyTopic interface {
 
 func (t *Topic[K, V]) spec() *TopicSpec { return &t.TopicSpec }
 
-func (t *Topic[K, V]) keySchema() (string, string) { return t.Key.Type, t.Key.Schema }
+func (t *Topic[K, V]) keySchema() (string, string) { return t.Key.Type, t.Key.FullSchema() }
 
-func (t *Topic[K, V]) valueSchema() (string, string) { return t.Value.Type, t.Value.Schema }
+func (t *Topic[K, V]) valueSchema() (string, string) { return t.Value.Type, t.Value.FullSchema() }
 
 // ErrorPolicy says what an agent does with a record it cannot process: a
 // decode failure, an error returned by Process, or a panic in it.

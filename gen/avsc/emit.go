@@ -29,6 +29,10 @@ func qt(name string) *jen.Statement { return jen.Qual("time", name) }
 func (s *Set) Render(f *jen.File) {
 	f.ImportName(avroPath, "avro")
 	f.ImportName(runtimePath, "runtime")
+	if len(s.order) > 0 {
+		f.Add(s.schemaTable())
+		f.Line()
+	}
 	for _, d := range s.order {
 		for _, c := range s.namedDecls(d) {
 			f.Add(c)
@@ -168,13 +172,11 @@ func (s *Set) namedDecls(d *named) []jen.Code {
 	}
 
 	// The codec variable.
-	schemaJSON := fullSchemaJSON(d)
-	fp := rabin(canonicalForm(d.self))
 	out = append(out, comment(fmt.Sprintf("%s encodes and decodes %s as Avro %s.", codecName(d), d.goName, d.fullName)).Line().
 		Var().Id(codecName(d)).Op("=").Add(qr("Codec")).Types(jen.Id(d.goName)).Values(
 		jen.Line().Id("Type").Op(":").Lit(d.fullName),
-		jen.Line().Id("Schema").Op(":").Add(stringLiteral(schemaJSON)),
-		jen.Line().Id("Fingerprint").Op(":").Op(fmt.Sprintf("0x%016x", fp)),
+		jen.Line().Id("Schemas").Op(":").Id(schemaTableName),
+		jen.Line().Id("SchemaIndex").Op(":").Lit(s.index[d]),
 		jen.Line().Id("Encode").Op(":").Add(encodeFunc(d)),
 		jen.Line().Id("Decode").Op(":").Add(decodeFunc(d)),
 		jen.Line(),
@@ -187,16 +189,56 @@ func (s *Set) namedDecls(d *named) []jen.Code {
 	return out
 }
 
+// schemaTableName is the generated package's runtime.SchemaTable.
+const schemaTableName = "avroSchemas"
+
+// schemaTable emits the table of every named type's definition, each
+// written once, from which the codecs' full schemas are composed.
+//
+//	var avroSchemas = runtime.NewSchemaTable(
+//		// 0: com.example.Page
+//		runtime.SchemaDef{Name: "com.example.Page", Parts: []string{`{"type":"record",...}`}},
+//		// 1: com.example.PageView
+//		runtime.SchemaDef{Name: "com.example.PageView", Parts: []string{`{...,"type":`, `}]}`}, Refs: []int{0}},
+//	)
+func (s *Set) schemaTable() jen.Code {
+	var defs []jen.Code
+	for i, d := range s.order {
+		parts, refs := schemaFragments(d)
+		canonical, _ := canonicalFragments(d) // the same refs
+		var ps, cs, rs []jen.Code
+		for _, p := range parts {
+			ps = append(ps, stringLiteral(p))
+		}
+		for _, c := range canonical {
+			cs = append(cs, stringLiteral(c))
+		}
+		for _, r := range refs {
+			rs = append(rs, jen.Lit(s.index[r]))
+		}
+		fields := jen.Dict{jen.Id("Name"): jen.Lit(d.fullName), jen.Id("Parts"): jen.Index().String().Values(ps...), jen.Id("Canonical"): jen.Index().String().Values(cs...)}
+		if len(rs) > 0 {
+			fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
+		}
+		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s", i, d.fullName))).Line().Add(qr("SchemaDef")).Values(fields))
+	}
+	return comment(schemaTableName+" holds the schema of every named type of this package, each written once:",
+		"the named types a definition uses are cut out of its JSON (and of its Parsing",
+		"Canonical Form) and referenced by index. A codec's FullSchema and",
+		"SchemaFingerprint are composed from them on first use.").Line().
+		Var().Id(schemaTableName).Op("=").Add(qr("NewSchemaTable")).Call(append(defs, jen.Line())...)
+}
+
 // methods emits AvroSchema, AvroFingerprint, MarshalAvro and UnmarshalAvro.
 //
-//	func (PageView) AvroSchema() string { return PageViewCodec.Schema }
+//	func (PageView) AvroSchema() string { return PageViewCodec.FullSchema() }
 func (s *Set) methods(d *named) []jen.Code {
 	c := codecName(d)
 	return []jen.Code{
 		comment(fmt.Sprintf("AvroSchema returns the full Avro schema of %s (docs and defaults kept).", d.goName)).Line().
-			Func().Params(jen.Id(d.goName)).Id("AvroSchema").Params().String().Block(jen.Return(jen.Id(c).Dot("Schema"))),
+			Func().Params(jen.Id(d.goName)).Id("AvroSchema").Params().String().Block(jen.Return(jen.Id(c).Dot("FullSchema").Call())),
 		comment(fmt.Sprintf("AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of %s.", d.goName)).Line().
-			Func().Params(jen.Id(d.goName)).Id("AvroFingerprint").Params().Uint64().Block(jen.Return(jen.Id(c).Dot("Fingerprint"))),
+			Func().Params(jen.Id(d.goName)).Id("AvroFingerprint").Params().Uint64().Block(jen.Return(jen.Id(c).Dot("SchemaFingerprint").Call())),
 		comment("MarshalAvro returns the Avro binary encoding of v (no framing).").Line().
 			Func().Params(jen.Id("v").Op("*").Id(d.goName)).Id("MarshalAvro").Params().Params(jen.Index().Byte(), jen.Error()).
 			Block(jen.Return(jen.Id(c).Dot("Marshal").Call(jen.Id("v")))),

@@ -12,8 +12,9 @@ import (
 type Set struct {
 	types   map[string]*named
 	byAlias map[string]*named
-	order   []*named     // by full name
-	unions  []*unionType // in the order they are emitted
+	order   []*named       // by full name
+	index   map[*named]int // position in order: the index in the schema table
+	unions  []*unionType   // in the order they are emitted
 	ids     idents
 }
 
@@ -106,7 +107,10 @@ func (s *Set) settleNames() {
 		s.order = append(s.order, s.types[name])
 	}
 	typeNames(s.order)
-	for _, d := range s.order {
+	s.index = make(map[*named]int, len(s.order))
+	s.ids.claim(schemaTableName)
+	for i, d := range s.order {
+		s.index[d] = i
 		s.ids.claim(d.goName)
 	}
 	reservedFields := map[string]bool{"AvroSchema": true, "AvroFingerprint": true, "MarshalAvro": true, "UnmarshalAvro": true}

@@ -9,6 +9,89 @@ import (
 	"time"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: com.example.orders.Address
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.Address","type":"record","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string"}]}`},
+		Name:      "com.example.orders.Address",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}`},
+	},
+	// 1: com.example.orders.BankTransfer
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.BankTransfer","type":"record","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]}`},
+		Name:      "com.example.orders.BankTransfer",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.BankTransfer","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]}`},
+	},
+	// 2: com.example.orders.CardNetwork
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.CardNetwork","type":"enum","symbols":["VISA","MASTERCARD","AMEX"]}`},
+		Name:      "com.example.orders.CardNetwork",
+		Parts:     []string{`{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}`},
+	},
+	// 3: com.example.orders.CardPayment
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.CardPayment","type":"record","fields":[{"name":"last4","type":"string"},{"name":"network","type":`, `}]}`},
+		Name:      "com.example.orders.CardPayment",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.CardPayment","fields":[{"name":"last4","type":"string"},{"name":"network","type":`, `}]}`},
+		Refs:      []int{2},
+	},
+	// 4: com.example.orders.Customer
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.Customer","type":"record","fields":[{"name":"id","type":"string"},{"name":"name","type":"string"},{"name":"email","type":["null","string"]},{"name":"tier","type":`, `},{"name":"shipping","type":`, `},{"name":"since","type":"int"}]}`},
+		Name:      "com.example.orders.Customer",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.Customer","doc":"A customer as the orders service knows them.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"name","type":"string"},{"name":"email","type":["null","string"],"default":null},{"name":"tier","type":`, `,"default":"STANDARD"},{"name":"shipping","type":`, `},{"name":"since","type":{"type":"int","logicalType":"date"}}]}`},
+		Refs:      []int{11, 0},
+	},
+	// 5: com.example.orders.CustomerTotal
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.CustomerTotal","type":"record","fields":[{"name":"orders","type":"long"},{"name":"spent","type":"bytes"},{"name":"last_order_at","type":["null","long"]}]}`},
+		Name:      "com.example.orders.CustomerTotal",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.CustomerTotal","doc":"What one customer has spent so far.","fields":[{"name":"orders","type":"long","default":0},{"name":"spent","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":2},"default":"\u0000"},{"name":"last_order_at","type":["null",{"type":"long","logicalType":"timestamp-millis"}],"default":null}]}`},
+	},
+	// 6: com.example.orders.Money
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.Money","type":"fixed","size":8}`},
+		Name:      "com.example.orders.Money",
+		Parts:     []string{`{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`},
+	},
+	// 7: com.example.orders.Order
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.Order","type":"record","fields":[{"name":"id","type":"string"},{"name":"customer_id","type":"string"},{"name":"placed_at","type":"long"},{"name":"status","type":`, `},{"name":"lines","type":{"type":"array","items":`, `}},{"name":"total","type":`, `},{"name":"payment","type":["null",`, `,`, `,"string"]},{"name":"shipping","type":["null",`, `]},{"name":"notes","type":{"type":"map","values":"string"}}]}`},
+		Name:      "com.example.orders.Order",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.Order","doc":"An order as placed by a customer.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"customer_id","type":{"type":"string","logicalType":"uuid"}},{"name":"placed_at","type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"status","type":`, `,"default":"PLACED"},{"name":"lines","type":{"type":"array","items":`, `}},{"name":"total","type":`, `},{"name":"payment","type":["null",`, `,`, `,"string"],"doc":"How the order is paid: a general union.","default":null},{"name":"shipping","type":["null",`, `],"doc":"Overrides the customer's address when set.","default":null},{"name":"notes","type":{"type":"map","values":"string"},"default":{}}]}`},
+		Refs:      []int{10, 9, 6, 3, 1, 0},
+	},
+	// 8: com.example.orders.OrderEvent
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.OrderEvent","type":"record","fields":[{"name":"order_id","type":"string"},{"name":"status","type":`, `},{"name":"at","type":"long"},{"name":"total","type":`, `},{"name":"customer_tier","type":["null",`, `]}]}`},
+		Name:      "com.example.orders.OrderEvent",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.OrderEvent","doc":"Something that happened to an order, emitted by the pricing agent.","fields":[{"name":"order_id","type":{"type":"string","logicalType":"uuid"}},{"name":"status","type":`, `},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"total","type":`, `},{"name":"customer_tier","type":["null",`, `],"default":null}]}`},
+		Refs:      []int{10, 6, 11},
+	},
+	// 9: com.example.orders.OrderLine
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.OrderLine","type":"record","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":"bytes"}]}`},
+		Name:      "com.example.orders.OrderLine",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.OrderLine","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}`},
+	},
+	// 10: com.example.orders.OrderStatus
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.OrderStatus","type":"enum","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}`},
+		Name:      "com.example.orders.OrderStatus",
+		Parts:     []string{`{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}`},
+	},
+	// 11: com.example.orders.Tier
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.Tier","type":"enum","symbols":["STANDARD","GOLD","PLATINUM"]}`},
+		Name:      "com.example.orders.Tier",
+		Parts:     []string{`{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"}`},
+	},
+)
+
 // Address is the Avro record com.example.orders.Address.
 //
 // A postal address.
@@ -31,8 +114,8 @@ func NewAddress() Address {
 // AddressCodec encodes and decodes Address as Avro com.example.orders.Address.
 var AddressCodec = runtime.Codec[Address]{
 	Type:        "com.example.orders.Address",
-	Schema:      `{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}`,
-	Fingerprint: 0x131997af61f423a2,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
 	Encode: func(w *avro.Writer, v *Address) {
 		encodeAddress(w, v, 0)
 	},
@@ -43,12 +126,12 @@ var AddressCodec = runtime.Codec[Address]{
 
 // AvroSchema returns the full Avro schema of Address (docs and defaults kept).
 func (Address) AvroSchema() string {
-	return AddressCodec.Schema
+	return AddressCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Address.
 func (Address) AvroFingerprint() uint64 {
-	return AddressCodec.Fingerprint
+	return AddressCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -97,8 +180,8 @@ func NewBankTransfer() BankTransfer {
 // BankTransferCodec encodes and decodes BankTransfer as Avro com.example.orders.BankTransfer.
 var BankTransferCodec = runtime.Codec[BankTransfer]{
 	Type:        "com.example.orders.BankTransfer",
-	Schema:      `{"type":"record","name":"com.example.orders.BankTransfer","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]}`,
-	Fingerprint: 0x5939c1aba8d22993,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
 	Encode: func(w *avro.Writer, v *BankTransfer) {
 		encodeBankTransfer(w, v, 0)
 	},
@@ -109,12 +192,12 @@ var BankTransferCodec = runtime.Codec[BankTransfer]{
 
 // AvroSchema returns the full Avro schema of BankTransfer (docs and defaults kept).
 func (BankTransfer) AvroSchema() string {
-	return BankTransferCodec.Schema
+	return BankTransferCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of BankTransfer.
 func (BankTransfer) AvroFingerprint() uint64 {
-	return BankTransferCodec.Fingerprint
+	return BankTransferCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -174,20 +257,20 @@ func (v CardNetwork) String() string {
 // CardNetworkCodec encodes and decodes CardNetwork as Avro com.example.orders.CardNetwork.
 var CardNetworkCodec = runtime.Codec[CardNetwork]{
 	Type:        "com.example.orders.CardNetwork",
-	Schema:      `{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}`,
-	Fingerprint: 0xa8014d6fcb47a4d4,
+	Schemas:     avroSchemas,
+	SchemaIndex: 2,
 	Encode:      encodeCardNetwork,
 	Decode:      decodeCardNetwork,
 }
 
 // AvroSchema returns the full Avro schema of CardNetwork (docs and defaults kept).
 func (CardNetwork) AvroSchema() string {
-	return CardNetworkCodec.Schema
+	return CardNetworkCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of CardNetwork.
 func (CardNetwork) AvroFingerprint() uint64 {
-	return CardNetworkCodec.Fingerprint
+	return CardNetworkCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -231,8 +314,8 @@ func NewCardPayment() CardPayment {
 // CardPaymentCodec encodes and decodes CardPayment as Avro com.example.orders.CardPayment.
 var CardPaymentCodec = runtime.Codec[CardPayment]{
 	Type:        "com.example.orders.CardPayment",
-	Schema:      `{"type":"record","name":"com.example.orders.CardPayment","fields":[{"name":"last4","type":"string"},{"name":"network","type":{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}}]}`,
-	Fingerprint: 0x3dacb2e4ddfb71e7,
+	Schemas:     avroSchemas,
+	SchemaIndex: 3,
 	Encode: func(w *avro.Writer, v *CardPayment) {
 		encodeCardPayment(w, v, 0)
 	},
@@ -243,12 +326,12 @@ var CardPaymentCodec = runtime.Codec[CardPayment]{
 
 // AvroSchema returns the full Avro schema of CardPayment (docs and defaults kept).
 func (CardPayment) AvroSchema() string {
-	return CardPaymentCodec.Schema
+	return CardPaymentCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of CardPayment.
 func (CardPayment) AvroFingerprint() uint64 {
-	return CardPaymentCodec.Fingerprint
+	return CardPaymentCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -302,8 +385,8 @@ func NewCustomer() Customer {
 // CustomerCodec encodes and decodes Customer as Avro com.example.orders.Customer.
 var CustomerCodec = runtime.Codec[Customer]{
 	Type:        "com.example.orders.Customer",
-	Schema:      `{"type":"record","name":"com.example.orders.Customer","doc":"A customer as the orders service knows them.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"name","type":"string"},{"name":"email","type":["null","string"],"default":null},{"name":"tier","type":{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"},"default":"STANDARD"},{"name":"shipping","type":{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}},{"name":"since","type":{"type":"int","logicalType":"date"}}]}`,
-	Fingerprint: 0x26a7b9d228c0e6f6,
+	Schemas:     avroSchemas,
+	SchemaIndex: 4,
 	Encode: func(w *avro.Writer, v *Customer) {
 		encodeCustomer(w, v, 0)
 	},
@@ -314,12 +397,12 @@ var CustomerCodec = runtime.Codec[Customer]{
 
 // AvroSchema returns the full Avro schema of Customer (docs and defaults kept).
 func (Customer) AvroSchema() string {
-	return CustomerCodec.Schema
+	return CustomerCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Customer.
 func (Customer) AvroFingerprint() uint64 {
-	return CustomerCodec.Fingerprint
+	return CustomerCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -389,8 +472,8 @@ func NewCustomerTotal() CustomerTotal {
 // CustomerTotalCodec encodes and decodes CustomerTotal as Avro com.example.orders.CustomerTotal.
 var CustomerTotalCodec = runtime.Codec[CustomerTotal]{
 	Type:        "com.example.orders.CustomerTotal",
-	Schema:      `{"type":"record","name":"com.example.orders.CustomerTotal","doc":"What one customer has spent so far.","fields":[{"name":"orders","type":"long","default":0},{"name":"spent","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":2},"default":"\u0000"},{"name":"last_order_at","type":["null",{"type":"long","logicalType":"timestamp-millis"}],"default":null}]}`,
-	Fingerprint: 0xe1e3db0df036a32c,
+	Schemas:     avroSchemas,
+	SchemaIndex: 5,
 	Encode: func(w *avro.Writer, v *CustomerTotal) {
 		encodeCustomerTotal(w, v, 0)
 	},
@@ -401,12 +484,12 @@ var CustomerTotalCodec = runtime.Codec[CustomerTotal]{
 
 // AvroSchema returns the full Avro schema of CustomerTotal (docs and defaults kept).
 func (CustomerTotal) AvroSchema() string {
-	return CustomerTotalCodec.Schema
+	return CustomerTotalCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of CustomerTotal.
 func (CustomerTotal) AvroFingerprint() uint64 {
-	return CustomerTotalCodec.Fingerprint
+	return CustomerTotalCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -459,8 +542,8 @@ type Money = runtime.Decimal
 // MoneyCodec encodes and decodes Money as Avro com.example.orders.Money.
 var MoneyCodec = runtime.Codec[Money]{
 	Type:        "com.example.orders.Money",
-	Schema:      `{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`,
-	Fingerprint: 0x73ccb65e25f18111,
+	Schemas:     avroSchemas,
+	SchemaIndex: 6,
 	Encode:      encodeMoney,
 	Decode:      decodeMoney,
 }
@@ -502,8 +585,8 @@ func NewOrder() Order {
 // OrderCodec encodes and decodes Order as Avro com.example.orders.Order.
 var OrderCodec = runtime.Codec[Order]{
 	Type:        "com.example.orders.Order",
-	Schema:      `{"type":"record","name":"com.example.orders.Order","doc":"An order as placed by a customer.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"customer_id","type":{"type":"string","logicalType":"uuid"}},{"name":"placed_at","type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"status","type":{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]},"default":"PLACED"},{"name":"lines","type":{"type":"array","items":{"type":"record","name":"com.example.orders.OrderLine","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}}},{"name":"total","type":{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}},{"name":"payment","type":["null",{"type":"record","name":"com.example.orders.CardPayment","fields":[{"name":"last4","type":"string"},{"name":"network","type":{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}}]},{"type":"record","name":"com.example.orders.BankTransfer","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]},"string"],"doc":"How the order is paid: a general union.","default":null},{"name":"shipping","type":["null",{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}],"doc":"Overrides the customer's address when set.","default":null},{"name":"notes","type":{"type":"map","values":"string"},"default":{}}]}`,
-	Fingerprint: 0x54db46f7ce1ed1c1,
+	Schemas:     avroSchemas,
+	SchemaIndex: 7,
 	Encode: func(w *avro.Writer, v *Order) {
 		encodeOrder(w, v, 0)
 	},
@@ -514,12 +597,12 @@ var OrderCodec = runtime.Codec[Order]{
 
 // AvroSchema returns the full Avro schema of Order (docs and defaults kept).
 func (Order) AvroSchema() string {
-	return OrderCodec.Schema
+	return OrderCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Order.
 func (Order) AvroFingerprint() uint64 {
-	return OrderCodec.Fingerprint
+	return OrderCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -637,8 +720,8 @@ func NewOrderEvent() OrderEvent {
 // OrderEventCodec encodes and decodes OrderEvent as Avro com.example.orders.OrderEvent.
 var OrderEventCodec = runtime.Codec[OrderEvent]{
 	Type:        "com.example.orders.OrderEvent",
-	Schema:      `{"type":"record","name":"com.example.orders.OrderEvent","doc":"Something that happened to an order, emitted by the pricing agent.","fields":[{"name":"order_id","type":{"type":"string","logicalType":"uuid"}},{"name":"status","type":{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"total","type":{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}},{"name":"customer_tier","type":["null",{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"}],"default":null}]}`,
-	Fingerprint: 0x727bc14e503d52e9,
+	Schemas:     avroSchemas,
+	SchemaIndex: 8,
 	Encode: func(w *avro.Writer, v *OrderEvent) {
 		encodeOrderEvent(w, v, 0)
 	},
@@ -649,12 +732,12 @@ var OrderEventCodec = runtime.Codec[OrderEvent]{
 
 // AvroSchema returns the full Avro schema of OrderEvent (docs and defaults kept).
 func (OrderEvent) AvroSchema() string {
-	return OrderEventCodec.Schema
+	return OrderEventCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of OrderEvent.
 func (OrderEvent) AvroFingerprint() uint64 {
-	return OrderEventCodec.Fingerprint
+	return OrderEventCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -719,8 +802,8 @@ func NewOrderLine() OrderLine {
 // OrderLineCodec encodes and decodes OrderLine as Avro com.example.orders.OrderLine.
 var OrderLineCodec = runtime.Codec[OrderLine]{
 	Type:        "com.example.orders.OrderLine",
-	Schema:      `{"type":"record","name":"com.example.orders.OrderLine","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}`,
-	Fingerprint: 0xaacdd17b8384d096,
+	Schemas:     avroSchemas,
+	SchemaIndex: 9,
 	Encode: func(w *avro.Writer, v *OrderLine) {
 		encodeOrderLine(w, v, 0)
 	},
@@ -731,12 +814,12 @@ var OrderLineCodec = runtime.Codec[OrderLine]{
 
 // AvroSchema returns the full Avro schema of OrderLine (docs and defaults kept).
 func (OrderLine) AvroSchema() string {
-	return OrderLineCodec.Schema
+	return OrderLineCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of OrderLine.
 func (OrderLine) AvroFingerprint() uint64 {
-	return OrderLineCodec.Fingerprint
+	return OrderLineCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -806,20 +889,20 @@ func (v OrderStatus) String() string {
 // OrderStatusCodec encodes and decodes OrderStatus as Avro com.example.orders.OrderStatus.
 var OrderStatusCodec = runtime.Codec[OrderStatus]{
 	Type:        "com.example.orders.OrderStatus",
-	Schema:      `{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}`,
-	Fingerprint: 0x96418d9df9337d70,
+	Schemas:     avroSchemas,
+	SchemaIndex: 10,
 	Encode:      encodeOrderStatus,
 	Decode:      decodeOrderStatus,
 }
 
 // AvroSchema returns the full Avro schema of OrderStatus (docs and defaults kept).
 func (OrderStatus) AvroSchema() string {
-	return OrderStatusCodec.Schema
+	return OrderStatusCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of OrderStatus.
 func (OrderStatus) AvroFingerprint() uint64 {
-	return OrderStatusCodec.Fingerprint
+	return OrderStatusCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -880,20 +963,20 @@ func (v Tier) String() string {
 // TierCodec encodes and decodes Tier as Avro com.example.orders.Tier.
 var TierCodec = runtime.Codec[Tier]{
 	Type:        "com.example.orders.Tier",
-	Schema:      `{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"}`,
-	Fingerprint: 0x101a669306863d0c,
+	Schemas:     avroSchemas,
+	SchemaIndex: 11,
 	Encode:      encodeTier,
 	Decode:      decodeTier,
 }
 
 // AvroSchema returns the full Avro schema of Tier (docs and defaults kept).
 func (Tier) AvroSchema() string {
-	return TierCodec.Schema
+	return TierCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Tier.
 func (Tier) AvroFingerprint() uint64 {
-	return TierCodec.Fingerprint
+	return TierCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).

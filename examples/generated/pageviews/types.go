@@ -9,6 +9,38 @@ import (
 	"time"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: com.example.pageviews.Device
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.Device","type":"enum","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"]}`},
+		Name:      "com.example.pageviews.Device",
+		Parts:     []string{`{"type":"enum","name":"com.example.pageviews.Device","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"],"default":"UNKNOWN"}`},
+	},
+	// 1: com.example.pageviews.Page
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.Page","type":"record","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"tags","type":{"type":"array","items":"string"}},{"name":"published","type":["null","int"]}]}`},
+		Name:      "com.example.pageviews.Page",
+		Parts:     []string{`{"type":"record","name":"com.example.pageviews.Page","doc":"What the site knows about one page.","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"tags","type":{"type":"array","items":"string"},"default":[]},{"name":"published","type":["null",{"type":"int","logicalType":"date"}],"default":null}]}`},
+	},
+	// 2: com.example.pageviews.PageCount
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.PageCount","type":"record","fields":[{"name":"page","type":"string"},{"name":"title","type":["null","string"]},{"name":"window_start","type":"long"},{"name":"views","type":"long"}]}`},
+		Name:      "com.example.pageviews.PageCount",
+		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PageCount","doc":"Views of one page in one hour, as counted so far.","fields":[{"name":"page","type":"string"},{"name":"title","type":["null","string"],"doc":"The page's title when the pages table knows it.","default":null},{"name":"window_start","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"views","type":"long"}]}`},
+	},
+	// 3: com.example.pageviews.PageView
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.PageView","type":"record","fields":[{"name":"page","type":"string"},{"name":"user_id","type":"string"},{"name":"viewed_at","type":"long"},{"name":"referrer","type":["null","string"]},{"name":"duration_ms","type":"long"},{"name":"device","type":`, `}]}`},
+		Name:      "com.example.pageviews.PageView",
+		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string","doc":"The page's path, e.g. /pricing."},{"name":"user_id","type":"string","doc":"The visitor, pseudonymous."},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"When the page was shown."},{"name":"referrer","type":["null","string"],"doc":"The referring URL, when the browser sent one.","default":null},{"name":"duration_ms","type":"long","doc":"Time on the page, in milliseconds.","default":0},{"name":"device","type":`, `,"default":"UNKNOWN"}]}`},
+		Refs:      []int{0},
+	},
+)
+
 // Device is the Avro enum com.example.pageviews.Device.
 //
 // Encoding a value that is not one of its constants fails.
@@ -43,20 +75,20 @@ func (v Device) String() string {
 // DeviceCodec encodes and decodes Device as Avro com.example.pageviews.Device.
 var DeviceCodec = runtime.Codec[Device]{
 	Type:        "com.example.pageviews.Device",
-	Schema:      `{"type":"enum","name":"com.example.pageviews.Device","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"],"default":"UNKNOWN"}`,
-	Fingerprint: 0x59aa5658582cf856,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
 	Encode:      encodeDevice,
 	Decode:      decodeDevice,
 }
 
 // AvroSchema returns the full Avro schema of Device (docs and defaults kept).
 func (Device) AvroSchema() string {
-	return DeviceCodec.Schema
+	return DeviceCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Device.
 func (Device) AvroFingerprint() uint64 {
-	return DeviceCodec.Fingerprint
+	return DeviceCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -104,8 +136,8 @@ func NewPage() Page {
 // PageCodec encodes and decodes Page as Avro com.example.pageviews.Page.
 var PageCodec = runtime.Codec[Page]{
 	Type:        "com.example.pageviews.Page",
-	Schema:      `{"type":"record","name":"com.example.pageviews.Page","doc":"What the site knows about one page.","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"tags","type":{"type":"array","items":"string"},"default":[]},{"name":"published","type":["null",{"type":"int","logicalType":"date"}],"default":null}]}`,
-	Fingerprint: 0x09aaf83cd48593a4,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
 	Encode: func(w *avro.Writer, v *Page) {
 		encodePage(w, v, 0)
 	},
@@ -116,12 +148,12 @@ var PageCodec = runtime.Codec[Page]{
 
 // AvroSchema returns the full Avro schema of Page (docs and defaults kept).
 func (Page) AvroSchema() string {
-	return PageCodec.Schema
+	return PageCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Page.
 func (Page) AvroFingerprint() uint64 {
-	return PageCodec.Fingerprint
+	return PageCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -206,8 +238,8 @@ func NewPageCount() PageCount {
 // PageCountCodec encodes and decodes PageCount as Avro com.example.pageviews.PageCount.
 var PageCountCodec = runtime.Codec[PageCount]{
 	Type:        "com.example.pageviews.PageCount",
-	Schema:      `{"type":"record","name":"com.example.pageviews.PageCount","doc":"Views of one page in one hour, as counted so far.","fields":[{"name":"page","type":"string"},{"name":"title","type":["null","string"],"doc":"The page's title when the pages table knows it.","default":null},{"name":"window_start","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"views","type":"long"}]}`,
-	Fingerprint: 0xcf5653244523b62a,
+	Schemas:     avroSchemas,
+	SchemaIndex: 2,
 	Encode: func(w *avro.Writer, v *PageCount) {
 		encodePageCount(w, v, 0)
 	},
@@ -218,12 +250,12 @@ var PageCountCodec = runtime.Codec[PageCount]{
 
 // AvroSchema returns the full Avro schema of PageCount (docs and defaults kept).
 func (PageCount) AvroSchema() string {
-	return PageCountCodec.Schema
+	return PageCountCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PageCount.
 func (PageCount) AvroFingerprint() uint64 {
-	return PageCountCodec.Fingerprint
+	return PageCountCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -301,8 +333,8 @@ func NewPageView() PageView {
 // PageViewCodec encodes and decodes PageView as Avro com.example.pageviews.PageView.
 var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.pageviews.PageView",
-	Schema:      `{"type":"record","name":"com.example.pageviews.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string","doc":"The page's path, e.g. /pricing."},{"name":"user_id","type":"string","doc":"The visitor, pseudonymous."},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"When the page was shown."},{"name":"referrer","type":["null","string"],"doc":"The referring URL, when the browser sent one.","default":null},{"name":"duration_ms","type":"long","doc":"Time on the page, in milliseconds.","default":0},{"name":"device","type":{"type":"enum","name":"com.example.pageviews.Device","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"],"default":"UNKNOWN"},"default":"UNKNOWN"}]}`,
-	Fingerprint: 0xd818bd58e93fdc24,
+	Schemas:     avroSchemas,
+	SchemaIndex: 3,
 	Encode: func(w *avro.Writer, v *PageView) {
 		encodePageView(w, v, 0)
 	},
@@ -313,12 +345,12 @@ var PageViewCodec = runtime.Codec[PageView]{
 
 // AvroSchema returns the full Avro schema of PageView (docs and defaults kept).
 func (PageView) AvroSchema() string {
-	return PageViewCodec.Schema
+	return PageViewCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PageView.
 func (PageView) AvroFingerprint() uint64 {
-	return PageViewCodec.Fingerprint
+	return PageViewCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).

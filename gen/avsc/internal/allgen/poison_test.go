@@ -79,7 +79,7 @@ func TestDeeplyNestedRecordIsDeadLetteredAndProcessingContinues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, err := reg.CreateSchema(ctx, "nodes-value", sr.Schema{Schema: NodeCodec.Schema})
+	own, err := reg.CreateSchema(ctx, "nodes-value", sr.Schema{Schema: NodeCodec.FullSchema()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ type sample struct {
 
 func newSample[T any](name string, c runtime.Codec[T], v T, python bool) sample {
 	return sample{
-		name: name, typ: c.Type, schema: c.Schema, fp: c.Fingerprint, python: python,
+		name: name, typ: c.Type, schema: c.FullSchema(), fp: c.SchemaFingerprint(), python: python,
 		encode: func() ([]byte, error) { return c.Marshal(&v) },
 		decodeEqual: func(b []byte) (bool, error) {
 			var got T

@@ -9,6 +9,120 @@ import (
 	"time"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: com.example.Address
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Address","type":"record","fields":[{"name":"street","type":"string"},{"name":"zip","type":["null","string"]}]}`},
+		Name:      "com.example.Address",
+		Parts:     []string{`{"type":"record","name":"com.example.Address","fields":[{"name":"street","type":"string"},{"name":"zip","type":["null","string"],"default":null}]}`},
+	},
+	// 1: com.example.Blank
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Blank","type":"fixed","size":0}`},
+		Name:      "com.example.Blank",
+		Parts:     []string{`{"type":"fixed","name":"com.example.Blank","size":0}`},
+	},
+	// 2: com.example.Circle
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Circle","type":"record","fields":[{"name":"radius","type":"double"}]}`},
+		Name:      "com.example.Circle",
+		Parts:     []string{`{"type":"record","name":"com.example.Circle","fields":[{"name":"radius","type":"double"}]}`},
+	},
+	// 3: com.example.Everything
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Everything","type":"record","fields":[{"name":"null_field","type":"null"},{"name":"flag","type":"boolean"},{"name":"count","type":"int"},{"name":"total","type":"long"},{"name":"ratio","type":"float"},{"name":"precise","type":"double"},{"name":"blob","type":"bytes"},{"name":"text","type":"string"},{"name":"day","type":"int"},{"name":"clock_ms","type":"int"},{"name":"clock_us","type":"long"},{"name":"at_ms","type":"long"},{"name":"at_us","type":"long"},{"name":"local_ms","type":"long"},{"name":"local_us","type":"long"},{"name":"amount","type":"bytes"},{"name":"price","type":`, `},{"name":"id","type":"string"},{"name":"wait","type":`, `},{"name":"digest","type":`, `},{"name":"status","type":`, `},{"name":"tags","type":{"type":"array","items":"string"}},{"name":"scores","type":{"type":"map","values":"long"}},{"name":"matrix","type":{"type":"array","items":{"type":"array","items":"int"}}},{"name":"nested_maps","type":{"type":"map","values":{"type":"map","values":`, `}}},{"name":"home","type":`, `},{"name":"work","type":["null",`, `]},{"name":"backup","type":[`, `,"null"]},{"name":"maybe_text","type":["null","string"]},{"name":"maybe_long","type":["long","null"]},{"name":"maybe_tags","type":["null",{"type":"array","items":"string"}]},{"name":"maybe_map","type":[{"type":"map","values":"double"},"null"]},{"name":"maybe_status","type":["null",`, `]},{"name":"maybe_digest","type":["null",`, `]},{"name":"maybe_bytes","type":["null","bytes"]},{"name":"maybe_amount","type":["null","bytes"]},{"name":"maybe_at","type":["null","long"]},{"name":"choice","type":["null","string","long"]},{"name":"mixed","type":["string","null",`, `,`, `,`, `,{"type":"array","items":"long"},{"type":"map","values":"string"},"boolean","double"]},{"name":"shape","type":[`, `,`, `]},{"name":"shapes","type":{"type":"array","items":["null",`, `,`, `,"int"]}},{"name":"by_name","type":{"type":"map","values":["int","string"]}},{"name":"when","type":["long","string"]},{"name":"legacy","type":`, `},{"name":"user","type":`, `},{"name":"other_user","type":`, `},{"name":"tree","type":`, `},{"name":"expr","type":`, `},{"name":"custom","type":"string"}]}`},
+		Name:      "com.example.Everything",
+		Parts:     []string{"{\"type\":\"record\",\"name\":\"com.example.Everything\",\"doc\":\"Everything uses every construct the generator knows.\\nA second line, a */ that must not end a comment, and `backticks`.\",\"fields\":[{\"name\":\"null_field\",\"type\":\"null\"},{\"name\":\"flag\",\"type\":\"boolean\",\"default\":true},{\"name\":\"count\",\"type\":\"int\",\"default\":-7},{\"name\":\"total\",\"type\":\"long\",\"default\":9007199254740993},{\"name\":\"ratio\",\"type\":\"float\",\"default\":1.5},{\"name\":\"precise\",\"type\":\"double\",\"default\":2.25},{\"name\":\"blob\",\"type\":\"bytes\",\"default\":\"\\u0000ÿ\\u0010\"},{\"name\":\"text\",\"type\":\"string\",\"default\":\"hello \\\"world\\\"\"},{\"name\":\"day\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"},\"default\":19000},{\"name\":\"clock_ms\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"},\"default\":3600000},{\"name\":\"clock_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},{\"name\":\"at_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"},\"default\":1700000000123},{\"name\":\"at_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},{\"name\":\"local_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-millis\"}},{\"name\":\"local_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-micros\"}},{\"name\":\"amount\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":20,\"scale\":4},\"default\":\"\\u0001â@\"},{\"name\":\"price\",\"type\":", `},{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"wait","type":`, `},{"name":"digest","type":`, `,"default":"0123456789abcdef"},{"name":"status","type":`, `,"default":"DONE"},{"name":"tags","type":{"type":"array","items":"string"},"default":["a","b"]},{"name":"scores","type":{"type":"map","values":"long"},"default":{"x":1}},{"name":"matrix","type":{"type":"array","items":{"type":"array","items":"int"}}},{"name":"nested_maps","type":{"type":"map","values":{"type":"map","values":`, `}}},{"name":"home","type":`, `,"default":{"street":"Main St"}},{"name":"work","type":["null",`, `],"default":null},{"name":"backup","type":[`, `,"null"],"default":{"street":"Side St","zip":null}},{"name":"maybe_text","type":["null","string"]},{"name":"maybe_long","type":["long","null"],"default":42},{"name":"maybe_tags","type":["null",{"type":"array","items":"string"}]},{"name":"maybe_map","type":[{"type":"map","values":"double"},"null"],"default":{}},{"name":"maybe_status","type":["null",`, `]},{"name":"maybe_digest","type":["null",`, `]},{"name":"maybe_bytes","type":["null","bytes"]},{"name":"maybe_amount","type":["null",{"type":"bytes","logicalType":"decimal","precision":5,"scale":2}]},{"name":"maybe_at","type":["null",{"type":"long","logicalType":"timestamp-millis"}]},{"name":"choice","type":["null","string","long"]},{"name":"mixed","type":["string","null",`, `,`, `,`, `,{"type":"array","items":"long"},{"type":"map","values":"string"},"boolean","double"],"default":"first"},{"name":"shape","type":[`, `,`, `],"default":{"radius":1.0}},{"name":"shapes","type":{"type":"array","items":["null",`, `,`, `,"int"]}},{"name":"by_name","type":{"type":"map","values":["int","string"]}},{"name":"when","type":[{"type":"long","logicalType":"timestamp-micros"},"string"]},{"name":"legacy","type":`, `},{"name":"user","type":`, `},{"name":"other_user","type":`, `},{"name":"tree","type":`, `},{"name":"expr","type":`, `},{"name":"custom","type":{"type":"string","logicalType":"not-a-known-type","x-extra":1}}]}`},
+		Refs:      []int{7, 15, 5, 13, 13, 0, 0, 0, 13, 5, 0, 13, 5, 2, 12, 2, 12, 10, 14, 16, 8, 4},
+	},
+	// 4: com.example.Expr
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Expr","type":"record","fields":[{"name":"op","type":"string"},{"name":"left","type":["long",`, `]},{"name":"partner","type":["null",`, `]}]}`},
+		Name:      "com.example.Expr",
+		Parts:     []string{`{"type":"record","name":"com.example.Expr","fields":[{"name":"op","type":"string"},{"name":"left","type":["long",`, `]},{"name":"partner","type":["null",`, `],"default":null}]}`},
+		Refs:      []int{4, 9},
+	},
+	// 5: com.example.MD5
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.MD5","type":"fixed","size":16}`},
+		Name:      "com.example.MD5",
+		Parts:     []string{`{"type":"fixed","name":"com.example.MD5","size":16}`},
+	},
+	// 6: com.example.Mark
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Mark","type":"record","fields":[{"name":"none","type":"null"}]}`},
+		Name:      "com.example.Mark",
+		Parts:     []string{`{"type":"record","name":"com.example.Mark","fields":[{"name":"none","type":"null"}]}`},
+	},
+	// 7: com.example.Money
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Money","type":"fixed","size":8}`},
+		Name:      "com.example.Money",
+		Parts:     []string{`{"type":"fixed","name":"com.example.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`},
+	},
+	// 8: com.example.Node
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Node","type":"record","fields":[{"name":"value","type":"long"},{"name":"children","type":{"type":"array","items":`, `}},{"name":"next","type":["null",`, `]}]}`},
+		Name:      "com.example.Node",
+		Parts:     []string{`{"type":"record","name":"com.example.Node","fields":[{"name":"value","type":"long"},{"name":"children","type":{"type":"array","items":`, `},"default":[]},{"name":"next","type":["null",`, `],"default":null}]}`},
+		Refs:      []int{8, 8},
+	},
+	// 9: com.example.Pair
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Pair","type":"record","fields":[{"name":"expr","type":`, `},{"name":"more","type":{"type":"map","values":`, `}}]}`},
+		Name:      "com.example.Pair",
+		Parts:     []string{`{"type":"record","name":"com.example.Pair","fields":[{"name":"expr","type":`, `},{"name":"more","type":{"type":"map","values":`, `}}]}`},
+		Refs:      []int{4, 9},
+	},
+	// 10: com.example.Renamed
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Renamed","type":"record","fields":[{"name":"v","type":"int"}]}`},
+		Name:      "com.example.Renamed",
+		Parts:     []string{`{"type":"record","name":"com.example.Renamed","aliases":["com.example.OldName"],"fields":[{"name":"v","type":"int"}]}`},
+	},
+	// 11: com.example.Sparse
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Sparse","type":"record","fields":[{"name":"nulls","type":{"type":"array","items":"null"}},{"name":"marks","type":{"type":"array","items":`, `}},{"name":"blanks","type":{"type":"array","items":`, `}},{"name":"grid","type":{"type":"array","items":{"type":"array","items":"null"}}},{"name":"flags","type":{"type":"map","values":"null"}},{"name":"maybe_nulls","type":["null",{"type":"array","items":"null"}]}]}`},
+		Name:      "com.example.Sparse",
+		Parts:     []string{`{"type":"record","name":"com.example.Sparse","doc":"Arrays and maps whose items encode to nothing.","fields":[{"name":"nulls","type":{"type":"array","items":"null"}},{"name":"marks","type":{"type":"array","items":`, `}},{"name":"blanks","type":{"type":"array","items":`, `}},{"name":"grid","type":{"type":"array","items":{"type":"array","items":"null"}}},{"name":"flags","type":{"type":"map","values":"null"}},{"name":"maybe_nulls","type":["null",{"type":"array","items":"null"}]}]}`},
+		Refs:      []int{6, 1},
+	},
+	// 12: com.example.Square
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Square","type":"record","fields":[{"name":"side","type":"double"}]}`},
+		Name:      "com.example.Square",
+		Parts:     []string{`{"type":"record","name":"com.example.Square","fields":[{"name":"side","type":"double"}]}`},
+	},
+	// 13: com.example.Status
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Status","type":"enum","symbols":["in_progress","IN_PROGRESS","DONE","String"]}`},
+		Name:      "com.example.Status",
+		Parts:     []string{`{"type":"enum","name":"com.example.Status","doc":"Status of a job.","symbols":["in_progress","IN_PROGRESS","DONE","String"],"default":"DONE"}`},
+	},
+	// 14: com.example.User
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.User","type":"record","fields":[{"name":"user_id","type":"string"},{"name":"userId","type":"long"},{"name":"type","type":"string"},{"name":"func","type":"int"},{"name":"marshal_avro","type":"boolean"},{"name":"AvroSchema","type":"string"},{"name":"_hidden","type":"int"}]}`},
+		Name:      "com.example.User",
+		Parts:     []string{`{"type":"record","name":"com.example.User","fields":[{"name":"user_id","type":"string","doc":"snake case"},{"name":"userId","type":"long","doc":"camel case"},{"name":"type","type":"string"},{"name":"func","type":"int"},{"name":"marshal_avro","type":"boolean"},{"name":"AvroSchema","type":"string"},{"name":"_hidden","type":"int"}]}`},
+	},
+	// 15: com.example.Wait
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Wait","type":"fixed","size":12}`},
+		Name:      "com.example.Wait",
+		Parts:     []string{`{"type":"fixed","name":"com.example.Wait","size":12,"logicalType":"duration"}`},
+	},
+	// 16: com.other.User
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.other.User","type":"record","fields":[{"name":"name","type":"string"}]}`},
+		Name:      "com.other.User",
+		Parts:     []string{`{"type":"record","name":"com.other.User","fields":[{"name":"name","type":"string"}]}`},
+	},
+)
+
 // Address is the Avro record com.example.Address.
 type Address struct {
 	Street string  `avro:"street"`
@@ -23,8 +137,8 @@ func NewAddress() Address {
 // AddressCodec encodes and decodes Address as Avro com.example.Address.
 var AddressCodec = runtime.Codec[Address]{
 	Type:        "com.example.Address",
-	Schema:      `{"type":"record","name":"com.example.Address","fields":[{"name":"street","type":"string"},{"name":"zip","type":["null","string"],"default":null}]}`,
-	Fingerprint: 0x0cd9cff78c47909d,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
 	Encode: func(w *avro.Writer, v *Address) {
 		encodeAddress(w, v, 0)
 	},
@@ -35,12 +149,12 @@ var AddressCodec = runtime.Codec[Address]{
 
 // AvroSchema returns the full Avro schema of Address (docs and defaults kept).
 func (Address) AvroSchema() string {
-	return AddressCodec.Schema
+	return AddressCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Address.
 func (Address) AvroFingerprint() uint64 {
-	return AddressCodec.Fingerprint
+	return AddressCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -89,20 +203,20 @@ type Blank [0]byte
 // BlankCodec encodes and decodes Blank as Avro com.example.Blank.
 var BlankCodec = runtime.Codec[Blank]{
 	Type:        "com.example.Blank",
-	Schema:      `{"type":"fixed","name":"com.example.Blank","size":0}`,
-	Fingerprint: 0x3060f9de74417073,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
 	Encode:      encodeBlank,
 	Decode:      decodeBlank,
 }
 
 // AvroSchema returns the full Avro schema of Blank (docs and defaults kept).
 func (Blank) AvroSchema() string {
-	return BlankCodec.Schema
+	return BlankCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Blank.
 func (Blank) AvroFingerprint() uint64 {
-	return BlankCodec.Fingerprint
+	return BlankCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -136,8 +250,8 @@ func NewCircle() Circle {
 // CircleCodec encodes and decodes Circle as Avro com.example.Circle.
 var CircleCodec = runtime.Codec[Circle]{
 	Type:        "com.example.Circle",
-	Schema:      `{"type":"record","name":"com.example.Circle","fields":[{"name":"radius","type":"double"}]}`,
-	Fingerprint: 0xd1573e80819ef313,
+	Schemas:     avroSchemas,
+	SchemaIndex: 2,
 	Encode: func(w *avro.Writer, v *Circle) {
 		encodeCircle(w, v, 0)
 	},
@@ -148,12 +262,12 @@ var CircleCodec = runtime.Codec[Circle]{
 
 // AvroSchema returns the full Avro schema of Circle (docs and defaults kept).
 func (Circle) AvroSchema() string {
-	return CircleCodec.Schema
+	return CircleCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Circle.
 func (Circle) AvroFingerprint() uint64 {
-	return CircleCodec.Fingerprint
+	return CircleCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -290,8 +404,8 @@ func NewEverything() Everything {
 // EverythingCodec encodes and decodes Everything as Avro com.example.Everything.
 var EverythingCodec = runtime.Codec[Everything]{
 	Type:        "com.example.Everything",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.Everything\",\"doc\":\"Everything uses every construct the generator knows.\\nA second line, a */ that must not end a comment, and `backticks`.\",\"fields\":[{\"name\":\"null_field\",\"type\":\"null\"},{\"name\":\"flag\",\"type\":\"boolean\",\"default\":true},{\"name\":\"count\",\"type\":\"int\",\"default\":-7},{\"name\":\"total\",\"type\":\"long\",\"default\":9007199254740993},{\"name\":\"ratio\",\"type\":\"float\",\"default\":1.5},{\"name\":\"precise\",\"type\":\"double\",\"default\":2.25},{\"name\":\"blob\",\"type\":\"bytes\",\"default\":\"\\u0000ÿ\\u0010\"},{\"name\":\"text\",\"type\":\"string\",\"default\":\"hello \\\"world\\\"\"},{\"name\":\"day\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"},\"default\":19000},{\"name\":\"clock_ms\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"},\"default\":3600000},{\"name\":\"clock_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},{\"name\":\"at_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"},\"default\":1700000000123},{\"name\":\"at_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},{\"name\":\"local_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-millis\"}},{\"name\":\"local_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-micros\"}},{\"name\":\"amount\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":20,\"scale\":4},\"default\":\"\\u0001â@\"},{\"name\":\"price\",\"type\":{\"type\":\"fixed\",\"name\":\"com.example.Money\",\"size\":8,\"logicalType\":\"decimal\",\"precision\":18,\"scale\":2}},{\"name\":\"id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},{\"name\":\"wait\",\"type\":{\"type\":\"fixed\",\"name\":\"com.example.Wait\",\"size\":12,\"logicalType\":\"duration\"}},{\"name\":\"digest\",\"type\":{\"type\":\"fixed\",\"name\":\"com.example.MD5\",\"size\":16},\"default\":\"0123456789abcdef\"},{\"name\":\"status\",\"type\":{\"type\":\"enum\",\"name\":\"com.example.Status\",\"doc\":\"Status of a job.\",\"symbols\":[\"in_progress\",\"IN_PROGRESS\",\"DONE\",\"String\"],\"default\":\"DONE\"},\"default\":\"DONE\"},{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},\"default\":[\"a\",\"b\"]},{\"name\":\"scores\",\"type\":{\"type\":\"map\",\"values\":\"long\"},\"default\":{\"x\":1}},{\"name\":\"matrix\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":\"int\"}}},{\"name\":\"nested_maps\",\"type\":{\"type\":\"map\",\"values\":{\"type\":\"map\",\"values\":\"com.example.Status\"}}},{\"name\":\"home\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Address\",\"fields\":[{\"name\":\"street\",\"type\":\"string\"},{\"name\":\"zip\",\"type\":[\"null\",\"string\"],\"default\":null}]},\"default\":{\"street\":\"Main St\"}},{\"name\":\"work\",\"type\":[\"null\",\"com.example.Address\"],\"default\":null},{\"name\":\"backup\",\"type\":[\"com.example.Address\",\"null\"],\"default\":{\"street\":\"Side St\",\"zip\":null}},{\"name\":\"maybe_text\",\"type\":[\"null\",\"string\"]},{\"name\":\"maybe_long\",\"type\":[\"long\",\"null\"],\"default\":42},{\"name\":\"maybe_tags\",\"type\":[\"null\",{\"type\":\"array\",\"items\":\"string\"}]},{\"name\":\"maybe_map\",\"type\":[{\"type\":\"map\",\"values\":\"double\"},\"null\"],\"default\":{}},{\"name\":\"maybe_status\",\"type\":[\"null\",\"com.example.Status\"]},{\"name\":\"maybe_digest\",\"type\":[\"null\",\"com.example.MD5\"]},{\"name\":\"maybe_bytes\",\"type\":[\"null\",\"bytes\"]},{\"name\":\"maybe_amount\",\"type\":[\"null\",{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":5,\"scale\":2}]},{\"name\":\"maybe_at\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}]},{\"name\":\"choice\",\"type\":[\"null\",\"string\",\"long\"]},{\"name\":\"mixed\",\"type\":[\"string\",\"null\",\"com.example.Address\",\"com.example.Status\",\"com.example.MD5\",{\"type\":\"array\",\"items\":\"long\"},{\"type\":\"map\",\"values\":\"string\"},\"boolean\",\"double\"],\"default\":\"first\"},{\"name\":\"shape\",\"type\":[{\"type\":\"record\",\"name\":\"com.example.Circle\",\"fields\":[{\"name\":\"radius\",\"type\":\"double\"}]},{\"type\":\"record\",\"name\":\"com.example.Square\",\"fields\":[{\"name\":\"side\",\"type\":\"double\"}]}],\"default\":{\"radius\":1.0}},{\"name\":\"shapes\",\"type\":{\"type\":\"array\",\"items\":[\"null\",\"com.example.Circle\",\"com.example.Square\",\"int\"]}},{\"name\":\"by_name\",\"type\":{\"type\":\"map\",\"values\":[\"int\",\"string\"]}},{\"name\":\"when\",\"type\":[{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"},\"string\"]},{\"name\":\"legacy\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Renamed\",\"aliases\":[\"com.example.OldName\"],\"fields\":[{\"name\":\"v\",\"type\":\"int\"}]}},{\"name\":\"user\",\"type\":{\"type\":\"record\",\"name\":\"com.example.User\",\"fields\":[{\"name\":\"user_id\",\"type\":\"string\",\"doc\":\"snake case\"},{\"name\":\"userId\",\"type\":\"long\",\"doc\":\"camel case\"},{\"name\":\"type\",\"type\":\"string\"},{\"name\":\"func\",\"type\":\"int\"},{\"name\":\"marshal_avro\",\"type\":\"boolean\"},{\"name\":\"AvroSchema\",\"type\":\"string\"},{\"name\":\"_hidden\",\"type\":\"int\"}]}},{\"name\":\"other_user\",\"type\":{\"type\":\"record\",\"name\":\"com.other.User\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"}]}},{\"name\":\"tree\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Node\",\"fields\":[{\"name\":\"value\",\"type\":\"long\"},{\"name\":\"children\",\"type\":{\"type\":\"array\",\"items\":\"com.example.Node\"},\"default\":[]},{\"name\":\"next\",\"type\":[\"null\",\"com.example.Node\"],\"default\":null}]}},{\"name\":\"expr\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Expr\",\"fields\":[{\"name\":\"op\",\"type\":\"string\"},{\"name\":\"left\",\"type\":[\"long\",\"com.example.Expr\"]},{\"name\":\"partner\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"com.example.Pair\",\"fields\":[{\"name\":\"expr\",\"type\":\"com.example.Expr\"},{\"name\":\"more\",\"type\":{\"type\":\"map\",\"values\":\"com.example.Pair\"}}]}],\"default\":null}]}},{\"name\":\"custom\",\"type\":{\"type\":\"string\",\"logicalType\":\"not-a-known-type\",\"x-extra\":1}}]}",
-	Fingerprint: 0xad6c1a5aa566e8c7,
+	Schemas:     avroSchemas,
+	SchemaIndex: 3,
 	Encode: func(w *avro.Writer, v *Everything) {
 		encodeEverything(w, v, 0)
 	},
@@ -302,12 +416,12 @@ var EverythingCodec = runtime.Codec[Everything]{
 
 // AvroSchema returns the full Avro schema of Everything (docs and defaults kept).
 func (Everything) AvroSchema() string {
-	return EverythingCodec.Schema
+	return EverythingCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Everything.
 func (Everything) AvroFingerprint() uint64 {
-	return EverythingCodec.Fingerprint
+	return EverythingCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -786,8 +900,8 @@ func NewExpr() Expr {
 // ExprCodec encodes and decodes Expr as Avro com.example.Expr.
 var ExprCodec = runtime.Codec[Expr]{
 	Type:        "com.example.Expr",
-	Schema:      `{"type":"record","name":"com.example.Expr","fields":[{"name":"op","type":"string"},{"name":"left","type":["long","com.example.Expr"]},{"name":"partner","type":["null",{"type":"record","name":"com.example.Pair","fields":[{"name":"expr","type":"com.example.Expr"},{"name":"more","type":{"type":"map","values":"com.example.Pair"}}]}],"default":null}]}`,
-	Fingerprint: 0x2434717d62a4cfea,
+	Schemas:     avroSchemas,
+	SchemaIndex: 4,
 	Encode: func(w *avro.Writer, v *Expr) {
 		encodeExpr(w, v, 0)
 	},
@@ -798,12 +912,12 @@ var ExprCodec = runtime.Codec[Expr]{
 
 // AvroSchema returns the full Avro schema of Expr (docs and defaults kept).
 func (Expr) AvroSchema() string {
-	return ExprCodec.Schema
+	return ExprCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Expr.
 func (Expr) AvroFingerprint() uint64 {
-	return ExprCodec.Fingerprint
+	return ExprCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -855,20 +969,20 @@ type MD5 [16]byte
 // MD5Codec encodes and decodes MD5 as Avro com.example.MD5.
 var MD5Codec = runtime.Codec[MD5]{
 	Type:        "com.example.MD5",
-	Schema:      `{"type":"fixed","name":"com.example.MD5","size":16}`,
-	Fingerprint: 0xa3d3b44c3f189fbe,
+	Schemas:     avroSchemas,
+	SchemaIndex: 5,
 	Encode:      encodeMD5,
 	Decode:      decodeMD5,
 }
 
 // AvroSchema returns the full Avro schema of MD5 (docs and defaults kept).
 func (MD5) AvroSchema() string {
-	return MD5Codec.Schema
+	return MD5Codec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of MD5.
 func (MD5) AvroFingerprint() uint64 {
-	return MD5Codec.Fingerprint
+	return MD5Codec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -902,8 +1016,8 @@ func NewMark() Mark {
 // MarkCodec encodes and decodes Mark as Avro com.example.Mark.
 var MarkCodec = runtime.Codec[Mark]{
 	Type:        "com.example.Mark",
-	Schema:      `{"type":"record","name":"com.example.Mark","fields":[{"name":"none","type":"null"}]}`,
-	Fingerprint: 0xc38ddd58703ad4fe,
+	Schemas:     avroSchemas,
+	SchemaIndex: 6,
 	Encode: func(w *avro.Writer, v *Mark) {
 		encodeMark(w, v, 0)
 	},
@@ -914,12 +1028,12 @@ var MarkCodec = runtime.Codec[Mark]{
 
 // AvroSchema returns the full Avro schema of Mark (docs and defaults kept).
 func (Mark) AvroSchema() string {
-	return MarkCodec.Schema
+	return MarkCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Mark.
 func (Mark) AvroFingerprint() uint64 {
-	return MarkCodec.Fingerprint
+	return MarkCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -954,8 +1068,8 @@ type Money = runtime.Decimal
 // MoneyCodec encodes and decodes Money as Avro com.example.Money.
 var MoneyCodec = runtime.Codec[Money]{
 	Type:        "com.example.Money",
-	Schema:      `{"type":"fixed","name":"com.example.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`,
-	Fingerprint: 0x2fc6baaeb3af8169,
+	Schemas:     avroSchemas,
+	SchemaIndex: 7,
 	Encode:      encodeMoney,
 	Decode:      decodeMoney,
 }
@@ -983,8 +1097,8 @@ func NewNode() Node {
 // NodeCodec encodes and decodes Node as Avro com.example.Node.
 var NodeCodec = runtime.Codec[Node]{
 	Type:        "com.example.Node",
-	Schema:      `{"type":"record","name":"com.example.Node","fields":[{"name":"value","type":"long"},{"name":"children","type":{"type":"array","items":"com.example.Node"},"default":[]},{"name":"next","type":["null","com.example.Node"],"default":null}]}`,
-	Fingerprint: 0x424c6e3f16a152ea,
+	Schemas:     avroSchemas,
+	SchemaIndex: 8,
 	Encode: func(w *avro.Writer, v *Node) {
 		encodeNode(w, v, 0)
 	},
@@ -995,12 +1109,12 @@ var NodeCodec = runtime.Codec[Node]{
 
 // AvroSchema returns the full Avro schema of Node (docs and defaults kept).
 func (Node) AvroSchema() string {
-	return NodeCodec.Schema
+	return NodeCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Node.
 func (Node) AvroFingerprint() uint64 {
-	return NodeCodec.Fingerprint
+	return NodeCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1080,8 +1194,8 @@ func NewPair() Pair {
 // PairCodec encodes and decodes Pair as Avro com.example.Pair.
 var PairCodec = runtime.Codec[Pair]{
 	Type:        "com.example.Pair",
-	Schema:      `{"type":"record","name":"com.example.Pair","fields":[{"name":"expr","type":{"type":"record","name":"com.example.Expr","fields":[{"name":"op","type":"string"},{"name":"left","type":["long","com.example.Expr"]},{"name":"partner","type":["null","com.example.Pair"],"default":null}]}},{"name":"more","type":{"type":"map","values":"com.example.Pair"}}]}`,
-	Fingerprint: 0xf74e0329ffab03e0,
+	Schemas:     avroSchemas,
+	SchemaIndex: 9,
 	Encode: func(w *avro.Writer, v *Pair) {
 		encodePair(w, v, 0)
 	},
@@ -1092,12 +1206,12 @@ var PairCodec = runtime.Codec[Pair]{
 
 // AvroSchema returns the full Avro schema of Pair (docs and defaults kept).
 func (Pair) AvroSchema() string {
-	return PairCodec.Schema
+	return PairCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Pair.
 func (Pair) AvroFingerprint() uint64 {
-	return PairCodec.Fingerprint
+	return PairCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1164,8 +1278,8 @@ func NewRenamed() Renamed {
 // RenamedCodec encodes and decodes Renamed as Avro com.example.Renamed.
 var RenamedCodec = runtime.Codec[Renamed]{
 	Type:        "com.example.Renamed",
-	Schema:      `{"type":"record","name":"com.example.Renamed","aliases":["com.example.OldName"],"fields":[{"name":"v","type":"int"}]}`,
-	Fingerprint: 0x68d39c1db727e94e,
+	Schemas:     avroSchemas,
+	SchemaIndex: 10,
 	Encode: func(w *avro.Writer, v *Renamed) {
 		encodeRenamed(w, v, 0)
 	},
@@ -1176,12 +1290,12 @@ var RenamedCodec = runtime.Codec[Renamed]{
 
 // AvroSchema returns the full Avro schema of Renamed (docs and defaults kept).
 func (Renamed) AvroSchema() string {
-	return RenamedCodec.Schema
+	return RenamedCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Renamed.
 func (Renamed) AvroFingerprint() uint64 {
-	return RenamedCodec.Fingerprint
+	return RenamedCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1230,8 +1344,8 @@ func NewSparse() Sparse {
 // SparseCodec encodes and decodes Sparse as Avro com.example.Sparse.
 var SparseCodec = runtime.Codec[Sparse]{
 	Type:        "com.example.Sparse",
-	Schema:      `{"type":"record","name":"com.example.Sparse","doc":"Arrays and maps whose items encode to nothing.","fields":[{"name":"nulls","type":{"type":"array","items":"null"}},{"name":"marks","type":{"type":"array","items":{"type":"record","name":"com.example.Mark","fields":[{"name":"none","type":"null"}]}}},{"name":"blanks","type":{"type":"array","items":{"type":"fixed","name":"com.example.Blank","size":0}}},{"name":"grid","type":{"type":"array","items":{"type":"array","items":"null"}}},{"name":"flags","type":{"type":"map","values":"null"}},{"name":"maybe_nulls","type":["null",{"type":"array","items":"null"}]}]}`,
-	Fingerprint: 0x9264c7f1dca5a59a,
+	Schemas:     avroSchemas,
+	SchemaIndex: 11,
 	Encode: func(w *avro.Writer, v *Sparse) {
 		encodeSparse(w, v, 0)
 	},
@@ -1242,12 +1356,12 @@ var SparseCodec = runtime.Codec[Sparse]{
 
 // AvroSchema returns the full Avro schema of Sparse (docs and defaults kept).
 func (Sparse) AvroSchema() string {
-	return SparseCodec.Schema
+	return SparseCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Sparse.
 func (Sparse) AvroFingerprint() uint64 {
-	return SparseCodec.Fingerprint
+	return SparseCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1442,8 +1556,8 @@ func NewSquare() Square {
 // SquareCodec encodes and decodes Square as Avro com.example.Square.
 var SquareCodec = runtime.Codec[Square]{
 	Type:        "com.example.Square",
-	Schema:      `{"type":"record","name":"com.example.Square","fields":[{"name":"side","type":"double"}]}`,
-	Fingerprint: 0xbada5e9f56d83448,
+	Schemas:     avroSchemas,
+	SchemaIndex: 12,
 	Encode: func(w *avro.Writer, v *Square) {
 		encodeSquare(w, v, 0)
 	},
@@ -1454,12 +1568,12 @@ var SquareCodec = runtime.Codec[Square]{
 
 // AvroSchema returns the full Avro schema of Square (docs and defaults kept).
 func (Square) AvroSchema() string {
-	return SquareCodec.Schema
+	return SquareCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Square.
 func (Square) AvroFingerprint() uint64 {
-	return SquareCodec.Fingerprint
+	return SquareCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1526,20 +1640,20 @@ func (v Status) String() string {
 // StatusCodec encodes and decodes Status as Avro com.example.Status.
 var StatusCodec = runtime.Codec[Status]{
 	Type:        "com.example.Status",
-	Schema:      `{"type":"enum","name":"com.example.Status","doc":"Status of a job.","symbols":["in_progress","IN_PROGRESS","DONE","String"],"default":"DONE"}`,
-	Fingerprint: 0x5663dc19ae70f4a9,
+	Schemas:     avroSchemas,
+	SchemaIndex: 13,
 	Encode:      encodeStatus,
 	Decode:      decodeStatus,
 }
 
 // AvroSchema returns the full Avro schema of Status (docs and defaults kept).
 func (Status) AvroSchema() string {
-	return StatusCodec.Schema
+	return StatusCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Status.
 func (Status) AvroFingerprint() uint64 {
-	return StatusCodec.Fingerprint
+	return StatusCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1599,8 +1713,8 @@ func NewExampleUser() ExampleUser {
 // ExampleUserCodec encodes and decodes ExampleUser as Avro com.example.User.
 var ExampleUserCodec = runtime.Codec[ExampleUser]{
 	Type:        "com.example.User",
-	Schema:      `{"type":"record","name":"com.example.User","fields":[{"name":"user_id","type":"string","doc":"snake case"},{"name":"userId","type":"long","doc":"camel case"},{"name":"type","type":"string"},{"name":"func","type":"int"},{"name":"marshal_avro","type":"boolean"},{"name":"AvroSchema","type":"string"},{"name":"_hidden","type":"int"}]}`,
-	Fingerprint: 0x78678493554c8f55,
+	Schemas:     avroSchemas,
+	SchemaIndex: 14,
 	Encode: func(w *avro.Writer, v *ExampleUser) {
 		encodeExampleUser(w, v, 0)
 	},
@@ -1611,12 +1725,12 @@ var ExampleUserCodec = runtime.Codec[ExampleUser]{
 
 // AvroSchema returns the full Avro schema of ExampleUser (docs and defaults kept).
 func (ExampleUser) AvroSchema() string {
-	return ExampleUserCodec.Schema
+	return ExampleUserCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of ExampleUser.
 func (ExampleUser) AvroFingerprint() uint64 {
-	return ExampleUserCodec.Fingerprint
+	return ExampleUserCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1665,8 +1779,8 @@ type Wait = runtime.Duration
 // WaitCodec encodes and decodes Wait as Avro com.example.Wait.
 var WaitCodec = runtime.Codec[Wait]{
 	Type:        "com.example.Wait",
-	Schema:      `{"type":"fixed","name":"com.example.Wait","size":12,"logicalType":"duration"}`,
-	Fingerprint: 0x86a5c7eb3284817e,
+	Schemas:     avroSchemas,
+	SchemaIndex: 15,
 	Encode:      encodeWait,
 	Decode:      decodeWait,
 }
@@ -1694,8 +1808,8 @@ func NewOtherUser() OtherUser {
 // OtherUserCodec encodes and decodes OtherUser as Avro com.other.User.
 var OtherUserCodec = runtime.Codec[OtherUser]{
 	Type:        "com.other.User",
-	Schema:      `{"type":"record","name":"com.other.User","fields":[{"name":"name","type":"string"}]}`,
-	Fingerprint: 0x7232bf20ed507d74,
+	Schemas:     avroSchemas,
+	SchemaIndex: 16,
 	Encode: func(w *avro.Writer, v *OtherUser) {
 		encodeOtherUser(w, v, 0)
 	},
@@ -1706,12 +1820,12 @@ var OtherUserCodec = runtime.Codec[OtherUser]{
 
 // AvroSchema returns the full Avro schema of OtherUser (docs and defaults kept).
 func (OtherUser) AvroSchema() string {
-	return OtherUserCodec.Schema
+	return OtherUserCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of OtherUser.
 func (OtherUser) AvroFingerprint() uint64 {
-	return OtherUserCodec.Fingerprint
+	return OtherUserCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).

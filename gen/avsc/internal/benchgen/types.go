@@ -8,6 +8,26 @@ import (
 	"time"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: com.example.bench.Browser
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.bench.Browser","type":"record","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}`},
+		Name:      "com.example.bench.Browser",
+		Parts:     []string{`{"type":"record","name":"com.example.bench.Browser","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}`},
+	},
+	// 1: com.example.bench.PageView
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.bench.PageView","type":"record","fields":[{"name":"url","type":"string"},{"name":"referrer","type":["null","string"]},{"name":"user_id","type":"long"},{"name":"session_id","type":"long"},{"name":"duration_ms","type":"long"},{"name":"viewed_at","type":"long"},{"name":"browser","type":`, `},{"name":"tags","type":{"type":"array","items":"string"}}]}`},
+		Name:      "com.example.bench.PageView",
+		Parts:     []string{`{"type":"record","name":"com.example.bench.PageView","doc":"A representative record: strings, longs, a nested record, an array, a nullable union and a timestamp.","fields":[{"name":"url","type":"string"},{"name":"referrer","type":["null","string"],"default":null},{"name":"user_id","type":"long"},{"name":"session_id","type":"long"},{"name":"duration_ms","type":"long"},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"browser","type":`, `},{"name":"tags","type":{"type":"array","items":"string"}}]}`},
+		Refs:      []int{0},
+	},
+)
+
 // Browser is the Avro record com.example.bench.Browser.
 type Browser struct {
 	Name    string `avro:"name"`
@@ -23,8 +43,8 @@ func NewBrowser() Browser {
 // BrowserCodec encodes and decodes Browser as Avro com.example.bench.Browser.
 var BrowserCodec = runtime.Codec[Browser]{
 	Type:        "com.example.bench.Browser",
-	Schema:      `{"type":"record","name":"com.example.bench.Browser","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}`,
-	Fingerprint: 0xcde5ababa3379dfe,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
 	Encode: func(w *avro.Writer, v *Browser) {
 		encodeBrowser(w, v, 0)
 	},
@@ -35,12 +55,12 @@ var BrowserCodec = runtime.Codec[Browser]{
 
 // AvroSchema returns the full Avro schema of Browser (docs and defaults kept).
 func (Browser) AvroSchema() string {
-	return BrowserCodec.Schema
+	return BrowserCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Browser.
 func (Browser) AvroFingerprint() uint64 {
-	return BrowserCodec.Fingerprint
+	return BrowserCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -97,8 +117,8 @@ func NewPageView() PageView {
 // PageViewCodec encodes and decodes PageView as Avro com.example.bench.PageView.
 var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.bench.PageView",
-	Schema:      `{"type":"record","name":"com.example.bench.PageView","doc":"A representative record: strings, longs, a nested record, an array, a nullable union and a timestamp.","fields":[{"name":"url","type":"string"},{"name":"referrer","type":["null","string"],"default":null},{"name":"user_id","type":"long"},{"name":"session_id","type":"long"},{"name":"duration_ms","type":"long"},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"browser","type":{"type":"record","name":"com.example.bench.Browser","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}},{"name":"tags","type":{"type":"array","items":"string"}}]}`,
-	Fingerprint: 0xcfbcd40d27c54de9,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
 	Encode: func(w *avro.Writer, v *PageView) {
 		encodePageView(w, v, 0)
 	},
@@ -109,12 +129,12 @@ var PageViewCodec = runtime.Codec[PageView]{
 
 // AvroSchema returns the full Avro schema of PageView (docs and defaults kept).
 func (PageView) AvroSchema() string {
-	return PageViewCodec.Schema
+	return PageViewCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PageView.
 func (PageView) AvroFingerprint() uint64 {
-	return PageViewCodec.Fingerprint
+	return PageViewCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).

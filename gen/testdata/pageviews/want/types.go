@@ -8,6 +8,25 @@ import (
 	"time"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: com.example.Page
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Page","type":"record","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"}]}`},
+		Name:      "com.example.Page",
+		Parts:     []string{`{"type":"record","name":"com.example.Page","fields":[{"name":"path","type":"string"},{"name":"title","type":"string","default":""}]}`},
+	},
+	// 1: com.example.PageView
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.PageView","type":"record","fields":[{"name":"page","type":"string"},{"name":"user","type":"string"},{"name":"at","type":"long"},{"name":"referrer","type":["null","string"]}]}`},
+		Name:      "com.example.PageView",
+		Parts:     []string{`{"type":"record","name":"com.example.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string"},{"name":"user","type":"string"},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"referrer","type":["null","string"],"default":null}]}`},
+	},
+)
+
 // Page is the Avro record com.example.Page.
 type Page struct {
 	Path  string `avro:"path"`
@@ -22,8 +41,8 @@ func NewPage() Page {
 // PageCodec encodes and decodes Page as Avro com.example.Page.
 var PageCodec = runtime.Codec[Page]{
 	Type:        "com.example.Page",
-	Schema:      `{"type":"record","name":"com.example.Page","fields":[{"name":"path","type":"string"},{"name":"title","type":"string","default":""}]}`,
-	Fingerprint: 0x6fd53bcfe5e25175,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
 	Encode: func(w *avro.Writer, v *Page) {
 		encodePage(w, v, 0)
 	},
@@ -34,12 +53,12 @@ var PageCodec = runtime.Codec[Page]{
 
 // AvroSchema returns the full Avro schema of Page (docs and defaults kept).
 func (Page) AvroSchema() string {
-	return PageCodec.Schema
+	return PageCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Page.
 func (Page) AvroFingerprint() uint64 {
-	return PageCodec.Fingerprint
+	return PageCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -88,8 +107,8 @@ func NewPageView() PageView {
 // PageViewCodec encodes and decodes PageView as Avro com.example.PageView.
 var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.PageView",
-	Schema:      `{"type":"record","name":"com.example.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string"},{"name":"user","type":"string"},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"referrer","type":["null","string"],"default":null}]}`,
-	Fingerprint: 0xa1aa88006e149505,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
 	Encode: func(w *avro.Writer, v *PageView) {
 		encodePageView(w, v, 0)
 	},
@@ -100,12 +119,12 @@ var PageViewCodec = runtime.Codec[PageView]{
 
 // AvroSchema returns the full Avro schema of PageView (docs and defaults kept).
 func (PageView) AvroSchema() string {
-	return PageViewCodec.Schema
+	return PageViewCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PageView.
 func (PageView) AvroFingerprint() uint64 {
-	return PageViewCodec.Fingerprint
+	return PageViewCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).

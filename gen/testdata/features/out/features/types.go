@@ -8,6 +8,45 @@ import (
 	"strconv"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: acme.Alert
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"acme.Alert","type":"record","fields":[{"name":"kind","type":`, `},{"name":"message","type":"string"},{"name":"id","type":`, `}]}`},
+		Name:      "acme.Alert",
+		Parts:     []string{`{"type":"record","name":"acme.Alert","fields":[{"name":"kind","type":`, `},{"name":"message","type":"string"},{"name":"id","type":`, `}]}`},
+		Refs:      []int{3, 1},
+	},
+	// 1: acme.AlertID
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"acme.AlertID","type":"fixed","size":16}`},
+		Name:      "acme.AlertID",
+		Parts:     []string{`{"type":"fixed","name":"acme.AlertID","size":16}`},
+	},
+	// 2: acme.Event
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"acme.Event","type":"record","fields":[{"name":"kind","type":`, `},{"name":"payload","type":["string","long",`, `]}]}`},
+		Name:      "acme.Event",
+		Parts:     []string{`{"type":"record","name":"acme.Event","fields":[{"name":"kind","type":`, `},{"name":"payload","type":["string","long",`, `]}]}`},
+		Refs:      []int{3, 4},
+	},
+	// 3: acme.Kind
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"acme.Kind","type":"enum","symbols":["INFO","WARN","ERROR"]}`},
+		Name:      "acme.Kind",
+		Parts:     []string{`{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}`},
+	},
+	// 4: acme.Stats
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"acme.Stats","type":"record","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}`},
+		Name:      "acme.Stats",
+		Parts:     []string{`{"type":"record","name":"acme.Stats","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}`},
+	},
+)
+
 // Alert is the Avro record acme.Alert.
 type Alert struct {
 	Kind    Kind    `avro:"kind"`
@@ -23,8 +62,8 @@ func NewAlert() Alert {
 // AlertCodec encodes and decodes Alert as Avro acme.Alert.
 var AlertCodec = runtime.Codec[Alert]{
 	Type:        "acme.Alert",
-	Schema:      `{"type":"record","name":"acme.Alert","fields":[{"name":"kind","type":{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}},{"name":"message","type":"string"},{"name":"id","type":{"type":"fixed","name":"acme.AlertID","size":16}}]}`,
-	Fingerprint: 0x9ee92b7dfa95780f,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
 	Encode: func(w *avro.Writer, v *Alert) {
 		encodeAlert(w, v, 0)
 	},
@@ -35,12 +74,12 @@ var AlertCodec = runtime.Codec[Alert]{
 
 // AvroSchema returns the full Avro schema of Alert (docs and defaults kept).
 func (Alert) AvroSchema() string {
-	return AlertCodec.Schema
+	return AlertCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Alert.
 func (Alert) AvroFingerprint() uint64 {
-	return AlertCodec.Fingerprint
+	return AlertCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -79,20 +118,20 @@ type AlertID [16]byte
 // AlertIDCodec encodes and decodes AlertID as Avro acme.AlertID.
 var AlertIDCodec = runtime.Codec[AlertID]{
 	Type:        "acme.AlertID",
-	Schema:      `{"type":"fixed","name":"acme.AlertID","size":16}`,
-	Fingerprint: 0xb74a21667c1175a0,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
 	Encode:      encodeAlertID,
 	Decode:      decodeAlertID,
 }
 
 // AvroSchema returns the full Avro schema of AlertID (docs and defaults kept).
 func (AlertID) AvroSchema() string {
-	return AlertIDCodec.Schema
+	return AlertIDCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of AlertID.
 func (AlertID) AvroFingerprint() uint64 {
-	return AlertIDCodec.Fingerprint
+	return AlertIDCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -127,8 +166,8 @@ func NewEvent() Event {
 // EventCodec encodes and decodes Event as Avro acme.Event.
 var EventCodec = runtime.Codec[Event]{
 	Type:        "acme.Event",
-	Schema:      `{"type":"record","name":"acme.Event","fields":[{"name":"kind","type":{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}},{"name":"payload","type":["string","long",{"type":"record","name":"acme.Stats","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}]}]}`,
-	Fingerprint: 0x289d2df503aabd3d,
+	Schemas:     avroSchemas,
+	SchemaIndex: 2,
 	Encode: func(w *avro.Writer, v *Event) {
 		encodeEvent(w, v, 0)
 	},
@@ -139,12 +178,12 @@ var EventCodec = runtime.Codec[Event]{
 
 // AvroSchema returns the full Avro schema of Event (docs and defaults kept).
 func (Event) AvroSchema() string {
-	return EventCodec.Schema
+	return EventCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Event.
 func (Event) AvroFingerprint() uint64 {
-	return EventCodec.Fingerprint
+	return EventCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -204,20 +243,20 @@ func (v Kind) String() string {
 // KindCodec encodes and decodes Kind as Avro acme.Kind.
 var KindCodec = runtime.Codec[Kind]{
 	Type:        "acme.Kind",
-	Schema:      `{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}`,
-	Fingerprint: 0x44a905c01c2566c1,
+	Schemas:     avroSchemas,
+	SchemaIndex: 3,
 	Encode:      encodeKind,
 	Decode:      decodeKind,
 }
 
 // AvroSchema returns the full Avro schema of Kind (docs and defaults kept).
 func (Kind) AvroSchema() string {
-	return KindCodec.Schema
+	return KindCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Kind.
 func (Kind) AvroFingerprint() uint64 {
-	return KindCodec.Fingerprint
+	return KindCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -261,8 +300,8 @@ func NewStats() Stats {
 // StatsCodec encodes and decodes Stats as Avro acme.Stats.
 var StatsCodec = runtime.Codec[Stats]{
 	Type:        "acme.Stats",
-	Schema:      `{"type":"record","name":"acme.Stats","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}`,
-	Fingerprint: 0x3d18bd46aafbdb36,
+	Schemas:     avroSchemas,
+	SchemaIndex: 4,
 	Encode: func(w *avro.Writer, v *Stats) {
 		encodeStats(w, v, 0)
 	},
@@ -273,12 +312,12 @@ var StatsCodec = runtime.Codec[Stats]{
 
 // AvroSchema returns the full Avro schema of Stats (docs and defaults kept).
 func (Stats) AvroSchema() string {
-	return StatsCodec.Schema
+	return StatsCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Stats.
 func (Stats) AvroFingerprint() uint64 {
-	return StatsCodec.Fingerprint
+	return StatsCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
