@@ -231,6 +231,27 @@ func (s *Set) Schema(typeName string) (*Schema, bool) {
 	return &Schema{Version: s.version, Root: t, Named: s.named}, true
 }
 
+// Union returns the schema whose root is the union of typeNames (primitive
+// names or full names of the set's named types), in that order, leaving
+// out the names the set does not define: missing lists them. It reports
+// false when it defines none (a topic's union key or value in a version
+// that had none of its types).
+func (s *Set) Union(typeNames ...string) (sc *Schema, missing []string, ok bool) {
+	u := &Type{Kind: Union}
+	for _, name := range typeNames {
+		b, found := s.Schema(name)
+		if !found {
+			missing = append(missing, name)
+			continue
+		}
+		u.Branches = append(u.Branches, b.Root)
+	}
+	if len(u.Branches) == 0 {
+		return nil, missing, false
+	}
+	return &Schema{Version: s.version, Root: u, Named: s.named}, missing, true
+}
+
 // ParseType is ParseSet followed by Set.Schema: it returns the schema
 // whose root is typeName, or an error when a file is malformed or the type
 // is not defined (a *ParseError without position).

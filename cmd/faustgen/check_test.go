@@ -257,3 +257,33 @@ func TestCheckBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A topic whose value is a union is checked under its subject
+// (<topic>-value, whatever the strategy): an earlier version holds the
+// union of the branches it defined, so adding a branch type is
+// compatible, and a change inside a branch is found.
+func TestCheckCoversUnionValuedTopics(t *testing.T) {
+	created := `{"type":"record","name":"Created","namespace":"acc","fields":[{"name":"id","type":"string"}]}`
+	closed := `{"type":"record","name":"Closed","namespace":"acc","fields":[{"name":"id","type":"string"}]}`
+	closedLong := "{\"type\":\"record\",\"name\":\"Closed\",\"namespace\":\"acc\",\"fields\":[\n{\"name\":\"id\",\"type\":\"long\"}]}"
+	topo := "version: 1\napp: {id: acc, package: acc, output: gen}\nschemas: [schemas/]\nregistry: {subjects: record}\n" +
+		"topics:\n  events: {key: string, value: [acc.Created, acc.Closed], partitions: 1}\n"
+	dir := t.TempDir()
+	writeProject(t, dir, map[string]string{
+		"faustgen.yaml":           topo,
+		"schemas/created.avsc":    created,
+		"schemas/closed.avsc":     closed,
+		"history/v1/created.avsc": created, // v1 had no Closed yet
+		"changed/faustgen.yaml":   topo,
+		"changed/schemas/a.avsc":  created,
+		"changed/schemas/b.avsc":  closedLong,
+	})
+	code, out := runCheckCmd(t, "-f", filepath.Join(dir, "faustgen.yaml"), "--against", "dir:"+filepath.Join(dir, "history"))
+	if code != 0 || !strings.Contains(out, "compatible") {
+		t.Errorf("a branch added: exit %d, want 0:\n%s", code, out)
+	}
+	code, out = runCheckCmd(t, "-f", filepath.Join(dir, "changed", "faustgen.yaml"), "--against", "dir:"+filepath.Join(dir, "schemas"))
+	if code != 1 || !strings.Contains(out, "schemas/b.avsc:2:21: type-mismatch") || !strings.Contains(out, "subject events-value") {
+		t.Errorf("a branch changed: exit %d, want 1 with the finding on events-value:\n%s", code, out)
+	}
+}

@@ -29,7 +29,7 @@ func qt(name string) *jen.Statement { return jen.Qual("time", name) }
 func (s *Set) Render(f *jen.File) {
 	f.ImportName(avroPath, "avro")
 	f.ImportName(runtimePath, "runtime")
-	if len(s.order) > 0 {
+	if len(s.order)+len(s.topUnions) > 0 {
 		f.Add(s.schemaTable())
 		f.Line()
 	}
@@ -45,6 +45,34 @@ func (s *Set) Render(f *jen.File) {
 			f.Line()
 		}
 	}
+	for i, tu := range s.topUnions {
+		f.Add(s.topUnionCodec(tu, len(s.order)+i))
+		f.Line()
+	}
+}
+
+// topUnionCodec emits the codec of a topic's union key or value.
+//
+//	var EventsValueCodec = runtime.Codec[EventsValue]{
+//		Type:        "[com.example.Created, com.example.Deleted]",
+//		Schemas:     avroSchemas,
+//		SchemaIndex: 7,
+//		Encode:      func(w *avro.Writer, v *EventsValue) { encodeEventsValue(w, v, 0) },
+//		Decode:      func(r *avro.Reader, v *EventsValue) { decodeEventsValue(r, v, 0) },
+//	}
+func (s *Set) topUnionCodec(tu *topUnion, index int) jen.Code {
+	g := tu.u.goName
+	return comment(fmt.Sprintf("%s encodes and decodes %s, the %s, as the Avro union %s.", tu.codec, g, tu.u.context, tu.typ)).Line().
+		Var().Id(tu.codec).Op("=").Add(qr("Codec")).Types(jen.Id(g)).Values(
+		jen.Line().Id("Type").Op(":").Lit(tu.typ),
+		jen.Line().Id("Schemas").Op(":").Id(schemaTableName),
+		jen.Line().Id("SchemaIndex").Op(":").Lit(index),
+		jen.Line().Id("Encode").Op(":").Func().Params(jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(g)).
+			Block(jen.Id("encode"+g).Call(jen.Id("w"), jen.Id("v"), jen.Lit(0))),
+		jen.Line().Id("Decode").Op(":").Func().Params(jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(g)).
+			Block(jen.Id("decode"+g).Call(jen.Id("r"), jen.Id("v"), jen.Lit(0))),
+		jen.Line(),
+	)
 }
 
 // comment renders text as // lines. jennifer would use /* */ for text with
@@ -221,6 +249,25 @@ func (s *Set) schemaTable() jen.Code {
 			fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
 		}
 		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s", i, d.fullName))).Line().Add(qr("SchemaDef")).Values(fields))
+	}
+	for i, tu := range s.topUnions {
+		parts, refs := unionFragments(tu.u.s)
+		canonical, _ := unionCanonicalFragments(tu.u.s)
+		var ps, cs, rs []jen.Code
+		for _, p := range parts {
+			ps = append(ps, stringLiteral(p))
+		}
+		for _, c := range canonical {
+			cs = append(cs, stringLiteral(c))
+		}
+		for _, r := range refs {
+			rs = append(rs, jen.Lit(s.index[r]))
+		}
+		fields := jen.Dict{jen.Id("Parts"): jen.Index().String().Values(ps...), jen.Id("Canonical"): jen.Index().String().Values(cs...)}
+		if len(rs) > 0 {
+			fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
+		}
+		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s, the %s", len(s.order)+i, tu.typ, tu.u.context))).Line().Add(qr("SchemaDef")).Values(fields))
 	}
 	return comment(schemaTableName+" holds the schema of every named type of this package, each written once:",
 		"the named types a definition uses are cut out of its JSON (and of its Parsing",

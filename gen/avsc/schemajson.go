@@ -266,6 +266,23 @@ func canonicalForm(s *schema) string {
 	return b.String()
 }
 
+// unionFragments is the schema of a union (a topic's key or value) with
+// its named branches cut out, as schemaFragments.
+func unionFragments(t *schema) (parts []string, refs []*named) {
+	w := &schemaWriter{written: map[string]bool{}, cut: true}
+	w.schema(t, "")
+	return append(w.parts, w.b.String()), w.refs
+}
+
+// unionCanonicalFragments is the Parsing Canonical Form of a union with
+// its named branches cut out.
+func unionCanonicalFragments(t *schema) (parts []string, refs []*named) {
+	var b strings.Builder
+	c := &cutter{began: true}
+	writeCanonical(&b, t, map[string]bool{}, c)
+	return append(c.parts, b.String()), c.refs
+}
+
 // canonicalFragments is the Parsing Canonical Form of d with every other
 // named type it uses cut out, as schemaFragments does for the full schema
 // (and with the same refs, in the same order).

@@ -32,12 +32,30 @@ var avroSchemas = runtime.NewSchemaTable(
 		Name:      "com.example.pageviews.PageCount",
 		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PageCount","doc":"Views of one page in one hour, as counted so far.","fields":[{"name":"page","type":"string"},{"name":"title","type":["null","string"],"doc":"The page's title when the pages table knows it.","default":null},{"name":"window_start","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"views","type":"long"}]}`},
 	},
-	// 3: com.example.pageviews.PageView
+	// 3: com.example.pageviews.PagePublished
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.PagePublished","type":"record","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"at","type":"long"}]}`},
+		Name:      "com.example.pageviews.PagePublished",
+		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PagePublished","doc":"A page went live (or was republished with a new title).","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}}]}`},
+	},
+	// 4: com.example.pageviews.PageRetired
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.PageRetired","type":"record","fields":[{"name":"path","type":"string"},{"name":"redirect","type":["null","string"]},{"name":"at","type":"long"}]}`},
+		Name:      "com.example.pageviews.PageRetired",
+		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PageRetired","doc":"A page was taken down; redirect, when set, is where its visitors go now.","fields":[{"name":"path","type":"string"},{"name":"redirect","type":["null","string"],"default":null},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}}]}`},
+	},
+	// 5: com.example.pageviews.PageView
 	runtime.SchemaDef{
 		Canonical: []string{`{"name":"com.example.pageviews.PageView","type":"record","fields":[{"name":"page","type":"string"},{"name":"user_id","type":"string"},{"name":"viewed_at","type":"long"},{"name":"referrer","type":["null","string"]},{"name":"duration_ms","type":"long"},{"name":"device","type":`, `}]}`},
 		Name:      "com.example.pageviews.PageView",
 		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string","doc":"The page's path, e.g. /pricing."},{"name":"user_id","type":"string","doc":"The visitor, pseudonymous."},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"When the page was shown."},{"name":"referrer","type":["null","string"],"doc":"The referring URL, when the browser sent one.","default":null},{"name":"duration_ms","type":"long","doc":"Time on the page, in milliseconds.","default":0},{"name":"device","type":`, `,"default":"UNKNOWN"}]}`},
 		Refs:      []int{0},
+	},
+	// 6: [com.example.pageviews.PagePublished, com.example.pageviews.PageRetired], the value of topic events
+	runtime.SchemaDef{
+		Canonical: []string{`[`, `,`, `]`},
+		Parts:     []string{`[`, `,`, `]`},
+		Refs:      []int{3, 4},
 	},
 )
 
@@ -302,6 +320,152 @@ func decodePageCount(r *avro.Reader, v *PageCount, depth int) {
 	v.Views = r.ReadLong()
 }
 
+// PagePublished is the Avro record com.example.pageviews.PagePublished.
+//
+// A page went live (or was republished with a new title).
+type PagePublished struct {
+	Path  string    `avro:"path"`
+	Title string    `avro:"title"`
+	At    time.Time `avro:"at"`
+}
+
+// NewPagePublished returns a PagePublished with every default of its schema applied.
+func NewPagePublished() PagePublished {
+	return PagePublished{}
+}
+
+// PagePublishedCodec encodes and decodes PagePublished as Avro com.example.pageviews.PagePublished.
+var PagePublishedCodec = runtime.Codec[PagePublished]{
+	Type:        "com.example.pageviews.PagePublished",
+	Schemas:     avroSchemas,
+	SchemaIndex: 3,
+	Encode: func(w *avro.Writer, v *PagePublished) {
+		encodePagePublished(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *PagePublished) {
+		decodePagePublished(r, v, 0)
+	},
+}
+
+// AvroSchema returns the full Avro schema of PagePublished (docs and defaults kept).
+func (PagePublished) AvroSchema() string {
+	return PagePublishedCodec.FullSchema()
+}
+
+// AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PagePublished.
+func (PagePublished) AvroFingerprint() uint64 {
+	return PagePublishedCodec.SchemaFingerprint()
+}
+
+// MarshalAvro returns the Avro binary encoding of v (no framing).
+func (v *PagePublished) MarshalAvro() ([]byte, error) {
+	return PagePublishedCodec.Marshal(v)
+}
+
+// UnmarshalAvro decodes the Avro binary encoding b into v.
+func (v *PagePublished) UnmarshalAvro(b []byte) error {
+	return PagePublishedCodec.Unmarshal(b, v)
+}
+
+func encodePagePublished(w *avro.Writer, v *PagePublished, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.pageviews.PagePublished", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
+	w.WriteString(v.Path)
+	w.WriteString(v.Title)
+	w.WriteLong(v.At.UnixMilli())
+}
+
+func decodePagePublished(r *avro.Reader, v *PagePublished, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.pageviews.PagePublished")
+		return
+	}
+	v.Path = r.ReadString()
+	v.Title = r.ReadString()
+	v.At = time.UnixMilli(r.ReadLong()).UTC()
+}
+
+// PageRetired is the Avro record com.example.pageviews.PageRetired.
+//
+// A page was taken down; redirect, when set, is where its visitors go now.
+type PageRetired struct {
+	Path     string    `avro:"path"`
+	Redirect *string   `avro:"redirect"`
+	At       time.Time `avro:"at"`
+}
+
+// NewPageRetired returns a PageRetired with every default of its schema applied.
+func NewPageRetired() PageRetired {
+	return PageRetired{}
+}
+
+// PageRetiredCodec encodes and decodes PageRetired as Avro com.example.pageviews.PageRetired.
+var PageRetiredCodec = runtime.Codec[PageRetired]{
+	Type:        "com.example.pageviews.PageRetired",
+	Schemas:     avroSchemas,
+	SchemaIndex: 4,
+	Encode: func(w *avro.Writer, v *PageRetired) {
+		encodePageRetired(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *PageRetired) {
+		decodePageRetired(r, v, 0)
+	},
+}
+
+// AvroSchema returns the full Avro schema of PageRetired (docs and defaults kept).
+func (PageRetired) AvroSchema() string {
+	return PageRetiredCodec.FullSchema()
+}
+
+// AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PageRetired.
+func (PageRetired) AvroFingerprint() uint64 {
+	return PageRetiredCodec.SchemaFingerprint()
+}
+
+// MarshalAvro returns the Avro binary encoding of v (no framing).
+func (v *PageRetired) MarshalAvro() ([]byte, error) {
+	return PageRetiredCodec.Marshal(v)
+}
+
+// UnmarshalAvro decodes the Avro binary encoding b into v.
+func (v *PageRetired) UnmarshalAvro(b []byte) error {
+	return PageRetiredCodec.Unmarshal(b, v)
+}
+
+func encodePageRetired(w *avro.Writer, v *PageRetired, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.pageviews.PageRetired", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
+	w.WriteString(v.Path)
+	if v.Redirect == nil {
+		w.WriteLong(0)
+	} else {
+		w.WriteLong(1)
+		w.WriteString((*v.Redirect))
+	}
+	w.WriteLong(v.At.UnixMilli())
+}
+
+func decodePageRetired(r *avro.Reader, v *PageRetired, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.pageviews.PageRetired")
+		return
+	}
+	v.Path = r.ReadString()
+	switch u0 := r.ReadLong(); u0 {
+	case 0:
+		v.Redirect = nil
+	case 1:
+		v.Redirect = runtime.Ptr(r.ReadString())
+	default:
+		runtime.BadIndex(r, "com.example.pageviews.PageRetired.redirect", u0)
+	}
+	v.At = time.UnixMilli(r.ReadLong()).UTC()
+}
+
 // PageView is the Avro record com.example.pageviews.PageView.
 //
 // One page shown to one visitor.
@@ -334,7 +498,7 @@ func NewPageView() PageView {
 var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.pageviews.PageView",
 	Schemas:     avroSchemas,
-	SchemaIndex: 3,
+	SchemaIndex: 5,
 	Encode: func(w *avro.Writer, v *PageView) {
 		encodePageView(w, v, 0)
 	},
@@ -399,4 +563,78 @@ func decodePageView(r *avro.Reader, v *PageView, depth int) {
 	}
 	v.DurationMs = r.ReadLong()
 	decodeDevice(r, &v.Device)
+}
+
+// EventsValue is the union ["com.example.pageviews.PagePublished", "com.example.pageviews.PageRetired"] of the value of topic events.
+//
+// Kind says which branch holds the value; the other fields are zero. The zero value is the first branch.
+type EventsValue struct {
+	// Kind says which branch holds the value.
+	Kind          EventsValueKind
+	PagePublished PagePublished
+	PageRetired   PageRetired
+}
+
+// EventsValueKind says which branch of EventsValue holds the value: the branch's index in the schema.
+type EventsValueKind int
+
+// The branches of EventsValue.
+const (
+	// EventsValuePagePublished: the value is a "com.example.pageviews.PagePublished".
+	EventsValuePagePublished EventsValueKind = 0
+	// EventsValuePageRetired: the value is a "com.example.pageviews.PageRetired".
+	EventsValuePageRetired EventsValueKind = 1
+)
+
+// String names the branch's type as the schema does.
+func (k EventsValueKind) String() string {
+	switch k {
+	case EventsValuePagePublished:
+		return "com.example.pageviews.PagePublished"
+	case EventsValuePageRetired:
+		return "com.example.pageviews.PageRetired"
+	}
+	return "EventsValueKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// encodeEventsValue writes one EventsValue; depth is the number of records around it, which a record branch is encoded at.
+func encodeEventsValue(w *avro.Writer, v *EventsValue, depth int) {
+	switch v.Kind {
+	case EventsValuePagePublished:
+		w.WriteLong(0)
+		encodePagePublished(w, &v.PagePublished, depth)
+	case EventsValuePageRetired:
+		w.WriteLong(1)
+		encodePageRetired(w, &v.PageRetired, depth)
+	default:
+		runtime.FailEncode(w, "EventsValue", "kind %d is not a branch of the union", v.Kind)
+	}
+}
+
+// decodeEventsValue reads one EventsValue; depth is the number of records around it, which a record branch is decoded at.
+func decodeEventsValue(r *avro.Reader, v *EventsValue, depth int) {
+	*v = EventsValue{}
+	switch i := r.ReadLong(); i {
+	case 0:
+		v.Kind = EventsValuePagePublished
+		decodePagePublished(r, &v.PagePublished, depth)
+	case 1:
+		v.Kind = EventsValuePageRetired
+		decodePageRetired(r, &v.PageRetired, depth)
+	default:
+		runtime.BadIndex(r, "EventsValue", i)
+	}
+}
+
+// EventsValueCodec encodes and decodes EventsValue, the value of topic events, as the Avro union [com.example.pageviews.PagePublished, com.example.pageviews.PageRetired].
+var EventsValueCodec = runtime.Codec[EventsValue]{
+	Type:        "[com.example.pageviews.PagePublished, com.example.pageviews.PageRetired]",
+	Schemas:     avroSchemas,
+	SchemaIndex: 6,
+	Encode: func(w *avro.Writer, v *EventsValue) {
+		encodeEventsValue(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *EventsValue) {
+		decodeEventsValue(r, v, 0)
+	},
 }

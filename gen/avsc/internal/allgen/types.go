@@ -121,6 +121,18 @@ var avroSchemas = runtime.NewSchemaTable(
 		Name:      "com.other.User",
 		Parts:     []string{`{"type":"record","name":"com.other.User","fields":[{"name":"name","type":"string"}]}`},
 	},
+	// 17: [com.example.Node, com.example.Expr, com.example.Status, string, null], the value of topic events
+	runtime.SchemaDef{
+		Canonical: []string{`[`, `,`, `,`, `,"string","null"]`},
+		Parts:     []string{`[`, `,`, `,`, `,"string","null"]`},
+		Refs:      []int{8, 4, 13},
+	},
+	// 18: [null, com.example.MD5], the key of topic maybe
+	runtime.SchemaDef{
+		Canonical: []string{`["null",`, `]`},
+		Parts:     []string{`["null",`, `]`},
+		Refs:      []int{5},
+	},
 )
 
 // Address is the Avro record com.example.Address.
@@ -2426,4 +2438,179 @@ func decodeExprLeft(r *avro.Reader, v *ExprLeft, depth int) {
 	default:
 		runtime.BadIndex(r, "ExprLeft", i)
 	}
+}
+
+// EventsValue is the union ["com.example.Node", "com.example.Expr", "com.example.Status", "string", "null"] of the value of topic events.
+//
+// Kind says which branch holds the value; the other fields are zero. The zero value is the first branch.
+type EventsValue struct {
+	// Kind says which branch holds the value.
+	Kind   EventsValueKind
+	Node   Node
+	Expr   Expr
+	Status Status
+	String string
+}
+
+// EventsValueKind says which branch of EventsValue holds the value: the branch's index in the schema.
+type EventsValueKind int
+
+// The branches of EventsValue.
+const (
+	// EventsValueNode: the value is a "com.example.Node".
+	EventsValueNode EventsValueKind = 0
+	// EventsValueExpr: the value is a "com.example.Expr".
+	EventsValueExpr EventsValueKind = 1
+	// EventsValueStatus: the value is a "com.example.Status".
+	EventsValueStatus EventsValueKind = 2
+	// EventsValueString: the value is a "string".
+	EventsValueString EventsValueKind = 3
+	// EventsValueNull: the value is a "null".
+	EventsValueNull EventsValueKind = 4
+)
+
+// String names the branch's type as the schema does.
+func (k EventsValueKind) String() string {
+	switch k {
+	case EventsValueNode:
+		return "com.example.Node"
+	case EventsValueExpr:
+		return "com.example.Expr"
+	case EventsValueStatus:
+		return "com.example.Status"
+	case EventsValueString:
+		return "string"
+	case EventsValueNull:
+		return "null"
+	}
+	return "EventsValueKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// encodeEventsValue writes one EventsValue; depth is the number of records around it, which a record branch is encoded at.
+func encodeEventsValue(w *avro.Writer, v *EventsValue, depth int) {
+	switch v.Kind {
+	case EventsValueNode:
+		w.WriteLong(0)
+		encodeNode(w, &v.Node, depth)
+	case EventsValueExpr:
+		w.WriteLong(1)
+		encodeExpr(w, &v.Expr, depth)
+	case EventsValueStatus:
+		w.WriteLong(2)
+		encodeStatus(w, &v.Status)
+	case EventsValueString:
+		w.WriteLong(3)
+		w.WriteString(v.String)
+	case EventsValueNull:
+		w.WriteLong(4)
+	default:
+		runtime.FailEncode(w, "EventsValue", "kind %d is not a branch of the union", v.Kind)
+	}
+}
+
+// decodeEventsValue reads one EventsValue; depth is the number of records around it, which a record branch is decoded at.
+func decodeEventsValue(r *avro.Reader, v *EventsValue, depth int) {
+	*v = EventsValue{}
+	switch i := r.ReadLong(); i {
+	case 0:
+		v.Kind = EventsValueNode
+		decodeNode(r, &v.Node, depth)
+	case 1:
+		v.Kind = EventsValueExpr
+		decodeExpr(r, &v.Expr, depth)
+	case 2:
+		v.Kind = EventsValueStatus
+		decodeStatus(r, &v.Status)
+	case 3:
+		v.Kind = EventsValueString
+		v.String = r.ReadString()
+	case 4:
+		v.Kind = EventsValueNull
+	default:
+		runtime.BadIndex(r, "EventsValue", i)
+	}
+}
+
+// MaybeKey is the union ["null", "com.example.MD5"] of the key of topic maybe.
+//
+// Kind says which branch holds the value; the other fields are zero. The zero value is the first branch.
+type MaybeKey struct {
+	// Kind says which branch holds the value.
+	Kind MaybeKeyKind
+	MD5  MD5
+}
+
+// MaybeKeyKind says which branch of MaybeKey holds the value: the branch's index in the schema.
+type MaybeKeyKind int
+
+// The branches of MaybeKey.
+const (
+	// MaybeKeyNull: the value is a "null".
+	MaybeKeyNull MaybeKeyKind = 0
+	// MaybeKeyMD5: the value is a "com.example.MD5".
+	MaybeKeyMD5 MaybeKeyKind = 1
+)
+
+// String names the branch's type as the schema does.
+func (k MaybeKeyKind) String() string {
+	switch k {
+	case MaybeKeyNull:
+		return "null"
+	case MaybeKeyMD5:
+		return "com.example.MD5"
+	}
+	return "MaybeKeyKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// encodeMaybeKey writes one MaybeKey; depth is the number of records around it, which a record branch is encoded at.
+func encodeMaybeKey(w *avro.Writer, v *MaybeKey, depth int) {
+	switch v.Kind {
+	case MaybeKeyNull:
+		w.WriteLong(0)
+	case MaybeKeyMD5:
+		w.WriteLong(1)
+		encodeMD5(w, &v.MD5)
+	default:
+		runtime.FailEncode(w, "MaybeKey", "kind %d is not a branch of the union", v.Kind)
+	}
+}
+
+// decodeMaybeKey reads one MaybeKey; depth is the number of records around it, which a record branch is decoded at.
+func decodeMaybeKey(r *avro.Reader, v *MaybeKey, depth int) {
+	*v = MaybeKey{}
+	switch i := r.ReadLong(); i {
+	case 0:
+		v.Kind = MaybeKeyNull
+	case 1:
+		v.Kind = MaybeKeyMD5
+		decodeMD5(r, &v.MD5)
+	default:
+		runtime.BadIndex(r, "MaybeKey", i)
+	}
+}
+
+// EventsValueCodec encodes and decodes EventsValue, the value of topic events, as the Avro union [com.example.Node, com.example.Expr, com.example.Status, string, null].
+var EventsValueCodec = runtime.Codec[EventsValue]{
+	Type:        "[com.example.Node, com.example.Expr, com.example.Status, string, null]",
+	Schemas:     avroSchemas,
+	SchemaIndex: 17,
+	Encode: func(w *avro.Writer, v *EventsValue) {
+		encodeEventsValue(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *EventsValue) {
+		decodeEventsValue(r, v, 0)
+	},
+}
+
+// MaybeKeyCodec encodes and decodes MaybeKey, the key of topic maybe, as the Avro union [null, com.example.MD5].
+var MaybeKeyCodec = runtime.Codec[MaybeKey]{
+	Type:        "[null, com.example.MD5]",
+	Schemas:     avroSchemas,
+	SchemaIndex: 18,
+	Encode: func(w *avro.Writer, v *MaybeKey) {
+		encodeMaybeKey(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *MaybeKey) {
+		decodeMaybeKey(r, v, 0)
+	},
 }
