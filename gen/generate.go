@@ -236,16 +236,27 @@ func emit(m *model) (map[string][]byte, error) {
 	// Rendering (jen's printing and gofmt) is most of the time; the two
 	// files render independently, so in parallel.
 	files := []struct {
-		name string
-		f    *jen.File
-		out  bytes.Buffer
-		err  error
+		name  string
+		f     *jen.File
+		out   bytes.Buffer
+		err   error
+		panic any
 	}{{name: "types.go", f: types}, {name: "topology.go", f: topo}}
 	var wg sync.WaitGroup
 	for i := range files {
-		wg.Go(func() { files[i].err = files[i].f.Render(&files[i].out) })
+		wg.Go(func() {
+			// A panic (a bug) is raised again on the caller's goroutine,
+			// where the CLI turns it into its internal-error exit.
+			defer func() { files[i].panic = recover() }()
+			files[i].err = files[i].f.Render(&files[i].out)
+		})
 	}
 	wg.Wait()
+	for _, r := range files {
+		if r.panic != nil {
+			panic(fmt.Sprintf("render %s: %v", r.name, r.panic))
+		}
+	}
 	for _, r := range files {
 		if r.err != nil {
 			return nil, fmt.Errorf("render %s: %w", r.name, r.err)
