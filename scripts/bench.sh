@@ -36,7 +36,7 @@ profile_only='BenchmarkStatelessAgentOnly|BenchmarkStatefulAgentOnly|BenchmarkRa
 uncovered() {
 	grep -rhoE --include='*_test.go' 'func Benchmark[A-Za-z0-9_]+' . |
 		sed 's/^func //' | sort -u |
-		grep -vE "^(BenchmarkGenerate|BenchmarkCheck200[A-Za-z0-9]*|BenchmarkCheckCommand[A-Za-z0-9]*|Benchmark[A-Za-z0-9_]*(${runtime_pattern})[A-Za-z0-9_]*|${profile_only})\$" || true
+		grep -vE "^(BenchmarkGenerate|BenchmarkGenerateDeepSchema|BenchmarkCheck200[A-Za-z0-9]*|BenchmarkCheckCommand[A-Za-z0-9]*|Benchmark[A-Za-z0-9_]*(${runtime_pattern})[A-Za-z0-9_]*|${profile_only})\$" || true
 }
 missing=$(uncovered)
 if [ -n "$missing" ]; then
@@ -104,6 +104,19 @@ if [ -f "$out/generate.log" ]; then
 	row "generate 500 schemas/200 topics" \
 		"$(calc '%.2f s, %.2f CPU-s' "$s, $(metric "$out/generate.log" $g cpu-s/op)")" \
 		"$(metric "$out/generate.log" $g x-gofmt)× gofmt of the output" "< 1 s" "$(met "$s" '<' 1)"
+	# One deep schema of 500 named types against one of 10, per type: 1
+	# when the output and the time grow linearly, 50 when quadratically.
+	for n in 50 100 500; do
+		g=BenchmarkGenerateDeepSchema/types=$n
+		xb=$(metric "$out/generate.log" $g x10-bytes/type)
+		xt=$(metric "$out/generate.log" $g x10-time/type)
+		[ -n "$xb" ] || continue
+		ok=$(met "$xb" '<=' 1.5)
+		if [ "$ok" = yes ]; then ok=$(met "$xt" '<=' 1.5); fi
+		row "generate one deep schema of $n named types" \
+			"$(calc '%.0f KB, %.0f µs/type' "$(metric "$out/generate.log" $g bytes) / 1000, $(metric "$out/generate.log" $g µs/type)")" \
+			"${xb}× bytes/type, ${xt}× time/type of 10 types" "≤ 1.5× (linear)" "$ok"
+	done
 fi
 if [ -f "$out/codec.log" ]; then
 	for op in encode decode; do

@@ -91,15 +91,30 @@ type Registry struct {
 	Compatibility string
 }
 
-// TypeRef names an Avro type: a primitive ("string", "long", ...) or the
-// full name of a named type ("com.example.PageView").
+// TypeRef names an Avro type: a primitive ("string", "long", ...), the
+// full name of a named type ("com.example.PageView"), or, for a topic's
+// key or value, a union of those (a YAML list: Branches are set and Name
+// spells the union "[com.example.Created, com.example.Deleted]").
 type TypeRef struct {
-	Name string
-	Pos  Pos
+	Name     string
+	Pos      Pos
+	Branches []TypeRef
 }
 
 // Primitive reports whether the reference names an Avro primitive type.
 func (t TypeRef) Primitive() bool { return IsPrimitive(t.Name) }
+
+// IsUnion reports whether the reference is a union (a YAML list).
+func (t TypeRef) IsUnion() bool { return t.Branches != nil }
+
+// BranchNames returns the type names of a union's branches, in order.
+func (t TypeRef) BranchNames() []string {
+	names := make([]string, len(t.Branches))
+	for i, b := range t.Branches {
+		names[i] = b.Name
+	}
+	return names
+}
 
 // IsPrimitive reports whether name is an Avro primitive type name.
 func IsPrimitive(name string) bool {

@@ -388,17 +388,58 @@ func (p *parser) parseSchemas(t *Topology, n *yaml.Node) {
 	}
 }
 
-func (p *parser) typeRef(f map[string]*yaml.Node, parent *yaml.Node, key, what string) TypeRef {
+// typeRef reads a key: or value: type name; unions (a list of names) are
+// allowed where unions is set (topics).
+func (p *parser) typeRef(f map[string]*yaml.Node, parent *yaml.Node, key, what string, unions bool) TypeRef {
 	v, ok := f[key]
 	if !ok {
 		p.errf(parent, "%s: missing %s (an Avro primitive such as string or the full name of a schema type)", what, key)
 		return TypeRef{}
+	}
+	if n := deref(v); n != nil && n.Kind == yaml.SequenceNode {
+		if !unions {
+			p.errf(n, "%s.%s must be one type: unions (a list of types) are only for topic keys and values", what, key)
+			return TypeRef{}
+		}
+		return p.unionRef(n, what+"."+key)
 	}
 	s, ok := p.str(v, what+"."+key)
 	if !ok {
 		return TypeRef{}
 	}
 	return TypeRef{Name: s, Pos: pos(deref(v))}
+}
+
+// unionRef reads a union: a list of distinct type names, at least one.
+func (p *parser) unionRef(n *yaml.Node, what string) TypeRef {
+	ref := TypeRef{Pos: pos(n), Branches: []TypeRef{}}
+	if len(n.Content) == 0 {
+		p.errf(n, "%s: a union needs at least one type", what)
+		return TypeRef{}
+	}
+	seen := map[string]int{}
+	var names []string
+	bad := false
+	for _, it := range n.Content {
+		s, ok := p.str(it, what+" (a union branch)")
+		if !ok {
+			bad = true
+			continue
+		}
+		if line, dup := seen[s]; dup {
+			p.errf(it, "%s: the union holds %s twice (first at line %d)", what, s, line)
+			bad = true
+			continue
+		}
+		seen[s] = deref(it).Line
+		ref.Branches = append(ref.Branches, TypeRef{Name: s, Pos: pos(deref(it))})
+		names = append(names, s)
+	}
+	if bad {
+		return TypeRef{}
+	}
+	ref.Name = "[" + strings.Join(names, ", ") + "]"
+	return ref
 }
 
 func (p *parser) partitions(f map[string]*yaml.Node, parent *yaml.Node, what string) int32 {
@@ -442,8 +483,8 @@ func (p *parser) parseTopic(e entry) *Topic {
 			p.errAt(t.NamePos, "%s: Kafka topic name %q: %s; set name: to a legal one", what, t.Name, msg)
 		}
 	}
-	t.KeyType = p.typeRef(f, v, "key", what)
-	t.ValueType = p.typeRef(f, v, "value", what)
+	t.KeyType = p.typeRef(f, v, "key", what, true)
+	t.ValueType = p.typeRef(f, v, "value", what, true)
 	t.Partitions = p.partitions(f, v, what)
 	if n, ok := f["replication"]; ok {
 		r, _ := p.integer(n, what+".replication", 1, math.MaxInt16)
@@ -473,8 +514,8 @@ func (p *parser) parseTable(e entry) *Table {
 	if p.emptyBody(v, what, "key, value and partitions") || v.Kind != yaml.MappingNode {
 		return t
 	}
-	t.KeyType = p.typeRef(f, v, "key", what)
-	t.ValueType = p.typeRef(f, v, "value", what)
+	t.KeyType = p.typeRef(f, v, "key", what, false)
+	t.ValueType = p.typeRef(f, v, "value", what, false)
 	t.Partitions = p.partitions(f, v, what)
 	if n, ok := f["global"]; ok {
 		t.Global, _ = p.boolean(n, what+".global")

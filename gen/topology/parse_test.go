@@ -188,10 +188,10 @@ func TestParseReportsEveryProblemWithPosition(t *testing.T) {
 			}},
 		{"bad app values", "version: 1\napp: {id: 'my app', package: my-app, output: /abs}\n",
 			[]string{`2:11: app.id "my app": contains ' '`, `2:30: app.package "my-app" is not a valid Go package name`, `2:46: app.output "/abs" must be relative`}},
-		{"wrong value kinds", head + "schemas: [{a: b}]\ntopics:\n  t: {key: [string], value: string, partitions: many, replication: 0, config: {a: [1]}}\n  u: 3\n",
+		{"wrong value kinds", head + "schemas: [{a: b}]\ntopics:\n  t: {key: {xx: yz}, value: string, partitions: many, replication: 0, config: {a: [1]}}\n  u: 3\n",
 			[]string{
 				`3:11: each schemas entry (an .avsc file or a folder) must be a string, not a mapping`,
-				`5:12: topic "t".key must be a string, not a list`,
+				`5:12: topic "t".key must be a string, not a mapping`,
 				`5:49: topic "t".partitions must be a whole number, not "many"`,
 				`5:68: topic "t".replication must be between 1 and 32767, not 0`,
 				`5:83: topic "t": config "a" must be a single value, not a list`,
@@ -258,5 +258,27 @@ func TestGoName(t *testing.T) {
 		if got := GoName(in); got != want {
 			t.Errorf("GoName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A topic's key or value may be a list of types: a union whose branches
+// keep their positions and whose Name spells it.
+func TestParseReadsUnionKeysAndValues(t *testing.T) {
+	src := "version: 1\napp: {id: a, package: a}\nschemas: [s/]\ntopics:\n  events:\n    key: [string, \"null\"]\n    value:\n      - com.example.Created\n      - com.example.Deleted\n    partitions: 1\n"
+	top, diags := Parse("faustgen.yaml", []byte(src))
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	tp := top.Topics[0]
+	if !tp.KeyType.IsUnion() || tp.KeyType.Name != "[string, null]" || tp.KeyType.Pos != (Pos{6, 10}) {
+		t.Errorf("key %+v", tp.KeyType)
+	}
+	v := tp.ValueType
+	if !v.IsUnion() || v.Name != "[com.example.Created, com.example.Deleted]" || len(v.Branches) != 2 ||
+		v.Branches[1].Name != "com.example.Deleted" || v.Branches[1].Pos != (Pos{9, 9}) || v.Branches[1].IsUnion() {
+		t.Errorf("value %+v", v)
+	}
+	if got := v.BranchNames(); len(got) != 2 || got[0] != "com.example.Created" {
+		t.Errorf("BranchNames %v", got)
 	}
 }

@@ -202,7 +202,14 @@ func (p *parser) checkGoNames(t *Topology) {
 // for suggestions.
 func (t *Topology) CheckTypes(known func(fullName string) bool, names []string) diag.List {
 	var l diag.List
-	check := func(what string, ref TypeRef) {
+	var check func(what string, ref TypeRef)
+	check = func(what string, ref TypeRef) {
+		if ref.IsUnion() {
+			for _, b := range ref.Branches {
+				check(what+" (union branch)", b)
+			}
+			return
+		}
 		if ref.Name == "" || ref.Primitive() {
 			return
 		}

@@ -73,6 +73,18 @@ var pagesTopic = runtime.Topic[string, Page]{
 	Value: PageCodec,
 }
 
+// eventsTopic is the Kafka topic "page-events" (topology key events): keys
+// string, values [com.example.pageviews.PagePublished,
+// com.example.pageviews.PageRetired].
+var eventsTopic = runtime.Topic[string, EventsValue]{
+	TopicSpec: runtime.TopicSpec{
+		Name:       "page-events",
+		Partitions: 6,
+	},
+	Key:   runtime.StringCodec,
+	Value: EventsValueCodec,
+}
+
 // viewsTotalTable is the table views_total, partitioned like its agents' source
 // topics: keys string, values long.
 var viewsTotalTable = runtime.TableDef[string, int64]{
@@ -320,6 +332,7 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 			&pageCountsTopic,
 			&pageTotalsTopic,
 			&pagesTopic,
+			&eventsTopic,
 		},
 		Tables: []runtime.AnyTable{
 			&viewsTotalTable,
@@ -378,4 +391,10 @@ func (a *App) PageTotals() runtime.Producer[string, int64] {
 // from outside agents.
 func (a *App) Pages() runtime.Producer[string, Page] {
 	return runtime.ProducerOf(a.rt, &pagesTopic)
+}
+
+// Events returns a producer for the topic events (Kafka "page-events"), for
+// sending from outside agents.
+func (a *App) Events() runtime.Producer[string, EventsValue] {
+	return runtime.ProducerOf(a.rt, &eventsTopic)
 }
