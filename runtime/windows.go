@@ -308,7 +308,7 @@ func windowKeyCodec[K any](table string, key Codec[K]) Codec[windowed[K]] {
 		}
 		return '_'
 	}, table)
-	schema := `{"type":"record","name":"` + name + `","fields":[{"name":"window_start","type":` + ts + `},{"name":"window_end","type":` + ts + `},{"name":"key","type":` + key.Schema + `}]}`
+	schema := `{"type":"record","name":"` + name + `","fields":[{"name":"window_start","type":` + ts + `},{"name":"window_end","type":` + ts + `},{"name":"key","type":` + key.FullSchema() + `}]}`
 	return Codec[windowed[K]]{
 		Type:   name,
 		Schema: schema,
