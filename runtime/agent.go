@@ -118,6 +118,9 @@ type partitionScratch struct {
 	// decoded holds, per agent (by agentState.index), the *pair[K, V] its
 	// records are decoded into; Process gets copies, so it is reused.
 	decoded []any
+	// windowed are the partition's windowed table partitions (found on
+	// its first record).
+	windowed []*tablePart
 }
 
 // sendEncoder encodes the records a partition's sinks send, straight into

@@ -182,11 +182,16 @@ func BenchmarkStatefulVsStatelessAgent(b *testing.B) {
 // countRelay runs the counting agent over in until every record is
 // committed and returns its rate from the first record processed.
 func countRelay(b *testing.B, c *env, cfg Config, in *Topic[string, view], out *Topic[string, int64], group string) float64 {
+	table := countsTable(in.Partitions)
+	return statefulRate(b, c, cfg, in, out, group, table, counter(in, out, table))
+}
+
+// statefulRate runs agent (of table) over in until every record is
+// committed and returns its rate from the first record processed.
+func statefulRate(b *testing.B, c *env, cfg Config, in *Topic[string, view], out *Topic[string, int64], group string, table AnyTable, agent *Agent[string, view]) float64 {
 	b.Helper()
 	cfg.StateDir = b.TempDir()
-	table := countsTable(in.Partitions)
 	var first atomic.Int64
-	agent := counter(in, out, table)
 	inner := agent.Process
 	agent.Process = func(t *Task, k string, v view) error {
 		if first.Load() == 0 {
@@ -201,4 +206,77 @@ func countRelay(b *testing.B, c *env, cfg Config, in *Topic[string, view], out *
 		b.Fatal(err)
 	}
 	return benchRecords / elapsed.Seconds()
+}
+
+// windowCounter counts views per key per window of table, the view's
+// event time being 10 ms per input record (Seq), and sends the newest
+// window's count: a read and a write per window holding the time, and a
+// send, per input.
+func windowCountRelay(in *Topic[string, view], out *Topic[string, int64], table *TableDef[string, int64]) *Agent[string, view] {
+	return &Agent[string, view]{
+		Name: "wcount", Source: in, Sinks: []AnyTopic{out}, Tables: []AnyTable{table}, OnError: Fail,
+		Process: func(t *Task, k string, v view) error {
+			var n int64
+			err := WindowedTableOf(t, table).Update(k, time.UnixMilli(v.Seq*10), func(c int64, _ bool) int64 { n = c + 1; return n })
+			if err != nil {
+				return err
+			}
+			return SinkOf(t, out).Send(k, n)
+		},
+	}
+}
+
+// BenchmarkWindowedVsStatelessAgent runs a windowed count (tumbling
+// 1-minute windows, and hopping 6-minute windows every minute: six
+// windows per view) and the stateless relay over the same input,
+// alternating, and reports the windowed agent's throughput as a ratio of
+// the stateless one's (target >= 0.5 for tumbling), best of 4 rounds
+// each. Windows close and expire (5 minutes after their end) as the
+// event time moves through 50 minutes. Run with -benchtime 1x.
+func BenchmarkWindowedVsStatelessAgent(b *testing.B) {
+	c := newEnv(b)
+	cfg := testConfig(b, c)
+	cfg.CommitInterval = 10 * time.Millisecond
+	for _, kind := range []struct {
+		name string
+		w    WindowSpec
+	}{
+		{"tumbling", WindowSpec{Tumbling: time.Minute, Expires: 5 * time.Minute}},
+		{"hopping6", WindowSpec{Hopping: 6 * time.Minute, Step: time.Minute, Expires: 5 * time.Minute}},
+	} {
+		b.Run(kind.name, func(b *testing.B) {
+			for i := range b.N {
+				var stateless, windowed []float64
+				for round := range 4 {
+					id := kind.name + strconv.Itoa(i) + "-" + strconv.Itoa(round)
+					in := viewTopic(c.name("wb-in-"+id), benchPartitions)
+					outViews := viewTopic(c.name("wb-relay-out-"+id), benchPartitions)
+					outCounts := countTopic(c.name("wb-count-out-"+id), benchPartitions)
+					producer := start(b, cfg, AppSpec{ID: c.name("wb-producer-" + id), Topics: []AnyTopic{in, outViews, outCounts}})
+					fillTopic(b, producer, in, benchRecords)
+					producer.stop(b)
+					w := kind.w
+					table := &TableDef[string, int64]{TableSpec: TableSpec{Name: "windows", Partitions: benchPartitions, Window: &w, KeyType: "string", ValueType: "long"}, Key: tString, Value: tLong}
+					runStateless := func() { stateless = append(stateless, agentRelay(b, c, cfg, in, outViews, c.name("wb-relay-"+id))) }
+					runWindowed := func() {
+						windowed = append(windowed, statefulRate(b, c, cfg, in, outCounts, c.name("wb-count-"+id), table, windowCountRelay(in, outCounts, table)))
+					}
+					if round%2 == 0 {
+						runStateless()
+						runWindowed()
+					} else {
+						runWindowed()
+						runStateless()
+					}
+					deleteTopics(b, c, in.Name, outViews.Name, outCounts.Name, changelogName(c.name("wb-count-"+id), "windows"))
+				}
+				sl, wd := slices.Max(stateless), slices.Max(windowed)
+				b.ReportMetric(sl, "stateless-rec/s")
+				b.ReportMetric(wd, "windowed-rec/s")
+				b.ReportMetric(wd/sl, "ratio")
+				b.Logf("%s: %d records, %d partitions, best of 4 (order alternating): stateless relay %.0f rec/s, windowed count %.0f rec/s, ratio %.2f (target >= 0.5 for tumbling); rounds stateless %.0f, windowed %.0f",
+					kind.name, benchRecords, benchPartitions, sl, wd, wd/sl, stateless, windowed)
+			}
+		})
+	}
 }

@@ -335,7 +335,7 @@ type windowed[K any] struct {
 type windowTable[K, V any] struct {
 	table[K, V]
 	starts []int64
-	sk     []byte // store key scratch
+	sk, ck []byte // store and changelog key scratch
 }
 
 // WindowedTableOf returns the windowed table def for the record t is
@@ -433,8 +433,7 @@ func (h *windowTable[K, V]) Range(key K, from, to time.Time, fn func(Window, V) 
 	if err != nil {
 		return err
 	}
-	kb = append([]byte(nil), kb...)
-	ws := h.part.win
+	ws := h.part.win // kb stays valid: h.w is not used again below
 	lo := ws.floorStep(from.UnixMilli())
 	if lo < from.UnixMilli() {
 		lo += ws.step
@@ -484,7 +483,7 @@ func (h *windowTable[K, V]) update(key *K, at time.Time, fn func(V, bool) (*V, e
 	if err != nil {
 		return err
 	}
-	kb = append([]byte(nil), kb...) // the scratch is reused below
+	// kb stays valid: h.w is not used again before the writes are made.
 	ws := h.part.win
 	ms := at.UnixMilli()
 	ws.mu.Lock()
@@ -511,8 +510,9 @@ func (h *windowTable[K, V]) update(key *K, at time.Time, fn func(V, bool) (*V, e
 				return err
 			}
 		}
-		sk := windowKey(nil, s, kb)
-		t.app.writeChange(t, h.part, sk, windowChangelogKey(nil, sk, ws.size), vb, v == nil)
+		h.sk = windowKey(h.sk[:0], s, kb)
+		h.ck = windowChangelogKey(h.ck[:0], h.sk, ws.size)
+		t.app.writeChange(t, h.part, h.sk, h.ck, vb, v == nil) // copies both
 	}
 	if open == 0 {
 		t.app.late.Add(1)
@@ -586,11 +586,17 @@ func (c *windowCloser[K, V]) fire(t *Task, storeKey, framed []byte, w Window) (e
 // the closers of the windows that closed and deletes (tombstones) the
 // windows that expired. It returns an error only under the Fail policy.
 func (a *App) windowsAfter(ctx context.Context, rec *kgo.Record, f *transport.Inflight, sc *partitionScratch) error {
-	for _, st := range a.windowedBySource[rec.Topic] {
-		part := a.tablePartOf(st, rec.Partition)
-		if part == nil {
-			continue
+	if sc.windowed == nil {
+		// The partition's windowed tables: opened before its first
+		// record, kept until it is closed, like sc.
+		for _, st := range a.windowedBySource[rec.Topic] {
+			if part := a.tablePartOf(st, rec.Partition); part != nil {
+				sc.windowed = append(sc.windowed, part)
+			}
 		}
+	}
+	for _, part := range sc.windowed {
+		st := part.table
 		ws := part.win
 		ws.mu.Lock()
 		closeTo, expireTo, closed, expired := ws.closeLine(), ws.expiryLine(), ws.closed, ws.expired
