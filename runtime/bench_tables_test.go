@@ -280,3 +280,87 @@ func BenchmarkWindowedVsStatelessAgent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGlobalLookupVsPlainGet fills a global table and a plain
+// table with the same 1M entries (the global one through its source
+// topic, the plain one through its changelog, both caught up or restored
+// at start), then, inside one Process call, times random Gets on each,
+// alternating, best of 3: the global lookup's cost as a ratio of the
+// plain Get's (target <= 2).
+func BenchmarkGlobalLookupVsPlainGet(b *testing.B) {
+	const entries, gets = 1_000_000, 200_000
+	c := newEnv(b)
+	cfg := testConfig(b, c)
+	cfg.StateDir = b.TempDir()
+	id := c.name("lk")
+	src := &Topic[string, int64]{TopicSpec: TopicSpec{Name: c.name("lk-src"), Partitions: 1, Config: map[string]string{"cleanup.policy": "compact"}}, Key: tString, Value: tLong}
+	global := &TableDef[string, int64]{TableSpec: TableSpec{Name: "global", Partitions: 1, Global: true, KeyType: "string", ValueType: "long"}, Key: tString, Value: tLong, Source: src}
+	plain := &TableDef[string, int64]{TableSpec: TableSpec{Name: "plain", Partitions: 1, KeyType: "string", ValueType: "long"}, Key: tString, Value: tLong}
+	changelog := plain.changelog(id).(*Topic[string, int64])
+	in := viewTopic(c.name("lk-in"), 1)
+	key := func(i int) string { return fmt.Sprintf("k%09d", i) }
+
+	writer := start(b, cfg, AppSpec{ID: c.name("lk-writer"), Topics: []AnyTopic{src, changelog, in}})
+	for _, tp := range []*Topic[string, int64]{src, changelog} {
+		p := ProducerOf(writer.app, tp)
+		var failed atomic.Int64
+		for i := range entries {
+			p.Send(context.Background(), key(i), int64(i), func(_ RecordMeta, err error) {
+				if err != nil {
+					failed.Add(1)
+				}
+			})
+		}
+		if err := writer.app.client.Flush(context.Background()); err != nil || failed.Load() > 0 {
+			b.Fatalf("fill %s: %v, %d failed", tp.Name, err, failed.Load())
+		}
+	}
+	produceViews(b, writer, in, []string{"go"}, 1)
+	writer.stop(b)
+
+	type result struct{ plain, global []float64 }
+	done := make(chan result, 1)
+	agent := &Agent[string, view]{Name: "lookup", Source: in, Lookups: []AnyTable{plain, global}, OnError: Fail,
+		Process: func(t *Task, _ string, _ view) error {
+			var res result
+			pt, gt := ReadTableOf(t, plain), ReadTableOf(t, global)
+			timeGets := func(tb ReadTable[string, int64], seed int) float64 {
+				began := time.Now()
+				for i := range gets {
+					k := (i*7919 + seed) % entries
+					v, ok, err := tb.Get(key(k))
+					if err != nil || !ok || v != int64(k) {
+						b.Errorf("Get(%s) = %d, %v, %v", key(k), v, ok, err)
+						return 0
+					}
+				}
+				return float64(time.Since(began).Nanoseconds()) / gets
+			}
+			for round := range 3 {
+				if round%2 == 0 {
+					res.plain = append(res.plain, timeGets(pt, round))
+					res.global = append(res.global, timeGets(gt, round))
+				} else {
+					res.global = append(res.global, timeGets(gt, round))
+					res.plain = append(res.plain, timeGets(pt, round))
+				}
+			}
+			done <- res
+			return nil
+		}}
+	for range b.N {
+		r := start(b, cfg, AppSpec{ID: id, Topics: []AnyTopic{in, src}, Tables: []AnyTable{plain, global}, Agents: []AnyAgent{agent}})
+		var res result
+		select {
+		case res = <-done:
+		case <-time.After(5 * time.Minute):
+			b.Fatal("no lookup run within 5 minutes")
+		}
+		r.stop(b)
+		pl, gl := slices.Min(res.plain), slices.Min(res.global)
+		b.ReportMetric(pl, "plain-ns/get")
+		b.ReportMetric(gl, "global-ns/get")
+		b.ReportMetric(gl/pl, "ratio")
+		b.Logf("%d entries, %d random Gets per round, best of 3 (alternating): plain %.0f ns, global %.0f ns, ratio %.2f (target <= 2); rounds plain %.0f, global %.0f", entries, gets, pl, gl, gl/pl, res.plain, res.global)
+	}
+}
