@@ -246,7 +246,7 @@ func BenchmarkWindowedVsStatelessAgent(b *testing.B) {
 	} {
 		b.Run(kind.name, func(b *testing.B) {
 			for i := range b.N {
-				var stateless, windowed []float64
+				var stateless, windowed, slCPU, wdCPU []float64
 				for round := range 4 {
 					id := kind.name + strconv.Itoa(i) + "-" + strconv.Itoa(round)
 					in := viewTopic(c.name("wb-in-"+id), benchPartitions)
@@ -257,9 +257,15 @@ func BenchmarkWindowedVsStatelessAgent(b *testing.B) {
 					producer.stop(b)
 					w := kind.w
 					table := &TableDef[string, int64]{TableSpec: TableSpec{Name: "windows", Partitions: benchPartitions, Window: &w, KeyType: "string", ValueType: "long"}, Key: tString, Value: tLong}
-					runStateless := func() { stateless = append(stateless, agentRelay(b, c, cfg, in, outViews, c.name("wb-relay-"+id))) }
+					runStateless := func() {
+						cpu := processCPU()
+						stateless = append(stateless, agentRelay(b, c, cfg, in, outViews, c.name("wb-relay-"+id)))
+						slCPU = append(slCPU, (processCPU()-cpu).Seconds()*1e6/benchRecords)
+					}
 					runWindowed := func() {
+						cpu := processCPU()
 						windowed = append(windowed, statefulRate(b, c, cfg, in, outCounts, c.name("wb-count-"+id), table, windowCountRelay(in, outCounts, table)))
+						wdCPU = append(wdCPU, (processCPU()-cpu).Seconds()*1e6/benchRecords)
 					}
 					if round%2 == 0 {
 						runStateless()
@@ -274,8 +280,10 @@ func BenchmarkWindowedVsStatelessAgent(b *testing.B) {
 				b.ReportMetric(sl, "stateless-rec/s")
 				b.ReportMetric(wd, "windowed-rec/s")
 				b.ReportMetric(wd/sl, "ratio")
-				b.Logf("%s: %d records, %d partitions, best of 4 (order alternating): stateless relay %.0f rec/s, windowed count %.0f rec/s, ratio %.2f (target >= 0.5 for tumbling); rounds stateless %.0f, windowed %.0f",
-					kind.name, benchRecords, benchPartitions, sl, wd, wd/sl, stateless, windowed)
+				b.ReportMetric(slices.Min(slCPU), "stateless-cpu-µs/rec")
+				b.ReportMetric(slices.Min(wdCPU), "windowed-cpu-µs/rec")
+				b.Logf("%s: %d records, %d partitions, best of 4 (order alternating): stateless relay %.0f rec/s, windowed count %.0f rec/s, ratio %.2f (target >= 0.5 for tumbling); rounds stateless %.0f, windowed %.0f; CPU per record (least of 4): stateless %.2f µs, windowed %.2f µs",
+					kind.name, benchRecords, benchPartitions, sl, wd, wd/sl, stateless, windowed, slices.Min(slCPU), slices.Min(wdCPU))
 			}
 		})
 	}

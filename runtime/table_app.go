@@ -277,6 +277,7 @@ func (a *App) storeTables(_ context.Context, p *transport.Partition, offset int6
 		var meta []tables.Change
 		if part.win != nil {
 			meta = part.win.flush(offset)
+			part.win.stored(changes) // before they are: a read may go to bbolt early, never miss
 		}
 		if cl < 0 && meta == nil {
 			continue

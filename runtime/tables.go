@@ -272,9 +272,15 @@ func (h *table[K, V]) Get(key K) (V, bool, error) {
 // getStored returns the value of store key sk: the newest write made here
 // if any, else the store's.
 func (h *table[K, V]) getStored(sk []byte) (V, bool, error) {
+	return h.getFrom(sk, true)
+}
+
+// getFrom is getStored that reads the store only when inStore (the caller
+// knows when the store cannot hold sk).
+func (h *table[K, V]) getFrom(sk []byte, inStore bool) (V, bool, error) {
 	var zero V
 	framed, ok := h.part.overlay.Get(sk)
-	if !ok {
+	if !ok && inStore {
 		var err error
 		framed, ok, err = h.part.store.Get(sk)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/tables"
@@ -119,6 +120,9 @@ type windowState struct {
 	closed                     int64 // every window starting at or before this has closed
 	expired                    int64 // every window starting at or before this is deleted
 	marks                      []windowMark
+	// storedMax is the start of the newest window in the store (noTime:
+	// none), raised by each flush.
+	storedMax atomic.Int64
 }
 
 // windowMark is the clock after the record at input offset input: stored
@@ -136,6 +140,7 @@ var (
 
 func newWindowState(w *WindowSpec) *windowState {
 	ws := &windowState{stream: noTime, closed: noTime, expired: noTime}
+	ws.storedMax.Store(noTime)
 	ws.size = w.Tumbling.Milliseconds()
 	ws.step = ws.size
 	if w.Hopping > 0 {
@@ -166,6 +171,7 @@ func (ws *windowState) load(s *tables.Store) error {
 	}
 	if len(last) >= 8 {
 		ws.stream = windowStart(last)
+		ws.storedMax.Store(ws.stream)
 	}
 	if st, ok, err := get(metaStreamTime); err != nil {
 		return err
@@ -232,6 +238,18 @@ func (ws *windowState) mark(input int64) {
 		return
 	}
 	ws.marks = append(ws.marks, m)
+}
+
+// stored raises storedMax to the newest window among changes, which are
+// being stored.
+func (ws *windowState) stored(changes []tables.Change) {
+	m := ws.storedMax.Load()
+	for _, c := range changes {
+		if c.Value != nil && len(c.Key) >= 8 {
+			m = max(m, windowStart(c.Key))
+		}
+	}
+	ws.storedMax.Store(m)
 }
 
 // flush removes and returns, as meta changes, the newest mark of a record
@@ -377,7 +395,9 @@ func (h *windowTable[K, V]) getStart(kb []byte, start int64) (V, bool, error) {
 		return zero, false, nil
 	}
 	h.sk = windowKey(h.sk[:0], start, kb)
-	return h.getStored(h.sk)
+	// A window newer than every one stored is only in the overlay: the
+	// newest windows, which take most writes, skip bbolt.
+	return h.getFrom(h.sk, start <= ws.storedMax.Load())
 }
 
 // Get returns key's value in the newest window holding at.
