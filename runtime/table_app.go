@@ -119,11 +119,19 @@ func (a *App) bindTables(ag AnyAgent, as *agentState, src *TopicSpec, addTopic f
 
 // windowProblem says what is wrong with w, "" when nothing.
 func windowProblem(w *WindowSpec) string {
+	kinds := 0
+	for _, d := range []time.Duration{w.Tumbling, w.Hopping, w.Session} {
+		if d > 0 {
+			kinds++
+		}
+	}
 	switch {
-	case w.Tumbling > 0 && w.Hopping > 0:
-		return "a window is either tumbling or hopping, not both"
-	case w.Tumbling <= 0 && w.Hopping <= 0:
-		return "a window needs a size (Tumbling, or Hopping with Step)"
+	case kinds > 1:
+		return "a window is tumbling, hopping or session, one of them"
+	case kinds == 0:
+		return "a window needs a size (Tumbling, or Hopping with Step) or a Session gap"
+	case w.Session%time.Millisecond != 0:
+		return "a session gap is whole milliseconds"
 	case w.Hopping > 0 && (w.Step <= 0 || w.Step > w.Hopping || w.Hopping%w.Step != 0):
 		return fmt.Sprintf("hopping window %s needs a step that divides it evenly (step %s)", w.Hopping, w.Step)
 	case w.Tumbling%time.Millisecond != 0 || w.Hopping%time.Millisecond != 0 || w.Step%time.Millisecond != 0:
@@ -230,6 +238,9 @@ func (a *App) restoreTables(ctx context.Context, p *transport.Partition) error {
 		var win *windowState
 		if st.spec.Window != nil {
 			opts.StoreKey = windowStoreKey
+			if st.spec.Window.Session > 0 {
+				opts.StoreKey = sessionStoreKey
+			}
 			win = newWindowState(st.spec.Window)
 		}
 		part := &tablePart{table: st, partition: p.Partition, store: store, overlay: tables.NewOverlay(), ids: a.ids[cl], win: win}
@@ -245,6 +256,9 @@ func (a *App) restoreTables(ctx context.Context, p *transport.Partition) error {
 			res, err := tables.Restore(ctx, store, opts)
 			if err == nil && win != nil {
 				err = win.load(store)
+			}
+			if err == nil && win != nil && win.gap > 0 {
+				err = win.loadSessions(store)
 			}
 			if err != nil {
 				store.Close()

@@ -33,8 +33,9 @@ type TableSpec struct {
 	KeyType, ValueType string
 }
 
-// WindowSpec is a table's windowing: tumbling (Tumbling set) or hopping
-// (Hopping and Step set). A window closes once stream time (the highest
+// WindowSpec is a table's windowing: tumbling (Tumbling set), hopping
+// (Hopping and Step set) or session windows (Session, the inactivity gap,
+// set: see SessionTable). A window closes once stream time (the highest
 // time written to the table partition) passes its end plus Grace: later
 // writes to it are late. It is deleted (and tombstoned in the changelog)
 // once stream time passes its end plus Expires.
@@ -42,6 +43,7 @@ type WindowSpec struct {
 	Tumbling time.Duration
 	Hopping  time.Duration
 	Step     time.Duration
+	Session  time.Duration
 	Expires  time.Duration
 	Grace    time.Duration
 }
@@ -88,7 +90,7 @@ func (d *TableDef[K, V]) changelog(appID string) AnyTopic {
 	}
 	spec := TopicSpec{Name: changelogName(appID, d.Name), Partitions: d.Partitions, Config: map[string]string{"cleanup.policy": "compact"}}
 	if w := d.Window; w != nil {
-		size := max(w.Tumbling, w.Hopping)
+		size := max(w.Tumbling, w.Hopping, w.Session)
 		keep := size + max(w.Expires, w.Grace) + 24*time.Hour
 		spec.Config = map[string]string{"cleanup.policy": "compact,delete", "retention.ms": strconv.FormatInt(keep.Milliseconds(), 10)}
 		return &Topic[windowed[K], V]{TopicSpec: spec, Key: windowKeyCodec(d.Name, d.Key), Value: d.Value}

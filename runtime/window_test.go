@@ -223,3 +223,80 @@ func TestHoppingWindowsSurviveARestartAndAMoveToAnotherInstance(t *testing.T) {
 		}
 	}
 }
+
+// sessionCounter counts views per page per session of table and sends,
+// when a session closes, its count keyed "page@first-minute".
+func sessionCounter(in *Topic[string, view], closed *Topic[string, int64], table *TableDef[string, int64]) *Agent[string, view] {
+	sum := func(a, b int64) int64 { return a + b }
+	return &Agent[string, view]{
+		Name: "scount", Source: in, Sinks: []AnyTopic{closed}, Tables: []AnyTable{table}, OnError: DeadLetter,
+		Process: func(t *Task, k string, v view) error {
+			_, err := SessionTableOf(t, table).Update(k, minute(v.Seq), func(n int64, _ bool) int64 { return n + 1 }, sum)
+			return err
+		},
+		Closers: []WindowCloser{OnWindowClose(table, func(t *Task, k string, w Window, n int64) error {
+			return SinkOf(t, closed).Send(fmt.Sprintf("%s@%d-%d", k, w.Start.UnixMilli()/60_000, (w.End.UnixMilli()-1)/60_000), n)
+		})},
+	}
+}
+
+// Session windows with a 10-minute gap: a session grows while views keep
+// coming within the gap, a view between two sessions merges them (their
+// counts added), each session closes once with its count (its last view
+// plus gap plus a 5-minute grace), a view of a closed session is late, and expired sessions leave the store. A restart
+// in the middle changes nothing.
+func TestSessionWindowsGrowMergeCloseOnceAndExpire(t *testing.T) {
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	cfg.StateDir = t.TempDir()
+	in, closed := viewTopic(c.name("sw-in"), 1), countTopic(c.name("sw-closed"), 1)
+	table := windowTableDef("sessions", WindowSpec{Session: 10 * time.Minute, Grace: 5 * time.Minute, Expires: 30 * time.Minute})
+	spec := AppSpec{ID: c.name("sw"), Topics: []AnyTopic{in, closed}, Tables: []AnyTable{table}, Agents: []AnyAgent{sessionCounter(in, closed, table)}}
+	first := start(t, cfg, spec)
+	sendTimes(t, first, in,
+		"a:0", "a:5", "b:3", // a [0,5], b [3,3]
+		"a:30", // stream 30: sessions last at or before 15 (gap + grace) close (a@0-5 = 2, b@3-3 = 1)
+		"a:12", // late: within the gap of a@0-5, which closed
+		"a:45", // stream 45: a@30 closes
+		"a:58", // 13 after a@45 (the gap is inclusive: 10 apart would join); a@45 stays open (grace)
+	)
+	eventually(t, "the first run committed", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 7 }) // with the late one
+	if err := first.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	second := start(t, cfg, spec)
+	sendTimes(t, second, in,
+		"a:52",  // within the gap of both: merged into a [45,58] = 3
+		"b:100", // stream 100: a@45-58 closes; every a session and b@3 expire
+	)
+	want := map[string][]int64{"a@0-5": {2}, "b@3-3": {1}, "a@30-30": {1}, "a@45-58": {3}}
+	if got := closedCounts(t, c, closed.Name, 4); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("closed sessions: got %v, want %v", got, want)
+	}
+	eventually(t, "the second run committed", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 9 })
+	if n := second.app.Stats().LateRecords; n != 0 {
+		t.Errorf("the second run counted %d late records, want 0", n)
+	}
+	if err := second.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if n := endOffsets(t, c, closed.Name)[0]; n != 4 {
+		t.Fatalf("%d sessions closed, want 4 (none twice)", n)
+	}
+	if n := endOffsets(t, c, spec.ID+"-scount-dlq")[0]; n != 1 {
+		t.Errorf("%d late records dead-lettered, want 1", n)
+	}
+	s, err := tables.Open(filepath.Join(cfg.StateDir, spec.ID, "sessions", "0.db"), time.Second, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var left []string
+	s.Each(func(k, _ []byte) bool {
+		left = append(left, fmt.Sprintf("%s@%d-%d", k[9:len(k)-8], windowStart(k[len(k)-8:])/60_000, windowStart(k)/60_000))
+		return true
+	})
+	if want := []string{"b@100-100"}; !slices.Equal(left, want) {
+		t.Errorf("store holds %v, want %v", left, want)
+	}
+}

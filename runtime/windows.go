@@ -115,11 +115,15 @@ const noTime = math.MinInt64
 // changes not yet stored.
 type windowState struct {
 	size, step, grace, expires int64
+	gap                        int64 // a session table's inactivity gap; 0 for fixed windows
 	mu                         sync.Mutex
 	stream                     int64 // the highest time written; noTime: none yet
 	closed                     int64 // every window starting at or before this has closed
 	expired                    int64 // every window starting at or before this is deleted
 	marks                      []windowMark
+	// sessions indexes a session table's open sessions by key body (the
+	// partition's goroutine alone uses it).
+	sessions map[string][]span
 	// storedMax is the start of the newest window in the store (noTime:
 	// none), raised by each flush.
 	storedMax atomic.Int64
@@ -147,7 +151,34 @@ func newWindowState(w *WindowSpec) *windowState {
 		ws.size, ws.step = w.Hopping.Milliseconds(), w.Step.Milliseconds()
 	}
 	ws.grace, ws.expires = w.Grace.Milliseconds(), w.Expires.Milliseconds()
+	if w.Session > 0 {
+		// Closes are checked in steps of an eighth of the gap (at least
+		// 1 ms): a session closes at most that much later than it could.
+		ws.gap, ws.size, ws.step = w.Session.Milliseconds(), 0, max(w.Session.Milliseconds()/8, 1)
+		ws.sessions = map[string][]span{}
+	}
 	return ws
+}
+
+// bounds returns the window of a store key: its start and end (exclusive)
+// in milliseconds, and the key's Avro body.
+func (ws *windowState) bounds(sk []byte) (start, end int64, kb []byte) {
+	if ws.gap > 0 {
+		// A session: last event time, key, first event time.
+		last := windowStart(sk)
+		return windowStart(sk[len(sk)-8:]), last + 1, sk[8 : len(sk)-8]
+	}
+	start = windowStart(sk)
+	return start, start + ws.size, sk[8:]
+}
+
+// changelogKey returns the Avro body of the changelog key of store key
+// sk: window_start, window_end, key.
+func (ws *windowState) changelogKey(buf, sk []byte) []byte {
+	start, end, kb := ws.bounds(sk)
+	buf = appendZigzag(buf, start)
+	buf = appendZigzag(buf, end)
+	return append(buf, kb...)
 }
 
 // load reads the clock stored with s; a store without one (restored
@@ -207,6 +238,11 @@ func (ws *windowState) closeLine() int64 {
 	if ws.stream == noTime {
 		return noTime
 	}
+	if ws.gap > 0 {
+		// A session whose last event is at or before this can no longer
+		// grow: it is closed. Store keys start with the last event time.
+		return ws.floorStep(ws.stream - ws.gap - ws.grace)
+	}
 	return ws.floorStep(ws.stream - ws.size - ws.grace)
 }
 
@@ -214,6 +250,9 @@ func (ws *windowState) closeLine() int64 {
 func (ws *windowState) expiryLine() int64 {
 	if ws.stream == noTime {
 		return noTime
+	}
+	if ws.gap > 0 {
+		return ws.floorStep(ws.stream - ws.gap - ws.expires)
 	}
 	return ws.floorStep(ws.stream - ws.size - ws.expires)
 }
@@ -281,15 +320,6 @@ func windowKey(buf []byte, start int64, kb []byte) []byte {
 // windowStart returns the window start of a store key.
 func windowStart(storeKey []byte) int64 {
 	return int64(binary.BigEndian.Uint64(storeKey) ^ (1 << 63))
-}
-
-// windowChangelogKey returns the Avro body of the changelog key of a
-// window's store key: window_start, window_end, key.
-func windowChangelogKey(buf []byte, storeKey []byte, size int64) []byte {
-	start := windowStart(storeKey)
-	buf = appendZigzag(buf, start)
-	buf = appendZigzag(buf, start+size)
-	return append(buf, storeKey[8:]...)
 }
 
 // windowStoreKey turns a windowed changelog key's Avro body back into the
@@ -379,8 +409,8 @@ func (h *windowTable[K, V]) usable() error {
 	if err := h.table.usable(); err != nil {
 		return err
 	}
-	if h.part.win == nil {
-		return fmt.Errorf("table %s is not windowed", h.def.Name)
+	if h.part.win == nil || h.part.win.gap > 0 {
+		return fmt.Errorf("table %s is not a tumbling or hopping windowed table", h.def.Name)
 	}
 	return nil
 }
@@ -531,7 +561,7 @@ func (h *windowTable[K, V]) update(key *K, at time.Time, fn func(V, bool) (*V, e
 			}
 		}
 		h.sk = windowKey(h.sk[:0], s, kb)
-		h.ck = windowChangelogKey(h.ck[:0], h.sk, ws.size)
+		h.ck = ws.changelogKey(h.ck[:0], h.sk)
 		t.app.writeChange(t, h.part, h.sk, h.ck, vb, v == nil) // copies both
 	}
 	if open == 0 {
@@ -581,15 +611,16 @@ func (c *windowCloser[K, V]) fire(t *Task, storeKey, framed []byte, w Window) (e
 	if r == nil {
 		r = avro.NewReader(nil, 0, avro.WithReaderConfig(t.app.readerAPI))
 	}
-	r.Reset(storeKey[8:])
+	st := t.app.tableStateOf(c.def)
+	part := t.app.tablePartOf(st, t.rec.Partition)
+	_, _, kb := part.win.bounds(storeKey)
+	r.Reset(kb)
 	r.Error = nil
 	c.def.Key.Decode(r, &k)
 	if r.Error != nil {
 		return fmt.Errorf("table %s: decode key of window %s: %w", c.def.Name, w, r.Error)
 	}
 	var v V
-	st := t.app.tableStateOf(c.def)
-	part := t.app.tablePartOf(st, t.rec.Partition)
 	if err := decodeFrameInto(t.ctx, t.app.reg, nil, &c.def.Value, part.ids.value, framed, &v); err != nil {
 		return fmt.Errorf("table %s: decode value of window %s: %w", c.def.Name, w, err)
 	}
@@ -621,14 +652,17 @@ func (a *App) windowsAfter(ctx context.Context, rec *kgo.Record, f *transport.In
 		ws.mu.Lock()
 		closeTo, expireTo, closed, expired := ws.closeLine(), ws.expiryLine(), ws.closed, ws.expired
 		ws.mu.Unlock()
-		if closeTo > closed && len(st.closers) > 0 {
+		if closeTo > closed && (len(st.closers) > 0 || ws.gap > 0) {
 			var windows []windowEntry
 			if err := part.windowsIn(closed, closeTo, func(e windowEntry) { windows = append(windows, e) }); err != nil {
 				return err
 			}
+			if ws.gap > 0 {
+				ws.pruneSessions(windows, closeTo)
+			}
 			for _, e := range windows {
-				start := windowStart(e.key)
-				w := Window{time.UnixMilli(start).UTC(), time.UnixMilli(start + ws.size).UTC()}
+				start, end, _ := ws.bounds(e.key)
+				w := Window{time.UnixMilli(start).UTC(), time.UnixMilli(end).UTC()}
 				for _, c := range st.closers {
 					t := newTask(ctx, a, c.agent, rec, f, sc)
 					err := c.closer.fire(t, e.key, e.value, w)
@@ -648,7 +682,7 @@ func (a *App) windowsAfter(ctx context.Context, rec *kgo.Record, f *transport.In
 			}
 			t := newTask(ctx, a, a.byTopic[rec.Topic][0], rec, f, sc)
 			for _, k := range gone {
-				a.writeChange(t, part, k, windowChangelogKey(nil, k, ws.size), nil, true)
+				a.writeChange(t, part, k, ws.changelogKey(nil, k), nil, true)
 			}
 			t.finish()
 		}
