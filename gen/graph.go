@@ -109,7 +109,9 @@ func buildGraph(t *topology.Topology) graph {
 			if w.Grace > 0 {
 				grace = ", grace " + shortDuration(w.Grace)
 			}
-			if w.Hopping > 0 {
+			if w.Session > 0 {
+				lines = append(lines, fmt.Sprintf("session gap %s%s, expires %s", shortDuration(w.Session), grace, shortDuration(w.Expires)))
+			} else if w.Hopping > 0 {
 				lines = append(lines, fmt.Sprintf("hopping %s, step %s%s, expires %s", shortDuration(w.Hopping), shortDuration(w.Step), grace, shortDuration(w.Expires)))
 			} else {
 				lines = append(lines, fmt.Sprintf("tumbling %s%s, expires %s", shortDuration(w.Tumbling), grace, shortDuration(w.Expires)))

@@ -150,7 +150,10 @@ func tableVar(m *model, tb *topology.Table) Code {
 	}
 	if w := tb.Window; w != nil {
 		var wd []Code
-		if w.Hopping > 0 {
+		if w.Session > 0 {
+			wd = append(wd, kv("Session", duration(w.Session)))
+			kind = fmt.Sprintf("session-windowed (gap %s, kept %s)", durationText(w.Session), durationText(w.Expires))
+		} else if w.Hopping > 0 {
 			wd = append(wd, kv("Hopping", duration(w.Hopping)), kv("Step", duration(w.Step)))
 			kind = fmt.Sprintf("windowed (hopping %s every %s, kept %s)", durationText(w.Hopping), durationText(w.Step), durationText(w.Expires))
 		} else {
@@ -233,7 +236,7 @@ func agentInterface(m *model, a *topology.Agent) Code {
 		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
 		closers.Add(doc("%s is implemented by a %s that acts when windows of the table %s close: an optional method, found by New.", closerIfaceName(a, tb), agentIfaceName(a), tb.Key).
 			Type().Id(closerIfaceName(a, tb)).Interface(
-			doc("%s is called once for each key of each window of %s that closes (stream time, the highest time written to the table partition, passed the window's end plus its grace), with the key's final value in the window, oldest window first, right after the record that closed it; what it sends and writes is committed with that record. After a crash a window may close once more. When it returns an error, %s.", closerMethodName(tb), tb.Key, policyDoc(a.OnError)).
+			doc("%s is called once for each key of each window of %s that closes (stream time, the highest time written to the table partition, passed the window's end plus its grace, and for a session its gap), with the key's final value in the window, oldest window first, right after the record that closed it; what it sends and writes is committed with that record. After a crash a window may close once more. When it returns an error, %s.", closerMethodName(tb), tb.Key, policyDoc(a.OnError)).
 				Id(closerMethodName(tb)).Params(Id("ctx").Op("*").Id(contextName(a)), Id("key").Add(k.goType), Id("window").Qual(runtimePath, "Window"), Id("value").Add(v.goType)).Error(),
 		).Line().Line())
 	}
@@ -269,7 +272,10 @@ func agentContext(m *model, a *topology.Agent) Code {
 	}
 	for _, tb := range a.Tables {
 		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
-		if tb.Window != nil {
+		if tb.Window != nil && tb.Window.Session > 0 {
+			fields = append(fields, doc("%s is the session-windowed table %s, read-write.", tb.GoName, tb.Key).
+				Id(tb.GoName).Qual(runtimePath, "SessionTable").Types(k.goType, v.goType))
+		} else if tb.Window != nil {
 			fields = append(fields, doc("%s is the windowed table %s, read-write.", tb.GoName, tb.Key).
 				Id(tb.GoName).Qual(runtimePath, "WindowedTable").Types(k.goType, v.goType))
 		} else {
@@ -312,6 +318,9 @@ func agentBinding(m *model, a *topology.Agent) Code {
 		ctor := "TableOf"
 		if tb.Window != nil {
 			ctor = "WindowedTableOf"
+			if tb.Window.Session > 0 {
+				ctor = "SessionTableOf"
+			}
 		}
 		ctx = append(ctx, kv(tb.GoName, Qual(runtimePath, ctor).Call(Id("t"), Op("&").Id(tableVarName(tb)))))
 		tables = append(tables, Op("&").Id(tableVarName(tb)))

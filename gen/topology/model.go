@@ -170,11 +170,13 @@ func (t *Table) Changelog(appID string) string {
 	return appID + "-" + t.Key + "-changelog"
 }
 
-// Window is a table's window; exactly one of Tumbling and Hopping is set.
+// Window is a table's window; exactly one of Tumbling, Hopping and
+// Session (the inactivity gap of session windows) is set.
 type Window struct {
 	Tumbling time.Duration
 	Hopping  time.Duration
 	Step     time.Duration
+	Session  time.Duration
 	Expires  time.Duration // how long a window is kept after it ends
 	Grace    time.Duration // how late a write may still update a window after it ends
 	Pos      Pos

@@ -23,7 +23,7 @@ var Keys = map[string][]string{
 	"registry": {"subjects", "compatibility"},
 	"topic":    {"name", "key", "value", "partitions", "replication", "config"},
 	"table":    {"key", "value", "partitions", "global", "window", "source"},
-	"window":   {"tumbling", "hopping", "step", "expires", "grace"},
+	"window":   {"tumbling", "hopping", "step", "session", "expires", "grace"},
 	"agent":    {"source", "tables", "lookups", "sinks", "on_error"},
 }
 
@@ -590,9 +590,10 @@ func (p *parser) parseWindow(n *yaml.Node, what string) *Window {
 		}
 		return d, deref(v)
 	}
-	var tumN, hopN, stepN, expN, graceN *yaml.Node
+	var tumN, hopN, stepN, expN, graceN, sesN *yaml.Node
 	w.Tumbling, tumN = dur("tumbling")
 	w.Hopping, hopN = dur("hopping")
+	w.Session, sesN = dur("session")
 	w.Step, stepN = dur("step")
 	w.Expires, expN = dur("expires")
 	w.Grace, graceN = dur("grace")
@@ -600,8 +601,14 @@ func (p *parser) parseWindow(n *yaml.Node, what string) *Window {
 	case tumN != nil && hopN != nil:
 		p.errf(hopN, "%s: a window is either tumbling or hopping, not both", what)
 		return nil
+	case sesN != nil && (tumN != nil || hopN != nil):
+		p.errf(sesN, "%s: a session window has a gap, not a size: remove tumbling:/hopping: or session:", what)
+		return nil
+	case sesN != nil && stepN != nil:
+		p.errf(stepN, "%s: step applies only to hopping windows; remove it", what)
+	case sesN != nil:
 	case tumN == nil && hopN == nil:
-		p.errf(n, "%s: window needs tumbling: SIZE or hopping: SIZE with step: SIZE", what)
+		p.errf(n, "%s: window needs tumbling: SIZE, hopping: SIZE with step: SIZE, or session: GAP", what)
 		return nil
 	case tumN != nil && stepN != nil:
 		p.errf(stepN, "%s: step applies only to hopping windows; remove it or use hopping:", what)

@@ -151,7 +151,8 @@ func TestParseReportsEveryProblemWithPosition(t *testing.T) {
 			"  g: {key: string, value: long, partitions: 1, window: {tumbling: 1h, hopping: 1h, expires: 1h}}\n" +
 			"  h: {key: string, value: long, partitions: 1, window: {expires: 1h}}\n" +
 			"  i: {key: string, value: long, partitions: 1, global: true, window: {tumbling: 1h, expires: 1h}}\n" +
-			"  j: {key: string, value: long, partitions: 1, source: nowhere}\n",
+			"  j: {key: string, value: long, partitions: 1, source: nowhere}\n" +
+			"  k: {key: string, value: long, partitions: 1, window: {session: 30m, tumbling: 1h, expires: 1h}}\n",
 			[]string{
 				`4:56: table "a": window needs expires:`,
 				`5:66: table "b": a hopping window needs step:`,
@@ -161,10 +162,11 @@ func TestParseReportsEveryProblemWithPosition(t *testing.T) {
 				`9:67: table "f": window.tumbling: invalid duration "soon"`,
 				`9:82: table "f": window.expires: duration "-1h" must be positive`,
 				`10:80: table "g": a window is either tumbling or hopping, not both`,
-				`11:56: table "h": window needs tumbling: SIZE or hopping: SIZE`,
+				`11:56: table "h": window needs tumbling: SIZE, hopping: SIZE with step: SIZE, or session: GAP`,
 				`12:6: table "i": a global table needs source:`,
 				`12:70: table "i": a global table cannot be windowed`,
 				`13:56: table "j": source "nowhere" is not a topic in topics:`,
+				`14:66: table "k": a session window has a gap, not a size`,
 			}},
 		{"windowed lookup", head + "topics:\n  in: {key: string, value: string, partitions: 1}\ntables:\n  w: {key: string, value: long, partitions: 1, window: {tumbling: 1h, expires: 1h}}\nagents:\n  a: {source: in, lookups: [w]}\n",
 			[]string{`8:29: agent "a": windowed table "w" cannot be a lookup`}},

@@ -138,11 +138,12 @@ var pageInfoTable = runtime.TableDef[string, Page]{
 type CountViewsViewsPerPageCloser interface {
 	// ViewsPerPageClosed is called once for each key of each window of
 	// views_per_page that closes (stream time, the highest time written to the
-	// table partition, passed the window's end plus its grace), with the key's
-	// final value in the window, oldest window first, right after the record that
-	// closed it; what it sends and writes is committed with that record. After a
-	// crash a window may close once more. When it returns an error, the record is
-	// sent to the agent's dead-letter topic (on_error: dead_letter).
+	// table partition, passed the window's end plus its grace, and for a session
+	// its gap), with the key's final value in the window, oldest window first,
+	// right after the record that closed it; what it sends and writes is committed
+	// with that record. After a crash a window may close once more. When it returns
+	// an error, the record is sent to the agent's dead-letter topic (on_error:
+	// dead_letter).
 	ViewsPerPageClosed(ctx *CountViewsContext, key string, window runtime.Window, value int64) error
 }
 

@@ -105,6 +105,24 @@ var latestTable = runtime.TableDef[[]byte, Event]{
 	Value: EventCodec,
 }
 
+// visitsTable is the table visits, session-windowed (gap 30m, kept 24h after it
+// ends, grace 1m): keys bytes, values long.
+var visitsTable = runtime.TableDef[[]byte, int64]{
+	TableSpec: runtime.TableSpec{
+		Name:       "visits",
+		Partitions: 4,
+		Window: &runtime.WindowSpec{
+			Session: 30 * time.Minute,
+			Expires: 24 * time.Hour,
+			Grace:   time.Minute,
+		},
+		KeyType:   "bytes",
+		ValueType: "long",
+	},
+	Key:   runtime.BytesCodec,
+	Value: runtime.LongCodec,
+}
+
 // seenTable is the table seen, partitioned like its agents' source topics: keys
 // int, values boolean.
 var seenTable = runtime.TableDef[int32, bool]{
@@ -139,12 +157,25 @@ var kindsTable = runtime.TableDef[Kind, float32]{
 type SummarizeSlidingCloser interface {
 	// SlidingClosed is called once for each key of each window of sliding that
 	// closes (stream time, the highest time written to the table partition, passed
-	// the window's end plus its grace), with the key's final value in the window,
-	// oldest window first, right after the record that closed it; what it sends and
-	// writes is committed with that record. After a crash a window may close once
-	// more. When it returns an error, the record is logged and skipped (on_error:
-	// skip).
+	// the window's end plus its grace, and for a session its gap), with the key's
+	// final value in the window, oldest window first, right after the record that
+	// closed it; what it sends and writes is committed with that record. After a
+	// crash a window may close once more. When it returns an error, the record is
+	// logged and skipped (on_error: skip).
 	SlidingClosed(ctx *SummarizeContext, key []byte, window runtime.Window, value Stats) error
+}
+
+// SummarizeVisitsCloser is implemented by a SummarizeAgent that acts when
+// windows of the table visits close: an optional method, found by New.
+type SummarizeVisitsCloser interface {
+	// VisitsClosed is called once for each key of each window of visits that closes
+	// (stream time, the highest time written to the table partition, passed the
+	// window's end plus its grace, and for a session its gap), with the key's final
+	// value in the window, oldest window first, right after the record that closed
+	// it; what it sends and writes is committed with that record. After a crash a
+	// window may close once more. When it returns an error, the record is logged
+	// and skipped (on_error: skip).
+	VisitsClosed(ctx *SummarizeContext, key []byte, window runtime.Window, value int64) error
 }
 
 // SummarizeAgent is the agent summarize: it processes the records of topic
@@ -168,6 +199,8 @@ type SummarizeContext struct {
 	Sliding runtime.WindowedTable[[]byte, Stats]
 	// Latest is the table latest, read-write.
 	Latest runtime.Table[[]byte, Event]
+	// Visits is the session-windowed table visits, read-write.
+	Visits runtime.SessionTable[[]byte, int64]
 	// Kinds is the table kinds, read-only.
 	Kinds runtime.ReadTable[Kind, float32]
 	// Alerts sends to topic alerts (Kafka "alerts"); the input record is committed
@@ -187,7 +220,7 @@ func summarizeAgent(impl SummarizeAgent) *runtime.Agent[[]byte, Event] {
 		Name:    "summarize",
 		Source:  &eventsTopic,
 		Sinks:   []runtime.AnyTopic{&alertsTopic, &metricsTopic},
-		Tables:  []runtime.AnyTable{&slidingTable, &latestTable},
+		Tables:  []runtime.AnyTable{&slidingTable, &latestTable, &visitsTable},
 		Lookups: []runtime.AnyTable{&kindsTable},
 		OnError: runtime.Skip,
 		Process: func(t *runtime.Task, key []byte, value Event) error {
@@ -195,6 +228,7 @@ func summarizeAgent(impl SummarizeAgent) *runtime.Agent[[]byte, Event] {
 				Context: t.Context(),
 				Sliding: runtime.WindowedTableOf(t, &slidingTable),
 				Latest:  runtime.TableOf(t, &latestTable),
+				Visits:  runtime.SessionTableOf(t, &visitsTable),
 				Kinds:   runtime.ReadTableOf(t, &kindsTable),
 				Alerts:  runtime.SinkOf(t, &alertsTopic),
 				Metrics: runtime.SinkOf(t, &metricsTopic),
@@ -208,6 +242,21 @@ func summarizeAgent(impl SummarizeAgent) *runtime.Agent[[]byte, Event] {
 				Context: t.Context(),
 				Sliding: runtime.WindowedTableOf(t, &slidingTable),
 				Latest:  runtime.TableOf(t, &latestTable),
+				Visits:  runtime.SessionTableOf(t, &visitsTable),
+				Kinds:   runtime.ReadTableOf(t, &kindsTable),
+				Alerts:  runtime.SinkOf(t, &alertsTopic),
+				Metrics: runtime.SinkOf(t, &metricsTopic),
+				Record:  t.Record(),
+			}, key, window, value)
+		}))
+	}
+	if c, ok := impl.(SummarizeVisitsCloser); ok {
+		a.Closers = append(a.Closers, runtime.OnWindowClose(&visitsTable, func(t *runtime.Task, key []byte, window runtime.Window, value int64) error {
+			return c.VisitsClosed(&SummarizeContext{
+				Context: t.Context(),
+				Sliding: runtime.WindowedTableOf(t, &slidingTable),
+				Latest:  runtime.TableOf(t, &latestTable),
+				Visits:  runtime.SessionTableOf(t, &visitsTable),
 				Kinds:   runtime.ReadTableOf(t, &kindsTable),
 				Alerts:  runtime.SinkOf(t, &alertsTopic),
 				Metrics: runtime.SinkOf(t, &metricsTopic),
@@ -336,6 +385,7 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 		Tables: []runtime.AnyTable{
 			&slidingTable,
 			&latestTable,
+			&visitsTable,
 			&seenTable,
 			&kindsTable,
 		},
