@@ -236,7 +236,7 @@ func windowCountRelay(in *Topic[string, view], out *Topic[string, int64], table 
 func BenchmarkWindowedVsStatelessAgent(b *testing.B) {
 	c := newEnv(b)
 	cfg := testConfig(b, c)
-	cfg.CommitInterval = 10 * time.Millisecond
+	cfg.CommitInterval = benchCommitInterval(b, 10*time.Millisecond)
 	for _, kind := range []struct {
 		name string
 		w    WindowSpec
@@ -371,4 +371,16 @@ func BenchmarkGlobalLookupVsPlainGet(b *testing.B) {
 		b.ReportMetric(gl/pl, "ratio")
 		b.Logf("%d entries, %d random Gets per round, best of 3 (alternating): plain %.0f ns, global %.0f ns, ratio %.2f (target <= 2); rounds plain %.0f, global %.0f", entries, gets, pl, gl, gl/pl, res.plain, res.global)
 	}
+}
+
+// benchCommitInterval is BENCH_COMMIT_INTERVAL (a Go duration), else def.
+func benchCommitInterval(b *testing.B, def time.Duration) time.Duration {
+	if v := os.Getenv("BENCH_COMMIT_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("BENCH_COMMIT_INTERVAL=%q: %v", v, err)
+		}
+		return d
+	}
+	return def
 }
