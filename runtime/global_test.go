@@ -3,9 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
-	"time"
 )
 
 // enricher sends, for each view, the value its key has in the lookup
@@ -30,26 +28,9 @@ func enricher(name string, in *Topic[string, view], out *Topic[string, int64], t
 func sendLongs(t testing.TB, r *running, topic *Topic[string, int64], n int, value func(int) int64) {
 	t.Helper()
 	p := ProducerOf(r.app, topic)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
-	for i := range n {
-		wg.Add(1)
-		p.Send(ctx, fmt.Sprintf("p%d", i), value(i), func(_ RecordMeta, err error) {
-			if err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-			wg.Done()
-		})
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		t.Fatal(errs[0])
-	}
+	awaitSends(t, n, func(ctx context.Context, i int, done func(RecordMeta, error)) {
+		p.Send(ctx, fmt.Sprintf("p%d", i), value(i), done)
+	})
 }
 
 // A global table is written through its source topic by one instance and
@@ -80,14 +61,7 @@ func TestAGlobalTableIsCaughtUpBeforeProcessingAndKeptCurrent(t *testing.T) {
 	produceViews(t, writer, in, keys, n)
 	reader := start(t, readerCfg, spec)
 	for _, rec := range readN(t, c, out.Name, n) {
-		var k string
-		var v int64
-		if err := tString.Unmarshal(rec.Key[frameHeader:], &k); err != nil {
-			t.Fatal(err)
-		}
-		if err := tLong.Unmarshal(rec.Value[frameHeader:], &v); err != nil {
-			t.Fatal(err)
-		}
+		k, v := stringLong(t, rec)
 		if want := fmt.Sprintf("p%d", v); v < 0 || want != k {
 			t.Fatalf("view of %s read %d from the global table: processed before the table caught up", k, v)
 		}
@@ -154,14 +128,7 @@ func TestASourcedTableFollowsItsTopicPartitionByPartition(t *testing.T) {
 	r = start(t, cfg, spec)
 	produceViews(t, r, in, keys, n)
 	for _, rec := range readN(t, c, out.Name, n) {
-		var k string
-		var v int64
-		if err := tString.Unmarshal(rec.Key[frameHeader:], &k); err != nil {
-			t.Fatal(err)
-		}
-		if err := tLong.Unmarshal(rec.Value[frameHeader:], &v); err != nil {
-			t.Fatal(err)
-		}
+		k, v := stringLong(t, rec)
 		if fmt.Sprintf("p%d", v) != k {
 			t.Fatalf("view of %s read %d from the sourced table", k, v)
 		}

@@ -2,14 +2,12 @@ package runtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,29 +38,14 @@ func windowCounter(in *Topic[string, view], closed *Topic[string, int64], table 
 func sendTimes(t testing.TB, r *running, topic *Topic[string, view], events ...string) {
 	t.Helper()
 	p := ProducerOf(r.app, topic)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
-	for _, e := range events {
-		k, m, _ := strings.Cut(e, ":")
+	awaitSends(t, len(events), func(ctx context.Context, i int, done func(RecordMeta, error)) {
+		k, m, _ := strings.Cut(events[i], ":")
 		at, err := strconv.ParseInt(m, 10, 64)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wg.Add(1)
-		p.Send(ctx, k, view{Page: k, Seq: at}, func(_ RecordMeta, err error) {
-			mu.Lock()
-			errs = append(errs, err)
-			mu.Unlock()
-			wg.Done()
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
+		p.Send(ctx, k, view{Page: k, Seq: at}, done)
+	})
 }
 
 // closedCounts reads n records of the closers' output: count by
@@ -71,14 +54,7 @@ func closedCounts(t testing.TB, c *env, topic string, n int) map[string][]int64 
 	t.Helper()
 	got := map[string][]int64{}
 	for _, rec := range readN(t, c, topic, n) {
-		var k string
-		var v int64
-		if err := tString.Unmarshal(rec.Key[frameHeader:], &k); err != nil {
-			t.Fatal(err)
-		}
-		if err := tLong.Unmarshal(rec.Value[frameHeader:], &v); err != nil {
-			t.Fatal(err)
-		}
+		k, v := stringLong(t, rec)
 		got[k] = append(got[k], v)
 	}
 	return got
