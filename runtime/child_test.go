@@ -30,7 +30,9 @@ import (
 //	CHILD_SLOW_PARTITION, CHILD_SLOW  sleep CHILD_SLOW per record of that partition only
 //	CHILD_EXPECT     exit 0 after processing this many records; 0: run until SIGTERM
 //	CHILD_RUN_FOR    stop gracefully after this long (a Go duration) once started
-//	CHILD_MODE       "relay" (default) or "count" (a table counts views per key; the counts go to CHILD_OUT)
+//	CHILD_MODE       "relay" (default), "count" (a table counts views per key; the counts go to CHILD_OUT)
+//	                 or "windows" (tumbling windows of 10 minutes of Seq as minutes count views per key;
+//	                 each closing window's count goes to CHILD_OUT keyed "key@start-minute")
 //
 // It prints "child: ready" once started and, when it ends,
 // "child: processed=N vmhwm_kib=K".
@@ -115,6 +117,26 @@ func runChild(mode string) int {
 		table := countsTable(int32(parts))
 		tables = []AnyTable{table}
 		count := counter(in, out, table)
+		inner := count.Process
+		count.Process = func(t *Task, k string, v view) error {
+			if spin > 0 {
+				for end := time.Now().Add(spin); time.Now().Before(end); {
+				}
+			}
+			if err := inner(t, k, v); err != nil {
+				return err
+			}
+			if processed.Add(1) == expect {
+				cancel()
+			}
+			return nil
+		}
+		agent = count
+	case "windows":
+		table := windowTableDef("windows", WindowSpec{Tumbling: 10 * time.Minute, Expires: 30 * time.Minute})
+		table.Partitions = int32(parts)
+		tables = []AnyTable{table}
+		count := windowCounter(in, out, table)
 		inner := count.Process
 		count.Process = func(t *Task, k string, v view) error {
 			if spin > 0 {
