@@ -6,7 +6,8 @@ GO ?= go
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-test: test-unit ## every test: unit, golden, embedded, then the real services
+test: test-unit ## every test: lint, unit, golden, embedded, then the real services
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory test-integration
 
 test-unit: ## go test ./... (no services; includes the examples-are-current check, TestExamplesAreCurrent)
@@ -14,6 +15,7 @@ test-unit: ## go test ./... (no services; includes the examples-are-current chec
 	$(GO) test ./...
 
 test-integration: ## go test -tags integration ./... on real Kafka + Apicurio (started if not running, then stopped)
+	bash scripts/python-avro.sh
 	bash scripts/services/with-services.sh $(GO) test -tags integration -count=1 ./...
 
 soak: ## the long crash runs: a 30-cycle rebalance storm (SIGTERM/SIGKILL) on kfake, then on the real services (make test runs 4 cycles)
@@ -41,6 +43,9 @@ services-up: ## start real Kafka + Apicurio Registry on 127.0.0.1 (fetched with 
 services-down: ## stop the services that services-up started
 	bash scripts/services/stop.sh
 
-lint: ## gofmt and go vet
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: ## gofmt, go vet and staticcheck (pinned, fetched by go run)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt'd:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...

@@ -339,14 +339,6 @@ func metaOf(rec *kgo.Record) RecordMeta {
 	return m
 }
 
-func decodeKey[K, V any](t *Task, topic *Topic[K, V], dst *K) error {
-	ids := t.app.ids[topic.Name]
-	if err := decodeFrameInto(t.ctx, t.app.reg, t.reader, &topic.Key, ids.key, t.rec.Key, dst); err != nil {
-		return &DecodeError{Part: "key", Record: t.Record(), Err: err}
-	}
-	return nil
-}
-
 func decodeValue[K, V any](t *Task, topic *Topic[K, V], dst *V) error {
 	ids := t.app.ids[topic.Name]
 	if err := decodeFrameInto(t.ctx, t.app.reg, t.reader, &topic.Value, ids.value, t.rec.Value, dst); err != nil {

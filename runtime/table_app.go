@@ -13,6 +13,7 @@ import (
 	"github.com/faustgen/faustgen/runtime/tables"
 	"github.com/faustgen/faustgen/runtime/transport"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // How an App runs its tables: each table partition follows the partition
@@ -179,7 +180,7 @@ func (a *App) lockStateDir() error {
 	}
 	lock := filepath.Join(a.stateDir, "LOCK")
 	db, err := bolt.Open(lock, 0o644, &bolt.Options{Timeout: 2 * time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return fmt.Errorf("state dir %s is in use by another live instance (it holds %s): give each instance its own Config.StateDir (%s)", a.stateDir, lock, EnvStateDir)
 	}
 	if err != nil {

@@ -46,7 +46,6 @@ func Load(files []File) (*Set, error) {
 	sorted := slices.Clone(files)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
 
-	var roots []*schema
 	for _, f := range sorted {
 		n, err := posjson.Parse(f.Data)
 		if err != nil {
@@ -54,9 +53,7 @@ func Load(files []File) (*Set, error) {
 			l.errorf(f.Path, se.Pos, "invalid JSON: %s", se.Msg)
 			continue
 		}
-		if s := l.parse(f.Path, n, ""); s != nil {
-			roots = append(roots, s)
-		}
+		l.parse(f.Path, n, "")
 	}
 	l.settleDefinitions()
 	l.resolve()

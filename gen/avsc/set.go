@@ -282,6 +282,7 @@ func (s *Set) breakCycles() {
 		at *schema
 	}
 	graph := map[any][]edge{}
+	//lint:ignore S1021 the closure calls itself
 	var valueEdges func(from any, t *schema)
 	valueEdges = func(from any, t *schema) {
 		switch {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 var (
@@ -54,7 +55,7 @@ func Open(path string, lockTimeout time.Duration, log *slog.Logger) (*Store, err
 	if err == nil {
 		return s, nil
 	}
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("table store %s is locked by another live process (another instance using the same state dir?): %w", path, err)
 	}
 	aside := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405.000000000"))
