@@ -17,21 +17,23 @@ const DefaultRestoreMemoryBytes = 32 << 20
 // bulkLoad builds an empty store's file from its whole changelog, which
 // is in the order of writes, not of keys, as compaction leaves it: an
 // external sort. The poller copies records into chunks (keys and values
-// back to back in an arena, plus a small entry per record); a sorter
-// goroutine sorts each full chunk by key as the next one fills, keeping
-// the newest write of each key (a tombstone too: it removes the key).
-// Sorted chunks stay in memory while they fit in the bound; past it,
-// they are merged into one run spilled to a file beside the store. At
-// the end, a k-way merge of the runs and the chunks left (the newest
-// wins a key; tombstones are dropped) writes the keys in order into a
-// new bbolt file, page by page (boltFile), with the changelog offset
-// reached, and that file is renamed over the store.
+// back to back in an arena, plus a 24-byte entry per record); a sorter
+// goroutine sorts each full chunk by key as the next one fills, keeps
+// the newest write of each key (a tombstone too: it removes the key),
+// and encodes it as a sorted run: the records back to back in key order
+// (see spilledRun), the chunk's buffers going back to the poller. Runs
+// stay in memory while they fit in the bound; past it, they are merged
+// into one run spilled to a file beside the store. At the end a k-way
+// merge of all the runs (the newest wins a key; tombstones are dropped)
+// writes the keys in order into a new bbolt file, page by page
+// (boltFile), with the changelog offset reached, and that file is
+// renamed over the store.
 //
-// Memory: sorted chunks, the chunk being filled and the two being
-// handed over or sorted stay within limit (chunks are limit/16, between
-// 64 KiB and 4 MiB); the merge adds one 256 KiB read buffer per run and
-// the file writer 1 MiB. Records hold an entry of 24 bytes beside their
-// key and value.
+// Memory: the runs in memory and the chunks being filled, handed over
+// and sorted stay within limit (a chunk is limit/16, between 64 KiB and
+// 4 MiB); the merge adds a 256 KiB read buffer per spilled run and the
+// file writer 1 MiB. A record takes its key and value plus 24 bytes
+// while in a chunk, plus 2 to 10 once in a run.
 //
 // Crash safety: nothing touches the store until the new file is whole,
 // so a crash leaves the store as it was (empty, offset -1) plus files
@@ -44,15 +46,32 @@ type bulkLoad struct {
 
 	cur    *chunk        // being filled by the poller
 	work   chan *chunk   // to the sorter
+	free   chan *chunk   // emptied chunks, back to the poller
 	failed chan struct{} // closed when the sorter fails (err)
 	done   chan struct{} // closed when the sorter has ended
 	err    error
 
 	// Owned by the sorter until done.
-	sorted      []*chunk // oldest first, newer than every run
-	sortedBytes int64
-	runs        []string // spilled runs, oldest first
-	peak        int64
+	mem      []*memRun // oldest first, newer than every spilled run
+	memBytes int64
+	runs     []spilledRun // oldest first
+	peak     int64
+}
+
+// spilledRun is a file of sorted records in run encoding: each is
+// uvarint key length, uvarint value length + 1 (0: a tombstone), key,
+// value. Its keys all begin with first[:cp].
+type spilledRun struct {
+	path  string
+	cp    int
+	first []byte
+}
+
+// memRun is a sorted run in memory, in run encoding.
+type memRun struct {
+	data  []byte
+	cp    int
+	first []byte
 }
 
 type chunk struct {
@@ -61,8 +80,9 @@ type chunk struct {
 }
 
 // entry is one record of a chunk: its key at arena[off:off+klen], its
-// value right after, vlen -1 for a tombstone. prefix holds the key's
-// first 8 bytes, big-endian, for fast comparisons.
+// value right after, vlen -1 for a tombstone. prefix holds the 8 bytes
+// of the key after those all the chunk's keys share (zero-padded),
+// big-endian, so that most comparisons compare two integers.
 type entry struct {
 	prefix uint64
 	off    uint32
@@ -72,71 +92,76 @@ type entry struct {
 
 const entrySize = 24
 
-func (c *chunk) bytes() int64 { return int64(cap(c.arena)) + int64(cap(c.ents))*entrySize }
-
 func newBulkLoad(path string, limit int64) *bulkLoad {
 	if limit <= 0 {
 		limit = DefaultRestoreMemoryBytes
 	}
 	cb := int(min(max(limit/16, 64<<10), 4<<20))
-	l := &bulkLoad{path: path, limit: limit, chunkBytes: cb, work: make(chan *chunk, 1), failed: make(chan struct{}), done: make(chan struct{})}
-	l.cur = l.newChunk(nil)
+	l := &bulkLoad{path: path, limit: limit, chunkBytes: cb, work: make(chan *chunk, 1), free: make(chan *chunk, 2),
+		failed: make(chan struct{}), done: make(chan struct{})}
+	l.cur = l.newChunk()
 	go l.sortChunks()
 	return l
 }
 
-// newChunk sizes a chunk like the last one filled (prev), or evenly.
-func (l *bulkLoad) newChunk(prev *chunk) *chunk {
-	arena, ents := l.chunkBytes/2, l.chunkBytes/2/entrySize
-	if prev != nil {
-		arena, ents = len(prev.arena)+len(prev.arena)/8, len(prev.ents)+len(prev.ents)/8
+// newChunk returns an emptied chunk, or a new one.
+func (l *bulkLoad) newChunk() *chunk {
+	select {
+	case c := <-l.free:
+		return c
+	default:
+		return &chunk{arena: make([]byte, 0, l.chunkBytes/2), ents: make([]entry, 0, l.chunkBytes/2/entrySize)}
 	}
-	return &chunk{arena: make([]byte, 0, arena), ents: make([]entry, 0, ents)}
 }
 
 // add copies one record (value nil: a tombstone) into the load. It
 // fails when the sorter has failed.
 func (l *bulkLoad) add(key, value []byte) error {
 	c := l.cur
-	var p [8]byte
-	copy(p[:], key)
 	vlen := int32(len(value))
 	if value == nil {
 		vlen = -1
 	}
-	c.ents = append(c.ents, entry{prefix: binary.BigEndian.Uint64(p[:]), off: uint32(len(c.arena)), klen: uint32(len(key)), vlen: vlen})
+	c.ents = append(c.ents, entry{off: uint32(len(c.arena)), klen: uint32(len(key)), vlen: vlen})
 	c.arena = append(append(c.arena, key...), value...)
 	if len(c.arena)+len(c.ents)*entrySize < l.chunkBytes {
 		return nil
 	}
-	return l.handOver(l.newChunk(c))
+	return l.handOver()
 }
 
-// handOver gives the chunk filled to the sorter and starts next.
-func (l *bulkLoad) handOver(next *chunk) error {
+// handOver gives the chunk filled to the sorter and starts the next.
+func (l *bulkLoad) handOver() error {
 	select {
 	case l.work <- l.cur:
-		l.cur = next
+		l.cur = l.newChunk()
 		return nil
 	case <-l.failed:
 		return l.err
 	}
 }
 
-// sortChunks is the sorter: it sorts each chunk handed over and spills
-// when the sorted chunks pass the bound.
+// sortChunks is the sorter: it turns each chunk handed over into a run
+// in memory and spills when the runs reach the bound.
 func (l *bulkLoad) sortChunks() {
 	defer close(l.done)
 	for c := range l.work {
 		if l.err != nil {
 			continue // drain
 		}
-		c.sortNewestPerKey()
-		l.sorted = append(l.sorted, c)
-		l.sortedBytes += c.bytes()
-		held := l.sortedBytes + 3*int64(l.chunkBytes) // + filling, handed over, sorting
+		r := c.sortedRun()
+		c.arena, c.ents = c.arena[:0], c.ents[:0]
+		select {
+		case l.free <- c:
+		default:
+		}
+		l.mem = append(l.mem, r)
+		l.memBytes += int64(cap(r.data))
+		// Held: the runs, and the chunks being filled, handed over and
+		// sorted. Spill when the next run would pass the bound.
+		held := l.memBytes + 3*int64(l.chunkBytes)
 		l.peak = max(l.peak, held)
-		if held > l.limit {
+		if held+int64(l.chunkBytes) > l.limit {
 			if l.err = l.spill(); l.err != nil {
 				close(l.failed)
 			}
@@ -144,10 +169,25 @@ func (l *bulkLoad) sortChunks() {
 	}
 }
 
-// sortNewestPerKey sorts c's entries by key and keeps the newest (the
-// last added) of each key.
-func (c *chunk) sortNewestPerKey() {
+// sortedRun sorts c's entries by key, keeps the newest (the last added)
+// of each key, and encodes them as a run.
+func (c *chunk) sortedRun() *memRun {
 	a := c.arena
+	r := &memRun{}
+	if len(c.ents) == 0 {
+		return r
+	}
+	e0 := c.ents[0]
+	first := a[e0.off : e0.off+e0.klen]
+	cp := len(first)
+	for _, e := range c.ents[1:] {
+		cp = lcp(first[:cp], a[e.off:e.off+e.klen])
+	}
+	r.cp, r.first = cp, append([]byte(nil), first[:cp]...)
+	for i := range c.ents {
+		e := &c.ents[i]
+		e.prefix = prefixAt(a[e.off:e.off+e.klen], cp)
+	}
 	slices.SortFunc(c.ents, func(x, y entry) int {
 		if x.prefix != y.prefix {
 			return cmp.Compare(x.prefix, y.prefix)
@@ -157,17 +197,60 @@ func (c *chunk) sortNewestPerKey() {
 		}
 		return cmp.Compare(x.off, y.off) // the order added
 	})
-	out := c.ents[:0]
+	kept := c.ents[:0]
+	size := 0
 	for i, e := range c.ents {
 		if i+1 < len(c.ents) {
 			n := c.ents[i+1]
 			if n.prefix == e.prefix && bytes.Equal(a[e.off:e.off+e.klen], a[n.off:n.off+n.klen]) {
-				continue
+				continue // an older write of the next key
 			}
 		}
-		out = append(out, e)
+		kept = append(kept, e)
+		size += uvarintLen(uint64(e.klen)) + uvarintLen(uint64(e.vlen+1)) + int(e.klen) + max(int(e.vlen), 0)
 	}
-	c.ents = out
+	out := make([]byte, 0, size)
+	for _, e := range kept {
+		out = binary.AppendUvarint(out, uint64(e.klen))
+		out = binary.AppendUvarint(out, uint64(e.vlen+1))
+		out = append(out, a[e.off:e.off+e.klen+uint32(max(e.vlen, 0))]...)
+	}
+	r.data = out
+	return r
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// lcp returns the length of the longest common prefix of a and b.
+func lcp(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
+// prefixAt returns key's 8 bytes from at (zero-padded) as a big-endian
+// integer: keys sharing their first at bytes compare as these do, or
+// are equal here and need a full comparison.
+func prefixAt(key []byte, at int) uint64 {
+	if len(key) >= at+8 {
+		return binary.BigEndian.Uint64(key[at:])
+	}
+	var v uint64
+	for i, c := range key[at:] {
+		v |= uint64(c) << (56 - 8*i)
+	}
+	return v
 }
 
 // spill merges the sorted chunks into one run file, tombstones kept.
@@ -177,10 +260,12 @@ func (l *bulkLoad) spill() (err error) {
 	if err != nil {
 		return err
 	}
-	l.runs = append(l.runs, path)
+	cs := l.memCursors(nil)
+	cp, first := commonPrefix(cs)
+	l.runs = append(l.runs, spilledRun{path: path, cp: cp, first: append([]byte(nil), first[:cp]...)})
 	w := bufio.NewWriterSize(f, 1<<20)
 	var hdr [2 * binary.MaxVarintLen64]byte
-	err = merge(l.cursors(nil), true, func(key, value []byte) error {
+	err = merge(cs, true, func(key, value []byte) error {
 		n := binary.PutUvarint(hdr[:], uint64(len(key)))
 		vl := uint64(0) // a tombstone
 		if value != nil {
@@ -201,7 +286,7 @@ func (l *bulkLoad) spill() (err error) {
 	if err != nil {
 		return fmt.Errorf("spill a sorted run of the restore to %s: %w", path, err)
 	}
-	l.sorted, l.sortedBytes = nil, 0
+	l.mem, l.memBytes = nil, 0
 	return nil
 }
 
@@ -209,7 +294,7 @@ func (l *bulkLoad) spill() (err error) {
 func (l *bulkLoad) wait() error {
 	var err error
 	if len(l.cur.ents) > 0 {
-		err = l.handOver(&chunk{})
+		err = l.handOver()
 	}
 	close(l.work)
 	<-l.done
@@ -233,15 +318,15 @@ func (l *bulkLoad) write(offset int64, pageSize int) (string, int64, error) {
 	}()
 	var cs []*cursor
 	for i, run := range l.runs {
-		f, err := os.Open(run)
+		f, err := os.Open(run.path)
 		if err != nil {
 			bf.Abort()
 			return "", 0, err
 		}
 		files = append(files, f)
-		cs = append(cs, &cursor{age: i, r: bufio.NewReaderSize(f, 256<<10), name: run})
+		cs = append(cs, &cursor{age: i, r: bufio.NewReaderSize(f, 256<<10), name: run.path, cp: run.cp, first: run.first})
 	}
-	cs = l.cursors(cs)
+	cs = l.memCursors(cs)
 	if err := merge(cs, false, bf.Add); err != nil {
 		bf.Abort()
 		return "", 0, fmt.Errorf("write %s: %w", path, err)
@@ -253,29 +338,44 @@ func (l *bulkLoad) write(offset int64, pageSize int) (string, int64, error) {
 	return path, bf.keys, nil
 }
 
-// cursors appends a cursor over each sorted chunk, newer than those in
-// cs.
-func (l *bulkLoad) cursors(cs []*cursor) []*cursor {
-	for _, c := range l.sorted {
-		cs = append(cs, &cursor{age: len(cs), c: c, i: -1})
+// memCursors appends a cursor over each run in memory, newer than
+// those in cs.
+func (l *bulkLoad) memCursors(cs []*cursor) []*cursor {
+	for _, r := range l.mem {
+		cs = append(cs, &cursor{age: len(cs), data: r.data, cp: r.cp, first: r.first})
 	}
 	return cs
+}
+
+// commonPrefix returns how many first bytes all the cursors' keys
+// share, and a key that has them.
+func commonPrefix(cs []*cursor) (int, []byte) {
+	if len(cs) == 0 {
+		return 0, nil
+	}
+	cp, first := cs[0].cp, cs[0].first
+	for _, c := range cs[1:] {
+		cp = min(cp, c.cp, lcp(first, c.first))
+	}
+	return cp, first
 }
 
 // removeTemp removes the load's run files.
 func (l *bulkLoad) removeTemp() {
 	for _, r := range l.runs {
-		os.Remove(r)
+		os.Remove(r.path)
 	}
 }
 
-// cursor walks one sorted run: a chunk in memory or a spilled file.
+// cursor walks one sorted run: in memory (data) or a spilled file (r).
 type cursor struct {
 	key, value []byte // value nil: a tombstone
 	age        int    // higher is newer
+	prefix     uint64 // prefixAt(key, the merge's common prefix)
+	cp         int    // every key begins with first[:cp]
+	first      []byte
 
-	c *chunk
-	i int
+	data []byte
 
 	r    *bufio.Reader
 	buf  []byte
@@ -284,18 +384,18 @@ type cursor struct {
 
 // next moves to the next key; false at the end.
 func (k *cursor) next() (bool, error) {
-	if k.c != nil {
-		k.i++
-		if k.i >= len(k.c.ents) {
+	if k.r == nil {
+		if len(k.data) == 0 {
 			return false, nil
 		}
-		e := k.c.ents[k.i]
-		k.key = k.c.arena[e.off : e.off+e.klen : e.off+e.klen]
-		k.value = nil
-		if e.vlen >= 0 {
-			v := e.off + e.klen
-			k.value = k.c.arena[v : v+uint32(e.vlen) : v+uint32(e.vlen)]
+		kl, n1 := binary.Uvarint(k.data)
+		vl, n2 := binary.Uvarint(k.data[n1:])
+		d := k.data[n1+n2:]
+		k.key, k.value = d[:kl:kl], nil
+		if vl > 0 {
+			k.value = d[kl : kl+vl-1 : kl+vl-1]
 		}
+		k.data = d[kl+max(vl, 1)-1:]
 		return true, nil
 	}
 	kl, err := binary.ReadUvarint(k.r)
@@ -325,6 +425,7 @@ func (k *cursor) next() (bool, error) {
 // its value in the newest cursor that has it; a key whose newest value
 // is a tombstone is emitted (value nil) only when keepTombstones.
 func merge(cs []*cursor, keepTombstones bool, emit func(key, value []byte) error) error {
+	cp, _ := commonPrefix(cs)
 	h := cs[:0]
 	for _, c := range cs {
 		ok, err := c.next()
@@ -332,10 +433,14 @@ func merge(cs []*cursor, keepTombstones bool, emit func(key, value []byte) error
 			return err
 		}
 		if ok {
+			c.prefix = prefixAt(c.key, cp)
 			h = append(h, c)
 		}
 	}
 	less := func(a, b *cursor) bool {
+		if a.prefix != b.prefix {
+			return a.prefix < b.prefix
+		}
 		if r := bytes.Compare(a.key, b.key); r != 0 {
 			return r < 0
 		}
@@ -378,7 +483,9 @@ func merge(cs []*cursor, keepTombstones bool, emit func(key, value []byte) error
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if ok {
+			top.prefix = prefixAt(top.key, cp)
+		} else {
 			h[0] = h[len(h)-1]
 			h = h[:len(h)-1]
 		}
