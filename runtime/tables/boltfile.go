@@ -1,7 +1,6 @@
 package tables
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -32,16 +31,21 @@ import (
 //     counted from the element to its key, the value right after it;
 //   - a branch page holds count 16-byte elements {pos, ksize, child page}
 //     and then the keys, each its child's first key;
-//   - a bucket is a value of 16 bytes {root page, sequence}.
+//   - a bucket is a value of 16 bytes {root page, sequence};
+//   - a freelist page (flags 0x10) lists free pages: count 0 here.
 //
 // Numbers are in the machine's byte order, as bbolt maps them. The file
 // written holds: pages 0 and 1 (meta), the leaves of bucket data in key
 // order, the branch levels above them, one leaf page for bucket meta
-// (the changelog offset), and the root bucket's leaf page naming both.
+// (the changelog offset), the root bucket's leaf page naming both, and
+// an empty freelist page: with it, bbolt opening the file reads the
+// freelist instead of walking the whole tree to find free pages (a
+// store opened with NoFreelistSync frees that page at its first commit
+// and keeps no freelist after, as for any file written without it).
 // Leaves are filled whole: bbolt splits a full page on its next insert.
 type boltFile struct {
 	f        *os.File
-	w        *bufio.Writer
+	w        *pageWriter
 	path     string
 	pageSize int
 	next     uint64 // the next page id to write
@@ -54,7 +58,6 @@ type boltFile struct {
 	// built (the leaves, then each branch level).
 	firstKeys []byte
 	children  []childRef
-	page      []byte // scratch for one page (more when it overflows)
 	lastKey   []byte
 	keys      int64
 }
@@ -70,10 +73,10 @@ const (
 	branchPageFlag   = 0x01
 	leafPageFlag     = 0x02
 	metaPageFlag     = 0x04
+	freelistPageFlag = 0x10
 	bucketLeafFlag   = 0x01
 	boltMagic        = 0xED0CDAED
 	boltVersion      = 2
-	noFreelist       = ^uint64(0)
 	maxBoltKeySize   = 32768
 	maxBoltValueSize = 1<<31 - 2
 )
@@ -84,12 +87,9 @@ func createBoltFile(path string, pageSize int) (*boltFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &boltFile{f: f, w: bufio.NewWriterSize(f, 1<<20), path: path, pageSize: pageSize, next: 2, page: make([]byte, pageSize)}
+	b := &boltFile{f: f, w: newPageWriter(f), path: path, pageSize: pageSize, next: 2}
 	// Pages 0 and 1 (meta) are written last, in place.
-	if _, err := b.w.Write(make([]byte, 2*pageSize)); err != nil {
-		f.Close()
-		return nil, err
-	}
+	b.w.alloc(2 * pageSize)
 	return b, nil
 }
 
@@ -147,12 +147,7 @@ func (b *boltFile) writePage(flags uint16, sizes []uint32, data []byte, elemFlag
 	}
 	size := pageHeaderSize + count*pageElementSize + len(data)
 	pages := (size + b.pageSize - 1) / b.pageSize
-	need := pages * b.pageSize
-	if cap(b.page) < need {
-		b.page = make([]byte, need)
-	}
-	p := b.page[:need]
-	clear(p)
+	p := b.w.alloc(pages * b.pageSize)
 	id := b.next
 	ne := binary.NativeEndian
 	ne.PutUint64(p[0:], id)
@@ -181,9 +176,6 @@ func (b *boltFile) writePage(flags uint16, sizes []uint32, data []byte, elemFlag
 			ne.PutUint64(e[8:], uint64(sizes[3*i+1])|uint64(sizes[3*i+2])<<32)
 			at += int(ks)
 		}
-	}
-	if _, err := b.w.Write(p); err != nil {
-		return 0, err
 	}
 	b.next += uint64(pages)
 	return id, nil
@@ -272,7 +264,12 @@ func (b *boltFile) Finish(offset int64) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := b.w.Flush(); err != nil {
+	freelist := b.next
+	p := b.w.alloc(b.pageSize)
+	binary.NativeEndian.PutUint64(p[0:], freelist)
+	binary.NativeEndian.PutUint16(p[8:], freelistPageFlag)
+	b.next++
+	if err := b.w.close(); err != nil {
 		return err
 	}
 	metas := make([]byte, 2*b.pageSize)
@@ -288,7 +285,7 @@ func (b *boltFile) Finish(offset int64) (err error) {
 		ne.PutUint32(m[12:], 0)
 		ne.PutUint64(m[16:], root)
 		ne.PutUint64(m[24:], 0) // the root bucket's sequence
-		ne.PutUint64(m[32:], noFreelist)
+		ne.PutUint64(m[32:], freelist)
 		ne.PutUint64(m[40:], b.next) // high water mark
 		ne.PutUint64(m[48:], txid)
 		h := fnv.New64a()
@@ -303,6 +300,73 @@ func (b *boltFile) Finish(offset int64) (err error) {
 
 // Abort closes and removes the unfinished file.
 func (b *boltFile) Abort() {
+	b.w.close()
 	b.f.Close()
 	os.Remove(b.path)
+}
+
+// pageWriter writes pages to a file from a goroutine of its own, so that
+// building the next pages overlaps the write system calls (which copy
+// into the page cache, a good part of the time of a bulk load).
+type pageWriter struct {
+	cur    []byte
+	free   chan []byte
+	full   chan []byte
+	done   chan error
+	err    error
+	closed bool
+}
+
+const pageWriterBuffer = 1 << 20
+
+func newPageWriter(f *os.File) *pageWriter {
+	w := &pageWriter{free: make(chan []byte, 3), full: make(chan []byte, 2), done: make(chan error, 1)}
+	for range 2 {
+		w.free <- make([]byte, 0, pageWriterBuffer)
+	}
+	w.cur = make([]byte, 0, pageWriterBuffer)
+	go func() {
+		var err error
+		for buf := range w.full {
+			if err == nil {
+				_, err = f.Write(buf)
+			}
+			w.free <- buf[:0]
+		}
+		w.done <- err
+	}()
+	return w
+}
+
+// alloc returns the next n bytes of the file, zeroed, to fill before the
+// next call.
+func (w *pageWriter) alloc(n int) []byte {
+	if len(w.cur)+n > cap(w.cur) {
+		if len(w.cur) > 0 {
+			w.full <- w.cur
+			w.cur = <-w.free
+		}
+		if n > cap(w.cur) {
+			w.cur = make([]byte, 0, n)
+		}
+	}
+	at := len(w.cur)
+	w.cur = w.cur[:at+n]
+	p := w.cur[at:]
+	clear(p)
+	return p
+}
+
+// close writes what is left and ends the writer.
+func (w *pageWriter) close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	if len(w.cur) > 0 {
+		w.full <- w.cur
+	}
+	close(w.full)
+	w.err = <-w.done
+	return w.err
 }
