@@ -75,8 +75,9 @@ type memRun struct {
 }
 
 type chunk struct {
-	arena []byte
-	ents  []entry
+	arena   []byte
+	ents    []entry
+	scratch []entry // for the radix sort
 }
 
 // entry is one record of a chunk: its key at arena[off:off+klen], its
@@ -91,6 +92,10 @@ type entry struct {
 }
 
 const entrySize = 24
+
+// chunkRecordBytes is what a chunk holds per record beside its key and
+// value: its entry and the radix sort's copy of it.
+const chunkRecordBytes = 2 * entrySize
 
 func newBulkLoad(path string, limit int64) *bulkLoad {
 	if limit <= 0 {
@@ -110,7 +115,7 @@ func (l *bulkLoad) newChunk() *chunk {
 	case c := <-l.free:
 		return c
 	default:
-		return &chunk{arena: make([]byte, 0, l.chunkBytes/2), ents: make([]entry, 0, l.chunkBytes/2/entrySize)}
+		return &chunk{arena: make([]byte, 0, l.chunkBytes/2), ents: make([]entry, 0, l.chunkBytes/2/chunkRecordBytes)}
 	}
 }
 
@@ -124,7 +129,7 @@ func (l *bulkLoad) add(key, value []byte) error {
 	}
 	c.ents = append(c.ents, entry{off: uint32(len(c.arena)), klen: uint32(len(key)), vlen: vlen})
 	c.arena = append(append(c.arena, key...), value...)
-	if len(c.arena)+len(c.ents)*entrySize < l.chunkBytes {
+	if len(c.arena)+len(c.ents)*chunkRecordBytes < l.chunkBytes {
 		return nil
 	}
 	return l.handOver()
@@ -188,15 +193,22 @@ func (c *chunk) sortedRun() *memRun {
 		e := &c.ents[i]
 		e.prefix = prefixAt(a[e.off:e.off+e.klen], cp)
 	}
-	slices.SortFunc(c.ents, func(x, y entry) int {
-		if x.prefix != y.prefix {
-			return cmp.Compare(x.prefix, y.prefix)
+	c.radixSortByPrefix()
+	// Keys of one prefix (they differ further on, or are equal) are in
+	// the order added; sort them by the whole key, keeping that order
+	// among equal keys.
+	for i := 0; i < len(c.ents); {
+		j := i + 1
+		for j < len(c.ents) && c.ents[j].prefix == c.ents[i].prefix {
+			j++
 		}
-		if r := bytes.Compare(a[x.off:x.off+x.klen], a[y.off:y.off+y.klen]); r != 0 {
-			return r
+		if j-i > 1 {
+			slices.SortStableFunc(c.ents[i:j], func(x, y entry) int {
+				return bytes.Compare(a[x.off:x.off+x.klen], a[y.off:y.off+y.klen])
+			})
 		}
-		return cmp.Compare(x.off, y.off) // the order added
-	})
+		i = j
+	}
 	kept := c.ents[:0]
 	size := 0
 	for i, e := range c.ents {
@@ -226,6 +238,43 @@ func uvarintLen(v uint64) int {
 		n++
 	}
 	return n
+}
+
+// radixSortByPrefix sorts c.ents by prefix, keeping the order added
+// among equal prefixes: a least-significant-digit radix sort of bytes,
+// skipping the bytes all prefixes share.
+func (c *chunk) radixSortByPrefix() {
+	var counts [8][256]int
+	for _, e := range c.ents {
+		for d := range 8 {
+			counts[d][byte(e.prefix>>(8*d))]++
+		}
+	}
+	if cap(c.scratch) < len(c.ents) {
+		c.scratch = make([]entry, len(c.ents))
+	}
+	src, dst := c.ents, c.scratch[:len(c.ents)]
+	for d := range 8 {
+		cnt := &counts[d]
+		if cnt[byte(src[0].prefix>>(8*d))] == len(src) {
+			continue // every prefix has this byte
+		}
+		at := 0
+		for i, n := range cnt {
+			cnt[i] = at
+			at += n
+		}
+		shift := 8 * d
+		for _, e := range src {
+			b := byte(e.prefix >> shift)
+			dst[cnt[b]] = e
+			cnt[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &c.ents[0] {
+		copy(c.ents, src)
+	}
 }
 
 // lcp returns the length of the longest common prefix of a and b.
