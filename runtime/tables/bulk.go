@@ -67,12 +67,21 @@ type spilledRun struct {
 	first []byte
 }
 
-// memRun is a sorted run in memory, in run encoding.
+// memRun is a sorted run in memory, in run encoding. A chunk makes a
+// run of level 0; mergeFanIn runs of one level merge into one of the
+// next.
 type memRun struct {
 	data  []byte
 	cp    int
 	first []byte
+	level int
 }
+
+// mergeFanIn is how many runs of one level the sorter merges into one,
+// in memory, while records still arrive: the merge at the end then has
+// few runs to merge (about mergeFanIn-1 per level) rather than one per
+// chunk, and most merging overlaps fetching.
+const mergeFanIn = 4
 
 type chunk struct {
 	arena   []byte
@@ -166,12 +175,57 @@ func (l *bulkLoad) sortChunks() {
 		// sorted. Spill when the next run would pass the bound.
 		held := l.memBytes + 3*int64(l.chunkBytes)
 		l.peak = max(l.peak, held)
-		if held+int64(l.chunkBytes) > l.limit {
+		l.mergeLevels()
+		if held := l.memBytes + 3*int64(l.chunkBytes); held+int64(l.chunkBytes) > l.limit {
 			if l.err = l.spill(); l.err != nil {
 				close(l.failed)
 			}
 		}
 	}
+}
+
+// mergeLevels merges the newest mergeFanIn runs into one while they
+// are of one level and the merge fits in the bound (the merged run is
+// at most as big as its inputs together, held beside them until done).
+func (l *bulkLoad) mergeLevels() {
+	for n := len(l.mem); n >= mergeFanIn && l.mem[n-mergeFanIn].level == l.mem[n-1].level; n = len(l.mem) {
+		in := l.mem[n-mergeFanIn:]
+		size := 0
+		for _, r := range in {
+			size += len(r.data)
+		}
+		held := l.memBytes + 3*int64(l.chunkBytes)
+		if held+int64(size) > l.limit {
+			return
+		}
+		l.peak = max(l.peak, held+int64(size))
+		cs := memCursors(nil, in)
+		cp, first := commonPrefix(cs)
+		merged := &memRun{data: make([]byte, 0, size), cp: cp, first: first[:cp:cp], level: in[0].level + 1}
+		// Tombstones matter only when older runs may hold their keys.
+		keepTombstones := n > mergeFanIn || len(l.runs) > 0
+		merge(cs, keepTombstones, func(key, value []byte) error {
+			merged.data = appendRecord(merged.data, key, value)
+			return nil
+		})
+		for _, r := range in {
+			l.memBytes -= int64(cap(r.data))
+		}
+		l.mem = append(l.mem[:n-mergeFanIn], merged)
+		l.memBytes += int64(cap(merged.data))
+	}
+}
+
+// appendRecord appends key and value (nil: a tombstone) in run
+// encoding.
+func appendRecord(out, key, value []byte) []byte {
+	out = binary.AppendUvarint(out, uint64(len(key)))
+	vl := uint64(0)
+	if value != nil {
+		vl = uint64(len(value)) + 1
+	}
+	out = binary.AppendUvarint(out, vl)
+	return append(append(out, key...), value...)
 }
 
 // sortedRun sorts c's entries by key, keeps the newest (the last added)
@@ -309,21 +363,14 @@ func (l *bulkLoad) spill() (err error) {
 	if err != nil {
 		return err
 	}
-	cs := l.memCursors(nil)
+	cs := memCursors(nil, l.mem)
 	cp, first := commonPrefix(cs)
 	l.runs = append(l.runs, spilledRun{path: path, cp: cp, first: append([]byte(nil), first[:cp]...)})
 	w := bufio.NewWriterSize(f, 1<<20)
-	var hdr [2 * binary.MaxVarintLen64]byte
+	var rec []byte
 	err = merge(cs, true, func(key, value []byte) error {
-		n := binary.PutUvarint(hdr[:], uint64(len(key)))
-		vl := uint64(0) // a tombstone
-		if value != nil {
-			vl = uint64(len(value)) + 1
-		}
-		n += binary.PutUvarint(hdr[n:], vl)
-		w.Write(hdr[:n])
-		w.Write(key)
-		_, err := w.Write(value)
+		rec = appendRecord(rec[:0], key, value)
+		_, err := w.Write(rec)
 		return err
 	})
 	if err == nil {
@@ -375,7 +422,7 @@ func (l *bulkLoad) write(offset int64, pageSize int) (string, int64, error) {
 		files = append(files, f)
 		cs = append(cs, &cursor{age: i, r: bufio.NewReaderSize(f, 256<<10), name: run.path, cp: run.cp, first: run.first})
 	}
-	cs = l.memCursors(cs)
+	cs = memCursors(cs, l.mem)
 	if err := merge(cs, false, bf.Add); err != nil {
 		bf.Abort()
 		return "", 0, fmt.Errorf("write %s: %w", path, err)
@@ -387,10 +434,10 @@ func (l *bulkLoad) write(offset int64, pageSize int) (string, int64, error) {
 	return path, bf.keys, nil
 }
 
-// memCursors appends a cursor over each run in memory, newer than
-// those in cs.
-func (l *bulkLoad) memCursors(cs []*cursor) []*cursor {
-	for _, r := range l.mem {
+// memCursors appends a cursor over each of runs, newer than those in
+// cs.
+func memCursors(cs []*cursor, runs []*memRun) []*cursor {
+	for _, r := range runs {
 		cs = append(cs, &cursor{age: len(cs), data: r.data, cp: r.cp, first: r.first})
 	}
 	return cs
