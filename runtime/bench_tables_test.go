@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"sync"
@@ -37,10 +39,13 @@ func BenchmarkRestoreVsRawConsume(b *testing.B) {
 			topic := c.name(fmt.Sprintf("restore-%d", n))
 			fillChangelog(b, c, topic, n)
 			for range b.N {
-				var raw, restore []float64
+				var raw, restore, heap []float64
 				for round := range 3 {
 					runRaw := func() { raw = append(raw, rawConsume(b, c, topic, n)) }
-					runRestore := func() { restore = append(restore, restoreRate(b, c, topic, n)) }
+					runRestore := func() {
+						rate, peak := restoreRate(b, c, topic, n)
+						restore, heap = append(restore, rate), append(heap, float64(peak)/(1<<20))
+					}
 					if round%2 == 0 {
 						runRaw()
 						runRestore()
@@ -54,7 +59,9 @@ func BenchmarkRestoreVsRawConsume(b *testing.B) {
 				b.ReportMetric(s, "restore-rec/s")
 				b.ReportMetric(s/r, "ratio")
 				b.ReportMetric(float64(n)/s, "restore-s")
-				b.Logf("%d records: raw consume %.0f rec/s, restore into bbolt %.0f rec/s (%.2fs), ratio %.2f (target >= 0.6); rounds raw %.0f, restore %.0f", n, r, s, float64(n)/s, s/r, raw, restore)
+				b.ReportMetric(slices.Max(heap), "restore-heap-MiB")
+				b.Logf("%d records: raw consume %.0f rec/s, restore into bbolt %.0f rec/s (%.2fs), ratio %.2f (target >= 0.6); rounds raw %.0f, restore %.0f; live heap growth during the restore (MiB) %.0f",
+					n, r, s, float64(n)/s, s/r, raw, restore, heap)
 			}
 			deleteTopics(b, c, topic)
 		})
@@ -114,14 +121,34 @@ func rawConsume(b testing.TB, c *env, topic string, n int) float64 {
 	return float64(n) / time.Since(began).Seconds()
 }
 
-// restoreRate restores topic[0] into a fresh store and returns its rate.
-func restoreRate(b testing.TB, c *env, topic string, n int) float64 {
+// restoreRate restores topic[0] into a fresh store and returns its rate
+// and the peak growth of the live heap during it (as of each garbage
+// collection, sampled every millisecond: the restore's client and its
+// fetches included, garbage not).
+func restoreRate(b testing.TB, c *env, topic string, n int) (float64, uint64) {
 	b.Helper()
 	s, err := tables.Open(filepath.Join(b.TempDir(), "0.db"), time.Second, testLogger(b))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	heap := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
+	runtime.GC()
+	base, peak := heap(), uint64(0)
+	stop, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for t := time.NewTicker(time.Millisecond); ; {
+			select {
+			case <-stop:
+				t.Stop()
+				return
+			case <-t.C:
+				peak = max(peak, heap())
+			}
+		}
+	}()
 	began := time.Now()
 	res, err := tables.Restore(context.Background(), s, tables.RestoreOptions{
 		Client: []kgo.Opt{kgo.SeedBrokers(c.Brokers()...)}, Table: "bench", Topic: topic, Logger: testLogger(b),
@@ -129,10 +156,13 @@ func restoreRate(b testing.TB, c *env, topic string, n int) float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
+	took := time.Since(began)
+	close(stop)
+	<-sampled
 	if res.Replayed != int64(n) {
 		b.Fatalf("restored %d of %d records", res.Replayed, n)
 	}
-	return float64(n) / time.Since(began).Seconds()
+	return float64(n) / took.Seconds(), max(peak, base) - base
 }
 
 // BenchmarkStatefulVsStatelessAgent runs a counting agent (Get, Put,

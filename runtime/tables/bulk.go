@@ -30,11 +30,14 @@ const DefaultRestoreMemoryBytes = 32 << 20
 // (boltFile), with the changelog offset reached, and that file is
 // renamed over the store.
 //
-// Memory: the runs in memory and the chunks being filled, handed over
-// and sorted stay within limit (a chunk is limit/16, between 64 KiB and
-// 4 MiB); the merge adds a 256 KiB read buffer per spilled run and the
-// file writer 1 MiB. A record takes its key and value plus 24 bytes
-// while in a chunk, plus 2 to 10 once in a run.
+// Memory: the runs in memory (and those being spilled, in the
+// background, once they fill half the room) and the chunks being
+// filled, handed over and sorted stay within limit (a chunk is
+// limit/16, between 64 KiB and 4 MiB); the spill and the merge at the
+// end add 1 MiB write buffers, the merge a 256 KiB read buffer per
+// spilled run and 1 MiB of blocks. A record takes its key and value
+// plus 48 bytes while in a chunk (its entry and the radix sort's copy),
+// plus 2 to 10 bytes once in a run.
 //
 // Crash safety: nothing touches the store until the new file is whole,
 // so a crash leaves the store as it was (empty, offset -1) plus files
@@ -52,11 +55,14 @@ type bulkLoad struct {
 	done   chan struct{} // closed when the sorter has ended
 	err    error
 
-	// Owned by the sorter until done.
-	mem      []*memRun // oldest first, newer than every spilled run
-	memBytes int64
-	runs     []spilledRun // oldest first
-	peak     int64
+	// Owned by the sorter until done; runs also by the one spill
+	// in the background, until spilled says it ended.
+	mem           []*memRun // oldest first, newer than every spilled run
+	memBytes      int64
+	runs          []spilledRun // oldest first
+	spilled       chan error   // the spill in the background, nil when none
+	spillingBytes int64
+	peak          int64
 }
 
 // spilledRun is a file of sorted records in run encoding: each is
@@ -153,7 +159,7 @@ func (l *bulkLoad) handOver() error {
 }
 
 // sortChunks is the sorter: it turns each chunk handed over into a run
-// in memory and spills when the runs reach the bound.
+// in memory and spills runs as they fill the bound.
 func (l *bulkLoad) sortChunks() {
 	defer close(l.done)
 	for c := range l.work {
@@ -168,16 +174,43 @@ func (l *bulkLoad) sortChunks() {
 		}
 		l.mem = append(l.mem, r)
 		l.memBytes += int64(cap(r.data))
-		// Held: the runs, and the chunks being filled, handed over and
-		// sorted. Spill when the next run would pass the bound.
-		held := l.memBytes + 3*int64(l.chunkBytes)
+		// Held: the runs (in memory and being spilled), and the chunks
+		// being filled, handed over and sorted. Past half the room for
+		// runs, they go to a spill in the background, so that sorting,
+		// and fetching, go on meanwhile; a second half waits for it.
+		held := l.memBytes + l.spillingBytes + 3*int64(l.chunkBytes)
 		l.peak = max(l.peak, held)
-		if held+int64(l.chunkBytes) > l.limit {
-			if l.err = l.spill(); l.err != nil {
+		if room := l.limit - 4*int64(l.chunkBytes); l.memBytes > room/2 || held+int64(l.chunkBytes) > l.limit {
+			if l.err = l.waitSpill(); l.err == nil {
+				l.startSpill()
+			}
+			if l.err != nil {
 				close(l.failed)
 			}
 		}
 	}
+	if l.err == nil {
+		l.err = l.waitSpill()
+	}
+}
+
+// startSpill hands the runs in memory to a spill in the background.
+func (l *bulkLoad) startSpill() {
+	runs, bytes := l.mem, l.memBytes
+	l.mem, l.memBytes = nil, 0
+	l.spillingBytes = bytes
+	l.spilled = make(chan error, 1)
+	go func() { l.spilled <- l.spill(runs) }()
+}
+
+// waitSpill waits for the spill in the background, if any.
+func (l *bulkLoad) waitSpill() error {
+	if l.spilled == nil {
+		return nil
+	}
+	err := <-l.spilled
+	l.spilled, l.spillingBytes = nil, 0
+	return err
 }
 
 // appendRecord appends key and value (nil: a tombstone) in run
@@ -320,14 +353,14 @@ func prefixAt(key []byte, at int) uint64 {
 	return v
 }
 
-// spill merges the sorted chunks into one run file, tombstones kept.
-func (l *bulkLoad) spill() (err error) {
+// spill merges runs into one run file, tombstones kept.
+func (l *bulkLoad) spill(runs []*memRun) (err error) {
 	path := fmt.Sprintf("%s.restore-run-%d", l.path, len(l.runs))
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	cs := memCursors(nil, l.mem)
+	cs := memCursors(nil, runs)
 	cp, first := commonPrefix(cs)
 	l.runs = append(l.runs, spilledRun{path: path, cp: cp, first: append([]byte(nil), first[:cp]...)})
 	w := bufio.NewWriterSize(f, 1<<20)
@@ -346,7 +379,6 @@ func (l *bulkLoad) spill() (err error) {
 	if err != nil {
 		return fmt.Errorf("spill a sorted run of the restore to %s: %w", path, err)
 	}
-	l.mem, l.memBytes = nil, 0
 	return nil
 }
 

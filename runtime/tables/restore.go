@@ -31,9 +31,11 @@ type RestoreOptions struct {
 	// Default 5s.
 	ProgressEvery time.Duration
 	// MemoryBytes bounds the records a restore into an empty store holds
-	// while it sorts them (keys, values and 24 bytes a record); past it,
-	// sorted runs are spilled to files beside the store and merged at
-	// the end. It does not count the client's fetches (up to 32 MiB).
+	// while it sorts them (keys, values and a few bytes a record once
+	// sorted); past it, sorted runs are spilled to files beside the
+	// store and merged at the end. It does not count the client's
+	// fetches (up to 32 MiB) nor the records it decodes, garbage once
+	// copied.
 	// Default: DefaultRestoreMemoryBytes (32 MiB).
 	MemoryBytes int64
 }
