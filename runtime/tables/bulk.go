@@ -346,6 +346,10 @@ func prefixAt(key []byte, at int) uint64 {
 	if len(key) >= at+8 {
 		return binary.BigEndian.Uint64(key[at:])
 	}
+	if len(key) >= 8 {
+		// The last 8 bytes, those before at shifted out.
+		return binary.BigEndian.Uint64(key[len(key)-8:]) << (8 * (at + 8 - len(key)))
+	}
 	var v uint64
 	for i, c := range key[at:] {
 		v |= uint64(c) << (56 - 8*i)

@@ -113,3 +113,26 @@ func TestOpenRemovesTheLeftoversOfAnUnfinishedRestore(t *testing.T) {
 		t.Fatalf("another store's file was removed: %v", err)
 	}
 }
+
+// prefixAt orders keys that share their first at bytes as their bytes
+// from at do.
+func TestPrefixAtIsTheEightBytesAfterTheSharedPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		at   int
+		want uint64
+	}{
+		{"", 0, 0},
+		{"a", 0, 0x61 << 56},
+		{"abcdefgh", 0, 0x6162636465666768},
+		{"abcdefghij", 0, 0x6162636465666768},
+		{"abcdefghij", 2, 0x636465666768696a},
+		{"abcdefghij", 4, 0x65666768696a0000},
+		{"abcdefghij", 10, 0},
+		{"abc", 1, 0x6263 << 48},
+	} {
+		if got := prefixAt([]byte(tc.key), tc.at); got != tc.want {
+			t.Errorf("prefixAt(%q, %d) = %#x, want %#x", tc.key, tc.at, got, tc.want)
+		}
+	}
+}
