@@ -23,12 +23,13 @@ const DefaultRestoreMemoryBytes = 32 << 20
 // the newest write of each key (a tombstone too: it removes the key),
 // and encodes it as a sorted run: the records back to back in key order
 // (see spilledRun), the chunk's buffers going back to the poller. Runs
-// stay in memory while they fit in the bound; past it, they are merged
-// into one run spilled to a file beside the store. At the end a k-way
-// merge of all the runs (the newest wins a key; tombstones are dropped)
-// writes the keys in order into a new bbolt file, page by page
-// (boltFile), with the changelog offset reached, and that file is
-// renamed over the store.
+// stay in memory up to half the bound; then a spill in the background
+// merges them into one run in a file beside the store while the next
+// ones fill the other half. At the end a k-way merge of all the runs
+// (the newest wins a key; tombstones are dropped) writes the keys in
+// order into a new bbolt file, page by page (boltFile), with the
+// changelog offset reached, and that file replaces the empty store
+// (Store.replaceWith).
 //
 // Memory: the runs in memory (and those being spilled, in the
 // background, once they fill half the room) and the chunks being
@@ -37,7 +38,8 @@ const DefaultRestoreMemoryBytes = 32 << 20
 // end add 1 MiB write buffers, the merge a 256 KiB read buffer per
 // spilled run and 1 MiB of blocks. A record takes its key and value
 // plus 48 bytes while in a chunk (its entry and the radix sort's copy),
-// plus 2 to 10 bytes once in a run.
+// plus 2 to 10 bytes once in a run. A record bigger than a chunk makes
+// its chunk as big.
 //
 // Crash safety: nothing touches the store until the new file is whole,
 // so a crash leaves the store as it was (empty, offset -1) plus files
