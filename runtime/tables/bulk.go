@@ -23,16 +23,16 @@ const DefaultRestoreMemoryBytes = 32 << 20
 // the newest write of each key (a tombstone too: it removes the key),
 // and encodes it as a sorted run: the records back to back in key order
 // (see spilledRun), the chunk's buffers going back to the poller. Runs
-// stay in memory up to half the bound; then a spill in the background
-// merges them into one run in a file beside the store while the next
-// ones fill the other half. At the end a k-way merge of all the runs
+// stay in memory up to the bound; then a spill in the background merges
+// the older half into one run in a file beside the store while the next
+// ones fill that half. At the end a k-way merge of all the runs
 // (the newest wins a key; tombstones are dropped) writes the keys in
 // order into a new bbolt file, page by page (boltFile), with the
 // changelog offset reached, and that file replaces the empty store
 // (Store.replaceWith).
 //
 // Memory: the runs in memory (and those being spilled, in the
-// background, once they fill half the room) and the chunks being
+// background) and the chunks being
 // filled, handed over and sorted stay within limit (a chunk is
 // limit/16, between 64 KiB and 4 MiB); the spill and the merge at the
 // end add 1 MiB write buffers, the merge a 256 KiB read buffer per
@@ -64,6 +64,7 @@ type bulkLoad struct {
 	runs          []spilledRun // oldest first
 	spilled       chan error   // the spill in the background, nil when none
 	spillingBytes int64
+	spills        int // spills started
 	peak          int64
 }
 
@@ -177,14 +178,22 @@ func (l *bulkLoad) sortChunks() {
 		l.mem = append(l.mem, r)
 		l.memBytes += int64(cap(r.data))
 		// Held: the runs (in memory and being spilled), and the chunks
-		// being filled, handed over and sorted. Past half the room for
-		// runs, they go to a spill in the background, so that sorting,
-		// and fetching, go on meanwhile; a second half waits for it.
+		// being filled, handed over and sorted. When the next run would
+		// pass the bound, older runs go to a spill in the background,
+		// so that sorting, and fetching, go on meanwhile in the room
+		// left (filling it waits for the spill).
 		held := l.memBytes + l.spillingBytes + 3*int64(l.chunkBytes)
 		l.peak = max(l.peak, held)
-		if room := l.limit - 4*int64(l.chunkBytes); l.memBytes > room/2 || held+int64(l.chunkBytes) > l.limit {
+		if held+int64(l.chunkBytes) > l.limit {
+			// The first spill takes the older half of a full room;
+			// the next, all the runs but the newest, once the one
+			// before has ended: they alternate halves.
+			keep := int64(0)
+			if l.spills == 0 {
+				keep = (l.limit - 4*int64(l.chunkBytes)) / 2
+			}
 			if l.err = l.waitSpill(); l.err == nil {
-				l.startSpill()
+				l.startSpill(keep)
 			}
 			if l.err != nil {
 				close(l.failed)
@@ -196,10 +205,22 @@ func (l *bulkLoad) sortChunks() {
 	}
 }
 
-// startSpill hands the runs in memory to a spill in the background.
-func (l *bulkLoad) startSpill() {
-	runs, bytes := l.mem, l.memBytes
-	l.mem, l.memBytes = nil, 0
+// startSpill hands the oldest runs in memory to a spill in the
+// background, keeping at most keep bytes of the newest (and always the
+// newest run).
+func (l *bulkLoad) startSpill(keep int64) {
+	n, bytes := 0, int64(0)
+	for n < len(l.mem)-1 && l.memBytes-bytes > keep {
+		bytes += int64(cap(l.mem[n].data))
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	l.spills++
+	runs := l.mem[:n:n]
+	l.mem = append([]*memRun(nil), l.mem[n:]...)
+	l.memBytes -= bytes
 	l.spillingBytes = bytes
 	l.spilled = make(chan error, 1)
 	go func() { l.spilled <- l.spill(runs) }()
