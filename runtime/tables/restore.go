@@ -196,6 +196,10 @@ func bulkRestore(ctx context.Context, s *Store, cl *kgo.Client, o RestoreOptions
 		err = werr
 	}
 	res.Replayed, res.Spilled = replayed, len(l.runs)
+	if err == nil && last >= 0 && time.Since(began) >= o.ProgressEvery {
+		o.Logger.Info("restoring table: changelog read, writing the store in key order", "table", o.Table, "partition", o.Partition,
+			"records", replayed, "spilled_runs", len(l.runs), "path", s.Path())
+	}
 	if err == nil && last >= 0 {
 		var built string
 		built, _, err = l.write(last, s.db.Info().PageSize)
