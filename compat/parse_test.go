@@ -52,6 +52,31 @@ func TestParseReportsEveryProblemAtOnce(t *testing.T) {
 	}
 }
 
+// A definition with a bad name is still checked through: a fixed without
+// a name or with a bad one reports its missing size too, and types defined
+// inside an unnamed record still resolve; no error follows from the bad
+// name itself (no "twice in a union" for two unnamed branches).
+func TestParseReportsTheRestOfADefinitionWithABadName(t *testing.T) {
+	src := "[{\"type\":\"fixed\",\"name\":\"Bad name\"},\n" +
+		"{\"type\":\"fixed\"},\n" +
+		"{\"type\":\"enum\",\"name\":\"int\",\"symbols\":[\"A\",\"A\"]},\n" +
+		"{\"type\":\"record\",\"fields\":[{\"name\":\"sub\",\"type\":{\"type\":\"record\",\"name\":\"Sub\",\"fields\":[]}}]},\n" +
+		"{\"type\":\"record\",\"name\":\"Use\",\"fields\":[{\"name\":\"s\",\"type\":\"Sub\"}]}]"
+	_, err := Parse("", Source{Name: "s.avsc", Data: []byte(src)})
+	want := []string{
+		`s.avsc:1:2: fixed "Bad name" has no "size"`,
+		`s.avsc:1:25: invalid name "Bad name": each part must match [A-Za-z_][A-Za-z0-9_]*`,
+		`s.avsc:2:1: named type has no "name"`,
+		`s.avsc:2:1: fixed (unnamed) has no "size"`,
+		`s.avsc:3:23: a named type cannot be called "int" (a primitive type name)`,
+		`s.avsc:3:44: enum int has symbol "A" twice`,
+		`s.avsc:4:1: named type has no "name"`,
+	}
+	if err == nil || err.Error() != strings.Join(want, "\n") {
+		t.Fatalf("got\n%v\nwant\n%s", err, strings.Join(want, "\n"))
+	}
+}
+
 func TestParseResolvesNamesAcrossFilesInAnyOrder(t *testing.T) {
 	order := Source{Name: "order.avsc", Data: []byte(`{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"total","type":"Money"},{"name":"alt","type":"com.fx.Rate"}]}`)}
 	money := Source{Name: "money.avsc", Data: []byte(`{"type":"record","name":"Money","namespace":"shop","fields":[{"name":"units","type":"long"}]}`)}

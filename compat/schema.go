@@ -231,6 +231,27 @@ func (s *Set) Schema(typeName string) (*Schema, bool) {
 	return &Schema{Version: s.version, Root: t, Named: s.named}, true
 }
 
+// Union returns the schema whose root is the union of typeNames (primitive
+// names or full names of the set's named types), in that order, leaving
+// out the names the set does not define: missing lists them. It reports
+// false when it defines none (a topic's union key or value in a version
+// that had none of its types).
+func (s *Set) Union(typeNames ...string) (sc *Schema, missing []string, ok bool) {
+	u := &Type{Kind: Union}
+	for _, name := range typeNames {
+		b, found := s.Schema(name)
+		if !found {
+			missing = append(missing, name)
+			continue
+		}
+		u.Branches = append(u.Branches, b.Root)
+	}
+	if len(u.Branches) == 0 {
+		return nil, missing, false
+	}
+	return &Schema{Version: s.version, Root: u, Named: s.named}, missing, true
+}
+
 // ParseType is ParseSet followed by Set.Schema: it returns the schema
 // whose root is typeName, or an error when a file is malformed or the type
 // is not defined (a *ParseError without position).
@@ -247,7 +268,7 @@ func ParseType(version, typeName string, sources ...Source) (*Schema, error) {
 }
 
 func parseSources(sources []Source) (*schemaParser, []*Type, error) {
-	p := &schemaParser{named: map[string]*Type{}, defs: map[*posjson.Node]*Type{}}
+	p := &schemaParser{named: map[string]*Type{}, defs: map[*posjson.Node]*Type{}, badNames: map[*Type]bool{}}
 	nodes := make([]*posjson.Node, len(sources))
 	for i, src := range sources {
 		n, err := parseJSON(src.Name, src.Data)
@@ -263,6 +284,7 @@ func parseSources(sources []Source) (*schemaParser, []*Type, error) {
 		p.file = sources[i].Name
 		roots[i] = p.build(n, "")
 	}
+	p.checkFiniteValues()
 	for _, f := range p.defaults {
 		if msg := validDefault(f.Type, f.defNode); msg != "" {
 			p.file = f.Pos.File // the default is in its field's file
@@ -289,6 +311,7 @@ type schemaParser struct {
 	named    map[string]*Type
 	defs     map[*posjson.Node]*Type
 	defaults []*Field
+	badNames map[*Type]bool // definitions whose name is bad (reported), kept to check the rest of them
 	errs     ParseErrors
 	file     string // the source being read, for positions
 }
@@ -365,24 +388,29 @@ func (p *schemaParser) collect(n *posjson.Node, ns string) {
 		}
 		switch tn.Str {
 		case "record", "error", "enum", "fixed":
+			// A definition with a bad name is still built (its fields,
+			// symbols, size are checked and the types defined inside it
+			// collected), so that every problem is reported at once; it
+			// is not registered under any name.
 			full, ok := p.definedName(n, ns)
-			if !ok {
-				return
-			}
 			kind := map[string]Kind{"record": Record, "error": Record, "enum": Enum, "fixed": Fixed}[tn.Str]
 			t := &Type{Kind: kind, Name: full, Pos: p.at(n.Pos)}
 			p.defs[n] = t
-			if prev, dup := p.named[full]; dup {
+			inner := ns
+			if !ok {
+				p.badNames[t] = true
+			} else if prev, dup := p.named[full]; dup {
 				p.errorf(n.Pos, "type %s is defined twice (first at %s); define it once and refer to it by name", full, prev.Pos)
 			} else {
 				p.named[full] = t
+				inner = namespaceOf(full)
 			}
 			if kind == Record {
 				if fs := n.Get("fields"); fs != nil && fs.Kind == posjson.Array {
 					for _, f := range fs.Elems {
 						if f.Kind == posjson.Object {
 							if ft := f.Get("type"); ft != nil {
-								p.collect(ft, namespaceOf(full))
+								p.collect(ft, inner)
 							}
 						}
 					}
@@ -401,16 +429,17 @@ func (p *schemaParser) collect(n *posjson.Node, ns string) {
 }
 
 // definedName computes a named type's full name from "name" and
-// "namespace"; it reports problems once (in the collect pass).
+// "namespace"; it reports problems once (in the collect pass). A bad name
+// gives false and, for messages, the name as written or "(unnamed)".
 func (p *schemaParser) definedName(n *posjson.Node, ns string) (string, bool) {
 	nameNode := n.Get("name")
 	if nameNode == nil {
 		p.errorf(n.Pos, "named type has no \"name\"")
-		return "", false
+		return "(unnamed)", false
 	}
 	if nameNode.Kind != posjson.String {
 		p.errorf(nameNode.Pos, "\"name\" must be a string, not %s", nameNode.Kind)
-		return "", false
+		return "(unnamed)", false
 	}
 	name := nameNode.Str
 	if nsNode := n.Get("namespace"); nsNode != nil && !strings.Contains(name, ".") {
@@ -426,11 +455,11 @@ func (p *schemaParser) definedName(n *posjson.Node, ns string) (string, bool) {
 	full := fullName(name, ns)
 	if !validFullName(full) {
 		p.errorf(nameNode.Pos, "invalid name %q: each part must match [A-Za-z_][A-Za-z0-9_]*", name)
-		return "", false
+		return strconv.Quote(name), false
 	}
 	if _, prim := primitives[full]; prim {
 		p.errorf(nameNode.Pos, "a named type cannot be called %q (a primitive type name)", full)
-		return "", false
+		return full, false
 	}
 	return full, true
 }
@@ -475,6 +504,9 @@ func (p *schemaParser) union(n *posjson.Node, ns string) *Type {
 		}
 		key := b.Kind.String()
 		if b.Kind.Named() {
+			if p.badNames[b] {
+				continue // reported; its name means nothing
+			}
 			key = b.Name
 		}
 		if first, dup := seen[key]; dup {

@@ -121,3 +121,86 @@ func BenchmarkGenerate(b *testing.B) {
 		})
 	}
 }
+
+// deepProject builds one schema file of n named types in one deep schema:
+// Rec0 holds Rec1, which holds Rec2, ... down to Rec(n-1), each also
+// using a shared enum and fixed and a nullable link back to Rec0, and a
+// topic whose value is Rec0. Every codec's full schema defines every type
+// below its own.
+func deepProject(n int) Input {
+	var s strings.Builder
+	s.WriteString(`[{"type": "enum", "name": "Color", "namespace": "deep", "symbols": ["RED", "GREEN"]},` + "\n")
+	s.WriteString(`{"type": "fixed", "name": "Id", "namespace": "deep", "size": 16},` + "\n")
+	for i := 0; i < n-2; i++ {
+		next := ""
+		if i < n-3 {
+			next = fmt.Sprintf(`, {"name": "next", "type": "deep.Rec%d", "doc": "The next level."}`, i+1)
+		}
+		fmt.Fprintf(&s, `{"type": "record", "name": "Rec%d", "namespace": "deep", "doc": "Level %d.", "fields": [
+  {"name": "id", "type": "deep.Id"},
+  {"name": "color", "type": "deep.Color", "default": "RED"},
+  {"name": "label", "type": "string", "default": ""},
+  {"name": "top", "type": ["null", "deep.Rec0"], "default": null}%s
+]}`, i, i, next)
+		if i < n-3 {
+			s.WriteString(",\n")
+		}
+	}
+	s.WriteString("]\n")
+	return Input{Topology: "faustgen.yaml", Files: map[string][]byte{
+		"schemas/deep.avsc": []byte(s.String()),
+		"faustgen.yaml":     []byte("version: 1\napp: {id: deep, package: deep, output: gen}\nschemas: [schemas/]\ntopics:\n  levels: {key: string, value: deep.Rec0, partitions: 1}\n"),
+	}}
+}
+
+// BenchmarkGenerateDeepSchema generates one deep schema of 10 to 500
+// named types (see deepProject) and reports the generated size and the
+// generate time per named type, and both over those of the 10-type schema
+// measured in the same run (x10-bytes/type, x10-time/type): about 1 when
+// output and time grow linearly with the schema, n/10 when quadratically.
+//
+// Run: go test ./gen -run '^$' -bench GenerateDeepSchema -benchtime 3x
+func BenchmarkGenerateDeepSchema(b *testing.B) {
+	var baseBytes, baseTime float64 // per type, of the 10-type schema
+	for _, n := range []int{10, 50, 100, 500} {
+		in := deepProject(n)
+		b.Run(fmt.Sprintf("types=%d", n), func(b *testing.B) {
+			var out map[string][]byte
+			var err error
+			for b.Loop() {
+				out, err = Generate(in)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			size := 0
+			for _, src := range out {
+				size += len(src)
+			}
+			perType := float64(size) / float64(n)
+			timePerType := float64(b.Elapsed()) / float64(b.N) / float64(n)
+			if n == 10 {
+				baseBytes, baseTime = perType, timePerType
+			}
+			b.ReportMetric(float64(size), "bytes")
+			b.ReportMetric(perType, "bytes/type")
+			b.ReportMetric(timePerType/1e3, "µs/type")
+			if baseBytes > 0 {
+				b.ReportMetric(perType/baseBytes, "x10-bytes/type")
+				b.ReportMetric(timePerType/baseTime, "x10-time/type")
+			}
+		})
+	}
+}
+
+// The deep schema generates, and the full schema of its root type holds
+// every named type once.
+func TestDeepProjectGenerates(t *testing.T) {
+	out, err := Generate(deepProject(10))
+	if err != nil {
+		t.Fatalf("Generate: %v", err)
+	}
+	if !strings.Contains(string(out["gen/types.go"]), "type Rec7 struct") {
+		t.Fatal("Rec7 is not generated")
+	}
+}

@@ -61,6 +61,9 @@ func Generate(in Input) (map[string][]byte, error) {
 type model struct {
 	top   *topology.Topology
 	types *avsc.Set
+	// unions holds the Go union type of each union key or value, by the
+	// position of its list in the topology file (one per topic side).
+	unions map[topology.Pos]avsc.Ref
 }
 
 // load parses and validates everything, collecting every diagnostic.
@@ -90,15 +93,44 @@ func load(in Input) (*model, error) {
 		known, names := maybeDeclared(files, l)
 		diags = append(diags, top.CheckTypes(known, names)...)
 	}
+	unions := map[topology.Pos]avsc.Ref{}
 	if set != nil {
 		names := typeNames(set)
-		diags = append(diags, top.CheckTypes(func(n string) bool { _, ok := set.Ref(n); return ok }, names)...)
+		typeDiags := top.CheckTypes(func(n string) bool { _, ok := set.Ref(n); return ok }, names)
+		diags = append(diags, typeDiags...)
+		if len(typeDiags) == 0 {
+			diags = append(diags, declareUnions(top, set, unions)...)
+		}
 		diags = append(diags, checkTypeNameClashes(top, set)...)
 	}
 	if len(diags) > 0 {
 		return nil, diags.Err()
 	}
-	return &model{top: top, types: set}, nil
+	return &model{top: top, types: set, unions: unions}, nil
+}
+
+// declareUnions gives each topic's union key or value its Go union type,
+// <Topic>Key or <Topic>Value, in the order of the file.
+func declareUnions(top *topology.Topology, set *avsc.Set, unions map[topology.Pos]avsc.Ref) diag.List {
+	var l diag.List
+	for _, tp := range top.Topics {
+		for _, side := range []struct {
+			ref  topology.TypeRef
+			name string
+		}{{tp.KeyType, "Key"}, {tp.ValueType, "Value"}} {
+			if !side.ref.IsUnion() || tp.GoName == "" {
+				continue
+			}
+			r, ok := set.TopicUnion(tp.GoName+side.name, fmt.Sprintf("%s of topic %s", strings.ToLower(side.name), tp.Key), side.ref.BranchNames())
+			if !ok {
+				// Each branch resolves (CheckTypes): two name one type.
+				l.Add(top.File, side.ref.Pos.Line, side.ref.Pos.Col, "topic %q %s: the union %s names one type twice (a full name and an alias of it)", tp.Key, strings.ToLower(side.name), side.ref.Name)
+				continue
+			}
+			unions[side.ref.Pos] = r
+		}
+	}
+	return l
 }
 
 // maybeDeclared returns the test CheckTypes uses when the schemas did not
@@ -204,16 +236,27 @@ func emit(m *model) (map[string][]byte, error) {
 	// Rendering (jen's printing and gofmt) is most of the time; the two
 	// files render independently, so in parallel.
 	files := []struct {
-		name string
-		f    *jen.File
-		out  bytes.Buffer
-		err  error
+		name  string
+		f     *jen.File
+		out   bytes.Buffer
+		err   error
+		panic any
 	}{{name: "types.go", f: types}, {name: "topology.go", f: topo}}
 	var wg sync.WaitGroup
 	for i := range files {
-		wg.Go(func() { files[i].err = files[i].f.Render(&files[i].out) })
+		wg.Go(func() {
+			// A panic (a bug) is raised again on the caller's goroutine,
+			// where the CLI turns it into its internal-error exit.
+			defer func() { files[i].panic = recover() }()
+			files[i].err = files[i].f.Render(&files[i].out)
+		})
 	}
 	wg.Wait()
+	for _, r := range files {
+		if r.panic != nil {
+			panic(fmt.Sprintf("render %s: %v", r.name, r.panic))
+		}
+	}
 	for _, r := range files {
 		if r.err != nil {
 			return nil, fmt.Errorf("render %s: %w", r.name, r.err)

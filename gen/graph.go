@@ -23,8 +23,9 @@ var GraphFormats = []GraphFormat{GraphMermaid, GraphDot}
 // Graph validates in as Generate does and draws its topology: a node per
 // topic, table and agent (and per dead-letter topic), and the edges
 // source topic → agent, agent → sink topic, agent ↔ read-write table,
-// lookup table → agent and agent → dead-letter topic. Global and windowed
-// tables are marked. The output depends only on in and format, in the
+// lookup table → agent, agent → dead-letter topic and, for a table read
+// from a topic, source topic → table. Global and windowed tables are
+// marked; a table with a changelog of its own names it. The output depends only on in and format, in the
 // order of the topology file. On bad input it returns the same diag.List
 // as Generate.
 func Graph(in Input, format GraphFormat) ([]byte, error) {
@@ -70,10 +71,11 @@ type graphNode struct {
 type edgeKind int
 
 const (
-	flowEdge       edgeKind = iota // source → agent, agent → sink
-	readWriteEdge                  // agent ↔ table
-	lookupEdge                     // table → agent
-	deadLetterEdge                 // agent → its dead-letter topic
+	flowEdge        edgeKind = iota // source → agent, agent → sink
+	readWriteEdge                   // agent ↔ table
+	lookupEdge                      // table → agent
+	deadLetterEdge                  // agent → its dead-letter topic
+	tableSourceEdge                 // topic → the table read from it
 )
 
 type graphEdge struct {
@@ -103,13 +105,24 @@ func buildGraph(t *topology.Topology) graph {
 		}
 		lines := []string{first}
 		if w := tb.Window; w != nil {
-			if w.Hopping > 0 {
-				lines = append(lines, fmt.Sprintf("hopping %s, step %s, expires %s", shortDuration(w.Hopping), shortDuration(w.Step), shortDuration(w.Expires)))
+			grace := ""
+			if w.Grace > 0 {
+				grace = ", grace " + shortDuration(w.Grace)
+			}
+			if w.Session > 0 {
+				lines = append(lines, fmt.Sprintf("session gap %s%s, expires %s", shortDuration(w.Session), grace, shortDuration(w.Expires)))
+			} else if w.Hopping > 0 {
+				lines = append(lines, fmt.Sprintf("hopping %s, step %s%s, expires %s", shortDuration(w.Hopping), shortDuration(w.Step), grace, shortDuration(w.Expires)))
 			} else {
-				lines = append(lines, fmt.Sprintf("tumbling %s, expires %s", shortDuration(w.Tumbling), shortDuration(w.Expires)))
+				lines = append(lines, fmt.Sprintf("tumbling %s%s, expires %s", shortDuration(w.Tumbling), grace, shortDuration(w.Expires)))
 			}
 		}
 		lines = append(lines, typesLine(tb.KeyType, tb.ValueType))
+		if tb.Source == nil {
+			lines = append(lines, "changelog: "+tb.Changelog(t.App.ID))
+		} else {
+			g.edges = append(g.edges, graphEdge{topicID(tb.Source), tableID(tb), tableSourceEdge})
+		}
 		g.nodes = append(g.nodes, graphNode{id: tableID(tb), kind: tableNode, lines: lines, global: tb.Global})
 	}
 	for _, a := range t.Agents {
@@ -209,10 +222,11 @@ func (mermaid) node(b *strings.Builder, n graphNode) {
 
 func (mermaid) edge(b *strings.Builder, e graphEdge) {
 	arrow := map[edgeKind]string{
-		flowEdge:       "-->",
-		readWriteEdge:  "<-->|read-write|",
-		lookupEdge:     "-.->|lookup|",
-		deadLetterEdge: "-.->|on error|",
+		flowEdge:        "-->",
+		readWriteEdge:   "<-->|read-write|",
+		lookupEdge:      "-.->|lookup|",
+		deadLetterEdge:  "-.->|on error|",
+		tableSourceEdge: "==>|changelog|",
 	}[e.kind]
 	fmt.Fprintf(b, "  %s %s %s\n", e.from, arrow, e.to)
 }
@@ -278,10 +292,11 @@ func (dot) node(b *strings.Builder, n graphNode) {
 
 func (dot) edge(b *strings.Builder, e graphEdge) {
 	attrs := map[edgeKind]string{
-		flowEdge:       "",
-		readWriteEdge:  ` [dir=both, label="read-write"]`,
-		lookupEdge:     ` [style=dashed, label="lookup"]`,
-		deadLetterEdge: ` [style=dashed, label="on error"]`,
+		flowEdge:        "",
+		readWriteEdge:   ` [dir=both, label="read-write"]`,
+		lookupEdge:      ` [style=dashed, label="lookup"]`,
+		deadLetterEdge:  ` [style=dashed, label="on error"]`,
+		tableSourceEdge: ` [style=bold, label="changelog"]`,
 	}[e.kind]
 	fmt.Fprintf(b, "\t%s -> %s%s;\n", e.from, e.to, attrs)
 }

@@ -104,7 +104,9 @@ func TestGraphShowsTheTopology(t *testing.T) {
 		"agent_NormalizeViews --> topic_NormalizedViews",
 		"agent_CountViews -.->|on error| dlq_CountViews",
 		`table_PageInfo[("global table page_info<br/>string → com.example.pageviews.Page")]`,
-		"tumbling 1h, expires 1d",
+		"tumbling 1h, grace 10m, expires 1d",
+		"changelog: pageviews-views_total-changelog",
+		"topic_Pages ==>|changelog| table_PageInfo",
 		"class table_PageInfo global",
 	} {
 		if !strings.Contains(string(m), want) {

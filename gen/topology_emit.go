@@ -145,9 +145,15 @@ func tableVar(m *model, tb *topology.Table) Code {
 		elems = append(elems, kv("Global", True()))
 		kind = "global (every instance holds all partitions)"
 	}
+	if tb.Source != nil {
+		kind += fmt.Sprintf(", read from topic %s (Kafka %q), which is its changelog", tb.Source.Key, tb.Source.Name)
+	}
 	if w := tb.Window; w != nil {
 		var wd []Code
-		if w.Hopping > 0 {
+		if w.Session > 0 {
+			wd = append(wd, kv("Session", duration(w.Session)))
+			kind = fmt.Sprintf("session-windowed (gap %s, kept %s)", durationText(w.Session), durationText(w.Expires))
+		} else if w.Hopping > 0 {
 			wd = append(wd, kv("Hopping", duration(w.Hopping)), kv("Step", duration(w.Step)))
 			kind = fmt.Sprintf("windowed (hopping %s every %s, kept %s)", durationText(w.Hopping), durationText(w.Step), durationText(w.Expires))
 		} else {
@@ -155,16 +161,26 @@ func tableVar(m *model, tb *topology.Table) Code {
 			kind = fmt.Sprintf("windowed (tumbling %s, kept %s)", durationText(w.Tumbling), durationText(w.Expires))
 		}
 		wd = append(wd, kv("Expires", duration(w.Expires)))
+		if w.Grace > 0 {
+			wd = append(wd, kv("Grace", duration(w.Grace)))
+			kind = strings.TrimSuffix(kind, ")") + fmt.Sprintf(" after it ends, grace %s)", durationText(w.Grace))
+		} else {
+			kind = strings.TrimSuffix(kind, ")") + " after it ends)"
+		}
 		elems = append(elems, kv("Window", Op("&").Qual(runtimePath, "WindowSpec").Add(literal(wd...))))
 	}
 	elems = append(elems, kv("KeyType", Lit(tb.KeyType.Name)), kv("ValueType", Lit(tb.ValueType.Name)))
 	key, value := m.ref(tb.KeyType), m.ref(tb.ValueType)
-	return doc("%s is the table %s, %s: keys %s, values %s.", tableVarName(tb), tb.Key, kind, tb.KeyType.Name, tb.ValueType.Name).
-		Var().Id(tableVarName(tb)).Op("=").Qual(runtimePath, "TableDef").Types(key.goType, value.goType).Add(literal(
+	def := []Code{
 		kv("TableSpec", Qual(runtimePath, "TableSpec").Add(literal(elems...))),
 		kv("Key", key.codec),
 		kv("Value", value.codec),
-	)).Line()
+	}
+	if tb.Source != nil {
+		def = append(def, kv("Source", Op("&").Id(topicVarName(tb.Source))))
+	}
+	return doc("%s is the table %s, %s: keys %s, values %s.", tableVarName(tb), tb.Key, kind, tb.KeyType.Name, tb.ValueType.Name).
+		Var().Id(tableVarName(tb)).Op("=").Qual(runtimePath, "TableDef").Types(key.goType, value.goType).Add(literal(def...)).Line()
 }
 
 // duration renders d as a time constant expression: 24 * time.Hour.
@@ -212,12 +228,33 @@ func policyDoc(p topology.ErrorPolicy) string {
 //	}
 func agentInterface(m *model, a *topology.Agent) Code {
 	key, value := m.ref(a.Source.KeyType), m.ref(a.Source.ValueType)
-	return doc("%s is the agent %s: it processes the records of topic %s (Kafka %q), one at a time per partition, in order. Implement it and pass it to New in Agents.", agentIfaceName(a), a.Key, a.Source.Key, a.Source.Name).
+	closers := Null()
+	for _, tb := range a.Tables {
+		if tb.Window == nil {
+			continue
+		}
+		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
+		closers.Add(doc("%s is implemented by a %s that acts when windows of the table %s close: an optional method, found by New.", closerIfaceName(a, tb), agentIfaceName(a), tb.Key).
+			Type().Id(closerIfaceName(a, tb)).Interface(
+			doc("%s is called once for each key of each window of %s that closes (stream time, the highest time written to the table partition, passed the window's end plus its grace, and for a session its gap), with the key's final value in the window, oldest window first, right after the record that closed it; what it sends and writes is committed with that record. After a crash a window may close once more. When it returns an error, %s.", closerMethodName(tb), tb.Key, policyDoc(a.OnError)).
+				Id(closerMethodName(tb)).Params(Id("ctx").Op("*").Id(contextName(a)), Id("key").Add(k.goType), Id("window").Qual(runtimePath, "Window"), Id("value").Add(v.goType)).Error(),
+		).Line().Line())
+	}
+	return closers.Add(doc("%s is the agent %s: it processes the records of topic %s (Kafka %q), one at a time per partition, in order. Implement it and pass it to New in Agents.", agentIfaceName(a), a.Key, a.Source.Key, a.Source.Name).
 		Type().Id(agentIfaceName(a)).Interface(
 		doc("Process handles one record. When it returns an error, %s.", policyDoc(a.OnError)).
 			Id("Process").Params(Id("ctx").Op("*").Id(contextName(a)), Id("key").Add(key.goType), Id("value").Add(value.goType)).Error(),
-	).Line()
+	).Line())
 }
+
+// closerIfaceName is the optional interface of agent a for the closing
+// windows of table tb: CountViewsViewsPerPageCloser.
+func closerIfaceName(a *topology.Agent, tb *topology.Table) string {
+	return a.GoName + tb.GoName + "Closer"
+}
+
+// closerMethodName is its method: ViewsPerPageClosed.
+func closerMethodName(tb *topology.Table) string { return tb.GoName + "Closed" }
 
 // agentContext:
 //
@@ -235,7 +272,10 @@ func agentContext(m *model, a *topology.Agent) Code {
 	}
 	for _, tb := range a.Tables {
 		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
-		if tb.Window != nil {
+		if tb.Window != nil && tb.Window.Session > 0 {
+			fields = append(fields, doc("%s is the session-windowed table %s, read-write.", tb.GoName, tb.Key).
+				Id(tb.GoName).Qual(runtimePath, "SessionTable").Types(k.goType, v.goType))
+		} else if tb.Window != nil {
 			fields = append(fields, doc("%s is the windowed table %s, read-write.", tb.GoName, tb.Key).
 				Id(tb.GoName).Qual(runtimePath, "WindowedTable").Types(k.goType, v.goType))
 		} else {
@@ -278,6 +318,9 @@ func agentBinding(m *model, a *topology.Agent) Code {
 		ctor := "TableOf"
 		if tb.Window != nil {
 			ctor = "WindowedTableOf"
+			if tb.Window.Session > 0 {
+				ctor = "SessionTableOf"
+			}
 		}
 		ctx = append(ctx, kv(tb.GoName, Qual(runtimePath, ctor).Call(Id("t"), Op("&").Id(tableVarName(tb)))))
 		tables = append(tables, Op("&").Id(tableVarName(tb)))
@@ -310,10 +353,30 @@ func agentBinding(m *model, a *topology.Agent) Code {
 			Return(Id("impl").Dot("Process").Call(Op("&").Id(contextName(a)).Add(literal(ctx...)), Id("key"), Id("value"))),
 		)),
 	)
+	var body []Code
+	newAgent := Op("&").Qual(runtimePath, "Agent").Types(key.goType, value.goType).Add(literal(agent...))
+	for _, tb := range a.Tables {
+		if tb.Window == nil {
+			continue
+		}
+		if body == nil {
+			body = append(body, Id("a").Op(":=").Add(newAgent))
+		}
+		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
+		body = append(body, If(List(Id("c"), Id("ok")).Op(":=").Id("impl").Assert(Id(closerIfaceName(a, tb))), Id("ok")).Block(
+			Id("a").Dot("Closers").Op("=").Append(Id("a").Dot("Closers"), Qual(runtimePath, "OnWindowClose").Call(Op("&").Id(tableVarName(tb)),
+				Func().Params(Id("t").Op("*").Qual(runtimePath, "Task"), Id("key").Add(k.goType), Id("window").Qual(runtimePath, "Window"), Id("value").Add(v.goType)).Error().Block(
+					Return(Id("c").Dot(closerMethodName(tb)).Call(Op("&").Id(contextName(a)).Add(literal(ctx...)), Id("key"), Id("window"), Id("value"))),
+				))),
+		))
+	}
+	if body == nil {
+		body = append(body, Return(newAgent))
+	} else {
+		body = append(body, Return(Id("a")))
+	}
 	return doc("%s binds an implementation of %s to the runtime.", agentFuncName(a), agentIfaceName(a)).
-		Func().Id(agentFuncName(a)).Params(Id("impl").Id(agentIfaceName(a))).Op("*").Qual(runtimePath, "Agent").Types(key.goType, value.goType).Block(
-		Return(Op("&").Qual(runtimePath, "Agent").Types(key.goType, value.goType).Add(literal(agent...))),
-	).Line()
+		Func().Id(agentFuncName(a)).Params(Id("impl").Id(agentIfaceName(a))).Op("*").Qual(runtimePath, "Agent").Types(key.goType, value.goType).Block(body...).Line()
 }
 
 // agentsStruct:

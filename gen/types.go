@@ -18,6 +18,13 @@ type typeRef struct {
 // ref resolves a validated type reference (a primitive or a named type).
 // load has checked every reference, so a miss is a bug in this package.
 func (m *model) ref(t topology.TypeRef) typeRef {
+	if t.IsUnion() {
+		r, ok := m.unions[t.Pos]
+		if !ok {
+			panic("gen: undeclared union " + t.Name + " passed validation")
+		}
+		return typeRef{goType: r.GoType, codec: r.Codec}
+	}
 	r, ok := m.types.Ref(t.Name)
 	if !ok {
 		panic("gen: unresolved type " + t.Name + " passed validation")

@@ -118,6 +118,9 @@ type partitionScratch struct {
 	// decoded holds, per agent (by agentState.index), the *pair[K, V] its
 	// records are decoded into; Process gets copies, so it is reused.
 	decoded []any
+	// windowed are the partition's windowed table partitions (found on
+	// its first record).
+	windowed []*tablePart
 }
 
 // sendEncoder encodes the records a partition's sinks send, straight into
@@ -482,6 +485,9 @@ type Agent[K, V any] struct {
 	Lookups []AnyTable
 	// OnError says what happens to a record that fails.
 	OnError ErrorPolicy
+	// Closers act on the windows of the agent's windowed tables as they
+	// close (OnWindowClose); each must be of a table in Tables.
+	Closers []WindowCloser
 	// Process handles one record. Records of one partition are processed in
 	// order; partitions run in parallel.
 	Process func(t *Task, key K, value V) error
@@ -494,6 +500,7 @@ type AnyAgent interface {
 	source() AnyTopic
 	sinkTopics() []AnyTopic
 	tables() (readWrite, readOnly []AnyTable)
+	windowClosers() []WindowCloser
 	policy() ErrorPolicy
 	isNil() bool
 	hasProcess() bool
@@ -514,6 +521,7 @@ func (a *Agent[K, V]) source() AnyTopic {
 }
 
 func (a *Agent[K, V]) tables() (readWrite, readOnly []AnyTable) { return a.Tables, a.Lookups }
+func (a *Agent[K, V]) windowClosers() []WindowCloser            { return a.Closers }
 
 // handle decodes the task's record and runs Process, turning a panic into
 // an error.

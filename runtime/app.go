@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/embedded"
@@ -43,9 +44,10 @@ type AppSpec struct {
 	// Topics are every topic of the topology.
 	Topics []AnyTopic
 	// Tables are the topology's tables. A table used by an agent this
-	// instance runs gets a compacted changelog "<app>-<table>-changelog"
-	// and a store per owned partition; windowed and global tables are not
-	// implemented yet (NewApp refuses agents that use them).
+	// instance runs gets a store per owned partition and a compacted
+	// changelog "<app>-<table>-changelog", unless it is sourced from a
+	// topic (TableDef.Source), which is then its changelog; a global
+	// table gets one store of all its partitions in every instance.
 	Tables []AnyTable
 	// Agents are the agents this process runs; nil entries are skipped.
 	Agents []AnyAgent
@@ -74,14 +76,17 @@ type App struct {
 
 	readerAPI avro.API // the decoders' limits (see readerLimit)
 
-	tables         []*tableState // tables used by agents run here
-	tableByDef     map[AnyTable]*tableState
-	tablesBySource map[string][]*tableState   // by the source topic they follow
-	stateDir       string                     // Config.StateDir/<app id>
-	stateLock      interface{ Close() error } // held while running
-	connOpts       []kgo.Opt                  // for table restores
-	partsMu        sync.Mutex
-	parts          map[tablePartKey]*tablePart // owned table partitions
+	tables           []*tableState // tables used by agents run here
+	tableByDef       map[AnyTable]*tableState
+	tablesBySource   map[string][]*tableState   // by the source topic they follow
+	windowedBySource map[string][]*tableState   // the windowed ones
+	globals          []*tableState              // the global tables
+	late             atomic.Int64               // writes to closed windows (LateRecordError)
+	stateDir         string                     // Config.StateDir/<app id>
+	stateLock        interface{ Close() error } // held while running
+	connOpts         []kgo.Opt                  // for table restores
+	partsMu          sync.Mutex
+	parts            map[tablePartKey]*tablePart // owned table partitions
 
 	testOpts []kgo.Opt // extra client options, for tests
 
@@ -117,9 +122,10 @@ type sinkIDs struct {
 }
 
 // NewApp checks spec and returns an App that Run starts. It fails on a
-// spec it cannot run: one whose running agents use tables (not
-// implemented yet; declared but unused tables are fine) or one with the
-// exactly-once guarantee (not implemented yet).
+// spec it cannot run, naming every problem: tables partitioned unlike
+// their agents' source, written while sourced from a topic, windowed
+// tables in lookups, global tables without a source, or the exactly-once
+// guarantee (not implemented yet).
 func NewApp(cfg Config, spec AppSpec) (*App, error) {
 	if spec.ID == "" {
 		return nil, errors.New("app spec: empty app id")
@@ -136,18 +142,19 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		return nil, fmt.Errorf("app %s: unknown guarantee %v", spec.ID, spec.Guarantee)
 	}
 	a := &App{
-		cfg:            cfg,
-		spec:           spec,
-		log:            cfg.Logger.With("app", spec.ID),
-		byTopic:        map[string][]*agentState{},
-		tableByDef:     map[AnyTable]*tableState{},
-		tablesBySource: map[string][]*tableState{},
-		parts:          map[tablePartKey]*tablePart{},
-		started:        make(chan struct{}),
-		ready:          make(chan struct{}),
-		abort:          make(chan struct{}),
-		closed:         make(chan struct{}),
-		readerAPI:      readerAPI,
+		cfg:              cfg,
+		spec:             spec,
+		log:              cfg.Logger.With("app", spec.ID),
+		byTopic:          map[string][]*agentState{},
+		tableByDef:       map[AnyTable]*tableState{},
+		tablesBySource:   map[string][]*tableState{},
+		windowedBySource: map[string][]*tableState{},
+		parts:            map[tablePartKey]*tablePart{},
+		started:          make(chan struct{}),
+		ready:            make(chan struct{}),
+		abort:            make(chan struct{}),
+		closed:           make(chan struct{}),
+		readerAPI:        readerAPI,
 	}
 	var errs []error
 	seen := map[string]*TopicSpec{}
@@ -218,7 +225,7 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 		}
 		a.agents = append(a.agents, st)
 		a.byTopic[src.spec().Name] = append(a.byTopic[src.spec().Name], st)
-		errs = append(errs, a.bindTables(ag, src.spec(), addTopic)...)
+		errs = append(errs, a.bindTables(ag, st, src.spec(), addTopic)...)
 	}
 	for _, tb := range spec.Tables {
 		if tb == nil {
@@ -278,6 +285,13 @@ func (a *App) Run(ctx context.Context) error {
 		a.stopResources()
 		return a.startErr
 	}
+	if err := a.startGlobals(ctx); err != nil {
+		a.startErr = fmt.Errorf("start app %s: %w", a.spec.ID, err)
+		close(a.started)
+		a.stopGlobals()
+		a.stopResources()
+		return a.startErr
+	}
 	close(a.ready)
 	close(a.started)
 	a.log.Info("app started", "topics", len(a.topics), "agents", len(a.agents))
@@ -334,7 +348,9 @@ func (a *App) start(ctx context.Context) error {
 	}
 	manual := map[string]bool{}
 	for _, st := range a.tables {
-		manual[st.changelog.spec().Name] = true
+		if !st.sourced { // a source topic is partitioned by key, like any
+			manual[st.changelog.spec().Name] = true
+		}
 	}
 	conn.ManualTopics = manual
 	connOpts, err := conn.ConnOpts()
@@ -440,6 +456,7 @@ func (a *App) stopResources() {
 	if a.client != nil {
 		a.client.Close()
 	}
+	a.stopGlobals()
 	if a.stateLock != nil {
 		a.stateLock.Close()
 	}
@@ -484,16 +501,28 @@ func (a *App) handle(ctx context.Context, rec *kgo.Record, f *transport.Inflight
 			// partition. It stays uncommitted for the next owner.
 			return err
 		}
-		meta := metaOf(rec)
-		rerr := &RecordError{Agent: st.name, Record: meta, Err: err}
-		switch st.policy {
-		case Skip:
-			a.log.Error("record skipped", "agent", st.name, "topic", meta.Topic, "partition", meta.Partition, "offset", meta.Offset, "err", err)
-		case DeadLetter:
-			a.deadLetter(ctx, st, rec, rerr, f)
-		default:
-			return rerr
+		if err := a.onRecordError(ctx, st, rec, f, err); err != nil {
+			return err
 		}
+	}
+	if f != nil && len(a.windowedBySource[rec.Topic]) > 0 {
+		return a.windowsAfter(ctx, rec, f, sc)
+	}
+	return nil
+}
+
+// onRecordError applies st's error policy to err, an error processing
+// rec. It returns an error only under the Fail policy.
+func (a *App) onRecordError(ctx context.Context, st *agentState, rec *kgo.Record, f *transport.Inflight, err error) error {
+	meta := metaOf(rec)
+	rerr := &RecordError{Agent: st.name, Record: meta, Err: err}
+	switch st.policy {
+	case Skip:
+		a.log.Error("record skipped", "agent", st.name, "topic", meta.Topic, "partition", meta.Partition, "offset", meta.Offset, "err", err)
+	case DeadLetter:
+		a.deadLetter(ctx, st, rec, rerr, f)
+	default:
+		return rerr
 	}
 	return nil
 }

@@ -403,24 +403,38 @@ func TestMissingTopicsAreCreatedAsDeclared(t *testing.T) {
 	}
 }
 
-func TestWindowedAndGlobalTablesAreRefusedUntilImplementedAndPlainOnesChecked(t *testing.T) {
+func TestTablesAreCheckedAtNewApp(t *testing.T) {
 	in, out := viewTopic("t-in", 1), viewTopic("t-out", 1)
+	pages := &Topic[string, int64]{TopicSpec: TopicSpec{Name: "pages", Partitions: 3}, Key: tString, Value: tLong}
 	windowed := &TableDef[string, int64]{TableSpec: TableSpec{Name: "views_per_page", Partitions: 1, Window: &WindowSpec{Tumbling: time.Hour}}, Key: tString, Value: tLong}
 	global := &TableDef[string, int64]{TableSpec: TableSpec{Name: "pages", Partitions: 1, Global: true}, Key: tString, Value: tLong}
+	sourced := &TableDef[string, int64]{TableSpec: TableSpec{Name: "page_info", Partitions: 3}, Key: tString, Value: tLong, Source: pages}
 	plain := &TableDef[string, int64]{TableSpec: TableSpec{Name: "totals", Partitions: 1}, Key: tString, Value: tLong}
 	wide := &TableDef[string, int64]{TableSpec: TableSpec{Name: "wide", Partitions: 4}, Key: tString, Value: tLong}
-	tables := []AnyTable{windowed, global, plain, wide}
-	stateful := &Agent[string, view]{Name: "count", Source: in, Tables: []AnyTable{windowed}, Lookups: []AnyTable{global},
+	tables := []AnyTable{windowed, global, sourced, plain, wide}
+	stateful := &Agent[string, view]{Name: "count", Source: in, Tables: []AnyTable{sourced}, Lookups: []AnyTable{windowed, global},
 		Process: func(*Task, string, view) error { return nil }}
 	stateless := &Agent[string, view]{Name: "relay", Source: in, Sinks: []AnyTopic{out},
 		Process: func(*Task, string, view) error { return nil }}
 	_, err := NewApp(Config{Embedded: true}, AppSpec{
-		ID: "tables", Topics: []AnyTopic{in, out}, Tables: tables, Agents: []AnyAgent{stateful, stateless},
+		ID: "tables", Topics: []AnyTopic{in, out, pages}, Tables: tables, Agents: []AnyAgent{stateful, stateless},
 	})
-	if err == nil || !strings.Contains(err.Error(), "agent count uses the windowed table views_per_page: windowed tables are not implemented yet") ||
-		!strings.Contains(err.Error(), "agent count uses the global table pages: global tables are not implemented yet") ||
-		strings.Contains(err.Error(), "relay") {
-		t.Fatalf("NewApp: %v, want the agent using windowed and global tables refused, naming it and its tables only", err)
+	for _, want := range []string{
+		"agent count: the windowed table views_per_page is in its lookups",
+		"agent count: global table pages has no source topic",
+		"agent count: table page_info is sourced from topic pages and is read-only",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("NewApp: %v\nwant it to say %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "relay") {
+		t.Errorf("NewApp: %v, names the stateless agent", err)
+	}
+	lookup := &Agent[string, view]{Name: "lookup", Source: in, Lookups: []AnyTable{sourced}, Process: func(*Task, string, view) error { return nil }}
+	_, err = NewApp(Config{Embedded: true}, AppSpec{ID: "tables", Topics: []AnyTopic{in, pages}, Tables: tables, Agents: []AnyAgent{lookup}})
+	if err == nil || !strings.Contains(err.Error(), "table page_info is sourced from topic pages, which has 3 partitions, but the agent's source topic t-in has 1") {
+		t.Errorf("NewApp with a sourced table partitioned unlike the source: %v", err)
 	}
 	// Declared tables that no running agent uses are fine: the stateful
 	// agent is not run by this instance.

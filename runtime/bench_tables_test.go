@@ -238,11 +238,16 @@ func BenchmarkStatefulVsStatelessAgent(b *testing.B) {
 // countRelay runs the counting agent over in until every record is
 // committed and returns its rate from the first record processed.
 func countRelay(b *testing.B, c *env, cfg Config, in *Topic[string, view], out *Topic[string, int64], group string) float64 {
+	table := countsTable(in.Partitions)
+	return statefulRate(b, c, cfg, in, out, group, table, counter(in, out, table))
+}
+
+// statefulRate runs agent (of table) over in until every record is
+// committed and returns its rate from the first record processed.
+func statefulRate(b *testing.B, c *env, cfg Config, in *Topic[string, view], out *Topic[string, int64], group string, table AnyTable, agent *Agent[string, view]) float64 {
 	b.Helper()
 	cfg.StateDir = b.TempDir()
-	table := countsTable(in.Partitions)
 	var first atomic.Int64
-	agent := counter(in, out, table)
 	inner := agent.Process
 	agent.Process = func(t *Task, k string, v view) error {
 		if first.Load() == 0 {
@@ -257,4 +262,181 @@ func countRelay(b *testing.B, c *env, cfg Config, in *Topic[string, view], out *
 		b.Fatal(err)
 	}
 	return benchRecords / elapsed.Seconds()
+}
+
+// windowCounter counts views per key per window of table, the view's
+// event time being 10 ms per input record (Seq), and sends the newest
+// window's count: a read and a write per window holding the time, and a
+// send, per input.
+func windowCountRelay(in *Topic[string, view], out *Topic[string, int64], table *TableDef[string, int64]) *Agent[string, view] {
+	return &Agent[string, view]{
+		Name: "wcount", Source: in, Sinks: []AnyTopic{out}, Tables: []AnyTable{table}, OnError: Fail,
+		Process: func(t *Task, k string, v view) error {
+			var n int64
+			err := WindowedTableOf(t, table).Update(k, time.UnixMilli(v.Seq*10), func(c int64, _ bool) int64 { n = c + 1; return n })
+			if err != nil {
+				return err
+			}
+			return SinkOf(t, out).Send(k, n)
+		},
+	}
+}
+
+// BenchmarkWindowedVsStatelessAgent runs a windowed count (tumbling
+// 1-minute windows, and hopping 6-minute windows every minute: six
+// windows per view) and the stateless relay over the same input,
+// alternating, and reports the windowed agent's throughput as a ratio of
+// the stateless one's (target >= 0.5 for tumbling), best of 4 rounds
+// each. Windows close and expire (5 minutes after their end) as the
+// event time moves through 50 minutes. Run with -benchtime 1x.
+func BenchmarkWindowedVsStatelessAgent(b *testing.B) {
+	c := newEnv(b)
+	cfg := testConfig(b, c)
+	cfg.CommitInterval = benchCommitInterval(b, 10*time.Millisecond)
+	for _, kind := range []struct {
+		name string
+		w    WindowSpec
+	}{
+		{"tumbling", WindowSpec{Tumbling: time.Minute, Expires: 5 * time.Minute}},
+		{"hopping6", WindowSpec{Hopping: 6 * time.Minute, Step: time.Minute, Expires: 5 * time.Minute}},
+	} {
+		b.Run(kind.name, func(b *testing.B) {
+			for i := range b.N {
+				var stateless, windowed, slCPU, wdCPU []float64
+				for round := range 4 {
+					id := kind.name + strconv.Itoa(i) + "-" + strconv.Itoa(round)
+					in := viewTopic(c.name("wb-in-"+id), benchPartitions)
+					outViews := viewTopic(c.name("wb-relay-out-"+id), benchPartitions)
+					outCounts := countTopic(c.name("wb-count-out-"+id), benchPartitions)
+					producer := start(b, cfg, AppSpec{ID: c.name("wb-producer-" + id), Topics: []AnyTopic{in, outViews, outCounts}})
+					fillTopic(b, producer, in, benchRecords)
+					producer.stop(b)
+					w := kind.w
+					table := &TableDef[string, int64]{TableSpec: TableSpec{Name: "windows", Partitions: benchPartitions, Window: &w, KeyType: "string", ValueType: "long"}, Key: tString, Value: tLong}
+					runStateless := func() {
+						cpu := processCPU()
+						stateless = append(stateless, agentRelay(b, c, cfg, in, outViews, c.name("wb-relay-"+id)))
+						slCPU = append(slCPU, (processCPU()-cpu).Seconds()*1e6/benchRecords)
+					}
+					runWindowed := func() {
+						cpu := processCPU()
+						windowed = append(windowed, statefulRate(b, c, cfg, in, outCounts, c.name("wb-count-"+id), table, windowCountRelay(in, outCounts, table)))
+						wdCPU = append(wdCPU, (processCPU()-cpu).Seconds()*1e6/benchRecords)
+					}
+					if round%2 == 0 {
+						runStateless()
+						runWindowed()
+					} else {
+						runWindowed()
+						runStateless()
+					}
+					deleteTopics(b, c, in.Name, outViews.Name, outCounts.Name, changelogName(c.name("wb-count-"+id), "windows"))
+				}
+				sl, wd := slices.Max(stateless), slices.Max(windowed)
+				b.ReportMetric(sl, "stateless-rec/s")
+				b.ReportMetric(wd, "windowed-rec/s")
+				b.ReportMetric(wd/sl, "ratio")
+				b.ReportMetric(slices.Min(slCPU), "stateless-cpu-µs/rec")
+				b.ReportMetric(slices.Min(wdCPU), "windowed-cpu-µs/rec")
+				b.Logf("%s: %d records, %d partitions, best of 4 (order alternating): stateless relay %.0f rec/s, windowed count %.0f rec/s, ratio %.2f (target >= 0.5 for tumbling); rounds stateless %.0f, windowed %.0f; CPU per record (least of 4): stateless %.2f µs, windowed %.2f µs",
+					kind.name, benchRecords, benchPartitions, sl, wd, wd/sl, stateless, windowed, slices.Min(slCPU), slices.Min(wdCPU))
+			}
+		})
+	}
+}
+
+// BenchmarkGlobalLookupVsPlainGet fills a global table and a plain
+// table with the same 1M entries (the global one through its source
+// topic, the plain one through its changelog, both caught up or restored
+// at start), then, inside one Process call, times random Gets on each,
+// alternating, best of 3: the global lookup's cost as a ratio of the
+// plain Get's (target <= 2).
+func BenchmarkGlobalLookupVsPlainGet(b *testing.B) {
+	const entries, gets = 1_000_000, 200_000
+	c := newEnv(b)
+	cfg := testConfig(b, c)
+	cfg.StateDir = b.TempDir()
+	id := c.name("lk")
+	src := &Topic[string, int64]{TopicSpec: TopicSpec{Name: c.name("lk-src"), Partitions: 1, Config: map[string]string{"cleanup.policy": "compact"}}, Key: tString, Value: tLong}
+	global := &TableDef[string, int64]{TableSpec: TableSpec{Name: "global", Partitions: 1, Global: true, KeyType: "string", ValueType: "long"}, Key: tString, Value: tLong, Source: src}
+	plain := &TableDef[string, int64]{TableSpec: TableSpec{Name: "plain", Partitions: 1, KeyType: "string", ValueType: "long"}, Key: tString, Value: tLong}
+	changelog := plain.changelog(id).(*Topic[string, int64])
+	in := viewTopic(c.name("lk-in"), 1)
+	key := func(i int) string { return fmt.Sprintf("k%09d", i) }
+
+	writer := start(b, cfg, AppSpec{ID: c.name("lk-writer"), Topics: []AnyTopic{src, changelog, in}})
+	for _, tp := range []*Topic[string, int64]{src, changelog} {
+		p := ProducerOf(writer.app, tp)
+		var failed atomic.Int64
+		for i := range entries {
+			p.Send(context.Background(), key(i), int64(i), func(_ RecordMeta, err error) {
+				if err != nil {
+					failed.Add(1)
+				}
+			})
+		}
+		if err := writer.app.client.Flush(context.Background()); err != nil || failed.Load() > 0 {
+			b.Fatalf("fill %s: %v, %d failed", tp.Name, err, failed.Load())
+		}
+	}
+	produceViews(b, writer, in, []string{"go"}, 1)
+	writer.stop(b)
+
+	type result struct{ plain, global []float64 }
+	done := make(chan result, 1)
+	agent := &Agent[string, view]{Name: "lookup", Source: in, Lookups: []AnyTable{plain, global}, OnError: Fail,
+		Process: func(t *Task, _ string, _ view) error {
+			var res result
+			pt, gt := ReadTableOf(t, plain), ReadTableOf(t, global)
+			timeGets := func(tb ReadTable[string, int64], seed int) float64 {
+				began := time.Now()
+				for i := range gets {
+					k := (i*7919 + seed) % entries
+					v, ok, err := tb.Get(key(k))
+					if err != nil || !ok || v != int64(k) {
+						b.Errorf("Get(%s) = %d, %v, %v", key(k), v, ok, err)
+						return 0
+					}
+				}
+				return float64(time.Since(began).Nanoseconds()) / gets
+			}
+			for round := range 3 {
+				if round%2 == 0 {
+					res.plain = append(res.plain, timeGets(pt, round))
+					res.global = append(res.global, timeGets(gt, round))
+				} else {
+					res.global = append(res.global, timeGets(gt, round))
+					res.plain = append(res.plain, timeGets(pt, round))
+				}
+			}
+			done <- res
+			return nil
+		}}
+	for range b.N {
+		r := start(b, cfg, AppSpec{ID: id, Topics: []AnyTopic{in, src}, Tables: []AnyTable{plain, global}, Agents: []AnyAgent{agent}})
+		var res result
+		select {
+		case res = <-done:
+		case <-time.After(5 * time.Minute):
+			b.Fatal("no lookup run within 5 minutes")
+		}
+		r.stop(b)
+		pl, gl := slices.Min(res.plain), slices.Min(res.global)
+		b.ReportMetric(pl, "plain-ns/get")
+		b.ReportMetric(gl, "global-ns/get")
+		b.ReportMetric(gl/pl, "ratio")
+		b.Logf("%d entries, %d random Gets per round, best of 3 (alternating): plain %.0f ns, global %.0f ns, ratio %.2f (target <= 2); rounds plain %.0f, global %.0f", entries, gets, pl, gl, gl/pl, res.plain, res.global)
+	}
+}
+
+// benchCommitInterval is BENCH_COMMIT_INTERVAL (a Go duration), else def.
+func benchCommitInterval(b *testing.B, def time.Duration) time.Duration {
+	if v := os.Getenv("BENCH_COMMIT_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("BENCH_COMMIT_INTERVAL=%q: %v", v, err)
+		}
+		return d
+	}
+	return def
 }

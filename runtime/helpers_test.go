@@ -218,17 +218,26 @@ func produceViews(t testing.TB, r *running, topic *Topic[string, view], keys []s
 	t.Helper()
 	p := ProducerOf(r.app, topic)
 	seq := map[string]int64{}
+	awaitSends(t, n, func(ctx context.Context, i int, done func(RecordMeta, error)) {
+		k := keys[i%len(keys)]
+		v := view{Page: "/p/" + k, User: "u", Seq: seq[k]}
+		seq[k]++
+		p.Send(ctx, k, v, done)
+	})
+}
+
+// awaitSends calls send n times (send passes done to a Producer's Send)
+// and waits for every acknowledgement, failing on any error.
+func awaitSends(t testing.TB, n int, send func(ctx context.Context, i int, done func(RecordMeta, error))) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
 	for i := range n {
-		k := keys[i%len(keys)]
-		v := view{Page: "/p/" + k, User: "u", Seq: seq[k]}
-		seq[k]++
 		wg.Add(1)
-		p.Send(ctx, k, v, func(_ RecordMeta, err error) {
+		send(ctx, i, func(_ RecordMeta, err error) {
 			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
@@ -241,6 +250,20 @@ func produceViews(t testing.TB, r *running, topic *Topic[string, view], keys []s
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// stringLong decodes a framed string key and long value.
+func stringLong(t testing.TB, rec *kgo.Record) (string, int64) {
+	t.Helper()
+	var k string
+	var v int64
+	if err := tString.Unmarshal(rec.Key[frameHeader:], &k); err != nil {
+		t.Fatal(err)
+	}
+	if err := tLong.Unmarshal(rec.Value[frameHeader:], &v); err != nil {
+		t.Fatal(err)
+	}
+	return k, v
 }
 
 func keysN(n int) []string {

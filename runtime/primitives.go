@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/hamba/avro/v2"
+
+	"github.com/faustgen/faustgen/runtime/resolve"
 )
 
 // The codecs of the Avro primitive types. Their Schema is the primitive's
@@ -98,6 +100,30 @@ func Grow[S ~[]E, E any](s S, n int64) S {
 // array: an array of such arrays may hold this many in each inner array,
 // each of which costs at least one byte of input.
 const MaxEmptyItems = 1 << 16
+
+// MaxDecodeDepth is how deeply records may nest in one decoded value:
+// the outermost record is at depth 1, a record inside one of its fields
+// (directly or inside a union, array or map) at depth 2, and so on. Only
+// a recursive type (a Node with a ["null", "Node"] next) lets them nest
+// without bound. Generated decoders and the schema resolver stop at a
+// record deeper than this with an error wrapping ErrTooDeep (and
+// ErrCorruptBody), which goes to the agent's on_error policy like every
+// decode failure, so that no record's shape can exhaust the stack. It is
+// resolve.MaxDepth.
+const MaxDecodeDepth = resolve.MaxDepth
+
+// ErrTooDeep is wrapped by the decode error of a value whose records nest
+// more than MaxDecodeDepth deep; match it with errors.Is.
+var ErrTooDeep = resolve.ErrTooDeep
+
+// TooDeep reports on r that a record of type typ sits deeper than
+// MaxDecodeDepth, keeping an earlier error; generated decoders then stop
+// reading.
+func TooDeep(r *avro.Reader, typ string) {
+	if r.Error == nil {
+		r.Error = fmt.Errorf("avro: decode %s: %w", typ, ErrTooDeep)
+	}
+}
 
 // CountEmptyItems adds a block of n items to *total, the items decoded so
 // far into an array whose items encode to zero bytes. When the total would

@@ -72,11 +72,12 @@ const maxPooledTranscode = 1 << 20
 // decodeResolved decodes body, written with schema id, into dst of the
 // reader type of c (schema id want) through the built-in plans.
 func decodeResolved[T any](ctx context.Context, reg *registry, r *avro.Reader, c *Codec[T], id, want int, body []byte, dst *T) error {
-	key := planKey{id: id, reader: unsafe.StringData(c.Schema), n: len(c.Schema)}
+	schema := c.FullSchema()
+	key := planKey{id: id, reader: unsafe.StringData(schema), n: len(schema)}
 	e := reg.plans.get(key)
 	if e == nil {
 		var err error
-		if e, err = reg.compilePlan(ctx, key, c.Type, c.Schema, want); err != nil {
+		if e, err = reg.compilePlan(ctx, key, c.Type, schema, want); err != nil {
 			return err
 		}
 	}
@@ -90,7 +91,7 @@ func decodeResolved[T any](ctx context.Context, reg *registry, r *avro.Reader, c
 	out, err := e.plan.Transcode((*bp)[:0], body)
 	if err != nil {
 		transcodePool.Put(bp)
-		return fmt.Errorf("%w: %s from schema id %d: %v", ErrCorruptBody, c.Type, id, err)
+		return fmt.Errorf("%w: %s from schema id %d: %w", ErrCorruptBody, c.Type, id, err)
 	}
 	err = decodeBody(r, c, out, dst)
 	if cap(out) <= maxPooledTranscode {

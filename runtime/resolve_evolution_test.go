@@ -384,7 +384,7 @@ func TestBadFramesReachOnErrorAsTypedErrors(t *testing.T) {
 			_, done := runApp(t, s.config(), runtime.AppSpec{ID: s.name("bad-app-" + strconv.Itoa(i)), Topics: []runtime.AnyTopic{topic},
 				Agents: []runtime.AnyAgent{&runtime.Agent[string, pageviews.PageView]{Name: "a", Source: topic, OnError: runtime.Fail,
 					Process: func(_ *runtime.Task, k string, v pageviews.PageView) error { processed.add(k, v); return nil }}}})
-			viewID := s.register(t, topic.Name+"-value", pageviews.PageViewCodec.Schema)
+			viewID := s.register(t, topic.Name+"-value", pageviews.PageViewCodec.FullSchema())
 			produce(t, cl, &kgo.Record{Topic: topic.Name, Key: good, Value: c.value(viewID)})
 			var err error
 			select {

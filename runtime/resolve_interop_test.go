@@ -90,7 +90,7 @@ func TestInteropWithConfluentKafkaPython(t *testing.T) {
 	// with an older version (another id, resolved).
 	current := filepath.Join(dir, "current.avsc")
 	older := filepath.Join(dir, "older.avsc")
-	if err := os.WriteFile(current, []byte(pageviews.PageViewCodec.Schema), 0o644); err != nil {
+	if err := os.WriteFile(current, []byte(pageviews.PageViewCodec.FullSchema()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(older, []byte(pageViewWith(strings.Join([]string{fPage, fUser, fViewedAt, `{"name":"referrer","type":["string","null"]}`, `{"name":"duration_ms","type":"int"}`}, ","))), 0o644); err != nil {

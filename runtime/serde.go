@@ -298,8 +298,8 @@ func decodeFrameInto[T any](ctx context.Context, reg *registry, r *avro.Reader, 
 		if err != nil {
 			return err
 		}
-		if writer != c.Schema {
-			body, err = reg.resolver.Resolve(ctx, id, writer, c.Schema, body)
+		if schema := c.FullSchema(); writer != schema {
+			body, err = reg.resolver.Resolve(ctx, id, writer, schema, body)
 			if err != nil {
 				return fmt.Errorf("resolve schema id %d to %s: %w", id, c.Type, err)
 			}
@@ -323,7 +323,7 @@ func decodeBody[T any](r *avro.Reader, c *Codec[T], body []byte, dst *T) (err er
 	r.Reset(body)
 	c.Decode(r, dst)
 	if r.Error != nil {
-		return fmt.Errorf("%w: %s: %v", ErrCorruptBody, c.Type, r.Error)
+		return fmt.Errorf("%w: %s: %w", ErrCorruptBody, c.Type, r.Error)
 	}
 	return nil
 }

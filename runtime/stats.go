@@ -19,6 +19,10 @@ type Stats struct {
 	// yet polled records (keys, values and headers); the fetch sizes keep
 	// it within a quarter of MaxBufferedBytes.
 	FetchBufferedBytes int64
+	// LateRecords counts the writes to windowed tables that came after
+	// their windows closed (each a *LateRecordError to its agent) since
+	// the App started.
+	LateRecords int64
 	// Partitions are the partitions this instance owns, by topic and
 	// partition.
 	Partitions []PartitionStats
@@ -61,7 +65,7 @@ type PartitionStats struct {
 // (but for MaxBufferedBytes) before the group is running or in an App
 // without agents.
 func (a *App) Stats() Stats {
-	s := Stats{MaxBufferedBytes: a.cfg.MaxBufferedBytes}
+	s := Stats{MaxBufferedBytes: a.cfg.MaxBufferedBytes, LateRecords: a.late.Load()}
 	select {
 	case <-a.started:
 	default:

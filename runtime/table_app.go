@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -34,7 +35,7 @@ type tablePartKey struct {
 }
 
 // bindTables checks and records the tables the agent ag (source src) uses.
-func (a *App) bindTables(ag AnyAgent, src *TopicSpec, addTopic func(AnyTopic, string)) []error {
+func (a *App) bindTables(ag AnyAgent, as *agentState, src *TopicSpec, addTopic func(AnyTopic, string)) []error {
 	var errs []error
 	where := "agent " + ag.agentName()
 	rw, ro := ag.tables()
@@ -45,14 +46,27 @@ func (a *App) bindTables(ag AnyAgent, src *TopicSpec, addTopic func(AnyTopic, st
 		}
 		spec := tb.tableSpec()
 		switch {
-		case spec.Window != nil:
-			errs = append(errs, fmt.Errorf("%s uses the windowed table %s: windowed tables are not implemented yet (leave the agent out, or nil in the generated Agents, to run the others)", where, spec.Name))
+		case spec.Window != nil && !write:
+			errs = append(errs, fmt.Errorf("%s: the windowed table %s is in its lookups: a windowed table is read and written through the agent's tables", where, spec.Name))
 			return
-		case spec.Global:
-			errs = append(errs, fmt.Errorf("%s uses the global table %s: global tables are not implemented yet (leave the agent out, or nil in the generated Agents, to run the others)", where, spec.Name))
+		case spec.Window != nil && windowProblem(spec.Window) != "":
+			errs = append(errs, fmt.Errorf("%s: windowed table %s: %s", where, spec.Name, windowProblem(spec.Window)))
 			return
 		case spec.Name == "":
 			errs = append(errs, fmt.Errorf("%s: table with an empty name", where))
+			return
+		case spec.Global && tb.sourceTopic() == nil:
+			errs = append(errs, fmt.Errorf("%s: global table %s has no source topic: a global table is read from the topic named by its source (set source: in the topology)", where, spec.Name))
+			return
+		case tb.sourceTopic() != nil && write:
+			errs = append(errs, fmt.Errorf("%s: table %s is sourced from topic %s and is read-only: list it in the agent's lookups and write it by sending to %s", where, spec.Name, tb.sourceTopic().spec().Name, tb.sourceTopic().spec().Name))
+			return
+		case spec.Global && spec.Window != nil:
+			errs = append(errs, fmt.Errorf("%s: table %s is global and windowed: a global table cannot be windowed", where, spec.Name))
+			return
+		case spec.Global:
+		case tb.sourceTopic() != nil && tb.sourceTopic().spec().Partitions != src.Partitions:
+			errs = append(errs, fmt.Errorf("%s: table %s is sourced from topic %s, which has %d partitions, but the agent's source topic %s has %d: a table that is not global is partitioned like its agent's source (co-partitioning)", where, spec.Name, tb.sourceTopic().spec().Name, tb.sourceTopic().spec().Partitions, src.Name, src.Partitions))
 			return
 		case spec.Partitions != src.Partitions:
 			errs = append(errs, fmt.Errorf("%s: table %s has %d partitions but its source topic %s has %d: a table is partitioned like its agent's source (co-partitioning)", where, spec.Name, spec.Partitions, src.Name, src.Partitions))
@@ -60,12 +74,20 @@ func (a *App) bindTables(ag AnyAgent, src *TopicSpec, addTopic func(AnyTopic, st
 		}
 		st := a.tableByDef[tb]
 		if st == nil {
-			st = &tableState{index: len(a.tables), def: tb, spec: spec, changelog: tb.changelog(a.spec.ID)}
+			st = &tableState{index: len(a.tables), def: tb, spec: spec, changelog: tb.changelog(a.spec.ID), sourced: tb.sourceTopic() != nil}
 			a.tables = append(a.tables, st)
 			a.tableByDef[tb] = st
 			addTopic(st.changelog, "table "+spec.Name)
+			if spec.Window != nil {
+				a.windowedBySource[src.Name] = append(a.windowedBySource[src.Name], st)
+			}
+			if spec.Global {
+				a.globals = append(a.globals, st)
+			}
 		}
 		switch {
+		case spec.Global:
+			// Not partitioned like any source: every instance holds it whole.
 		case st.source == "":
 			st.source = src.Name
 			a.tablesBySource[src.Name] = append(a.tablesBySource[src.Name], st)
@@ -79,12 +101,55 @@ func (a *App) bindTables(ag AnyAgent, src *TopicSpec, addTopic func(AnyTopic, st
 	for _, tb := range ro {
 		use(tb, false)
 	}
+	for _, c := range ag.windowClosers() {
+		if c == nil {
+			errs = append(errs, fmt.Errorf("%s: nil window closer", where))
+			continue
+		}
+		tb := c.closerTable()
+		st := a.tableByDef[tb]
+		if st == nil || !slices.Contains(rw, tb) || st.spec.Window == nil {
+			errs = append(errs, fmt.Errorf("%s: a window closer of table %s, which is not a windowed table in the agent's tables", where, tb.tableSpec().Name))
+			continue
+		}
+		st.closers = append(st.closers, closerBinding{agent: as, closer: c})
+	}
 	return errs
+}
+
+// windowProblem says what is wrong with w, "" when nothing.
+func windowProblem(w *WindowSpec) string {
+	kinds := 0
+	for _, d := range []time.Duration{w.Tumbling, w.Hopping, w.Session} {
+		if d > 0 {
+			kinds++
+		}
+	}
+	switch {
+	case kinds > 1:
+		return "a window is tumbling, hopping or session, one of them"
+	case kinds == 0:
+		return "a window needs a size (Tumbling, or Hopping with Step) or a Session gap"
+	case w.Session%time.Millisecond != 0:
+		return "a session gap is whole milliseconds"
+	case w.Hopping > 0 && (w.Step <= 0 || w.Step > w.Hopping || w.Hopping%w.Step != 0):
+		return fmt.Sprintf("hopping window %s needs a step that divides it evenly (step %s)", w.Hopping, w.Step)
+	case w.Tumbling%time.Millisecond != 0 || w.Hopping%time.Millisecond != 0 || w.Step%time.Millisecond != 0:
+		return "window sizes are whole milliseconds"
+	case w.Grace < 0 || w.Expires < 0:
+		return "grace and expires cannot be negative"
+	case w.Expires < w.Grace:
+		return fmt.Sprintf("expires %s is shorter than the grace %s: windows would be deleted before they close", w.Expires, w.Grace)
+	}
+	return ""
 }
 
 func (a *App) tableStateOf(def AnyTable) *tableState { return a.tableByDef[def] }
 
 func (a *App) tablePartOf(st *tableState, partition int32) *tablePart {
+	if st.spec.Global {
+		return st.global
+	}
 	a.partsMu.Lock()
 	defer a.partsMu.Unlock()
 	return a.parts[tablePartKey{st.index, partition}]
@@ -124,25 +189,85 @@ func (a *App) lockStateDir() error {
 	return nil
 }
 
+// startGlobals opens the global tables' stores and catches each up with
+// its source topic; they keep following it until the App stops.
+func (a *App) startGlobals(ctx context.Context) error {
+	for _, st := range a.globals {
+		path := filepath.Join(a.stateDir, st.spec.Name, "global.db")
+		store, err := tables.Open(path, 10*time.Second, a.log)
+		if err != nil {
+			return err
+		}
+		src := st.changelog.spec().Name
+		f, err := tables.Follow(ctx, store, tables.FollowOptions{Client: a.connOpts, Table: st.spec.Name, Topic: src, Logger: a.log})
+		if err != nil {
+			store.Close()
+			return fmt.Errorf("global table %s: read its source topic %s: %w", st.spec.Name, src, err)
+		}
+		a.log.Info("global table ready", "table", st.spec.Name, "source", src, "replayed", f.Replayed, "seconds", f.Took.Seconds())
+		st.global = &tablePart{table: st, partition: -1, store: store, overlay: tables.NewOverlay(), ids: a.ids[src], follower: f}
+	}
+	return nil
+}
+
+// stopGlobals stops following the global tables and closes their stores.
+func (a *App) stopGlobals() {
+	for _, st := range a.globals {
+		if g := st.global; g != nil {
+			g.follower.Close()
+			if err := g.store.Close(); err != nil {
+				a.log.Warn("closing a global table store failed", "table", st.spec.Name, "err", err)
+			}
+		}
+	}
+}
+
 // restoreTables opens and restores the tables of partition p.
 func (a *App) restoreTables(ctx context.Context, p *transport.Partition) error {
 	for _, st := range a.tablesBySource[p.Topic] {
+		if st.spec.Global {
+			continue
+		}
 		path := filepath.Join(a.stateDir, st.spec.Name, strconv.Itoa(int(p.Partition))+".db")
 		store, err := tables.Open(path, 10*time.Second, a.log)
 		if err != nil {
 			return err
 		}
 		cl := st.changelog.spec().Name
-		res, err := tables.Restore(ctx, store, tables.RestoreOptions{
-			Client: a.connOpts, Table: st.spec.Name, Partition: p.Partition, Topic: cl, Logger: a.log,
-		})
-		if err != nil {
-			store.Close()
-			return fmt.Errorf("restore table %s[%d] from %s: %w", st.spec.Name, p.Partition, cl, err)
+		opts := tables.RestoreOptions{Client: a.connOpts, Table: st.spec.Name, Partition: p.Partition, Topic: cl, Logger: a.log}
+		var win *windowState
+		if st.spec.Window != nil {
+			opts.StoreKey = windowStoreKey
+			if st.spec.Window.Session > 0 {
+				opts.StoreKey = sessionStoreKey
+			}
+			win = newWindowState(st.spec.Window)
 		}
-		a.log.Info("table partition ready", "table", st.spec.Name, "partition", p.Partition, "replayed", res.Replayed, "seconds", res.Took.Seconds(), "wiped", res.Wiped)
+		part := &tablePart{table: st, partition: p.Partition, store: store, overlay: tables.NewOverlay(), ids: a.ids[cl], win: win}
+		if st.sourced {
+			f, err := tables.Follow(ctx, store, tables.FollowOptions{Client: a.connOpts, Table: st.spec.Name, Topic: cl, Partitions: []int32{p.Partition}, Logger: a.log})
+			if err != nil {
+				store.Close()
+				return fmt.Errorf("table %s[%d]: read its source topic %s: %w", st.spec.Name, p.Partition, cl, err)
+			}
+			part.follower = f
+			a.log.Info("table partition ready", "table", st.spec.Name, "partition", p.Partition, "replayed", f.Replayed, "seconds", f.Took.Seconds(), "source", cl)
+		} else {
+			res, err := tables.Restore(ctx, store, opts)
+			if err == nil && win != nil {
+				err = win.load(store)
+			}
+			if err == nil && win != nil && win.gap > 0 {
+				err = win.loadSessions(store)
+			}
+			if err != nil {
+				store.Close()
+				return fmt.Errorf("restore table %s[%d] from %s: %w", st.spec.Name, p.Partition, cl, err)
+			}
+			a.log.Info("table partition ready", "table", st.spec.Name, "partition", p.Partition, "replayed", res.Replayed, "seconds", res.Took.Seconds(), "wiped", res.Wiped)
+		}
 		a.partsMu.Lock()
-		a.parts[tablePartKey{st.index, p.Partition}] = &tablePart{table: st, partition: p.Partition, store: store, overlay: tables.NewOverlay(), ids: a.ids[cl]}
+		a.parts[tablePartKey{st.index, p.Partition}] = part
 		a.partsMu.Unlock()
 	}
 	return nil
@@ -152,6 +277,9 @@ func (a *App) restoreTables(ctx context.Context, p *transport.Partition) error {
 // before offset, which is about to be committed.
 func (a *App) storeTables(_ context.Context, p *transport.Partition, offset int64) error {
 	for _, st := range a.tablesBySource[p.Topic] {
+		if st.sourced {
+			continue // its store follows its topic
+		}
 		part := a.tablePartOf(st, p.Partition)
 		if part == nil {
 			continue
@@ -160,10 +288,15 @@ func (a *App) storeTables(_ context.Context, p *transport.Partition, offset int6
 		if err != nil {
 			return fmt.Errorf("table %s[%d]: %w", st.spec.Name, p.Partition, err)
 		}
-		if cl < 0 {
+		var meta []tables.Change
+		if part.win != nil {
+			meta = part.win.flush(offset)
+			part.win.stored(changes) // before they are: a read may go to bbolt early, never miss
+		}
+		if cl < 0 && meta == nil {
 			continue
 		}
-		if err := part.store.Apply(changes, cl); err != nil {
+		if err := part.store.ApplyMeta(changes, cl, meta); err != nil {
 			return fmt.Errorf("table %s[%d]: %w", st.spec.Name, p.Partition, err)
 		}
 	}
@@ -173,6 +306,9 @@ func (a *App) storeTables(_ context.Context, p *transport.Partition, offset int6
 // closeTables closes partition p's stores once it is revoked or lost.
 func (a *App) closeTables(p *transport.Partition) {
 	for _, st := range a.tablesBySource[p.Topic] {
+		if st.spec.Global {
+			continue
+		}
 		k := tablePartKey{st.index, p.Partition}
 		a.partsMu.Lock()
 		part := a.parts[k]
@@ -182,6 +318,9 @@ func (a *App) closeTables(p *transport.Partition) {
 			continue
 		}
 		part.overlay.Reset() // unstored writes: their records are not committed
+		if part.follower != nil {
+			part.follower.Close()
+		}
 		if err := part.store.Close(); err != nil {
 			a.log.Warn("closing a table store failed", "table", st.spec.Name, "partition", p.Partition, "err", err)
 		}

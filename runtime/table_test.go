@@ -78,14 +78,7 @@ func finalCounts(t testing.TB, c *env, out string, n int) map[string]int64 {
 	t.Helper()
 	got := map[string]int64{}
 	for _, rec := range readN(t, c, out, n) {
-		var k string
-		var v int64
-		if err := tString.Unmarshal(rec.Key[frameHeader:], &k); err != nil {
-			t.Fatal(err)
-		}
-		if err := tLong.Unmarshal(rec.Value[frameHeader:], &v); err != nil {
-			t.Fatal(err)
-		}
+		k, v := stringLong(t, rec)
 		got[k] = max(got[k], v)
 	}
 	return got

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,22 +22,30 @@ type TableSpec struct {
 	Name string
 	// Partitions is the partition count, equal to the source topics'.
 	Partitions int32
-	// Global tables are held whole by every instance and are read-only in
-	// agents (not implemented yet).
+	// Global tables are held whole (every partition) by every instance,
+	// kept current with their Source topic, and read-only in agents
+	// (lookups). An instance processes nothing until its global tables
+	// have caught up with the end offsets it saw at start.
 	Global bool
-	// Window is nil for a plain table (windows are not implemented yet).
+	// Window is nil for a plain table.
 	Window *WindowSpec
 	// KeyType and ValueType are the Avro type names of keys and values.
 	KeyType, ValueType string
 }
 
-// WindowSpec is a table's windowing: tumbling (Tumbling set) or hopping
-// (Hopping and Step set), kept for Expires.
+// WindowSpec is a table's windowing: tumbling (Tumbling set), hopping
+// (Hopping and Step set) or session windows (Session, the inactivity gap,
+// set: see SessionTable). A window closes once stream time (the highest
+// time written to the table partition) passes its end plus Grace: later
+// writes to it are late. It is deleted (and tombstoned in the changelog)
+// once stream time passes its end plus Expires.
 type WindowSpec struct {
 	Tumbling time.Duration
 	Hopping  time.Duration
 	Step     time.Duration
+	Session  time.Duration
 	Expires  time.Duration
+	Grace    time.Duration
 }
 
 // TableDef is a typed table of the topology: generated code declares one
@@ -45,6 +54,13 @@ type TableDef[K, V any] struct {
 	TableSpec
 	Key   Codec[K]
 	Value Codec[V]
+	// Source, when set, is the topic the table is read from: the topic is
+	// its changelog (there is no second copy), and it is written by
+	// sending to that topic (a sink or a producer), not through the
+	// table. A sourced table is read-only in agents; one that is not
+	// global is partitioned like its agents' source topic. A global table
+	// needs a Source.
+	Source *Topic[K, V]
 }
 
 // AnyTable is any *TableDef[K, V]; AppSpec and Agent list tables with it.
@@ -52,18 +68,34 @@ type TableDef[K, V any] struct {
 type AnyTable interface {
 	tableSpec() *TableSpec
 	changelog(appID string) AnyTopic
+	sourceTopic() AnyTopic
 }
 
 func (d *TableDef[K, V]) tableSpec() *TableSpec { return &d.TableSpec }
 
-// changelog returns the table's changelog as a topic: compacted, with the
-// table's partitions, keys and values framed with the table's types.
-func (d *TableDef[K, V]) changelog(appID string) AnyTopic {
-	return &Topic[K, V]{
-		TopicSpec: TopicSpec{Name: changelogName(appID, d.Name), Partitions: d.Partitions, Config: map[string]string{"cleanup.policy": "compact"}},
-		Key:       d.Key,
-		Value:     d.Value,
+func (d *TableDef[K, V]) sourceTopic() AnyTopic {
+	if d.Source == nil {
+		return nil
 	}
+	return d.Source
+}
+
+// changelog returns the table's changelog as a topic: compacted, with the
+// table's partitions, keys and values framed with the table's types. A
+// windowed table's keys are its window key records (windows.go), and its
+// changelog also deletes records older than its windows live.
+func (d *TableDef[K, V]) changelog(appID string) AnyTopic {
+	if d.Source != nil {
+		return d.Source
+	}
+	spec := TopicSpec{Name: changelogName(appID, d.Name), Partitions: d.Partitions, Config: map[string]string{"cleanup.policy": "compact"}}
+	if w := d.Window; w != nil {
+		size := max(w.Tumbling, w.Hopping, w.Session)
+		keep := size + max(w.Expires, w.Grace) + 24*time.Hour
+		spec.Config = map[string]string{"cleanup.policy": "compact,delete", "retention.ms": strconv.FormatInt(keep.Milliseconds(), 10)}
+		return &Topic[windowed[K], V]{TopicSpec: spec, Key: windowKeyCodec(d.Name, d.Key), Value: d.Value}
+	}
+	return &Topic[K, V]{TopicSpec: spec, Key: d.Key, Value: d.Value}
 }
 
 func changelogName(appID, table string) string { return appID + "-" + table + "-changelog" }
@@ -90,18 +122,6 @@ type Table[K, V any] interface {
 	All(fn func(key K, value V) bool) error
 }
 
-// WindowedTable reads and writes a windowed table.
-type WindowedTable[K, V any] interface {
-	// Get returns the value of key in the window holding at.
-	Get(key K, at time.Time) (V, bool, error)
-	// Put sets the value of key in the window holding at.
-	Put(key K, at time.Time, value V) error
-}
-
-// ErrTablesNotImplemented is returned by the table kinds not built yet
-// (windowed and global tables); NewApp refuses agents that use them.
-var ErrTablesNotImplemented = errors.New("windowed and global tables are not implemented yet")
-
 // tableState is a table as the App runs it.
 type tableState struct {
 	index     int
@@ -109,6 +129,17 @@ type tableState struct {
 	spec      *TableSpec
 	changelog AnyTopic
 	source    string // the source topic of the agents that write it
+	// closers are the agents' hooks on the table's closing windows.
+	closers []closerBinding
+	// sourced tables follow their source topic (changelog is it);
+	// global holds a global table's one store of every partition.
+	sourced bool
+	global  *tablePart
+}
+
+type closerBinding struct {
+	agent  *agentState
+	closer WindowCloser
 }
 
 // tablePart is one table partition owned by this instance: its store and
@@ -118,7 +149,9 @@ type tablePart struct {
 	partition int32
 	store     *tables.Store
 	overlay   *tables.Overlay
-	ids       schemaIDs // the changelog's
+	ids       schemaIDs        // the changelog's
+	win       *windowState     // a windowed table's clock; nil for a plain table
+	follower  *tables.Follower // a sourced table's reader of its topic
 }
 
 // table is the handle an agent's context gets: one per (partition,
@@ -168,17 +201,7 @@ func TableOf[K, V any](t *Task, def *TableDef[K, V]) Table[K, V] {
 // ReadTableOf returns the read-only table def for the record t is
 // processing.
 func ReadTableOf[K, V any](t *Task, def *TableDef[K, V]) ReadTable[K, V] {
-	if def != nil && def.Global {
-		return missingTable[K, V]{name: def.Name}
-	}
 	return tableHandle(t, def)
-}
-
-// WindowedTableOf returns the windowed table def for the record t is
-// processing. Windows are not implemented yet: its operations fail with
-// ErrTablesNotImplemented (NewApp refuses agents that use one).
-func WindowedTableOf[K, V any](t *Task, def *TableDef[K, V]) WindowedTable[K, V] {
-	return missingWindowedTable[K, V]{name: def.Name}
 }
 
 func tableHandle[K, V any](t *Task, def *TableDef[K, V]) *table[K, V] {
@@ -186,18 +209,24 @@ func tableHandle[K, V any](t *Task, def *TableDef[K, V]) *table[K, V] {
 	if st == nil {
 		return &table[K, V]{task: t, def: def}
 	}
-	for len(t.tables) <= st.index {
-		t.tables = append(t.tables, nil)
-	}
-	h, _ := t.tables[st.index].(*table[K, V])
+	slot := t.tableSlot(st)
+	h, _ := (*slot).(*table[K, V])
 	if h == nil || h.task != t {
 		h = &table[K, V]{task: t, def: def, w: avro.NewWriter(nil, 64)}
-		t.tables[st.index] = h
+		*slot = h
 	}
 	if h.part == nil || h.part.partition != t.rec.Partition {
 		h.part = t.app.tablePartOf(st, t.rec.Partition)
 	}
 	return h
+}
+
+// tableSlot returns where t keeps its handle of table st.
+func (t *Task) tableSlot(st *tableState) *any {
+	for len(t.tables) <= st.index {
+		t.tables = append(t.tables, nil)
+	}
+	return &t.tables[st.index]
 }
 
 func (h *table[K, V]) usable() error {
@@ -239,9 +268,23 @@ func (h *table[K, V]) Get(key K) (V, bool, error) {
 	if err != nil {
 		return zero, false, err
 	}
-	framed, ok := h.part.overlay.Get(kb)
-	if !ok {
-		framed, ok, err = h.part.store.Get(kb)
+	return h.getStored(kb)
+}
+
+// getStored returns the value of store key sk: the newest write made here
+// if any, else the store's.
+func (h *table[K, V]) getStored(sk []byte) (V, bool, error) {
+	return h.getFrom(sk, true)
+}
+
+// getFrom is getStored that reads the store only when inStore (the caller
+// knows when the store cannot hold sk).
+func (h *table[K, V]) getFrom(sk []byte, inStore bool) (V, bool, error) {
+	var zero V
+	framed, ok := h.part.overlay.Get(sk)
+	if !ok && inStore {
+		var err error
+		framed, ok, err = h.part.store.Get(sk)
 		if err != nil {
 			return zero, false, fmt.Errorf("table %s[%d]: %w", h.def.Name, h.part.partition, err)
 		}
@@ -275,15 +318,8 @@ func (h *table[K, V]) write(key *K, value *V) error {
 	if err := h.usable(); err != nil {
 		return err
 	}
-	t := h.task
-	if g := t.gen.Load(); g&1 == 0 {
-		return fmt.Errorf("table %s used after the processing it was made for returned", h.def.Name)
-	}
-	if t.track == nil {
-		return fmt.Errorf("table %s: no record being processed", h.def.Name)
-	}
-	if err := t.track.Alive(); err != nil {
-		return fmt.Errorf("table %s: %w", h.def.Name, err)
+	if err := h.writable(); err != nil {
+		return err
 	}
 	kb, err := h.keyBody(key)
 	if err != nil {
@@ -295,27 +331,51 @@ func (h *table[K, V]) write(key *K, value *V) error {
 			return err
 		}
 	}
-	// The framed key and value, and the key body the overlay keeps, in
+	h.task.app.writeChange(h.task, h.part, kb, kb, vb, value == nil)
+	return nil
+}
+
+// writable says whether h may write now: while its task processes a
+// record whose partition this instance still owns.
+func (h *table[K, V]) writable() error {
+	t := h.task
+	if g := t.gen.Load(); g&1 == 0 {
+		return fmt.Errorf("table %s used after the processing it was made for returned", h.def.Name)
+	}
+	if t.track == nil {
+		return fmt.Errorf("table %s: no record being processed", h.def.Name)
+	}
+	if err := t.track.Alive(); err != nil {
+		return fmt.Errorf("table %s: %w", h.def.Name, err)
+	}
+	return nil
+}
+
+// writeChange writes one change of table partition part for the record t
+// processes: into the overlay under storeKey, and to the changelog under
+// the key body clKey, with value body vb (a tombstone when del). The
+// record's offset is committable only once the changelog acknowledged it.
+func (a *App) writeChange(t *Task, part *tablePart, storeKey, clKey, vb []byte, del bool) {
+	// The framed key and value, and the store key the overlay keeps, in
 	// one buffer.
-	n := frameHeader + len(kb)
-	buf := make([]byte, n+len(kb), n+len(kb)+frameHeader+len(vb))
-	putFrameHeader(buf, h.part.ids.key)
-	copy(buf[frameHeader:], kb)
+	n := frameHeader + len(clKey)
+	buf := make([]byte, n+len(storeKey), n+len(storeKey)+frameHeader+len(vb))
+	putFrameHeader(buf, part.ids.key)
+	copy(buf[frameHeader:], clKey)
 	body := buf[n:]
-	copy(body, kb)
+	copy(body, storeKey)
 	framedKey := buf[:n:n]
 	var framedValue []byte
-	if value != nil {
+	if !del {
 		framedValue = buf[len(buf) : len(buf)+frameHeader+len(vb)]
-		putFrameHeader(framedValue, h.part.ids.value)
+		putFrameHeader(framedValue, part.ids.value)
 		copy(framedValue[frameHeader:], vb)
 	}
-	w := &changelogWrite{Context: t.ctx, track: t.track, table: h.def.Name, srcTopic: t.rec.Topic, srcPartition: t.rec.Partition}
-	h.part.overlay.Put(body, framedValue, t.track.Offset(), &w.v)
-	w.rec = kgo.Record{Topic: h.part.table.changelog.spec().Name, Partition: h.part.partition, Key: framedKey, Value: framedValue, Context: w}
+	w := &changelogWrite{Context: t.ctx, track: t.track, table: part.table.spec.Name, srcTopic: t.rec.Topic, srcPartition: t.rec.Partition}
+	part.overlay.Put(body, framedValue, t.track.Offset(), &w.v)
+	w.rec = kgo.Record{Topic: part.table.changelog.spec().Name, Partition: part.partition, Key: framedKey, Value: framedValue, Context: w}
 	t.track.Add()
-	t.app.client.Produce(t.ctx, &w.rec, changelogPromise)
-	return nil
+	a.client.Produce(t.ctx, &w.rec, changelogPromise)
 }
 
 // valueBody returns the Avro body of value, in h's scratch.
@@ -400,22 +460,4 @@ func (h *table[K, V]) All(fn func(K, V) bool) error {
 		}
 	}
 	return ferr
-}
-
-type missingTable[K, V any] struct{ name string }
-
-func (m missingTable[K, V]) Get(K) (V, bool, error) {
-	var zero V
-	return zero, false, fmt.Errorf("table %s: %w", m.name, ErrTablesNotImplemented)
-}
-
-type missingWindowedTable[K, V any] struct{ name string }
-
-func (m missingWindowedTable[K, V]) Get(K, time.Time) (V, bool, error) {
-	var zero V
-	return zero, false, fmt.Errorf("table %s: %w", m.name, ErrTablesNotImplemented)
-}
-
-func (m missingWindowedTable[K, V]) Put(K, time.Time, V) error {
-	return fmt.Errorf("table %s: %w", m.name, ErrTablesNotImplemented)
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"strings"
 )
 
 // TopicSpec describes one Kafka topic as the topology declares it. At start
@@ -40,9 +41,9 @@ type AnyTopic interface {
 
 func (t *Topic[K, V]) spec() *TopicSpec { return &t.TopicSpec }
 
-func (t *Topic[K, V]) keySchema() (string, string) { return t.Key.Type, t.Key.Schema }
+func (t *Topic[K, V]) keySchema() (string, string) { return t.Key.Type, t.Key.FullSchema() }
 
-func (t *Topic[K, V]) valueSchema() (string, string) { return t.Value.Type, t.Value.Schema }
+func (t *Topic[K, V]) valueSchema() (string, string) { return t.Value.Type, t.Value.FullSchema() }
 
 // ErrorPolicy says what an agent does with a record it cannot process: a
 // decode failure, an error returned by Process, or a panic in it.
@@ -127,8 +128,14 @@ func (s SubjectStrategy) String() string {
 }
 
 // Subject returns the subject a schema of Avro type typ is registered under
-// for the key (isKey) or value of topic.
+// for the key (isKey) or value of topic. A union ("[a.B, a.C]", the Type
+// of a generated union codec) has no name for the record strategies to
+// use: it is registered under "<topic>-key" or "<topic>-value" whatever
+// the strategy.
 func (s SubjectStrategy) Subject(topic, typ string, isKey bool) string {
+	if strings.HasPrefix(typ, "[") {
+		s = TopicSubjects
+	}
 	switch s {
 	case RecordSubjects:
 		return typ

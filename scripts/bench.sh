@@ -28,7 +28,7 @@ mkdir -p "$out"
 # The groups: name, packages, -bench pattern, extra go test flags.
 # Benchmarks named here only for profiling (one half of a ratio) are
 # listed in profile_only and not run.
-runtime_pattern='StatelessAgentVs|EndToEnd|Framed|ResolvedDecode|BacklogPeakRSS|RestoreVsRaw|StatefulVsStateless'
+runtime_pattern='StatelessAgentVs|EndToEnd|Framed|ResolvedDecode|BacklogPeakRSS|RestoreVsRaw|StatefulVsStateless|WindowedVsStateless|GlobalLookupVsPlainGet'
 profile_only='BenchmarkStatelessAgentOnly|BenchmarkStatefulAgentOnly|BenchmarkRawFranzGoOnly|BenchmarkEncode[A-Za-z]*|BenchmarkDecode[A-Za-z]*'
 
 # uncovered lists benchmarks no group runs (the codec ones run through
@@ -36,7 +36,7 @@ profile_only='BenchmarkStatelessAgentOnly|BenchmarkStatefulAgentOnly|BenchmarkRa
 uncovered() {
 	grep -rhoE --include='*_test.go' 'func Benchmark[A-Za-z0-9_]+' . |
 		sed 's/^func //' | sort -u |
-		grep -vE "^(BenchmarkGenerate|BenchmarkCheck200[A-Za-z0-9]*|BenchmarkCheckCommand[A-Za-z0-9]*|Benchmark[A-Za-z0-9_]*(${runtime_pattern})[A-Za-z0-9_]*|${profile_only})\$" || true
+		grep -vE "^(BenchmarkGenerate|BenchmarkGenerateDeepSchema|BenchmarkCheck200[A-Za-z0-9]*|BenchmarkCheckCommand[A-Za-z0-9]*|Benchmark[A-Za-z0-9_]*(${runtime_pattern})[A-Za-z0-9_]*|${profile_only})\$" || true
 }
 missing=$(uncovered)
 if [ -n "$missing" ]; then
@@ -104,6 +104,19 @@ if [ -f "$out/generate.log" ]; then
 	row "generate 500 schemas/200 topics" \
 		"$(calc '%.2f s, %.2f CPU-s' "$s, $(metric "$out/generate.log" $g cpu-s/op)")" \
 		"$(metric "$out/generate.log" $g x-gofmt)× gofmt of the output" "< 1 s" "$(met "$s" '<' 1)"
+	# One deep schema of 500 named types against one of 10, per type: 1
+	# when the output and the time grow linearly, 50 when quadratically.
+	for n in 50 100 500; do
+		g=BenchmarkGenerateDeepSchema/types=$n
+		xb=$(metric "$out/generate.log" $g x10-bytes/type)
+		xt=$(metric "$out/generate.log" $g x10-time/type)
+		[ -n "$xb" ] || continue
+		ok=$(met "$xb" '<=' 1.5)
+		if [ "$ok" = yes ]; then ok=$(met "$xt" '<=' 1.5); fi
+		row "generate one deep schema of $n named types" \
+			"$(calc '%.0f KB, %.0f µs/type' "$(metric "$out/generate.log" $g bytes) / 1000, $(metric "$out/generate.log" $g µs/type)")" \
+			"${xb}× bytes/type, ${xt}× time/type of 10 types" "≤ 1.5× (linear)" "$ok"
+	done
 fi
 if [ -f "$out/codec.log" ]; then
 	for op in encode decode; do
@@ -148,6 +161,20 @@ if [ -f "$out/runtime.log" ]; then
 	row "stateful counting agent vs stateless (kfake)" \
 		"$(calc '%.0f rec/s (stateless %.0f)' "$(metric "$out/runtime.log" $m stateful-rec/s), $(metric "$out/runtime.log" $m stateless-rec/s)")" \
 		"$r× stateless" "≥ 0.5× stateless" "$(met "$r" '>=' 0.5)"
+	for kind in tumbling hopping6; do
+		m=BenchmarkWindowedVsStatelessAgent/$kind
+		r=$(metric "$out/runtime.log" $m ratio)
+		target="≥ 0.5× stateless" ok=$(met "$r" '>=' 0.5)
+		if [ $kind = hopping6 ]; then target=reported ok=-; fi
+		row "windowed count, $kind, vs stateless (kfake)" \
+			"$(calc '%.0f rec/s (stateless %.0f)' "$(metric "$out/runtime.log" $m windowed-rec/s), $(metric "$out/runtime.log" $m stateless-rec/s)")" \
+			"$r× stateless" "$target" "$ok"
+	done
+	m=BenchmarkGlobalLookupVsPlainGet
+	r=$(metric "$out/runtime.log" $m ratio)
+	row "global table lookup vs plain Get, 1M entries" \
+		"$(calc 'global %.0f ns, plain %.0f ns' "$(metric "$out/runtime.log" $m global-ns/get), $(metric "$out/runtime.log" $m plain-ns/get)")" \
+		"$r× plain" "≤ 2× plain" "$(met "$r" '<=' 2)"
 	for n in 100000 1000000 5000000; do
 		m=BenchmarkRestoreVsRawConsume/records=$n
 		r=$(metric "$out/runtime.log" $m ratio)
@@ -162,7 +189,7 @@ if [ -f "$out/runtime.log" ]; then
 	while read -r line; do
 		name=$(echo "$line" | awk '{ print $1 }')
 		name=${name%-[0-9]*}
-		case $name in BenchmarkStatelessAgentVsRawFranzGo | BenchmarkEndToEndLatency | BenchmarkBacklogPeakRSS | BenchmarkRestoreVsRawConsume* | BenchmarkStatefulVsStatelessAgent) continue ;; esac
+		case $name in BenchmarkStatelessAgentVsRawFranzGo | BenchmarkEndToEndLatency | BenchmarkBacklogPeakRSS | BenchmarkRestoreVsRawConsume* | BenchmarkStatefulVsStatelessAgent | BenchmarkWindowedVsStatelessAgent* | BenchmarkGlobalLookupVsPlainGet) continue ;; esac
 		figure=$(echo "$line" | awk '{ s = ""; for (i = 3; i < NF; i++) if ($(i + 1) ~ /-ns\/op$/) s = s (s == "" ? "" : ", ") substr($(i + 1), 1, length($(i + 1)) - 6) " " sprintf("%.0f", $i) " ns"; print s }')
 		label=$(echo "$line" | awk '{ n = 0; for (i = 3; i < NF; i++) if ($(i + 1) ~ /-ns\/op$/) m[++n] = substr($(i + 1), 1, length($(i + 1)) - 6); if (n == 2) print m[2] "/" m[1] }')
 		r=$(echo "$line" | awk '{ for (i = 3; i < NF; i++) if ($(i + 1) == "ratio") { print $i; exit } }')

@@ -44,6 +44,7 @@ Exit 0: compatible; 1: incompatible (every finding printed); 2: bad input.
 type subjectCheck struct {
 	subject string
 	typ     string
+	ref     topology.TypeRef // the topology's key or value: a type or a union
 	topic   string
 	pos     topology.Pos
 	current *compat.Schema
@@ -232,11 +233,11 @@ func topologySubjects(topoName string, top *topology.Topology, srcs []compat.Sou
 				}
 				continue
 			}
-			cur, ok := set.Schema(side.ref.Name)
+			cur, ok := schemaOf(set, side.ref)
 			if !ok {
 				return nil, fmt.Errorf("%s:%d:%d: topic %s: type %s is not defined in the schema files", topoName, side.ref.Pos.Line, side.ref.Pos.Col, t.Key, side.ref.Name)
 			}
-			c := &subjectCheck{subject: subj, typ: side.ref.Name, topic: t.Name, pos: side.ref.Pos, current: cur}
+			c := &subjectCheck{subject: subj, typ: side.ref.Name, ref: side.ref, topic: t.Name, pos: side.ref.Pos, current: cur}
 			seen[subj] = c
 			checks = append(checks, c)
 		}
@@ -252,11 +253,29 @@ func addVersion(label string, srcs []compat.Source, checks []*subjectCheck) erro
 		return fmt.Errorf("%s: %w", label, err)
 	}
 	for _, c := range checks {
+		if c.ref.IsUnion() {
+			// An earlier version's union: the branches it defined (adding
+			// a branch is a change to check, not a new subject).
+			if s, _, ok := set.Union(c.ref.BranchNames()...); ok {
+				c.history = append(c.history, s)
+			}
+			continue
+		}
 		if s, ok := set.Schema(c.typ); ok {
 			c.history = append(c.history, s)
 		}
 	}
 	return nil
+}
+
+// schemaOf is the current schema of a topic's key or value: a type of the
+// set, or the union of its branches, all of which must be defined.
+func schemaOf(set *compat.Set, ref topology.TypeRef) (*compat.Schema, bool) {
+	if ref.IsUnion() {
+		s, missing, ok := set.Union(ref.BranchNames()...)
+		return s, ok && len(missing) == 0
+	}
+	return set.Schema(ref.Name)
 }
 
 // historyFromDir reads earlier versions from a folder (see checkUsage).

@@ -230,11 +230,14 @@ func TestCheckPointsAtTheTopologyForPrimitiveTypes(t *testing.T) {
 func TestCheckBadInput(t *testing.T) {
 	dir := t.TempDir()
 	writeProject(t, dir, map[string]string{
-		"faustgen.yaml":      strings.Replace(checkTopology, "shop.Order", "shop.Nope", 1),
-		"schemas/order.avsc": orderV1,
-		"schemas/money.avsc": moneyV1,
-		"bad/faustgen.yaml":  checkTopology,
-		"bad/schemas/o.avsc": "{\"type\":\"record\",\n\"name\":}",
+		"faustgen.yaml":           strings.Replace(checkTopology, "shop.Order", "shop.Nope", 1),
+		"schemas/order.avsc":      orderV1,
+		"schemas/money.avsc":      moneyV1,
+		"bad/faustgen.yaml":       checkTopology,
+		"bad/schemas/o.avsc":      "{\"type\":\"record\",\n\"name\":}",
+		"self/faustgen.yaml":      checkTopology,
+		"self/schemas/order.avsc": "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"shop\",\"fields\":[\n {\"name\":\"total\",\"type\":\"Money\"}]}",
+		"self/schemas/money.avsc": "{\"type\":\"record\",\"name\":\"Money\",\"namespace\":\"shop\",\"fields\":[\n {\"name\":\"order\",\"type\":\"Order\"}]}",
 	})
 	cases := []struct {
 		args []string
@@ -242,6 +245,8 @@ func TestCheckBadInput(t *testing.T) {
 	}{
 		{[]string{"-f", filepath.Join(dir, "faustgen.yaml"), "--against", "dir:" + dir}, "faustgen.yaml:13:12: topic orders: type shop.Nope is not defined"},
 		{[]string{"-f", filepath.Join(dir, "bad", "faustgen.yaml"), "--against", "dir:" + dir}, "schemas/o.avsc:2:8: unexpected '}'"},
+		{[]string{"-f", filepath.Join(dir, "self", "faustgen.yaml"), "--against", "dir:" + dir}, "schemas/money.avsc:1:1: record shop.Money has no finite value: its required fields always lead back into a cycle (Money.order → Order.total → Money)"},
+		{[]string{"-f", filepath.Join(dir, "self", "faustgen.yaml"), "--against", "dir:" + dir}, "schemas/order.avsc:1:1: record shop.Order has no finite value: its required fields always lead back into a cycle (Order.total → Money.order → Order)"},
 		{[]string{"-f", filepath.Join(dir, "faustgen.yaml"), "--against", "svn:1"}, "--against must be"},
 		{[]string{"-f", filepath.Join(dir, "faustgen.yaml"), "--against", "dir:" + dir, "--format", "xml"}, "unknown format"},
 		{[]string{"-f", filepath.Join(dir, "nope.yaml"), "--against", "dir:" + dir}, "read topology"},
@@ -250,5 +255,35 @@ func TestCheckBadInput(t *testing.T) {
 		if code, out := runCheckCmd(t, c.args...); code != 2 || !strings.Contains(out, c.want) {
 			t.Errorf("%v: exit %d, want 2 with %q:\n%s", c.args, code, c.want, out)
 		}
+	}
+}
+
+// A topic whose value is a union is checked under its subject
+// (<topic>-value, whatever the strategy): an earlier version holds the
+// union of the branches it defined, so adding a branch type is
+// compatible, and a change inside a branch is found.
+func TestCheckCoversUnionValuedTopics(t *testing.T) {
+	created := `{"type":"record","name":"Created","namespace":"acc","fields":[{"name":"id","type":"string"}]}`
+	closed := `{"type":"record","name":"Closed","namespace":"acc","fields":[{"name":"id","type":"string"}]}`
+	closedLong := "{\"type\":\"record\",\"name\":\"Closed\",\"namespace\":\"acc\",\"fields\":[\n{\"name\":\"id\",\"type\":\"long\"}]}"
+	topo := "version: 1\napp: {id: acc, package: acc, output: gen}\nschemas: [schemas/]\nregistry: {subjects: record}\n" +
+		"topics:\n  events: {key: string, value: [acc.Created, acc.Closed], partitions: 1}\n"
+	dir := t.TempDir()
+	writeProject(t, dir, map[string]string{
+		"faustgen.yaml":           topo,
+		"schemas/created.avsc":    created,
+		"schemas/closed.avsc":     closed,
+		"history/v1/created.avsc": created, // v1 had no Closed yet
+		"changed/faustgen.yaml":   topo,
+		"changed/schemas/a.avsc":  created,
+		"changed/schemas/b.avsc":  closedLong,
+	})
+	code, out := runCheckCmd(t, "-f", filepath.Join(dir, "faustgen.yaml"), "--against", "dir:"+filepath.Join(dir, "history"))
+	if code != 0 || !strings.Contains(out, "compatible") {
+		t.Errorf("a branch added: exit %d, want 0:\n%s", code, out)
+	}
+	code, out = runCheckCmd(t, "-f", filepath.Join(dir, "changed", "faustgen.yaml"), "--against", "dir:"+filepath.Join(dir, "schemas"))
+	if code != 1 || !strings.Contains(out, "schemas/b.avsc:2:21: type-mismatch") || !strings.Contains(out, "subject events-value") {
+		t.Errorf("a branch changed: exit %d, want 1 with the finding on events-value:\n%s", code, out)
 	}
 }

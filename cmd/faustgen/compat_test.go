@@ -31,6 +31,7 @@ func TestCompatCommandExitCodesAndFindings(t *testing.T) {
 		"money2.avsc": `{"type":"record","name":"Money","fields":[{"name":"units","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":3}}]}`,
 		"inv.avsc":    `{"type":"record","name":"Invoice","fields":[{"name":"total","type":"Money"}]}`,
 		"ref.avsc":    "{\"type\":\"record\",\"name\":\"Order\",\n\"fields\":[{\"name\":\"m\",\"type\":\"Money\"}]}",
+		"self.avsc":   "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[\n {\"name\":\"next\",\"type\":\"Order\"}]}",
 	})
 	p := func(n string) string { return filepath.Join(dir, n) }
 	cases := []struct {
@@ -48,6 +49,8 @@ func TestCompatCommandExitCodesAndFindings(t *testing.T) {
 		{"unknown type", []string{p("ref.avsc")}, 2, []string{p("ref.avsc") + ":2:30: unknown type \"Money\""}},
 		{"cross-file version", []string{p("money1.avsc") + "," + p("inv.avsc"), p("money2.avsc") + "," + p("inv.avsc")}, 1,
 			[]string{p("money2.avsc") + ":1:66: decimal-scale-changed: Invoice.total.units"}},
+		{"impossible recursive type", []string{p("v1.avsc"), p("self.avsc")}, 2,
+			[]string{p("self.avsc") + ":1:1: record Order has no finite value: its required fields always lead back into a cycle (Order.next → Order)"}},
 		{"missing file", []string{p("nope.avsc")}, 2, []string{"nope.avsc"}},
 		{"bad level", []string{p("v1.avsc"), "--level", "SIDEWAYS"}, 2, []string{"unknown compatibility level"}},
 		{"no files", nil, 2, []string{"usage"}},

@@ -11,7 +11,9 @@
 //	faustgen version                         print the version
 //
 // Exit codes: 0 fine, 1 findings (stale code, incompatible schemas), 2 bad
-// input or usage. It is usually run by go generate:
+// input or usage, 3 an internal error (a bug in faustgen: it prints one
+// line asking for a report; FAUSTGEN_STACK=1 adds the Go stack). It is
+// usually run by go generate:
 //
 //	//go:generate go run github.com/faustgen/faustgen/cmd/faustgen generate
 //
@@ -25,6 +27,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 )
 
@@ -33,7 +36,12 @@ const (
 	exitOK       = 0 // done, nothing to report
 	exitFindings = 1 // stale generated code, incompatible schemas, ...
 	exitBadInput = 2 // bad input files or bad usage
+	exitInternal = 3 // a bug in faustgen: a panic, reported as one line
 )
+
+// stackEnv names the environment variable that, set to a non-empty value,
+// makes an internal error print its Go stack.
+const stackEnv = "FAUSTGEN_STACK"
 
 // command is one subcommand: run gets the arguments after its name and
 // returns the exit code.
@@ -75,12 +83,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
+			return runGuarded(ctx, c, args[1:], stdout, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "faustgen: unknown command %q\n", args[0])
 	usage(stderr)
 	return exitBadInput
+}
+
+// runGuarded runs c, turning a panic (a bug: bad input is an error, never
+// a panic) into exitInternal and one line on stderr, so that CI can tell a
+// crash from a user error; with FAUSTGEN_STACK set the stack follows.
+func runGuarded(ctx context.Context, c command, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		msg := strings.Join(strings.Fields(fmt.Sprint(p)), " ")
+		fmt.Fprintf(stderr, "faustgen %s: internal error, please report it (with the input if you can): %s (set %s=1 for the stack)\n", c.name, msg, stackEnv)
+		if os.Getenv(stackEnv) != "" {
+			stderr.Write(debug.Stack())
+		}
+		code = exitInternal
+	}()
+	return c.run(ctx, args, stdout, stderr)
 }
 
 func usage(w io.Writer) {
@@ -89,6 +116,6 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
 	}
-	b.WriteString("\nexit codes: 0 fine, 1 findings (stale, incompatible), 2 bad input or usage\n")
+	b.WriteString("\nexit codes: 0 fine, 1 findings (stale, incompatible), 2 bad input or usage, 3 internal error (a bug; " + stackEnv + "=1 prints its stack)\n")
 	io.WriteString(w, b.String())
 }

@@ -29,6 +29,10 @@ func qt(name string) *jen.Statement { return jen.Qual("time", name) }
 func (s *Set) Render(f *jen.File) {
 	f.ImportName(avroPath, "avro")
 	f.ImportName(runtimePath, "runtime")
+	if len(s.order)+len(s.topUnions) > 0 {
+		f.Add(s.schemaTable())
+		f.Line()
+	}
 	for _, d := range s.order {
 		for _, c := range s.namedDecls(d) {
 			f.Add(c)
@@ -41,6 +45,34 @@ func (s *Set) Render(f *jen.File) {
 			f.Line()
 		}
 	}
+	for i, tu := range s.topUnions {
+		f.Add(s.topUnionCodec(tu, len(s.order)+i))
+		f.Line()
+	}
+}
+
+// topUnionCodec emits the codec of a topic's union key or value.
+//
+//	var EventsValueCodec = runtime.Codec[EventsValue]{
+//		Type:        "[com.example.Created, com.example.Deleted]",
+//		Schemas:     avroSchemas,
+//		SchemaIndex: 7,
+//		Encode:      func(w *avro.Writer, v *EventsValue) { encodeEventsValue(w, v, 0) },
+//		Decode:      func(r *avro.Reader, v *EventsValue) { decodeEventsValue(r, v, 0) },
+//	}
+func (s *Set) topUnionCodec(tu *topUnion, index int) jen.Code {
+	g := tu.u.goName
+	return comment(fmt.Sprintf("%s encodes and decodes %s, the %s, as the Avro union %s.", tu.codec, g, tu.u.context, tu.typ)).Line().
+		Var().Id(tu.codec).Op("=").Add(qr("Codec")).Types(jen.Id(g)).Values(
+		jen.Line().Id("Type").Op(":").Lit(tu.typ),
+		jen.Line().Id("Schemas").Op(":").Id(schemaTableName),
+		jen.Line().Id("SchemaIndex").Op(":").Lit(index),
+		jen.Line().Id("Encode").Op(":").Func().Params(jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(g)).
+			Block(jen.Id("encode"+g).Call(jen.Id("w"), jen.Id("v"), jen.Lit(0))),
+		jen.Line().Id("Decode").Op(":").Func().Params(jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(g)).
+			Block(jen.Id("decode"+g).Call(jen.Id("r"), jen.Id("v"), jen.Lit(0))),
+		jen.Line(),
+	)
 }
 
 // comment renders text as // lines. jennifer would use /* */ for text with
@@ -168,15 +200,13 @@ func (s *Set) namedDecls(d *named) []jen.Code {
 	}
 
 	// The codec variable.
-	schemaJSON := fullSchemaJSON(d)
-	fp := rabin(canonicalForm(d.self))
 	out = append(out, comment(fmt.Sprintf("%s encodes and decodes %s as Avro %s.", codecName(d), d.goName, d.fullName)).Line().
 		Var().Id(codecName(d)).Op("=").Add(qr("Codec")).Types(jen.Id(d.goName)).Values(
 		jen.Line().Id("Type").Op(":").Lit(d.fullName),
-		jen.Line().Id("Schema").Op(":").Add(stringLiteral(schemaJSON)),
-		jen.Line().Id("Fingerprint").Op(":").Op(fmt.Sprintf("0x%016x", fp)),
-		jen.Line().Id("Encode").Op(":").Id("encode"+d.goName),
-		jen.Line().Id("Decode").Op(":").Id("decode"+d.goName),
+		jen.Line().Id("Schemas").Op(":").Id(schemaTableName),
+		jen.Line().Id("SchemaIndex").Op(":").Lit(s.index[d]),
+		jen.Line().Id("Encode").Op(":").Add(encodeFunc(d)),
+		jen.Line().Id("Decode").Op(":").Add(decodeFunc(d)),
 		jen.Line(),
 	))
 
@@ -187,16 +217,75 @@ func (s *Set) namedDecls(d *named) []jen.Code {
 	return out
 }
 
+// schemaTableName is the generated package's runtime.SchemaTable.
+const schemaTableName = "avroSchemas"
+
+// schemaTable emits the table of every named type's definition, each
+// written once, from which the codecs' full schemas are composed.
+//
+//	var avroSchemas = runtime.NewSchemaTable(
+//		// 0: com.example.Page
+//		runtime.SchemaDef{Name: "com.example.Page", Parts: []string{`{"type":"record",...}`}},
+//		// 1: com.example.PageView
+//		runtime.SchemaDef{Name: "com.example.PageView", Parts: []string{`{...,"type":`, `}]}`}, Refs: []int{0}},
+//	)
+func (s *Set) schemaTable() jen.Code {
+	var defs []jen.Code
+	for i, d := range s.order {
+		parts, refs := schemaFragments(d)
+		canonical, _ := canonicalFragments(d) // the same refs
+		var ps, cs, rs []jen.Code
+		for _, p := range parts {
+			ps = append(ps, stringLiteral(p))
+		}
+		for _, c := range canonical {
+			cs = append(cs, stringLiteral(c))
+		}
+		for _, r := range refs {
+			rs = append(rs, jen.Lit(s.index[r]))
+		}
+		fields := jen.Dict{jen.Id("Name"): jen.Lit(d.fullName), jen.Id("Parts"): jen.Index().String().Values(ps...), jen.Id("Canonical"): jen.Index().String().Values(cs...)}
+		if len(rs) > 0 {
+			fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
+		}
+		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s", i, d.fullName))).Line().Add(qr("SchemaDef")).Values(fields))
+	}
+	for i, tu := range s.topUnions {
+		parts, refs := unionFragments(tu.u.s)
+		canonical, _ := unionCanonicalFragments(tu.u.s)
+		var ps, cs, rs []jen.Code
+		for _, p := range parts {
+			ps = append(ps, stringLiteral(p))
+		}
+		for _, c := range canonical {
+			cs = append(cs, stringLiteral(c))
+		}
+		for _, r := range refs {
+			rs = append(rs, jen.Lit(s.index[r]))
+		}
+		fields := jen.Dict{jen.Id("Parts"): jen.Index().String().Values(ps...), jen.Id("Canonical"): jen.Index().String().Values(cs...)}
+		if len(rs) > 0 {
+			fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
+		}
+		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s, the %s", len(s.order)+i, tu.typ, tu.u.context))).Line().Add(qr("SchemaDef")).Values(fields))
+	}
+	return comment(schemaTableName+" holds the schema of every named type of this package, each written once:",
+		"the named types a definition uses are cut out of its JSON (and of its Parsing",
+		"Canonical Form) and referenced by index. A codec's FullSchema and",
+		"SchemaFingerprint are composed from them on first use.").Line().
+		Var().Id(schemaTableName).Op("=").Add(qr("NewSchemaTable")).Call(append(defs, jen.Line())...)
+}
+
 // methods emits AvroSchema, AvroFingerprint, MarshalAvro and UnmarshalAvro.
 //
-//	func (PageView) AvroSchema() string { return PageViewCodec.Schema }
+//	func (PageView) AvroSchema() string { return PageViewCodec.FullSchema() }
 func (s *Set) methods(d *named) []jen.Code {
 	c := codecName(d)
 	return []jen.Code{
 		comment(fmt.Sprintf("AvroSchema returns the full Avro schema of %s (docs and defaults kept).", d.goName)).Line().
-			Func().Params(jen.Id(d.goName)).Id("AvroSchema").Params().String().Block(jen.Return(jen.Id(c).Dot("Schema"))),
+			Func().Params(jen.Id(d.goName)).Id("AvroSchema").Params().String().Block(jen.Return(jen.Id(c).Dot("FullSchema").Call())),
 		comment(fmt.Sprintf("AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of %s.", d.goName)).Line().
-			Func().Params(jen.Id(d.goName)).Id("AvroFingerprint").Params().Uint64().Block(jen.Return(jen.Id(c).Dot("Fingerprint"))),
+			Func().Params(jen.Id(d.goName)).Id("AvroFingerprint").Params().Uint64().Block(jen.Return(jen.Id(c).Dot("SchemaFingerprint").Call())),
 		comment("MarshalAvro returns the Avro binary encoding of v (no framing).").Line().
 			Func().Params(jen.Id("v").Op("*").Id(d.goName)).Id("MarshalAvro").Params().Params(jen.Index().Byte(), jen.Error()).
 			Block(jen.Return(jen.Id(c).Dot("Marshal").Call(jen.Id("v")))),
@@ -269,15 +358,35 @@ func (s *Set) enumType(d *named, summary string) []jen.Code {
 	return out
 }
 
-// namedEncoder emits encode<Type>(w, v).
+// encodeFunc is a named type's Encode for its Codec: encode<Type>, or for
+// a record a closure that starts it at depth 0.
+func encodeFunc(d *named) jen.Code {
+	if d.kind != Record {
+		return jen.Id("encode" + d.goName)
+	}
+	return jen.Func().Params(jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(d.goName)).
+		Block(jen.Id("encode"+d.goName).Call(jen.Id("w"), jen.Id("v"), jen.Lit(0)))
+}
+
+// namedEncoder emits encode<Type>(w, v), for a record
+// encode<Type>(w, v, depth): a value whose records nest deeper than
+// runtime.MaxDecodeDepth (which decoding would refuse), or whose pointers
+// form a cycle, fails to encode instead of exhausting the stack.
 func (s *Set) namedEncoder(d *named) jen.Code {
 	var body []jen.Code
 	v := jen.Id("v")
+	params := []jen.Code{jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(d.goName)}
 	switch d.kind {
 	case Record:
+		params = append(params, jen.Id("depth").Int())
+		body = append(body, jen.If(jen.Id("depth").Op(">=").Add(qr("MaxDecodeDepth"))).Block(
+			qr("FailEncode").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Lit("records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)"), qr("MaxDecodeDepth")),
+			jen.Return(),
+		))
+		child := jen.Id("depth").Op("+").Lit(1)
 		for _, f := range d.fields {
 			val := jen.Id("v").Dot(f.goName)
-			body = append(body, s.enc(f.typ, val, jen.Op("&").Add(val), d.fullName+"."+f.name, 0)...)
+			body = append(body, s.enc(f.typ, val, jen.Op("&").Add(val), d.fullName+"."+f.name, 0, child)...)
 		}
 	case Enum:
 		body = append(body,
@@ -296,16 +405,46 @@ func (s *Set) namedEncoder(d *named) jen.Code {
 			body = append(body, jen.Id("_").Op(",").Id("_").Op("=").Id("w").Dot("Write").Call(jen.Id("v").Index(jen.Op(":"))))
 		}
 	}
-	return jen.Func().Id("encode"+d.goName).Params(jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(d.goName)).Block(body...)
+	return jen.Func().Id("encode" + d.goName).Params(params...).Block(body...)
 }
 
-// namedDecoder emits decode<Type>(r, v).
+// decodeFunc is a named type's Decode for its Codec: decode<Type>, or for
+// a record a closure that starts it at depth 0.
+//
+//	func(r *avro.Reader, v *Node) { decodeNode(r, v, 0) }
+func decodeFunc(d *named) jen.Code {
+	if d.kind != Record {
+		return jen.Id("decode" + d.goName)
+	}
+	return jen.Func().Params(jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(d.goName)).
+		Block(jen.Id("decode"+d.goName).Call(jen.Id("r"), jen.Id("v"), jen.Lit(0)))
+}
+
+// namedDecoder emits decode<Type>(r, v), for a record
+// decode<Type>(r, v, depth): depth is the number of records around this
+// one, and past runtime.MaxDecodeDepth the decoder stops with
+// runtime.ErrTooDeep, so that a hostile value of a recursive type cannot
+// exhaust the stack.
+//
+//	func decodeNode(r *avro.Reader, v *Node, depth int) {
+//		if depth >= runtime.MaxDecodeDepth {
+//			runtime.TooDeep(r, "com.example.Node")
+//			return
+//		}
+//		...
 func (s *Set) namedDecoder(d *named) jen.Code {
 	var body []jen.Code
+	params := []jen.Code{jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(d.goName)}
 	switch d.kind {
 	case Record:
+		params = append(params, jen.Id("depth").Int())
+		body = append(body, jen.If(jen.Id("depth").Op(">=").Add(qr("MaxDecodeDepth"))).Block(
+			qr("TooDeep").Call(jen.Id("r"), jen.Lit(d.fullName)),
+			jen.Return(),
+		))
+		child := jen.Id("depth").Op("+").Lit(1)
 		for _, f := range d.fields {
-			body = append(body, s.dec(f.typ, jen.Id("v").Dot(f.goName), d.fullName+"."+f.name, 0, false)...)
+			body = append(body, s.dec(f.typ, jen.Id("v").Dot(f.goName), d.fullName+"."+f.name, 0, false, child)...)
 		}
 	case Enum:
 		body = append(body,
@@ -325,7 +464,7 @@ func (s *Set) namedDecoder(d *named) jen.Code {
 			body = append(body, jen.Id("r").Dot("Read").Call(jen.Id("v").Index(jen.Op(":"))))
 		}
 	}
-	return jen.Func().Id("decode"+d.goName).Params(jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(d.goName)).Block(body...)
+	return jen.Func().Id("decode" + d.goName).Params(params...).Block(body...)
 }
 
 // unionDecls emits a general union: its struct, kind type and constants,
@@ -350,8 +489,8 @@ func (s *Set) unionDecls(u *unionType) []jen.Code {
 		if u.branches[i] != "" {
 			fields = append(fields, jen.Id(u.branches[i]).Add(goType(b)))
 			val := jen.Id("v").Dot(u.branches[i])
-			enc = append(enc, s.enc(b, val, jen.Op("&").Add(val), u.context, 0)...)
-			dec = append(dec, s.dec(b, jen.Id("v").Dot(u.branches[i]), u.context, 0, false)...)
+			enc = append(enc, s.enc(b, val, jen.Op("&").Add(val), u.context, 0, jen.Id("depth"))...)
+			dec = append(dec, s.dec(b, jen.Id("v").Dot(u.branches[i]), u.context, 0, false, jen.Id("depth"))...)
 		}
 		kindCases = append(kindCases, jen.Case(jen.Id(u.consts[i])).Block(jen.Return(jen.Lit(branchName(b)))))
 		encCases = append(encCases, jen.Case(jen.Id(u.consts[i])).Block(enc...))
@@ -372,9 +511,11 @@ func (s *Set) unionDecls(u *unionType) []jen.Code {
 			Func().Params(jen.Id("k").Id(u.kindName)).Id("String").Params().String().Block(
 			jen.Switch(jen.Id("k")).Block(kindCases...),
 			jen.Return(jen.Lit(u.kindName+"(").Op("+").Qual("strconv", "Itoa").Call(jen.Int().Parens(jen.Id("k"))).Op("+").Lit(")"))),
-		jen.Func().Id("encode"+u.goName).Params(jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(u.goName)).Block(
+		comment(fmt.Sprintf("encode%s writes one %s; depth is the number of records around it, which a record branch is encoded at.", u.goName, u.goName)).Line().
+			Func().Id("encode"+u.goName).Params(jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(u.goName), jen.Id("depth").Int()).Block(
 			jen.Switch(jen.Id("v").Dot("Kind")).Block(encCases...)),
-		jen.Func().Id("decode"+u.goName).Params(jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(u.goName)).Block(
+		comment(fmt.Sprintf("decode%s reads one %s; depth is the number of records around it, which a record branch is decoded at.", u.goName, u.goName)).Line().
+			Func().Id("decode"+u.goName).Params(jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(u.goName), jen.Id("depth").Int()).Block(
 			jen.Op("*").Id("v").Op("=").Id(u.goName).Values(),
 			jen.Switch(jen.Id("i").Op(":=").Id("r").Dot("ReadLong").Call(), jen.Id("i")).Block(decCases...)),
 	}
@@ -397,8 +538,10 @@ func depthID(prefix string, depth int) *jen.Statement {
 }
 
 // enc returns the statements that write one value: val is the value and
-// ptr a pointer to it; ctx names the place for error messages.
-func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int) []jen.Code {
+// ptr a pointer to it; ctx names the place for error messages. depth names
+// loop variables; level is the depth a record (or general union) written
+// here is encoded at.
+func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen.Code) []jen.Code {
 	w := func(method string, arg jen.Code) []jen.Code {
 		return []jen.Code{jen.Id("w").Dot(method).Call(arg)}
 	}
@@ -438,12 +581,18 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int) []jen.Cod
 		return w("WriteString", val)
 	case Record, Enum, Fixed:
 		fn := jen.Id("encode" + t.named.goName)
+		args := func(v jen.Code) []jen.Code {
+			if t.kind == Record {
+				return []jen.Code{jen.Id("w"), v, level}
+			}
+			return []jen.Code{jen.Id("w"), v}
+		}
 		if t.byRef {
 			return []jen.Code{jen.If(jen.Add(val).Op("==").Nil()).Block(
 				qr("FailEncode").Call(jen.Id("w"), jen.Lit(ctx), jen.Lit("nil *"+t.named.goName+" (this field is not nullable)")),
-			).Else().Block(jen.Add(fn).Call(jen.Id("w"), val))}
+			).Else().Block(jen.Add(fn).Call(args(val)...))}
 		}
-		return []jen.Code{jen.Add(fn).Call(jen.Id("w"), ptr)}
+		return []jen.Code{jen.Add(fn).Call(args(ptr)...)}
 	case Array:
 		i := depthID("i", depth)
 		n := depthID("n", depth)
@@ -456,7 +605,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int) []jen.Cod
 		}
 		block = append(block, jen.Id("w").Dot("WriteLong").Call(jen.Int64().Parens(n)))
 		// Items that write nothing (null) need no loop.
-		if each := s.enc(t.items, elem, jen.Op("&").Add(elem), ctx, depth+1); len(each) > 0 {
+		if each := s.enc(t.items, elem, jen.Op("&").Add(elem), ctx, depth+1, level); len(each) > 0 {
 			block = append(block, jen.For(jen.Add(i).Op(":=").Range().Add(val)).Block(each...))
 		}
 		return []jen.Code{
@@ -469,7 +618,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int) []jen.Cod
 		n := depthID("n", depth)
 		body := []jen.Code{jen.Id("w").Dot("WriteString").Call(k)}
 		// Values that write nothing (null) are not looked up.
-		if each := s.enc(t.values, e, jen.Op("&").Add(e), ctx, depth+1); len(each) > 0 {
+		if each := s.enc(t.values, e, jen.Op("&").Add(e), ctx, depth+1, level); len(each) > 0 {
 			body = append(body, jen.Add(e).Op(":=").Add(val).Index(k))
 			body = append(body, each...)
 		}
@@ -485,17 +634,21 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int) []jen.Cod
 			var some []jen.Code
 			switch other.kind {
 			case Array, Map:
-				some = s.enc(other, val, ptr, ctx, depth)
+				some = s.enc(other, val, ptr, ctx, depth, level)
 			case Record, Enum, Fixed:
-				some = []jen.Code{jen.Id("encode"+other.named.goName).Call(jen.Id("w"), val)}
+				args := []jen.Code{jen.Id("w"), val}
+				if other.kind == Record {
+					args = append(args, level)
+				}
+				some = []jen.Code{jen.Id("encode" + other.named.goName).Call(args...)}
 			default:
-				some = s.enc(other, jen.Parens(jen.Op("*").Add(val)), val, ctx, depth)
+				some = s.enc(other, jen.Parens(jen.Op("*").Add(val)), val, ctx, depth, level)
 			}
 			return []jen.Code{jen.If(jen.Add(val).Op("==").Nil()).Block(
 				jen.Id("w").Dot("WriteLong").Call(jen.Lit(ni)),
 			).Else().Block(append([]jen.Code{jen.Id("w").Dot("WriteLong").Call(jen.Lit(1 - ni))}, some...)...)}
 		}
-		return []jen.Code{jen.Id("encode"+t.union.goName).Call(jen.Id("w"), ptr)}
+		return []jen.Code{jen.Id("encode"+t.union.goName).Call(jen.Id("w"), ptr, level)}
 	}
 	panic("unreachable")
 }
@@ -542,8 +695,10 @@ func readExpr(t *schema) *jen.Statement {
 
 // dec returns the statements that read one value into dst (assignable).
 // nonNil makes an empty array or map decode as empty rather than nil (a
-// nullable one, where nil means null).
-func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool) []jen.Code {
+// nullable one, where nil means null). depth names the loop variables of
+// nested arrays and maps; level is the expression of the depth a record
+// (or general union) read here is decoded at.
+func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, level jen.Code) []jen.Code {
 	switch t.kind {
 	case Null:
 		return nil
@@ -551,13 +706,19 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool) [
 		return []jen.Code{jen.Add(dst).Op("=").Add(readExpr(t))}
 	case Record, Enum, Fixed:
 		fn := jen.Id("decode" + t.named.goName)
+		args := func(v jen.Code) []jen.Code {
+			if t.kind == Record {
+				return []jen.Code{jen.Id("r"), v, level}
+			}
+			return []jen.Code{jen.Id("r"), v}
+		}
 		if t.byRef {
 			return []jen.Code{
 				jen.Add(dst).Op("=").New(jen.Id(t.named.goName)),
-				jen.Add(fn).Call(jen.Id("r"), dst),
+				jen.Add(fn).Call(args(dst)...),
 			}
 		}
-		return []jen.Code{jen.Add(fn).Call(jen.Id("r"), jen.Op("&").Add(dst))}
+		return []jen.Code{jen.Add(fn).Call(args(jen.Op("&").Add(dst))...)}
 	case Array, Map:
 		n := depthID("n", depth)
 		e := depthID("e", depth)
@@ -568,14 +729,14 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool) [
 		var grow, each []jen.Code
 		if t.kind == Array {
 			grow = []jen.Code{jen.Add(dst).Op("=").Add(qr("Grow")).Call(dst, n)}
-			each = append([]jen.Code{jen.Var().Add(e).Add(goType(t.items))}, s.dec(t.items, e, ctx, depth+1, false)...)
+			each = append([]jen.Code{jen.Var().Add(e).Add(goType(t.items))}, s.dec(t.items, e, ctx, depth+1, false, level)...)
 			each = append(each, jen.Add(dst).Op("=").Append(dst, e))
 		} else {
 			k := depthID("k", depth)
 			grow = []jen.Code{jen.If(jen.Add(dst).Op("==").Nil()).Block(
 				jen.Add(dst).Op("=").Make(goType(t), jen.Min(n, jen.Lit(1024))))}
 			each = append([]jen.Code{jen.Add(k).Op(":=").Id("r").Dot("ReadString").Call(), jen.Var().Add(e).Add(goType(t.values))},
-				s.dec(t.values, e, ctx, depth+1, false)...)
+				s.dec(t.values, e, ctx, depth+1, false, level)...)
 			each = append(each, jen.Add(dst).Index(k).Op("=").Add(e))
 		}
 		// Items that encode to nothing consume no input, so running out of
@@ -608,11 +769,15 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool) [
 			var some []jen.Code
 			switch other.kind {
 			case Array, Map:
-				some = s.dec(other, dst, ctx, depth, true)
+				some = s.dec(other, dst, ctx, depth, true, level)
 			case Record, Enum, Fixed:
+				args := []jen.Code{jen.Id("r"), dst}
+				if other.kind == Record {
+					args = append(args, level)
+				}
 				some = []jen.Code{
 					jen.Add(dst).Op("=").New(jen.Id(other.named.goName)),
-					jen.Id("decode"+other.named.goName).Call(jen.Id("r"), dst),
+					jen.Id("decode" + other.named.goName).Call(args...),
 				}
 			default:
 				some = []jen.Code{jen.Add(dst).Op("=").Add(qr("Ptr")).Call(readExpr(other))}
@@ -623,7 +788,7 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool) [
 				jen.Default().Block(qr("BadIndex").Call(jen.Id("r"), jen.Lit(ctx), i)),
 			)}
 		}
-		return []jen.Code{jen.Id("decode"+t.union.goName).Call(jen.Id("r"), jen.Op("&").Add(dst))}
+		return []jen.Code{jen.Id("decode"+t.union.goName).Call(jen.Id("r"), jen.Op("&").Add(dst), level)}
 	}
 	panic("unreachable")
 }

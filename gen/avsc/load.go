@@ -62,6 +62,7 @@ func Load(files []File) (*Set, error) {
 	l.resolve()
 	l.checkNullNamespaceUses()
 	l.checkUnions()
+	l.checkFiniteValues()
 	for _, name := range sortedKeys(l.types) {
 		l.checkDefaults(l.types[name])
 	}
@@ -298,25 +299,33 @@ func (l *loader) intProp(file string, n *posjson.Node, key string, at pos) (int,
 // parseNamed reads a record, enum or fixed definition.
 func (l *loader) parseNamed(file string, n *posjson.Node, ns string, k Kind) *schema {
 	d := &named{kind: k, file: file, pos: n.Pos, isError: n.Get("type").Str == "error"}
+	// A definition with a bad name is still checked through (fields,
+	// symbols, size...), so that every problem of it is reported at once;
+	// it is then dropped.
+	valid := true
 	nameNode := n.Get("name")
 	switch {
 	case nameNode == nil:
 		l.errorf(file, n.Pos, "%s has no \"name\"", k)
-		return nil
+		valid = false
 	case nameNode.Kind != posjson.String:
 		l.errorf(file, nameNode.Pos, "%s \"name\" must be a string", k)
-		return nil
+		valid = false
+	default:
+		fullName, space, ok := l.fullName(file, nameNode, n.Get("namespace"), ns)
+		if !ok {
+			d.fullName, d.namespace = nameNode.Str, ns
+			valid = false
+			break
+		}
+		d.fullName, d.namespace = fullName, space
+		d.name = fullName[strings.LastIndex(fullName, ".")+1:]
+		if _, ok := primitiveKinds[d.name]; ok && space == "" {
+			l.errorf(file, nameNode.Pos, "%q is a primitive type and cannot be redefined", d.name)
+			valid = false
+		}
 	}
-	fullName, space, ok := l.fullName(file, nameNode, n.Get("namespace"), ns)
-	if !ok {
-		return nil
-	}
-	d.fullName, d.namespace = fullName, space
-	d.name = fullName[strings.LastIndex(fullName, ".")+1:]
-	if _, ok := primitiveKinds[d.name]; ok && space == "" {
-		l.errorf(file, nameNode.Pos, "%q is a primitive type and cannot be redefined", d.name)
-		return nil
-	}
+	space := d.namespace
 	if doc := n.Get("doc"); doc != nil {
 		if doc.Kind != posjson.String {
 			l.errorf(file, doc.Pos, `"doc" must be a string`)
@@ -338,7 +347,7 @@ func (l *loader) parseNamed(file string, n *posjson.Node, ns string, k Kind) *sc
 		size := n.Get("size")
 		switch {
 		case size == nil:
-			l.errorf(file, n.Pos, `fixed %q has no "size"`, d.fullName)
+			l.errorf(file, n.Pos, `fixed %s has no "size"`, quoteName(d.fullName))
 		case size.Kind != posjson.Number:
 			l.errorf(file, size.Pos, `fixed "size" must be a non-negative integer`)
 		default:
@@ -355,12 +364,24 @@ func (l *loader) parseNamed(file string, n *posjson.Node, ns string, k Kind) *sc
 			skip = append(skip, "logicalType", "precision", "scale")
 		}
 	}
+	if !valid {
+		return nil
+	}
 	d.props = otherProps(n, skip...)
 	l.defs[d.fullName] = append(l.defs[d.fullName], d)
 	s := &schema{kind: k, file: file, pos: n.Pos, ref: d.fullName, named: d}
 	d.self = s
 	l.all = append(l.all, s)
 	return l.node(s)
+}
+
+// quoteName quotes a type's name for a message; a definition without
+// one is "(unnamed)".
+func quoteName(name string) string {
+	if name == "" {
+		return "(unnamed)"
+	}
+	return strconv.Quote(name)
 }
 
 // fullName computes a definition's full name and namespace from its
@@ -437,7 +458,7 @@ var validOrders = []string{"ascending", "descending", "ignore"}
 func (l *loader) parseFields(file string, n *posjson.Node, d *named) {
 	fields := n.Get("fields")
 	if fields == nil {
-		l.errorf(file, n.Pos, "record %q has no \"fields\"", d.fullName)
+		l.errorf(file, n.Pos, "record %s has no \"fields\"", quoteName(d.fullName))
 		return
 	}
 	if fields.Kind != posjson.Array {
@@ -499,7 +520,7 @@ func (l *loader) parseFields(file string, n *posjson.Node, d *named) {
 func (l *loader) parseEnum(file string, n *posjson.Node, d *named) {
 	symbols := n.Get("symbols")
 	if symbols == nil {
-		l.errorf(file, n.Pos, "enum %q has no \"symbols\"", d.fullName)
+		l.errorf(file, n.Pos, "enum %s has no \"symbols\"", quoteName(d.fullName))
 		return
 	}
 	if symbols.Kind != posjson.Array {
@@ -521,7 +542,7 @@ func (l *loader) parseEnum(file string, n *posjson.Node, d *named) {
 	}
 	if def := n.Get("default"); def != nil {
 		if def.Kind != posjson.String || !seen[def.Str] {
-			l.errorf(file, def.Pos, "enum default %s is not one of the symbols of %q", jsonText(def), d.fullName)
+			l.errorf(file, def.Pos, "enum default %s is not one of the symbols of %s", jsonText(def), quoteName(d.fullName))
 		} else {
 			d.enumDefault = def
 		}

@@ -54,3 +54,36 @@ func TestLoadSurvivesDamagedInput(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoad feeds an arbitrary schema file, next to the other files of
+// testdata/all, to Load and renders what loads: no panic, a diag.List on
+// bad input, and gofmt-able Go otherwise. Seeds are the real files, so
+// mutations reach defaults, logical types, unions and recursion.
+//
+// Run: go test ./gen/avsc -run '^$' -fuzz FuzzLoad -fuzztime 1m
+func FuzzLoad(f *testing.F) {
+	base := readSchemas(f, "testdata/all")
+	for _, b := range base {
+		f.Add(b.Data)
+	}
+	f.Add([]byte(`{"type":"record","name":"R","fields":[{"name":"payload","type":[],"default":"x"}]}`))
+	f.Add([]byte(`{"type":"record","name":"R","fields":[{"name":"next","type":"R"}]}`))
+	f.Add([]byte(`{"type":"fixed","name":"Bad name"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		files := append([]File{{Path: "fuzz.avsc", Data: data}}, base[1:]...)
+		set, err := Load(files)
+		if err != nil {
+			var l diag.List
+			if !errors.As(err, &l) || len(l) == 0 {
+				t.Fatalf("error is not a diag.List: %v", err)
+			}
+			return
+		}
+		out := jen.NewFile("x")
+		set.Render(out)
+		var buf bytes.Buffer
+		if err := out.Render(&buf); err != nil {
+			t.Fatalf("loaded but did not render: %v", err)
+		}
+	})
+}

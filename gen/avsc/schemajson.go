@@ -59,6 +59,22 @@ type schemaWriter struct {
 	b       strings.Builder
 	written map[string]bool
 	shallow bool
+	// cut, when set, writes d's definition as fragments: each other named
+	// type is cut out, the JSON before it kept in parts and the type in
+	// refs (see runtime.SchemaDef).
+	cut   bool
+	parts []string
+	refs  []*named
+}
+
+// schemaFragments is the definition of d with every other named type it
+// uses cut out: the JSON around them and the types, in order. Put back
+// together (a type's definition at its first use, its name after), they
+// give fullSchemaJSON(d); see runtime.SchemaTable.
+func schemaFragments(d *named) (parts []string, refs []*named) {
+	w := &schemaWriter{written: map[string]bool{}, cut: true}
+	w.named(d, "")
+	return append(w.parts, w.b.String()), w.refs
 }
 
 // fullSchemaJSON is the full schema of a named type.
@@ -126,6 +142,12 @@ func refName(s *schema) string {
 func (w *schemaWriter) schema(s *schema, ns string) {
 	switch s.kind {
 	case Record, Enum, Fixed:
+		if w.cut && s.named != nil {
+			w.parts = append(w.parts, w.b.String())
+			w.refs = append(w.refs, s.named)
+			w.b.Reset()
+			return
+		}
 		if s.named == nil || w.written[s.named.fullName] || w.shallow {
 			writeJSONString(&w.b, refName(s))
 			return
@@ -240,14 +262,58 @@ func (w *schemaWriter) named(d *named, ns string) {
 // canonicalForm is the Parsing Canonical Form of a schema node.
 func canonicalForm(s *schema) string {
 	var b strings.Builder
-	writeCanonical(&b, s, map[string]bool{})
+	writeCanonical(&b, s, map[string]bool{}, nil)
 	return b.String()
 }
 
-func writeCanonical(b *strings.Builder, s *schema, written map[string]bool) {
+// unionFragments is the schema of a union (a topic's key or value) with
+// its named branches cut out, as schemaFragments.
+func unionFragments(t *schema) (parts []string, refs []*named) {
+	w := &schemaWriter{written: map[string]bool{}, cut: true}
+	w.schema(t, "")
+	return append(w.parts, w.b.String()), w.refs
+}
+
+// unionCanonicalFragments is the Parsing Canonical Form of a union with
+// its named branches cut out.
+func unionCanonicalFragments(t *schema) (parts []string, refs []*named) {
+	var b strings.Builder
+	c := &cutter{began: true}
+	writeCanonical(&b, t, map[string]bool{}, c)
+	return append(c.parts, b.String()), c.refs
+}
+
+// canonicalFragments is the Parsing Canonical Form of d with every other
+// named type it uses cut out, as schemaFragments does for the full schema
+// (and with the same refs, in the same order).
+func canonicalFragments(d *named) (parts []string, refs []*named) {
+	var b strings.Builder
+	c := &cutter{}
+	writeCanonical(&b, d.self, map[string]bool{}, c)
+	return append(c.parts, b.String()), c.refs
+}
+
+// cutter collects the fragments of canonicalFragments: once the top
+// definition began, each named type is cut out.
+type cutter struct {
+	parts []string
+	refs  []*named
+	began bool
+}
+
+func writeCanonical(b *strings.Builder, s *schema, written map[string]bool, cut *cutter) {
 	switch s.kind {
 	case Record, Enum, Fixed:
 		d := s.named
+		if cut != nil {
+			if cut.began {
+				cut.parts = append(cut.parts, b.String())
+				cut.refs = append(cut.refs, d)
+				b.Reset()
+				return
+			}
+			cut.began = true
+		}
 		if written[d.fullName] {
 			writeJSONString(b, d.fullName)
 			return
@@ -267,7 +333,7 @@ func writeCanonical(b *strings.Builder, s *schema, written map[string]bool) {
 				b.WriteString(`{"name":`)
 				writeJSONString(b, f.name)
 				b.WriteString(`,"type":`)
-				writeCanonical(b, f.typ, written)
+				writeCanonical(b, f.typ, written, cut)
 				b.WriteByte('}')
 			}
 			b.WriteByte(']')
@@ -286,11 +352,11 @@ func writeCanonical(b *strings.Builder, s *schema, written map[string]bool) {
 		b.WriteByte('}')
 	case Array:
 		b.WriteString(`{"type":"array","items":`)
-		writeCanonical(b, s.items, written)
+		writeCanonical(b, s.items, written, cut)
 		b.WriteByte('}')
 	case Map:
 		b.WriteString(`{"type":"map","values":`)
-		writeCanonical(b, s.values, written)
+		writeCanonical(b, s.values, written, cut)
 		b.WriteByte('}')
 	case Union:
 		b.WriteByte('[')
@@ -298,7 +364,7 @@ func writeCanonical(b *strings.Builder, s *schema, written map[string]bool) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeCanonical(b, br, written)
+			writeCanonical(b, br, written, cut)
 		}
 		b.WriteByte(']')
 	default:

@@ -3,18 +3,23 @@ package avsc
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 )
 
 // Set is a loaded, resolved and named set of Avro types, ready to emit.
-// It is immutable after Load.
+// After Load only TopicUnion adds to it (before Render).
 type Set struct {
 	types   map[string]*named
 	byAlias map[string]*named
-	order   []*named     // by full name
-	unions  []*unionType // in the order they are emitted
+	order   []*named       // by full name
+	index   map[*named]int // position in order: the index in the schema table
+	unions  []*unionType   // in the order they are emitted
 	ids     idents
+	// topUnions are the unions declared by TopicUnion, in that order;
+	// their schema-table entries follow the named types'.
+	topUnions []*topUnion
 }
 
 // Ref is how generated code uses one Avro type.
@@ -106,7 +111,10 @@ func (s *Set) settleNames() {
 		s.order = append(s.order, s.types[name])
 	}
 	typeNames(s.order)
-	for _, d := range s.order {
+	s.index = make(map[*named]int, len(s.order))
+	s.ids.claim(schemaTableName)
+	for i, d := range s.order {
+		s.index[d] = i
 		s.ids.claim(d.goName)
 	}
 	reservedFields := map[string]bool{"AvroSchema": true, "AvroFingerprint": true, "MarshalAvro": true, "UnmarshalAvro": true}
@@ -159,31 +167,92 @@ func (s *Set) nameUnions(t *schema, goName, context string) {
 			s.nameUnions(other, goName, context)
 			return
 		}
-		u := &unionType{s: t, context: context}
-		u.goName, _ = s.ids.claim(goName)
-		u.kindName, _ = s.ids.claim(u.goName + "Kind")
-		s.ids.claim("encode" + u.goName)
-		s.ids.claim("decode" + u.goName)
-		labels := make([]string, len(t.branches))
+		u, items := s.newUnion(t, goName, context)
 		for i, b := range t.branches {
-			labels[i] = branchGoName(b)
-		}
-		items := settleScope(labels, func(s string) string { return s }, map[string]bool{"Kind": true})
-		for i, it := range items {
-			c, _ := s.ids.claim(u.goName + it.go_)
-			u.consts = append(u.consts, c)
-			if t.branches[i].kind == Null {
-				u.branches = append(u.branches, "")
-			} else {
-				u.branches = append(u.branches, it.go_)
-			}
-		}
-		t.union = u
-		s.unions = append(s.unions, u)
-		for i, b := range t.branches {
-			s.nameUnions(b, u.goName+items[i].go_, "branch of "+context)
+			s.nameUnions(b, u.goName+items[i], "branch of "+context)
 		}
 	}
+}
+
+// newUnion gives the general union t a Go type named goName (or, when
+// taken, a variant of it), with a constant and a field per branch; it
+// returns the union and the Go names of its branches.
+func (s *Set) newUnion(t *schema, goName, context string) (*unionType, []string) {
+	u := &unionType{s: t, context: context}
+	u.goName, _ = s.ids.claim(goName)
+	u.kindName, _ = s.ids.claim(u.goName + "Kind")
+	s.ids.claim("encode" + u.goName)
+	s.ids.claim("decode" + u.goName)
+	labels := make([]string, len(t.branches))
+	for i, b := range t.branches {
+		labels[i] = branchGoName(b)
+	}
+	var names []string
+	for i, it := range settleScope(labels, func(s string) string { return s }, map[string]bool{"Kind": true}) {
+		c, _ := s.ids.claim(u.goName + it.go_)
+		u.consts = append(u.consts, c)
+		names = append(names, it.go_)
+		if t.branches[i].kind == Null {
+			u.branches = append(u.branches, "")
+		} else {
+			u.branches = append(u.branches, it.go_)
+		}
+	}
+	t.union = u
+	s.unions = append(s.unions, u)
+	return u, names
+}
+
+// topUnion is a union declared for a topic's key or value: a Go union
+// type with a codec of its own.
+type topUnion struct {
+	u *unionType
+	// typ is the codec's Type, the union spelled with its branches' names:
+	// "[com.example.Created, com.example.Deleted]".
+	typ   string
+	codec string // the codec variable, "EventsValueCodec"
+}
+
+// TopicUnion declares the union of branches (Avro primitive names or full
+// names, or full aliases, of named types) as a Go union type named goName
+// (a variant of it when taken), like the unions inside records, with a
+// codec variable goName+"Codec" whose schema is the union. context says
+// whose it is in its doc comment ("value of topic events"). It reports
+// false when a branch does not resolve or two branches are one type.
+func (s *Set) TopicUnion(goName, context string, branches []string) (Ref, bool) {
+	t := &schema{kind: Union}
+	seen := map[string]bool{}
+	var names []string
+	for _, name := range branches {
+		var b *schema
+		if k, ok := primitiveKinds[name]; ok {
+			b = &schema{kind: k}
+		} else {
+			d, ok := s.types[name]
+			if !ok {
+				d, ok = s.byAlias[name]
+			}
+			if !ok {
+				return Ref{}, false
+			}
+			b = &schema{kind: d.kind, named: d, ref: d.fullName}
+			name = d.fullName
+		}
+		if seen[name] {
+			return Ref{}, false
+		}
+		seen[name] = true
+		names = append(names, name)
+		t.branches = append(t.branches, b)
+	}
+	if len(t.branches) == 0 {
+		return Ref{}, false
+	}
+	u, _ := s.newUnion(t, goName, context)
+	codec, _ := s.ids.claim(u.goName + "Codec")
+	typ := "[" + strings.Join(names, ", ") + "]"
+	s.topUnions = append(s.topUnions, &topUnion{u: u, typ: typ, codec: codec})
+	return Ref{AvroName: typ, GoType: jen.Id(u.goName), Codec: jen.Id(codec)}, true
 }
 
 // branchGoName names a union branch's field after its type.

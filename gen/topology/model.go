@@ -91,15 +91,30 @@ type Registry struct {
 	Compatibility string
 }
 
-// TypeRef names an Avro type: a primitive ("string", "long", ...) or the
-// full name of a named type ("com.example.PageView").
+// TypeRef names an Avro type: a primitive ("string", "long", ...), the
+// full name of a named type ("com.example.PageView"), or, for a topic's
+// key or value, a union of those (a YAML list: Branches are set and Name
+// spells the union "[com.example.Created, com.example.Deleted]").
 type TypeRef struct {
-	Name string
-	Pos  Pos
+	Name     string
+	Pos      Pos
+	Branches []TypeRef
 }
 
 // Primitive reports whether the reference names an Avro primitive type.
 func (t TypeRef) Primitive() bool { return IsPrimitive(t.Name) }
+
+// IsUnion reports whether the reference is a union (a YAML list).
+func (t TypeRef) IsUnion() bool { return t.Branches != nil }
+
+// BranchNames returns the type names of a union's branches, in order.
+func (t TypeRef) BranchNames() []string {
+	names := make([]string, len(t.Branches))
+	for i, b := range t.Branches {
+		names[i] = b.Name
+	}
+	return names
+}
 
 // IsPrimitive reports whether name is an Avro primitive type name.
 func IsPrimitive(name string) bool {
@@ -138,19 +153,32 @@ type Table struct {
 	Partitions int32
 	Global     bool
 	Window     *Window
+	// SourceKey is the topology key of the topic the table is read from
+	// (source:), "" when the table has its own changelog; Source is that
+	// topic once resolved.
+	SourceKey string
+	SourcePos Pos
+	Source    *Topic
 }
 
-// Changelog returns the Kafka name of the table's changelog topic.
+// Changelog returns the Kafka name of the table's changelog topic: its
+// source topic's, for a sourced table.
 func (t *Table) Changelog(appID string) string {
+	if t.Source != nil {
+		return t.Source.Name
+	}
 	return appID + "-" + t.Key + "-changelog"
 }
 
-// Window is a table's window; exactly one of Tumbling and Hopping is set.
+// Window is a table's window; exactly one of Tumbling, Hopping and
+// Session (the inactivity gap of session windows) is set.
 type Window struct {
 	Tumbling time.Duration
 	Hopping  time.Duration
 	Step     time.Duration
-	Expires  time.Duration
+	Session  time.Duration
+	Expires  time.Duration // how long a window is kept after it ends
+	Grace    time.Duration // how late a write may still update a window after it ends
 	Pos      Pos
 }
 

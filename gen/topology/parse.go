@@ -22,8 +22,8 @@ var Keys = map[string][]string{
 	"app":      {"id", "package", "output", "guarantee"},
 	"registry": {"subjects", "compatibility"},
 	"topic":    {"name", "key", "value", "partitions", "replication", "config"},
-	"table":    {"key", "value", "partitions", "global", "window"},
-	"window":   {"tumbling", "hopping", "step", "expires"},
+	"table":    {"key", "value", "partitions", "global", "window", "source"},
+	"window":   {"tumbling", "hopping", "step", "session", "expires", "grace"},
 	"agent":    {"source", "tables", "lookups", "sinks", "on_error"},
 }
 
@@ -300,6 +300,7 @@ func (p *parser) parseRoot(t *Topology, root *yaml.Node) {
 	}
 	for _, e := range p.entries(f["tables"], "tables") {
 		if tb := p.parseTable(e); tb != nil {
+			p.tableSource(t, tb)
 			t.Tables = append(t.Tables, tb)
 		}
 	}
@@ -387,17 +388,58 @@ func (p *parser) parseSchemas(t *Topology, n *yaml.Node) {
 	}
 }
 
-func (p *parser) typeRef(f map[string]*yaml.Node, parent *yaml.Node, key, what string) TypeRef {
+// typeRef reads a key: or value: type name; unions (a list of names) are
+// allowed where unions is set (topics).
+func (p *parser) typeRef(f map[string]*yaml.Node, parent *yaml.Node, key, what string, unions bool) TypeRef {
 	v, ok := f[key]
 	if !ok {
 		p.errf(parent, "%s: missing %s (an Avro primitive such as string or the full name of a schema type)", what, key)
 		return TypeRef{}
+	}
+	if n := deref(v); n != nil && n.Kind == yaml.SequenceNode {
+		if !unions {
+			p.errf(n, "%s.%s must be one type: unions (a list of types) are only for topic keys and values", what, key)
+			return TypeRef{}
+		}
+		return p.unionRef(n, what+"."+key)
 	}
 	s, ok := p.str(v, what+"."+key)
 	if !ok {
 		return TypeRef{}
 	}
 	return TypeRef{Name: s, Pos: pos(deref(v))}
+}
+
+// unionRef reads a union: a list of distinct type names, at least one.
+func (p *parser) unionRef(n *yaml.Node, what string) TypeRef {
+	ref := TypeRef{Pos: pos(n), Branches: []TypeRef{}}
+	if len(n.Content) == 0 {
+		p.errf(n, "%s: a union needs at least one type", what)
+		return TypeRef{}
+	}
+	seen := map[string]int{}
+	var names []string
+	bad := false
+	for _, it := range n.Content {
+		s, ok := p.str(it, what+" (a union branch)")
+		if !ok {
+			bad = true
+			continue
+		}
+		if line, dup := seen[s]; dup {
+			p.errf(it, "%s: the union holds %s twice (first at line %d)", what, s, line)
+			bad = true
+			continue
+		}
+		seen[s] = deref(it).Line
+		ref.Branches = append(ref.Branches, TypeRef{Name: s, Pos: pos(deref(it))})
+		names = append(names, s)
+	}
+	if bad {
+		return TypeRef{}
+	}
+	ref.Name = "[" + strings.Join(names, ", ") + "]"
+	return ref
 }
 
 func (p *parser) partitions(f map[string]*yaml.Node, parent *yaml.Node, what string) int32 {
@@ -441,8 +483,8 @@ func (p *parser) parseTopic(e entry) *Topic {
 			p.errAt(t.NamePos, "%s: Kafka topic name %q: %s; set name: to a legal one", what, t.Name, msg)
 		}
 	}
-	t.KeyType = p.typeRef(f, v, "key", what)
-	t.ValueType = p.typeRef(f, v, "value", what)
+	t.KeyType = p.typeRef(f, v, "key", what, true)
+	t.ValueType = p.typeRef(f, v, "value", what, true)
 	t.Partitions = p.partitions(f, v, what)
 	if n, ok := f["replication"]; ok {
 		r, _ := p.integer(n, what+".replication", 1, math.MaxInt16)
@@ -472,8 +514,8 @@ func (p *parser) parseTable(e entry) *Table {
 	if p.emptyBody(v, what, "key, value and partitions") || v.Kind != yaml.MappingNode {
 		return t
 	}
-	t.KeyType = p.typeRef(f, v, "key", what)
-	t.ValueType = p.typeRef(f, v, "value", what)
+	t.KeyType = p.typeRef(f, v, "key", what, false)
+	t.ValueType = p.typeRef(f, v, "value", what, false)
 	t.Partitions = p.partitions(f, v, what)
 	if n, ok := f["global"]; ok {
 		t.Global, _ = p.boolean(n, what+".global")
@@ -484,7 +526,45 @@ func (p *parser) parseTable(e entry) *Table {
 			p.errf(deref(n), "%s: a global table cannot be windowed; remove global: true or the window", what)
 		}
 	}
+	if n, ok := f["source"]; ok {
+		if s, ok := p.str(n, what+".source"); ok {
+			t.SourceKey, t.SourcePos = s, pos(deref(n))
+		}
+	} else if t.Global {
+		p.errf(v, "%s: a global table needs source: (the topic it is read from; write the table by sending to that topic)", what)
+	}
 	return t
+}
+
+// tableSource resolves tb's source topic among t's topics and checks
+// that it carries the table's keys and values.
+func (p *parser) tableSource(t *Topology, tb *Table) {
+	if tb.SourceKey == "" {
+		return
+	}
+	what := fmt.Sprintf("table %q", tb.Key)
+	topics := map[string]*Topic{}
+	for _, tp := range t.Topics {
+		topics[tp.Key] = tp
+	}
+	tp := topics[tb.SourceKey]
+	if tp == nil {
+		p.errAt(tb.SourcePos, "%s: source %q is not a topic in topics:%s", what, tb.SourceKey, suggest(tb.SourceKey, keysOf(topics)))
+		return
+	}
+	tb.Source = tp
+	if tb.Window != nil {
+		p.errAt(tb.SourcePos, "%s: a windowed table cannot be sourced from a topic (its changelog holds windows); remove source: or the window", what)
+	}
+	if tp.KeyType.Name != "" && tb.KeyType.Name != "" && tp.KeyType.Name != tb.KeyType.Name {
+		p.errAt(tb.KeyType.Pos, "%s: key %s differs from the key %s of its source topic %q", what, tb.KeyType.Name, tp.KeyType.Name, tp.Key)
+	}
+	if tp.ValueType.Name != "" && tb.ValueType.Name != "" && tp.ValueType.Name != tb.ValueType.Name {
+		p.errAt(tb.ValueType.Pos, "%s: value %s differs from the value %s of its source topic %q", what, tb.ValueType.Name, tp.ValueType.Name, tp.Key)
+	}
+	if tp.Partitions > 0 && tb.Partitions > 0 && tp.Partitions != tb.Partitions {
+		p.errAt(tb.SourcePos, "%s: %d partitions, but its source topic %q has %d; a sourced table has its topic's partitions", what, tb.Partitions, tp.Key, tp.Partitions)
+	}
 }
 
 func (p *parser) parseWindow(n *yaml.Node, what string) *Window {
@@ -510,17 +590,25 @@ func (p *parser) parseWindow(n *yaml.Node, what string) *Window {
 		}
 		return d, deref(v)
 	}
-	var tumN, hopN, stepN, expN *yaml.Node
+	var tumN, hopN, stepN, expN, graceN, sesN *yaml.Node
 	w.Tumbling, tumN = dur("tumbling")
 	w.Hopping, hopN = dur("hopping")
+	w.Session, sesN = dur("session")
 	w.Step, stepN = dur("step")
 	w.Expires, expN = dur("expires")
+	w.Grace, graceN = dur("grace")
 	switch {
 	case tumN != nil && hopN != nil:
 		p.errf(hopN, "%s: a window is either tumbling or hopping, not both", what)
 		return nil
+	case sesN != nil && (tumN != nil || hopN != nil):
+		p.errf(sesN, "%s: a session window has a gap, not a size: remove tumbling:/hopping: or session:", what)
+		return nil
+	case sesN != nil && stepN != nil:
+		p.errf(stepN, "%s: step applies only to hopping windows; remove it", what)
+	case sesN != nil:
 	case tumN == nil && hopN == nil:
-		p.errf(n, "%s: window needs tumbling: SIZE or hopping: SIZE with step: SIZE", what)
+		p.errf(n, "%s: window needs tumbling: SIZE, hopping: SIZE with step: SIZE, or session: GAP", what)
 		return nil
 	case tumN != nil && stepN != nil:
 		p.errf(stepN, "%s: step applies only to hopping windows; remove it or use hopping:", what)
@@ -534,9 +622,9 @@ func (p *parser) parseWindow(n *yaml.Node, what string) *Window {
 		}
 	}
 	if expN == nil {
-		p.errf(n, "%s: window needs expires: (how long a window is kept, at least its size)", what)
-	} else if w.Expires > 0 && w.Size() > 0 && w.Expires < w.Size() {
-		p.errf(expN, "%s: expires %s is shorter than the window size %s; windows would expire before they close", what, w.Expires, w.Size())
+		p.errf(n, "%s: window needs expires: (how long a window is kept after it ends, at least its grace)", what)
+	} else if graceN != nil && w.Expires > 0 && w.Expires < w.Grace {
+		p.errf(expN, "%s: expires %s is shorter than the grace %s; windows would be deleted before they close", what, w.Expires, w.Grace)
 	}
 	return w
 }
@@ -612,6 +700,10 @@ func (p *parser) parseAgent(t *Topology, e entry) *Agent {
 			if list == "tables" {
 				if tb.Global {
 					p.errf(it, "%s: global table %q is read-only in agents; list it under lookups:", what, s)
+					continue
+				}
+				if tb.SourceKey != "" {
+					p.errf(it, "%s: table %q is sourced from topic %q and is read-only in agents; list it under lookups: and write it by sending to %q", what, s, tb.SourceKey, tb.SourceKey)
 					continue
 				}
 				a.Tables = append(a.Tables, tb)

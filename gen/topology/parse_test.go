@@ -21,6 +21,7 @@ topics:
     replication: 3
     config: {retention.ms: 604800000, cleanup.policy: delete}
   page_counts: {key: string, value: long, partitions: 12}
+  page_info: {key: string, value: com.example.Page, partitions: 3}
 tables:
   views_per_page:
     key: string
@@ -32,6 +33,7 @@ tables:
     value: com.example.Page
     partitions: 3
     global: true
+    source: page_info
 agents:
   count_views:
     source: page_views
@@ -55,7 +57,7 @@ func TestParseValidTopologyBuildsModelWithDefaults(t *testing.T) {
 	if len(top.Schemas) != 1 || top.Schemas[0].Path != "schemas" || top.Schemas[0].Pos != (Pos{6, 11}) {
 		t.Errorf("schemas = %+v", top.Schemas)
 	}
-	if len(top.Topics) != 2 {
+	if len(top.Topics) != 3 {
 		t.Fatalf("topics = %d", len(top.Topics))
 	}
 	pv, pc := top.Topics[0], top.Topics[1]
@@ -75,8 +77,8 @@ func TestParseValidTopologyBuildsModelWithDefaults(t *testing.T) {
 	if vp.Window == nil || vp.Window.Tumbling != time.Hour || vp.Window.Expires != 24*time.Hour {
 		t.Errorf("window = %+v", vp.Window)
 	}
-	if !top.Tables[1].Global {
-		t.Errorf("pages not global")
+	if !top.Tables[1].Global || top.Tables[1].Source != top.Topics[2] {
+		t.Errorf("pages not global, or not sourced from page_info: %+v", top.Tables[1])
 	}
 	a := top.Agents[0]
 	if a.Source != pv || len(a.Tables) != 1 || a.Tables[0] != vp || len(a.Lookups) != 1 || a.Lookups[0] != top.Tables[1] ||
@@ -136,30 +138,35 @@ func TestParseReportsEveryProblemWithPosition(t *testing.T) {
 		{"duplicates in agent lists", head + "topics:\n  in: {key: string, value: string, partitions: 2}\ntables:\n  tb: {key: string, value: long, partitions: 2}\nagents:\n  a: {source: in, tables: [tb], lookups: [tb], sinks: [in, in]}\n",
 			[]string{`8:43: agent "a": table "tb" is listed twice (already in tables)`, `8:60: agent "a": sink "in" is listed twice`}},
 		{"partition mismatch", head + "topics:\n  in: {key: string, value: string, partitions: 12}\ntables:\n  tb: {key: string, value: long, partitions: 6}\n  lk: {key: string, value: long, partitions: 3}\n  gl: {key: string, value: long, partitions: 1, global: true}\nagents:\n  a: {source: in, tables: [tb], lookups: [lk, gl]}\n",
-			[]string{`10:28: agent "a": table "tb" has 6 partitions but source topic "in" has 12`, `10:43: agent "a": table "lk" has 3 partitions`}},
-		{"global table written", head + "topics:\n  in: {key: string, value: string, partitions: 1}\ntables:\n  g: {key: string, value: long, partitions: 1, global: true}\nagents:\n  a: {source: in, tables: [g]}\n",
+			[]string{`8:7: table "gl": a global table needs source:`, `10:28: agent "a": table "tb" has 6 partitions but source topic "in" has 12`, `10:43: agent "a": table "lk" has 3 partitions`}},
+		{"global table written", head + "topics:\n  in: {key: string, value: string, partitions: 1}\ntables:\n  g: {key: string, value: string, partitions: 1, global: true, source: in}\nagents:\n  a: {source: in, tables: [g]}\n",
 			[]string{`8:28: agent "a": global table "g" is read-only in agents; list it under lookups:`}},
 		{"bad windows", head + "tables:\n" +
 			"  a: {key: string, value: long, partitions: 1, window: {tumbling: 1h}}\n" +
 			"  b: {key: string, value: long, partitions: 1, window: {hopping: 1h, expires: 2h}}\n" +
 			"  c: {key: string, value: long, partitions: 1, window: {hopping: 1h, step: 2h, expires: 2h}}\n" +
 			"  d: {key: string, value: long, partitions: 1, window: {hopping: 1h, step: 7m, expires: 2h}}\n" +
-			"  e: {key: string, value: long, partitions: 1, window: {tumbling: 1h, expires: 30m}}\n" +
+			"  e: {key: string, value: long, partitions: 1, window: {tumbling: 1h, grace: 1h, expires: 30m}}\n" +
 			"  f: {key: string, value: long, partitions: 1, window: {tumbling: soon, expires: -1h}}\n" +
 			"  g: {key: string, value: long, partitions: 1, window: {tumbling: 1h, hopping: 1h, expires: 1h}}\n" +
 			"  h: {key: string, value: long, partitions: 1, window: {expires: 1h}}\n" +
-			"  i: {key: string, value: long, partitions: 1, global: true, window: {tumbling: 1h, expires: 1h}}\n",
+			"  i: {key: string, value: long, partitions: 1, global: true, window: {tumbling: 1h, expires: 1h}}\n" +
+			"  j: {key: string, value: long, partitions: 1, source: nowhere}\n" +
+			"  k: {key: string, value: long, partitions: 1, window: {session: 30m, tumbling: 1h, expires: 1h}}\n",
 			[]string{
 				`4:56: table "a": window needs expires:`,
 				`5:66: table "b": a hopping window needs step:`,
 				`6:76: table "c": step 2h0m0s is longer than the hopping window 1h0m0s`,
 				`7:76: table "d": step 7m0s does not divide the hopping window 1h0m0s evenly`,
-				`8:80: table "e": expires 30m0s is shorter than the window size 1h0m0s`,
+				`8:91: table "e": expires 30m0s is shorter than the grace 1h0m0s`,
 				`9:67: table "f": window.tumbling: invalid duration "soon"`,
 				`9:82: table "f": window.expires: duration "-1h" must be positive`,
 				`10:80: table "g": a window is either tumbling or hopping, not both`,
-				`11:56: table "h": window needs tumbling: SIZE or hopping: SIZE`,
+				`11:56: table "h": window needs tumbling: SIZE, hopping: SIZE with step: SIZE, or session: GAP`,
+				`12:6: table "i": a global table needs source:`,
 				`12:70: table "i": a global table cannot be windowed`,
+				`13:56: table "j": source "nowhere" is not a topic in topics:`,
+				`14:66: table "k": a session window has a gap, not a size`,
 			}},
 		{"windowed lookup", head + "topics:\n  in: {key: string, value: string, partitions: 1}\ntables:\n  w: {key: string, value: long, partitions: 1, window: {tumbling: 1h, expires: 1h}}\nagents:\n  a: {source: in, lookups: [w]}\n",
 			[]string{`8:29: agent "a": windowed table "w" cannot be a lookup`}},
@@ -183,10 +190,10 @@ func TestParseReportsEveryProblemWithPosition(t *testing.T) {
 			}},
 		{"bad app values", "version: 1\napp: {id: 'my app', package: my-app, output: /abs}\n",
 			[]string{`2:11: app.id "my app": contains ' '`, `2:30: app.package "my-app" is not a valid Go package name`, `2:46: app.output "/abs" must be relative`}},
-		{"wrong value kinds", head + "schemas: [{a: b}]\ntopics:\n  t: {key: [string], value: string, partitions: many, replication: 0, config: {a: [1]}}\n  u: 3\n",
+		{"wrong value kinds", head + "schemas: [{a: b}]\ntopics:\n  t: {key: {xx: yz}, value: string, partitions: many, replication: 0, config: {a: [1]}}\n  u: 3\n",
 			[]string{
 				`3:11: each schemas entry (an .avsc file or a folder) must be a string, not a mapping`,
-				`5:12: topic "t".key must be a string, not a list`,
+				`5:12: topic "t".key must be a string, not a mapping`,
 				`5:49: topic "t".partitions must be a whole number, not "many"`,
 				`5:68: topic "t".replication must be between 1 and 32767, not 0`,
 				`5:83: topic "t": config "a" must be a single value, not a list`,
@@ -253,5 +260,27 @@ func TestGoName(t *testing.T) {
 		if got := GoName(in); got != want {
 			t.Errorf("GoName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A topic's key or value may be a list of types: a union whose branches
+// keep their positions and whose Name spells it.
+func TestParseReadsUnionKeysAndValues(t *testing.T) {
+	src := "version: 1\napp: {id: a, package: a}\nschemas: [s/]\ntopics:\n  events:\n    key: [string, \"null\"]\n    value:\n      - com.example.Created\n      - com.example.Deleted\n    partitions: 1\n"
+	top, diags := Parse("faustgen.yaml", []byte(src))
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	tp := top.Topics[0]
+	if !tp.KeyType.IsUnion() || tp.KeyType.Name != "[string, null]" || tp.KeyType.Pos != (Pos{6, 10}) {
+		t.Errorf("key %+v", tp.KeyType)
+	}
+	v := tp.ValueType
+	if !v.IsUnion() || v.Name != "[com.example.Created, com.example.Deleted]" || len(v.Branches) != 2 ||
+		v.Branches[1].Name != "com.example.Deleted" || v.Branches[1].Pos != (Pos{9, 9}) || v.Branches[1].IsUnion() {
+		t.Errorf("value %+v", v)
+	}
+	if got := v.BranchNames(); len(got) != 2 || got[0] != "com.example.Created" {
+		t.Errorf("BranchNames %v", got)
 	}
 }

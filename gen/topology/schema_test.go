@@ -244,6 +244,10 @@ func (v *validator) check(at string, s map[string]any, x any) {
 					v.check(fmt.Sprintf("%s/%d", at, i), arg.(map[string]any), it)
 				}
 			}
+		case "minItems":
+			if list, ok := x.([]any); ok && float64(len(list)) < arg.(float64) {
+				v.failf(at, "%v has fewer than %v items", x, arg)
+			}
 		case "uniqueItems":
 			if list, ok := x.([]any); ok {
 				for i := range list {

@@ -66,6 +66,9 @@ func (p *parser) checkKafkaNames(t *Topology) {
 		return
 	}
 	for _, tb := range t.Tables {
+		if tb.SourceKey != "" {
+			continue // its changelog is its source topic
+		}
 		cl := tb.Changelog(t.App.ID)
 		if msg := kafkaNameProblem(cl); msg != "" {
 			p.errAt(tb.Pos, "table %q: its changelog topic %q %s; shorten the app id or the table key", tb.Key, cl, msg)
@@ -199,7 +202,14 @@ func (p *parser) checkGoNames(t *Topology) {
 // for suggestions.
 func (t *Topology) CheckTypes(known func(fullName string) bool, names []string) diag.List {
 	var l diag.List
-	check := func(what string, ref TypeRef) {
+	var check func(what string, ref TypeRef)
+	check = func(what string, ref TypeRef) {
+		if ref.IsUnion() {
+			for _, b := range ref.Branches {
+				check(what+" (union branch)", b)
+			}
+			return
+		}
 		if ref.Name == "" || ref.Primitive() {
 			return
 		}

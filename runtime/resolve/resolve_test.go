@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -465,18 +466,43 @@ func TestCorruptBodiesAreErrors(t *testing.T) {
 	}
 }
 
-func TestDeepRecursionIsBounded(t *testing.T) {
-	w, r := parsePair(t, handPairs[10]) // recursive list
-	p, err := Compile(w, r)
-	if err != nil {
-		t.Fatal(err)
+// Records nested exactly MaxDepth deep transcode; one more is ErrTooDeep
+// (and ErrCorrupt), both where the plan converts the recursive records
+// (reordered fields) and where it copies them as they are (skipping).
+func TestDepthLimitIsExact(t *testing.T) {
+	node := `{"type":"record","name":"Node","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","Node"]}]}`
+	chain := func(n int) []byte { // n Nodes, v=1, each the next of the one before
+		b := bytes.Repeat([]byte{2, 2}, n-1)
+		return append(b, 2, 0)
 	}
-	var body []byte
-	for range maxDepth + 10 {
-		body = append(body, 2, 2) // v=1, next: branch 1
+	top := func(a string) string {
+		return `{"type":"record","name":"Top","fields":[{"name":"a","type":"` + a + `"},{"name":"n","type":["null",` + node + `]}]}`
 	}
-	if _, err := p.Transcode(nil, body); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "nested too deeply") {
-		t.Fatalf("got %v, want a nesting error", err)
+	cases := []struct {
+		name string
+		p    pair
+		body func(depth int) []byte // records nested depth deep
+	}{
+		{"converted", handPairs[10], chain},
+		{"copied", pair{"copied", src(top("int")), src(top("long"))}, func(depth int) []byte {
+			return append([]byte{2, 2}, chain(depth-1)...) // a=1, n: branch 1, then depth-1 Nodes
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w, r := parsePair(t, c.p)
+			p, err := Compile(w, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.Transcode(nil, c.body(MaxDepth)); err != nil {
+				t.Fatalf("%d nested records: %v", MaxDepth, err)
+			}
+			_, err = p.Transcode(nil, c.body(MaxDepth+1))
+			if !errors.Is(err, ErrTooDeep) || !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("%d nested records: got %v, want ErrTooDeep and ErrCorrupt", MaxDepth+1, err)
+			}
+		})
 	}
 }
 
@@ -573,18 +599,39 @@ func TestMutatedBodiesAreErrorsOrStructurallySound(t *testing.T) {
 	}
 }
 
+// FuzzTranscode feeds arbitrary bodies to the plan of every hand pair
+// (the first byte picks the pair): Transcode must fail with ErrCorrupt or
+// succeed, never panic or hang. The seeds are valid bodies of every pair
+// (deep recursive ones too, up to and past MaxDepth), so mutations start
+// inside nested records, unions, arrays and maps rather than at their
+// first byte.
+//
+// Run: go test ./runtime/resolve -run '^$' -fuzz FuzzTranscode -fuzztime 1m
 func FuzzTranscode(f *testing.F) {
-	w, r := parsePairT(handPairs[9]) // nested record change
-	plan, err := Compile(w, r)
-	if err != nil {
-		f.Fatal(err)
+	plans := make([]*Plan, len(handPairs))
+	for i, p := range handPairs {
+		w, r := parsePairT(p)
+		plan, err := Compile(w, r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		plans[i] = plan
+		rng := rand.New(rand.NewPCG(9, uint64(i)))
+		for range 4 {
+			f.Add(append([]byte{byte(i)}, randomBody(rng, w.Root, nil, 0)...))
+		}
 	}
-	rng := rand.New(rand.NewPCG(9, 10))
-	for range 8 {
-		f.Add(randomBody(rng, w.Root, nil, 0))
+	// Recursive list (pair 10): v=1, next: the following node.
+	for _, n := range []int{2, 64, MaxDepth, MaxDepth + 1} {
+		body := bytes.Repeat([]byte{2, 2}, n-1)
+		f.Add(append(append([]byte{10}, body...), 2, 0))
 	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		if _, err := plan.Transcode(nil, body); err != nil && !errors.Is(err, ErrCorrupt) {
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 {
+			return
+		}
+		plan := plans[int(in[0])%len(plans)]
+		if _, err := plan.Transcode(nil, in[1:]); err != nil && !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("%v is not ErrCorrupt", err)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/faustgen/faustgen/compat"
 )
@@ -13,9 +14,17 @@ import (
 // truncated, an index out of range, a length that runs past the end.
 var ErrCorrupt = errors.New("corrupt Avro body")
 
-// maxDepth bounds the nesting of values (recursive schemas), so that a
-// hostile body cannot exhaust the stack.
-const maxDepth = 4096
+// MaxDepth is how deeply records may nest in one transcoded value (only a
+// recursive schema lets them nest without bound): the outermost record is
+// at depth 1, and a record deeper than MaxDepth stops Transcode with an
+// error wrapping ErrTooDeep and ErrCorrupt, so that a hostile body cannot
+// exhaust the stack. It is runtime.MaxDecodeDepth, which generated
+// decoders apply.
+const MaxDepth = 4096
+
+// ErrTooDeep is wrapped by the error of a body whose records nest more
+// than MaxDepth deep.
+var ErrTooDeep = errors.New("records nested more than " + strconv.Itoa(MaxDepth) + " deep (runtime.MaxDecodeDepth)")
 
 // maxEmptyItems bounds the items of one array or map block whose items
 // take no bytes (null, empty records): their count is not bounded by the
@@ -109,6 +118,10 @@ func (p *Plan) Transcode(dst, body []byte) ([]byte, error) {
 		return dst, fmt.Errorf("%w: %d bytes left after the value", ErrCorrupt, len(m.in)-m.pos)
 	}
 	return m.out, nil
+}
+
+func (m *machine) tooDeep() error {
+	return fmt.Errorf("%w: %w at byte %d", ErrCorrupt, ErrTooDeep, m.pos)
 }
 
 func (m *machine) corrupt(what string) error {
@@ -219,8 +232,8 @@ func (m *machine) skip(s *skipper) error {
 		m.pos += int(n)
 		return nil
 	case compat.Record:
-		if m.depth++; m.depth > maxDepth {
-			return m.corrupt("nested too deeply")
+		if m.depth++; m.depth > MaxDepth {
+			return m.tooDeep()
 		}
 		for _, f := range s.fields {
 			if err := m.skip(f); err != nil {
@@ -356,8 +369,8 @@ func (m *machine) run(n *node) error {
 	case opArray, opMap:
 		return m.blocks(n)
 	case opRecord:
-		if m.depth++; m.depth > maxDepth {
-			return m.corrupt("nested too deeply")
+		if m.depth++; m.depth > MaxDepth {
+			return m.tooDeep()
 		}
 		var err error
 		if n.reorder {

@@ -30,6 +30,10 @@ type RestoreOptions struct {
 	// ProgressEvery is how often a long restore logs its progress.
 	// Default 5s.
 	ProgressEvery time.Duration
+	// StoreKey, when set, turns a changelog key's Avro body into the
+	// store's key (a windowed table's changelog key holds the window and
+	// the key, its store key orders them by time); nil keeps the body.
+	StoreKey func(body []byte) ([]byte, error)
 	// MemoryBytes bounds the records a restore into an empty store holds
 	// while it sorts them (keys, values and a few bytes a record once
 	// sorted); past it, sorted runs are spilled to files beside the
@@ -254,6 +258,13 @@ func replay(ctx context.Context, cl *kgo.Client, o RestoreOptions, from, end int
 			key := r.Key
 			if len(key) >= 5 && key[0] == 0 {
 				key = key[5:] // the store keys by the Avro body
+			}
+			if o.StoreKey != nil {
+				var err error
+				if key, err = o.StoreKey(key); err != nil {
+					rerr = fmt.Errorf("read %s[%d]@%d: key: %w", o.Topic, o.Partition, r.Offset, err)
+					return
+				}
 			}
 			if rerr = record(key, r.Value); rerr != nil {
 				rerr = fmt.Errorf("record %s[%d]@%d: %w", o.Topic, o.Partition, r.Offset, rerr)

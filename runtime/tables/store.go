@@ -18,6 +18,7 @@
 package tables
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -192,17 +193,7 @@ func (s *Store) Get(key []byte) ([]byte, bool, error) {
 // Each calls fn with every key and value in key byte order (the order of
 // the keys' Avro encoding) until fn returns false. The slices are valid
 // only during the call.
-func (s *Store) Each(fn func(key, value []byte) bool) error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(dataBucket).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if !fn(k, v) {
-				return nil
-			}
-		}
-		return nil
-	})
-}
+func (s *Store) Each(fn func(key, value []byte) bool) error { return s.Scan(nil, nil, fn) }
 
 // Change is one write: Value nil deletes Key.
 type Change struct {
@@ -212,6 +203,14 @@ type Change struct {
 // Apply writes changes and records offset as the last changelog offset
 // the store reflects, in one transaction: both or neither.
 func (s *Store) Apply(changes []Change, offset int64) error {
+	return s.ApplyMeta(changes, offset, nil)
+}
+
+// ApplyMeta is Apply with meta values (the table's own bookkeeping, such
+// as a windowed table's stream time) stored in the same transaction; a
+// Change with a nil Value deletes its meta key. An offset below 0 keeps
+// the stored changelog offset.
+func (s *Store) ApplyMeta(changes []Change, offset int64, meta []Change) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(dataBucket)
 		for _, c := range changes {
@@ -225,10 +224,68 @@ func (s *Store) Apply(changes []Change, offset int64) error {
 				return fmt.Errorf("table store %s: %w", s.path, err)
 			}
 		}
+		mb := tx.Bucket(metaBucket)
+		for _, c := range meta {
+			if string(c.Key) == string(offsetKey) {
+				return fmt.Errorf("table store %s: meta key %q is reserved", s.path, c.Key)
+			}
+			var err error
+			if c.Value == nil {
+				err = mb.Delete(c.Key)
+			} else {
+				err = mb.Put(c.Key, c.Value)
+			}
+			if err != nil {
+				return fmt.Errorf("table store %s: %w", s.path, err)
+			}
+		}
+		if offset < 0 {
+			return nil
+		}
 		var v [8]byte
 		binary.BigEndian.PutUint64(v[:], uint64(offset))
-		return tx.Bucket(metaBucket).Put(offsetKey, v[:])
+		return mb.Put(offsetKey, v[:])
 	})
+}
+
+// Meta returns a copy of the meta value of key and whether it is set.
+func (s *Store) Meta(key string) ([]byte, bool, error) {
+	var out []byte
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(metaBucket).Get([]byte(key)); v != nil {
+			out, ok = append([]byte(nil), v...), true
+		}
+		return nil
+	})
+	return out, ok, err
+}
+
+// Scan calls fn with every key in [from, to) and its value, in key byte
+// order, until fn returns false; a nil to scans to the last key. The
+// slices are valid only during the call.
+func (s *Store) Scan(from, to []byte, fn func(key, value []byte) bool) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(dataBucket).Cursor()
+		for k, v := c.Seek(from); k != nil && (to == nil || bytes.Compare(k, to) < 0); k, v = c.Next() {
+			if !fn(k, v) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// Last returns a copy of the greatest key, nil when the store is empty.
+func (s *Store) Last() ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(dataBucket).Cursor().Last(); k != nil {
+			out = append([]byte(nil), k...)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Wipe empties the store and forgets its changelog offset.

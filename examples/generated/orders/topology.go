@@ -62,7 +62,8 @@ var customerTotalsTable = runtime.TableDef[string, CustomerTotal]{
 }
 
 // customerDirectoryTable is the table customer_directory, global (every
-// instance holds all partitions): keys string, values
+// instance holds all partitions), read from topic customers (Kafka
+// "customers.v1"), which is its changelog: keys string, values
 // com.example.orders.Customer.
 var customerDirectoryTable = runtime.TableDef[string, Customer]{
 	TableSpec: runtime.TableSpec{
@@ -72,8 +73,9 @@ var customerDirectoryTable = runtime.TableDef[string, Customer]{
 		KeyType:    "string",
 		ValueType:  "com.example.orders.Customer",
 	},
-	Key:   runtime.StringCodec,
-	Value: CustomerCodec,
+	Key:    runtime.StringCodec,
+	Value:  CustomerCodec,
+	Source: &customersTopic,
 }
 
 // PriceOrdersAgent is the agent price_orders: it processes the records of topic

@@ -9,6 +9,89 @@ import (
 	"time"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: com.example.orders.Address
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.Address","type":"record","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string"}]}`},
+		Name:      "com.example.orders.Address",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}`},
+	},
+	// 1: com.example.orders.BankTransfer
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.BankTransfer","type":"record","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]}`},
+		Name:      "com.example.orders.BankTransfer",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.BankTransfer","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]}`},
+	},
+	// 2: com.example.orders.CardNetwork
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.CardNetwork","type":"enum","symbols":["VISA","MASTERCARD","AMEX"]}`},
+		Name:      "com.example.orders.CardNetwork",
+		Parts:     []string{`{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}`},
+	},
+	// 3: com.example.orders.CardPayment
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.CardPayment","type":"record","fields":[{"name":"last4","type":"string"},{"name":"network","type":`, `}]}`},
+		Name:      "com.example.orders.CardPayment",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.CardPayment","fields":[{"name":"last4","type":"string"},{"name":"network","type":`, `}]}`},
+		Refs:      []int{2},
+	},
+	// 4: com.example.orders.Customer
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.Customer","type":"record","fields":[{"name":"id","type":"string"},{"name":"name","type":"string"},{"name":"email","type":["null","string"]},{"name":"tier","type":`, `},{"name":"shipping","type":`, `},{"name":"since","type":"int"}]}`},
+		Name:      "com.example.orders.Customer",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.Customer","doc":"A customer as the orders service knows them.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"name","type":"string"},{"name":"email","type":["null","string"],"default":null},{"name":"tier","type":`, `,"default":"STANDARD"},{"name":"shipping","type":`, `},{"name":"since","type":{"type":"int","logicalType":"date"}}]}`},
+		Refs:      []int{11, 0},
+	},
+	// 5: com.example.orders.CustomerTotal
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.CustomerTotal","type":"record","fields":[{"name":"orders","type":"long"},{"name":"spent","type":"bytes"},{"name":"last_order_at","type":["null","long"]}]}`},
+		Name:      "com.example.orders.CustomerTotal",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.CustomerTotal","doc":"What one customer has spent so far.","fields":[{"name":"orders","type":"long","default":0},{"name":"spent","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":2},"default":"\u0000"},{"name":"last_order_at","type":["null",{"type":"long","logicalType":"timestamp-millis"}],"default":null}]}`},
+	},
+	// 6: com.example.orders.Money
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.Money","type":"fixed","size":8}`},
+		Name:      "com.example.orders.Money",
+		Parts:     []string{`{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`},
+	},
+	// 7: com.example.orders.Order
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.Order","type":"record","fields":[{"name":"id","type":"string"},{"name":"customer_id","type":"string"},{"name":"placed_at","type":"long"},{"name":"status","type":`, `},{"name":"lines","type":{"type":"array","items":`, `}},{"name":"total","type":`, `},{"name":"payment","type":["null",`, `,`, `,"string"]},{"name":"shipping","type":["null",`, `]},{"name":"notes","type":{"type":"map","values":"string"}}]}`},
+		Name:      "com.example.orders.Order",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.Order","doc":"An order as placed by a customer.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"customer_id","type":{"type":"string","logicalType":"uuid"}},{"name":"placed_at","type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"status","type":`, `,"default":"PLACED"},{"name":"lines","type":{"type":"array","items":`, `}},{"name":"total","type":`, `},{"name":"payment","type":["null",`, `,`, `,"string"],"doc":"How the order is paid: a general union.","default":null},{"name":"shipping","type":["null",`, `],"doc":"Overrides the customer's address when set.","default":null},{"name":"notes","type":{"type":"map","values":"string"},"default":{}}]}`},
+		Refs:      []int{10, 9, 6, 3, 1, 0},
+	},
+	// 8: com.example.orders.OrderEvent
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.OrderEvent","type":"record","fields":[{"name":"order_id","type":"string"},{"name":"status","type":`, `},{"name":"at","type":"long"},{"name":"total","type":`, `},{"name":"customer_tier","type":["null",`, `]}]}`},
+		Name:      "com.example.orders.OrderEvent",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.OrderEvent","doc":"Something that happened to an order, emitted by the pricing agent.","fields":[{"name":"order_id","type":{"type":"string","logicalType":"uuid"}},{"name":"status","type":`, `},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"total","type":`, `},{"name":"customer_tier","type":["null",`, `],"default":null}]}`},
+		Refs:      []int{10, 6, 11},
+	},
+	// 9: com.example.orders.OrderLine
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.OrderLine","type":"record","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":"bytes"}]}`},
+		Name:      "com.example.orders.OrderLine",
+		Parts:     []string{`{"type":"record","name":"com.example.orders.OrderLine","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}`},
+	},
+	// 10: com.example.orders.OrderStatus
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.OrderStatus","type":"enum","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}`},
+		Name:      "com.example.orders.OrderStatus",
+		Parts:     []string{`{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}`},
+	},
+	// 11: com.example.orders.Tier
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.orders.Tier","type":"enum","symbols":["STANDARD","GOLD","PLATINUM"]}`},
+		Name:      "com.example.orders.Tier",
+		Parts:     []string{`{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"}`},
+	},
+)
+
 // Address is the Avro record com.example.orders.Address.
 //
 // A postal address.
@@ -31,20 +114,24 @@ func NewAddress() Address {
 // AddressCodec encodes and decodes Address as Avro com.example.orders.Address.
 var AddressCodec = runtime.Codec[Address]{
 	Type:        "com.example.orders.Address",
-	Schema:      `{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}`,
-	Fingerprint: 0x131997af61f423a2,
-	Encode:      encodeAddress,
-	Decode:      decodeAddress,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
+	Encode: func(w *avro.Writer, v *Address) {
+		encodeAddress(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Address) {
+		decodeAddress(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Address (docs and defaults kept).
 func (Address) AvroSchema() string {
-	return AddressCodec.Schema
+	return AddressCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Address.
 func (Address) AvroFingerprint() uint64 {
-	return AddressCodec.Fingerprint
+	return AddressCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -57,14 +144,22 @@ func (v *Address) UnmarshalAvro(b []byte) error {
 	return AddressCodec.Unmarshal(b, v)
 }
 
-func encodeAddress(w *avro.Writer, v *Address) {
+func encodeAddress(w *avro.Writer, v *Address, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.Address", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Street)
 	w.WriteString(v.City)
 	w.WriteString(v.Postcode)
 	w.WriteString(v.Country)
 }
 
-func decodeAddress(r *avro.Reader, v *Address) {
+func decodeAddress(r *avro.Reader, v *Address, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.Address")
+		return
+	}
 	v.Street = r.ReadString()
 	v.City = r.ReadString()
 	v.Postcode = r.ReadString()
@@ -85,20 +180,24 @@ func NewBankTransfer() BankTransfer {
 // BankTransferCodec encodes and decodes BankTransfer as Avro com.example.orders.BankTransfer.
 var BankTransferCodec = runtime.Codec[BankTransfer]{
 	Type:        "com.example.orders.BankTransfer",
-	Schema:      `{"type":"record","name":"com.example.orders.BankTransfer","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]}`,
-	Fingerprint: 0x5939c1aba8d22993,
-	Encode:      encodeBankTransfer,
-	Decode:      decodeBankTransfer,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
+	Encode: func(w *avro.Writer, v *BankTransfer) {
+		encodeBankTransfer(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *BankTransfer) {
+		decodeBankTransfer(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of BankTransfer (docs and defaults kept).
 func (BankTransfer) AvroSchema() string {
-	return BankTransferCodec.Schema
+	return BankTransferCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of BankTransfer.
 func (BankTransfer) AvroFingerprint() uint64 {
-	return BankTransferCodec.Fingerprint
+	return BankTransferCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -111,12 +210,20 @@ func (v *BankTransfer) UnmarshalAvro(b []byte) error {
 	return BankTransferCodec.Unmarshal(b, v)
 }
 
-func encodeBankTransfer(w *avro.Writer, v *BankTransfer) {
+func encodeBankTransfer(w *avro.Writer, v *BankTransfer, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.BankTransfer", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Iban)
 	w.WriteString(v.Reference)
 }
 
-func decodeBankTransfer(r *avro.Reader, v *BankTransfer) {
+func decodeBankTransfer(r *avro.Reader, v *BankTransfer, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.BankTransfer")
+		return
+	}
 	v.Iban = r.ReadString()
 	v.Reference = r.ReadString()
 }
@@ -150,20 +257,20 @@ func (v CardNetwork) String() string {
 // CardNetworkCodec encodes and decodes CardNetwork as Avro com.example.orders.CardNetwork.
 var CardNetworkCodec = runtime.Codec[CardNetwork]{
 	Type:        "com.example.orders.CardNetwork",
-	Schema:      `{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}`,
-	Fingerprint: 0xa8014d6fcb47a4d4,
+	Schemas:     avroSchemas,
+	SchemaIndex: 2,
 	Encode:      encodeCardNetwork,
 	Decode:      decodeCardNetwork,
 }
 
 // AvroSchema returns the full Avro schema of CardNetwork (docs and defaults kept).
 func (CardNetwork) AvroSchema() string {
-	return CardNetworkCodec.Schema
+	return CardNetworkCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of CardNetwork.
 func (CardNetwork) AvroFingerprint() uint64 {
-	return CardNetworkCodec.Fingerprint
+	return CardNetworkCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -207,20 +314,24 @@ func NewCardPayment() CardPayment {
 // CardPaymentCodec encodes and decodes CardPayment as Avro com.example.orders.CardPayment.
 var CardPaymentCodec = runtime.Codec[CardPayment]{
 	Type:        "com.example.orders.CardPayment",
-	Schema:      `{"type":"record","name":"com.example.orders.CardPayment","fields":[{"name":"last4","type":"string"},{"name":"network","type":{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}}]}`,
-	Fingerprint: 0x3dacb2e4ddfb71e7,
-	Encode:      encodeCardPayment,
-	Decode:      decodeCardPayment,
+	Schemas:     avroSchemas,
+	SchemaIndex: 3,
+	Encode: func(w *avro.Writer, v *CardPayment) {
+		encodeCardPayment(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *CardPayment) {
+		decodeCardPayment(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of CardPayment (docs and defaults kept).
 func (CardPayment) AvroSchema() string {
-	return CardPaymentCodec.Schema
+	return CardPaymentCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of CardPayment.
 func (CardPayment) AvroFingerprint() uint64 {
-	return CardPaymentCodec.Fingerprint
+	return CardPaymentCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -233,12 +344,20 @@ func (v *CardPayment) UnmarshalAvro(b []byte) error {
 	return CardPaymentCodec.Unmarshal(b, v)
 }
 
-func encodeCardPayment(w *avro.Writer, v *CardPayment) {
+func encodeCardPayment(w *avro.Writer, v *CardPayment, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.CardPayment", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Last4)
 	encodeCardNetwork(w, &v.Network)
 }
 
-func decodeCardPayment(r *avro.Reader, v *CardPayment) {
+func decodeCardPayment(r *avro.Reader, v *CardPayment, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.CardPayment")
+		return
+	}
 	v.Last4 = r.ReadString()
 	decodeCardNetwork(r, &v.Network)
 }
@@ -266,20 +385,24 @@ func NewCustomer() Customer {
 // CustomerCodec encodes and decodes Customer as Avro com.example.orders.Customer.
 var CustomerCodec = runtime.Codec[Customer]{
 	Type:        "com.example.orders.Customer",
-	Schema:      `{"type":"record","name":"com.example.orders.Customer","doc":"A customer as the orders service knows them.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"name","type":"string"},{"name":"email","type":["null","string"],"default":null},{"name":"tier","type":{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"},"default":"STANDARD"},{"name":"shipping","type":{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}},{"name":"since","type":{"type":"int","logicalType":"date"}}]}`,
-	Fingerprint: 0x26a7b9d228c0e6f6,
-	Encode:      encodeCustomer,
-	Decode:      decodeCustomer,
+	Schemas:     avroSchemas,
+	SchemaIndex: 4,
+	Encode: func(w *avro.Writer, v *Customer) {
+		encodeCustomer(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Customer) {
+		decodeCustomer(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Customer (docs and defaults kept).
 func (Customer) AvroSchema() string {
-	return CustomerCodec.Schema
+	return CustomerCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Customer.
 func (Customer) AvroFingerprint() uint64 {
-	return CustomerCodec.Fingerprint
+	return CustomerCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -292,7 +415,11 @@ func (v *Customer) UnmarshalAvro(b []byte) error {
 	return CustomerCodec.Unmarshal(b, v)
 }
 
-func encodeCustomer(w *avro.Writer, v *Customer) {
+func encodeCustomer(w *avro.Writer, v *Customer, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.Customer", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.ID)
 	w.WriteString(v.Name)
 	if v.Email == nil {
@@ -302,11 +429,15 @@ func encodeCustomer(w *avro.Writer, v *Customer) {
 		w.WriteString((*v.Email))
 	}
 	encodeTier(w, &v.Tier)
-	encodeAddress(w, &v.Shipping)
+	encodeAddress(w, &v.Shipping, depth+1)
 	w.WriteInt(runtime.DaysSinceEpoch(v.Since))
 }
 
-func decodeCustomer(r *avro.Reader, v *Customer) {
+func decodeCustomer(r *avro.Reader, v *Customer, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.Customer")
+		return
+	}
 	v.ID = r.ReadString()
 	v.Name = r.ReadString()
 	switch u0 := r.ReadLong(); u0 {
@@ -318,7 +449,7 @@ func decodeCustomer(r *avro.Reader, v *Customer) {
 		runtime.BadIndex(r, "com.example.orders.Customer.email", u0)
 	}
 	decodeTier(r, &v.Tier)
-	decodeAddress(r, &v.Shipping)
+	decodeAddress(r, &v.Shipping, depth+1)
 	v.Since = runtime.DateFromDays(r.ReadInt())
 }
 
@@ -341,20 +472,24 @@ func NewCustomerTotal() CustomerTotal {
 // CustomerTotalCodec encodes and decodes CustomerTotal as Avro com.example.orders.CustomerTotal.
 var CustomerTotalCodec = runtime.Codec[CustomerTotal]{
 	Type:        "com.example.orders.CustomerTotal",
-	Schema:      `{"type":"record","name":"com.example.orders.CustomerTotal","doc":"What one customer has spent so far.","fields":[{"name":"orders","type":"long","default":0},{"name":"spent","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":2},"default":"\u0000"},{"name":"last_order_at","type":["null",{"type":"long","logicalType":"timestamp-millis"}],"default":null}]}`,
-	Fingerprint: 0xe1e3db0df036a32c,
-	Encode:      encodeCustomerTotal,
-	Decode:      decodeCustomerTotal,
+	Schemas:     avroSchemas,
+	SchemaIndex: 5,
+	Encode: func(w *avro.Writer, v *CustomerTotal) {
+		encodeCustomerTotal(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *CustomerTotal) {
+		decodeCustomerTotal(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of CustomerTotal (docs and defaults kept).
 func (CustomerTotal) AvroSchema() string {
-	return CustomerTotalCodec.Schema
+	return CustomerTotalCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of CustomerTotal.
 func (CustomerTotal) AvroFingerprint() uint64 {
-	return CustomerTotalCodec.Fingerprint
+	return CustomerTotalCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -367,7 +502,11 @@ func (v *CustomerTotal) UnmarshalAvro(b []byte) error {
 	return CustomerTotalCodec.Unmarshal(b, v)
 }
 
-func encodeCustomerTotal(w *avro.Writer, v *CustomerTotal) {
+func encodeCustomerTotal(w *avro.Writer, v *CustomerTotal, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.CustomerTotal", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteLong(v.Orders)
 	runtime.WriteDecimalBytes(w, "com.example.orders.CustomerTotal.spent", v.Spent, 20, 2)
 	if v.LastOrderAt == nil {
@@ -378,7 +517,11 @@ func encodeCustomerTotal(w *avro.Writer, v *CustomerTotal) {
 	}
 }
 
-func decodeCustomerTotal(r *avro.Reader, v *CustomerTotal) {
+func decodeCustomerTotal(r *avro.Reader, v *CustomerTotal, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.CustomerTotal")
+		return
+	}
 	v.Orders = r.ReadLong()
 	v.Spent = runtime.ReadDecimalBytes(r, 2)
 	switch u0 := r.ReadLong(); u0 {
@@ -399,8 +542,8 @@ type Money = runtime.Decimal
 // MoneyCodec encodes and decodes Money as Avro com.example.orders.Money.
 var MoneyCodec = runtime.Codec[Money]{
 	Type:        "com.example.orders.Money",
-	Schema:      `{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`,
-	Fingerprint: 0x73ccb65e25f18111,
+	Schemas:     avroSchemas,
+	SchemaIndex: 6,
 	Encode:      encodeMoney,
 	Decode:      decodeMoney,
 }
@@ -442,20 +585,24 @@ func NewOrder() Order {
 // OrderCodec encodes and decodes Order as Avro com.example.orders.Order.
 var OrderCodec = runtime.Codec[Order]{
 	Type:        "com.example.orders.Order",
-	Schema:      `{"type":"record","name":"com.example.orders.Order","doc":"An order as placed by a customer.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"customer_id","type":{"type":"string","logicalType":"uuid"}},{"name":"placed_at","type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"status","type":{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]},"default":"PLACED"},{"name":"lines","type":{"type":"array","items":{"type":"record","name":"com.example.orders.OrderLine","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}}},{"name":"total","type":{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}},{"name":"payment","type":["null",{"type":"record","name":"com.example.orders.CardPayment","fields":[{"name":"last4","type":"string"},{"name":"network","type":{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}}]},{"type":"record","name":"com.example.orders.BankTransfer","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]},"string"],"doc":"How the order is paid: a general union.","default":null},{"name":"shipping","type":["null",{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}],"doc":"Overrides the customer's address when set.","default":null},{"name":"notes","type":{"type":"map","values":"string"},"default":{}}]}`,
-	Fingerprint: 0x54db46f7ce1ed1c1,
-	Encode:      encodeOrder,
-	Decode:      decodeOrder,
+	Schemas:     avroSchemas,
+	SchemaIndex: 7,
+	Encode: func(w *avro.Writer, v *Order) {
+		encodeOrder(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Order) {
+		decodeOrder(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Order (docs and defaults kept).
 func (Order) AvroSchema() string {
-	return OrderCodec.Schema
+	return OrderCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Order.
 func (Order) AvroFingerprint() uint64 {
-	return OrderCodec.Fingerprint
+	return OrderCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -468,7 +615,11 @@ func (v *Order) UnmarshalAvro(b []byte) error {
 	return OrderCodec.Unmarshal(b, v)
 }
 
-func encodeOrder(w *avro.Writer, v *Order) {
+func encodeOrder(w *avro.Writer, v *Order, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.Order", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.ID)
 	w.WriteString(v.CustomerID)
 	w.WriteLong(v.PlacedAt.UnixMicro())
@@ -476,17 +627,17 @@ func encodeOrder(w *avro.Writer, v *Order) {
 	if n0 := len(v.Lines); n0 > 0 {
 		w.WriteLong(int64(n0))
 		for i0 := range v.Lines {
-			encodeOrderLine(w, &v.Lines[i0])
+			encodeOrderLine(w, &v.Lines[i0], depth+1)
 		}
 	}
 	w.WriteLong(0)
 	encodeMoney(w, &v.Total)
-	encodeOrderPayment(w, &v.Payment)
+	encodeOrderPayment(w, &v.Payment, depth+1)
 	if v.Shipping == nil {
 		w.WriteLong(0)
 	} else {
 		w.WriteLong(1)
-		encodeAddress(w, v.Shipping)
+		encodeAddress(w, v.Shipping, depth+1)
 	}
 	if n0 := len(v.Notes); n0 > 0 {
 		w.WriteLong(int64(n0))
@@ -499,7 +650,11 @@ func encodeOrder(w *avro.Writer, v *Order) {
 	w.WriteLong(0)
 }
 
-func decodeOrder(r *avro.Reader, v *Order) {
+func decodeOrder(r *avro.Reader, v *Order, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.Order")
+		return
+	}
 	v.ID = r.ReadString()
 	v.CustomerID = r.ReadString()
 	v.PlacedAt = time.UnixMicro(r.ReadLong()).UTC()
@@ -513,18 +668,18 @@ func decodeOrder(r *avro.Reader, v *Order) {
 		v.Lines = runtime.Grow(v.Lines, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 OrderLine
-			decodeOrderLine(r, &e0)
+			decodeOrderLine(r, &e0, depth+1)
 			v.Lines = append(v.Lines, e0)
 		}
 	}
 	decodeMoney(r, &v.Total)
-	decodeOrderPayment(r, &v.Payment)
+	decodeOrderPayment(r, &v.Payment, depth+1)
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
 		v.Shipping = nil
 	case 1:
 		v.Shipping = new(Address)
-		decodeAddress(r, v.Shipping)
+		decodeAddress(r, v.Shipping, depth+1)
 	default:
 		runtime.BadIndex(r, "com.example.orders.Order.shipping", u0)
 	}
@@ -565,20 +720,24 @@ func NewOrderEvent() OrderEvent {
 // OrderEventCodec encodes and decodes OrderEvent as Avro com.example.orders.OrderEvent.
 var OrderEventCodec = runtime.Codec[OrderEvent]{
 	Type:        "com.example.orders.OrderEvent",
-	Schema:      `{"type":"record","name":"com.example.orders.OrderEvent","doc":"Something that happened to an order, emitted by the pricing agent.","fields":[{"name":"order_id","type":{"type":"string","logicalType":"uuid"}},{"name":"status","type":{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"total","type":{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}},{"name":"customer_tier","type":["null",{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"}],"default":null}]}`,
-	Fingerprint: 0x727bc14e503d52e9,
-	Encode:      encodeOrderEvent,
-	Decode:      decodeOrderEvent,
+	Schemas:     avroSchemas,
+	SchemaIndex: 8,
+	Encode: func(w *avro.Writer, v *OrderEvent) {
+		encodeOrderEvent(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *OrderEvent) {
+		decodeOrderEvent(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of OrderEvent (docs and defaults kept).
 func (OrderEvent) AvroSchema() string {
-	return OrderEventCodec.Schema
+	return OrderEventCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of OrderEvent.
 func (OrderEvent) AvroFingerprint() uint64 {
-	return OrderEventCodec.Fingerprint
+	return OrderEventCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -591,7 +750,11 @@ func (v *OrderEvent) UnmarshalAvro(b []byte) error {
 	return OrderEventCodec.Unmarshal(b, v)
 }
 
-func encodeOrderEvent(w *avro.Writer, v *OrderEvent) {
+func encodeOrderEvent(w *avro.Writer, v *OrderEvent, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.OrderEvent", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.OrderID)
 	encodeOrderStatus(w, &v.Status)
 	w.WriteLong(v.At.UnixMilli())
@@ -604,7 +767,11 @@ func encodeOrderEvent(w *avro.Writer, v *OrderEvent) {
 	}
 }
 
-func decodeOrderEvent(r *avro.Reader, v *OrderEvent) {
+func decodeOrderEvent(r *avro.Reader, v *OrderEvent, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.OrderEvent")
+		return
+	}
 	v.OrderID = r.ReadString()
 	decodeOrderStatus(r, &v.Status)
 	v.At = time.UnixMilli(r.ReadLong()).UTC()
@@ -635,20 +802,24 @@ func NewOrderLine() OrderLine {
 // OrderLineCodec encodes and decodes OrderLine as Avro com.example.orders.OrderLine.
 var OrderLineCodec = runtime.Codec[OrderLine]{
 	Type:        "com.example.orders.OrderLine",
-	Schema:      `{"type":"record","name":"com.example.orders.OrderLine","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}`,
-	Fingerprint: 0xaacdd17b8384d096,
-	Encode:      encodeOrderLine,
-	Decode:      decodeOrderLine,
+	Schemas:     avroSchemas,
+	SchemaIndex: 9,
+	Encode: func(w *avro.Writer, v *OrderLine) {
+		encodeOrderLine(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *OrderLine) {
+		decodeOrderLine(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of OrderLine (docs and defaults kept).
 func (OrderLine) AvroSchema() string {
-	return OrderLineCodec.Schema
+	return OrderLineCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of OrderLine.
 func (OrderLine) AvroFingerprint() uint64 {
-	return OrderLineCodec.Fingerprint
+	return OrderLineCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -661,13 +832,21 @@ func (v *OrderLine) UnmarshalAvro(b []byte) error {
 	return OrderLineCodec.Unmarshal(b, v)
 }
 
-func encodeOrderLine(w *avro.Writer, v *OrderLine) {
+func encodeOrderLine(w *avro.Writer, v *OrderLine, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.orders.OrderLine", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Sku)
 	w.WriteInt(v.Quantity)
 	runtime.WriteDecimalBytes(w, "com.example.orders.OrderLine.unit_price", v.UnitPrice, 12, 2)
 }
 
-func decodeOrderLine(r *avro.Reader, v *OrderLine) {
+func decodeOrderLine(r *avro.Reader, v *OrderLine, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.orders.OrderLine")
+		return
+	}
 	v.Sku = r.ReadString()
 	v.Quantity = r.ReadInt()
 	v.UnitPrice = runtime.ReadDecimalBytes(r, 2)
@@ -710,20 +889,20 @@ func (v OrderStatus) String() string {
 // OrderStatusCodec encodes and decodes OrderStatus as Avro com.example.orders.OrderStatus.
 var OrderStatusCodec = runtime.Codec[OrderStatus]{
 	Type:        "com.example.orders.OrderStatus",
-	Schema:      `{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}`,
-	Fingerprint: 0x96418d9df9337d70,
+	Schemas:     avroSchemas,
+	SchemaIndex: 10,
 	Encode:      encodeOrderStatus,
 	Decode:      decodeOrderStatus,
 }
 
 // AvroSchema returns the full Avro schema of OrderStatus (docs and defaults kept).
 func (OrderStatus) AvroSchema() string {
-	return OrderStatusCodec.Schema
+	return OrderStatusCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of OrderStatus.
 func (OrderStatus) AvroFingerprint() uint64 {
-	return OrderStatusCodec.Fingerprint
+	return OrderStatusCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -784,20 +963,20 @@ func (v Tier) String() string {
 // TierCodec encodes and decodes Tier as Avro com.example.orders.Tier.
 var TierCodec = runtime.Codec[Tier]{
 	Type:        "com.example.orders.Tier",
-	Schema:      `{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"}`,
-	Fingerprint: 0x101a669306863d0c,
+	Schemas:     avroSchemas,
+	SchemaIndex: 11,
 	Encode:      encodeTier,
 	Decode:      decodeTier,
 }
 
 // AvroSchema returns the full Avro schema of Tier (docs and defaults kept).
 func (Tier) AvroSchema() string {
-	return TierCodec.Schema
+	return TierCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Tier.
 func (Tier) AvroFingerprint() uint64 {
-	return TierCodec.Fingerprint
+	return TierCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -868,16 +1047,17 @@ func (k OrderPaymentKind) String() string {
 	return "OrderPaymentKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeOrderPayment(w *avro.Writer, v *OrderPayment) {
+// encodeOrderPayment writes one OrderPayment; depth is the number of records around it, which a record branch is encoded at.
+func encodeOrderPayment(w *avro.Writer, v *OrderPayment, depth int) {
 	switch v.Kind {
 	case OrderPaymentNull:
 		w.WriteLong(0)
 	case OrderPaymentCardPayment:
 		w.WriteLong(1)
-		encodeCardPayment(w, &v.CardPayment)
+		encodeCardPayment(w, &v.CardPayment, depth)
 	case OrderPaymentBankTransfer:
 		w.WriteLong(2)
-		encodeBankTransfer(w, &v.BankTransfer)
+		encodeBankTransfer(w, &v.BankTransfer, depth)
 	case OrderPaymentString:
 		w.WriteLong(3)
 		w.WriteString(v.String)
@@ -886,17 +1066,18 @@ func encodeOrderPayment(w *avro.Writer, v *OrderPayment) {
 	}
 }
 
-func decodeOrderPayment(r *avro.Reader, v *OrderPayment) {
+// decodeOrderPayment reads one OrderPayment; depth is the number of records around it, which a record branch is decoded at.
+func decodeOrderPayment(r *avro.Reader, v *OrderPayment, depth int) {
 	*v = OrderPayment{}
 	switch i := r.ReadLong(); i {
 	case 0:
 		v.Kind = OrderPaymentNull
 	case 1:
 		v.Kind = OrderPaymentCardPayment
-		decodeCardPayment(r, &v.CardPayment)
+		decodeCardPayment(r, &v.CardPayment, depth)
 	case 2:
 		v.Kind = OrderPaymentBankTransfer
-		decodeBankTransfer(r, &v.BankTransfer)
+		decodeBankTransfer(r, &v.BankTransfer, depth)
 	case 3:
 		v.Kind = OrderPaymentString
 		v.String = r.ReadString()

@@ -73,6 +73,18 @@ var pagesTopic = runtime.Topic[string, Page]{
 	Value: PageCodec,
 }
 
+// eventsTopic is the Kafka topic "page-events" (topology key events): keys
+// string, values [com.example.pageviews.PagePublished,
+// com.example.pageviews.PageRetired].
+var eventsTopic = runtime.Topic[string, EventsValue]{
+	TopicSpec: runtime.TopicSpec{
+		Name:       "page-events",
+		Partitions: 6,
+	},
+	Key:   runtime.StringCodec,
+	Value: EventsValueCodec,
+}
+
 // viewsTotalTable is the table views_total, partitioned like its agents' source
 // topics: keys string, values long.
 var viewsTotalTable = runtime.TableDef[string, int64]{
@@ -87,7 +99,7 @@ var viewsTotalTable = runtime.TableDef[string, int64]{
 }
 
 // viewsPerPageTable is the table views_per_page, windowed (tumbling 1h, kept
-// 24h): keys string, values long.
+// 24h after it ends, grace 10m): keys string, values long.
 var viewsPerPageTable = runtime.TableDef[string, int64]{
 	TableSpec: runtime.TableSpec{
 		Name:       "views_per_page",
@@ -95,6 +107,7 @@ var viewsPerPageTable = runtime.TableDef[string, int64]{
 		Window: &runtime.WindowSpec{
 			Tumbling: time.Hour,
 			Expires:  24 * time.Hour,
+			Grace:    10 * time.Minute,
 		},
 		KeyType:   "string",
 		ValueType: "long",
@@ -104,7 +117,8 @@ var viewsPerPageTable = runtime.TableDef[string, int64]{
 }
 
 // pageInfoTable is the table page_info, global (every instance holds all
-// partitions): keys string, values com.example.pageviews.Page.
+// partitions), read from topic pages (Kafka "pages"), which is its changelog:
+// keys string, values com.example.pageviews.Page.
 var pageInfoTable = runtime.TableDef[string, Page]{
 	TableSpec: runtime.TableSpec{
 		Name:       "page_info",
@@ -113,8 +127,24 @@ var pageInfoTable = runtime.TableDef[string, Page]{
 		KeyType:    "string",
 		ValueType:  "com.example.pageviews.Page",
 	},
-	Key:   runtime.StringCodec,
-	Value: PageCodec,
+	Key:    runtime.StringCodec,
+	Value:  PageCodec,
+	Source: &pagesTopic,
+}
+
+// CountViewsViewsPerPageCloser is implemented by a CountViewsAgent that acts
+// when windows of the table views_per_page close: an optional method, found by
+// New.
+type CountViewsViewsPerPageCloser interface {
+	// ViewsPerPageClosed is called once for each key of each window of
+	// views_per_page that closes (stream time, the highest time written to the
+	// table partition, passed the window's end plus its grace, and for a session
+	// its gap), with the key's final value in the window, oldest window first,
+	// right after the record that closed it; what it sends and writes is committed
+	// with that record. After a crash a window may close once more. When it returns
+	// an error, the record is sent to the agent's dead-letter topic (on_error:
+	// dead_letter).
+	ViewsPerPageClosed(ctx *CountViewsContext, key string, window runtime.Window, value int64) error
 }
 
 // CountViewsAgent is the agent count_views: it processes the records of topic
@@ -148,7 +178,7 @@ type CountViewsContext struct {
 
 // countViewsAgent binds an implementation of CountViewsAgent to the runtime.
 func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
-	return &runtime.Agent[string, PageView]{
+	a := &runtime.Agent[string, PageView]{
 		Name:    "count_views",
 		Source:  &pageViewsTopic,
 		Sinks:   []runtime.AnyTopic{&pageCountsTopic},
@@ -165,6 +195,18 @@ func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
 			}, key, value)
 		},
 	}
+	if c, ok := impl.(CountViewsViewsPerPageCloser); ok {
+		a.Closers = append(a.Closers, runtime.OnWindowClose(&viewsPerPageTable, func(t *runtime.Task, key string, window runtime.Window, value int64) error {
+			return c.ViewsPerPageClosed(&CountViewsContext{
+				Context:      t.Context(),
+				ViewsPerPage: runtime.WindowedTableOf(t, &viewsPerPageTable),
+				PageInfo:     runtime.ReadTableOf(t, &pageInfoTable),
+				PageCounts:   runtime.SinkOf(t, &pageCountsTopic),
+				Record:       t.Record(),
+			}, key, window, value)
+		}))
+	}
+	return a
 }
 
 // NormalizeViewsAgent is the agent normalize_views: it processes the records of
@@ -291,6 +333,7 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 			&pageCountsTopic,
 			&pageTotalsTopic,
 			&pagesTopic,
+			&eventsTopic,
 		},
 		Tables: []runtime.AnyTable{
 			&viewsTotalTable,
@@ -349,4 +392,10 @@ func (a *App) PageTotals() runtime.Producer[string, int64] {
 // from outside agents.
 func (a *App) Pages() runtime.Producer[string, Page] {
 	return runtime.ProducerOf(a.rt, &pagesTopic)
+}
+
+// Events returns a producer for the topic events (Kafka "page-events"), for
+// sending from outside agents.
+func (a *App) Events() runtime.Producer[string, EventsValue] {
+	return runtime.ProducerOf(a.rt, &eventsTopic)
 }

@@ -9,6 +9,56 @@ import (
 	"time"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: com.example.pageviews.Device
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.Device","type":"enum","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"]}`},
+		Name:      "com.example.pageviews.Device",
+		Parts:     []string{`{"type":"enum","name":"com.example.pageviews.Device","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"],"default":"UNKNOWN"}`},
+	},
+	// 1: com.example.pageviews.Page
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.Page","type":"record","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"tags","type":{"type":"array","items":"string"}},{"name":"published","type":["null","int"]}]}`},
+		Name:      "com.example.pageviews.Page",
+		Parts:     []string{`{"type":"record","name":"com.example.pageviews.Page","doc":"What the site knows about one page.","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"tags","type":{"type":"array","items":"string"},"default":[]},{"name":"published","type":["null",{"type":"int","logicalType":"date"}],"default":null}]}`},
+	},
+	// 2: com.example.pageviews.PageCount
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.PageCount","type":"record","fields":[{"name":"page","type":"string"},{"name":"title","type":["null","string"]},{"name":"window_start","type":"long"},{"name":"views","type":"long"}]}`},
+		Name:      "com.example.pageviews.PageCount",
+		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PageCount","doc":"Views of one page in one hour, as counted so far.","fields":[{"name":"page","type":"string"},{"name":"title","type":["null","string"],"doc":"The page's title when the pages table knows it.","default":null},{"name":"window_start","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"views","type":"long"}]}`},
+	},
+	// 3: com.example.pageviews.PagePublished
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.PagePublished","type":"record","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"at","type":"long"}]}`},
+		Name:      "com.example.pageviews.PagePublished",
+		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PagePublished","doc":"A page went live (or was republished with a new title).","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}}]}`},
+	},
+	// 4: com.example.pageviews.PageRetired
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.PageRetired","type":"record","fields":[{"name":"path","type":"string"},{"name":"redirect","type":["null","string"]},{"name":"at","type":"long"}]}`},
+		Name:      "com.example.pageviews.PageRetired",
+		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PageRetired","doc":"A page was taken down; redirect, when set, is where its visitors go now.","fields":[{"name":"path","type":"string"},{"name":"redirect","type":["null","string"],"default":null},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}}]}`},
+	},
+	// 5: com.example.pageviews.PageView
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.pageviews.PageView","type":"record","fields":[{"name":"page","type":"string"},{"name":"user_id","type":"string"},{"name":"viewed_at","type":"long"},{"name":"referrer","type":["null","string"]},{"name":"duration_ms","type":"long"},{"name":"device","type":`, `}]}`},
+		Name:      "com.example.pageviews.PageView",
+		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string","doc":"The page's path, e.g. /pricing."},{"name":"user_id","type":"string","doc":"The visitor, pseudonymous."},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"When the page was shown."},{"name":"referrer","type":["null","string"],"doc":"The referring URL, when the browser sent one.","default":null},{"name":"duration_ms","type":"long","doc":"Time on the page, in milliseconds.","default":0},{"name":"device","type":`, `,"default":"UNKNOWN"}]}`},
+		Refs:      []int{0},
+	},
+	// 6: [com.example.pageviews.PagePublished, com.example.pageviews.PageRetired], the value of topic events
+	runtime.SchemaDef{
+		Canonical: []string{`[`, `,`, `]`},
+		Parts:     []string{`[`, `,`, `]`},
+		Refs:      []int{3, 4},
+	},
+)
+
 // Device is the Avro enum com.example.pageviews.Device.
 //
 // Encoding a value that is not one of its constants fails.
@@ -43,20 +93,20 @@ func (v Device) String() string {
 // DeviceCodec encodes and decodes Device as Avro com.example.pageviews.Device.
 var DeviceCodec = runtime.Codec[Device]{
 	Type:        "com.example.pageviews.Device",
-	Schema:      `{"type":"enum","name":"com.example.pageviews.Device","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"],"default":"UNKNOWN"}`,
-	Fingerprint: 0x59aa5658582cf856,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
 	Encode:      encodeDevice,
 	Decode:      decodeDevice,
 }
 
 // AvroSchema returns the full Avro schema of Device (docs and defaults kept).
 func (Device) AvroSchema() string {
-	return DeviceCodec.Schema
+	return DeviceCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Device.
 func (Device) AvroFingerprint() uint64 {
-	return DeviceCodec.Fingerprint
+	return DeviceCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -104,20 +154,24 @@ func NewPage() Page {
 // PageCodec encodes and decodes Page as Avro com.example.pageviews.Page.
 var PageCodec = runtime.Codec[Page]{
 	Type:        "com.example.pageviews.Page",
-	Schema:      `{"type":"record","name":"com.example.pageviews.Page","doc":"What the site knows about one page.","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"tags","type":{"type":"array","items":"string"},"default":[]},{"name":"published","type":["null",{"type":"int","logicalType":"date"}],"default":null}]}`,
-	Fingerprint: 0x09aaf83cd48593a4,
-	Encode:      encodePage,
-	Decode:      decodePage,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
+	Encode: func(w *avro.Writer, v *Page) {
+		encodePage(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Page) {
+		decodePage(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Page (docs and defaults kept).
 func (Page) AvroSchema() string {
-	return PageCodec.Schema
+	return PageCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Page.
 func (Page) AvroFingerprint() uint64 {
-	return PageCodec.Fingerprint
+	return PageCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -130,7 +184,11 @@ func (v *Page) UnmarshalAvro(b []byte) error {
 	return PageCodec.Unmarshal(b, v)
 }
 
-func encodePage(w *avro.Writer, v *Page) {
+func encodePage(w *avro.Writer, v *Page, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.pageviews.Page", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Path)
 	w.WriteString(v.Title)
 	if n0 := len(v.Tags); n0 > 0 {
@@ -148,7 +206,11 @@ func encodePage(w *avro.Writer, v *Page) {
 	}
 }
 
-func decodePage(r *avro.Reader, v *Page) {
+func decodePage(r *avro.Reader, v *Page, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.pageviews.Page")
+		return
+	}
 	v.Path = r.ReadString()
 	v.Title = r.ReadString()
 	v.Tags = nil
@@ -194,20 +256,24 @@ func NewPageCount() PageCount {
 // PageCountCodec encodes and decodes PageCount as Avro com.example.pageviews.PageCount.
 var PageCountCodec = runtime.Codec[PageCount]{
 	Type:        "com.example.pageviews.PageCount",
-	Schema:      `{"type":"record","name":"com.example.pageviews.PageCount","doc":"Views of one page in one hour, as counted so far.","fields":[{"name":"page","type":"string"},{"name":"title","type":["null","string"],"doc":"The page's title when the pages table knows it.","default":null},{"name":"window_start","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"views","type":"long"}]}`,
-	Fingerprint: 0xcf5653244523b62a,
-	Encode:      encodePageCount,
-	Decode:      decodePageCount,
+	Schemas:     avroSchemas,
+	SchemaIndex: 2,
+	Encode: func(w *avro.Writer, v *PageCount) {
+		encodePageCount(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *PageCount) {
+		decodePageCount(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of PageCount (docs and defaults kept).
 func (PageCount) AvroSchema() string {
-	return PageCountCodec.Schema
+	return PageCountCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PageCount.
 func (PageCount) AvroFingerprint() uint64 {
-	return PageCountCodec.Fingerprint
+	return PageCountCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -220,7 +286,11 @@ func (v *PageCount) UnmarshalAvro(b []byte) error {
 	return PageCountCodec.Unmarshal(b, v)
 }
 
-func encodePageCount(w *avro.Writer, v *PageCount) {
+func encodePageCount(w *avro.Writer, v *PageCount, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.pageviews.PageCount", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Page)
 	if v.Title == nil {
 		w.WriteLong(0)
@@ -232,7 +302,11 @@ func encodePageCount(w *avro.Writer, v *PageCount) {
 	w.WriteLong(v.Views)
 }
 
-func decodePageCount(r *avro.Reader, v *PageCount) {
+func decodePageCount(r *avro.Reader, v *PageCount, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.pageviews.PageCount")
+		return
+	}
 	v.Page = r.ReadString()
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
@@ -244,6 +318,152 @@ func decodePageCount(r *avro.Reader, v *PageCount) {
 	}
 	v.WindowStart = time.UnixMilli(r.ReadLong()).UTC()
 	v.Views = r.ReadLong()
+}
+
+// PagePublished is the Avro record com.example.pageviews.PagePublished.
+//
+// A page went live (or was republished with a new title).
+type PagePublished struct {
+	Path  string    `avro:"path"`
+	Title string    `avro:"title"`
+	At    time.Time `avro:"at"`
+}
+
+// NewPagePublished returns a PagePublished with every default of its schema applied.
+func NewPagePublished() PagePublished {
+	return PagePublished{}
+}
+
+// PagePublishedCodec encodes and decodes PagePublished as Avro com.example.pageviews.PagePublished.
+var PagePublishedCodec = runtime.Codec[PagePublished]{
+	Type:        "com.example.pageviews.PagePublished",
+	Schemas:     avroSchemas,
+	SchemaIndex: 3,
+	Encode: func(w *avro.Writer, v *PagePublished) {
+		encodePagePublished(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *PagePublished) {
+		decodePagePublished(r, v, 0)
+	},
+}
+
+// AvroSchema returns the full Avro schema of PagePublished (docs and defaults kept).
+func (PagePublished) AvroSchema() string {
+	return PagePublishedCodec.FullSchema()
+}
+
+// AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PagePublished.
+func (PagePublished) AvroFingerprint() uint64 {
+	return PagePublishedCodec.SchemaFingerprint()
+}
+
+// MarshalAvro returns the Avro binary encoding of v (no framing).
+func (v *PagePublished) MarshalAvro() ([]byte, error) {
+	return PagePublishedCodec.Marshal(v)
+}
+
+// UnmarshalAvro decodes the Avro binary encoding b into v.
+func (v *PagePublished) UnmarshalAvro(b []byte) error {
+	return PagePublishedCodec.Unmarshal(b, v)
+}
+
+func encodePagePublished(w *avro.Writer, v *PagePublished, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.pageviews.PagePublished", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
+	w.WriteString(v.Path)
+	w.WriteString(v.Title)
+	w.WriteLong(v.At.UnixMilli())
+}
+
+func decodePagePublished(r *avro.Reader, v *PagePublished, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.pageviews.PagePublished")
+		return
+	}
+	v.Path = r.ReadString()
+	v.Title = r.ReadString()
+	v.At = time.UnixMilli(r.ReadLong()).UTC()
+}
+
+// PageRetired is the Avro record com.example.pageviews.PageRetired.
+//
+// A page was taken down; redirect, when set, is where its visitors go now.
+type PageRetired struct {
+	Path     string    `avro:"path"`
+	Redirect *string   `avro:"redirect"`
+	At       time.Time `avro:"at"`
+}
+
+// NewPageRetired returns a PageRetired with every default of its schema applied.
+func NewPageRetired() PageRetired {
+	return PageRetired{}
+}
+
+// PageRetiredCodec encodes and decodes PageRetired as Avro com.example.pageviews.PageRetired.
+var PageRetiredCodec = runtime.Codec[PageRetired]{
+	Type:        "com.example.pageviews.PageRetired",
+	Schemas:     avroSchemas,
+	SchemaIndex: 4,
+	Encode: func(w *avro.Writer, v *PageRetired) {
+		encodePageRetired(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *PageRetired) {
+		decodePageRetired(r, v, 0)
+	},
+}
+
+// AvroSchema returns the full Avro schema of PageRetired (docs and defaults kept).
+func (PageRetired) AvroSchema() string {
+	return PageRetiredCodec.FullSchema()
+}
+
+// AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PageRetired.
+func (PageRetired) AvroFingerprint() uint64 {
+	return PageRetiredCodec.SchemaFingerprint()
+}
+
+// MarshalAvro returns the Avro binary encoding of v (no framing).
+func (v *PageRetired) MarshalAvro() ([]byte, error) {
+	return PageRetiredCodec.Marshal(v)
+}
+
+// UnmarshalAvro decodes the Avro binary encoding b into v.
+func (v *PageRetired) UnmarshalAvro(b []byte) error {
+	return PageRetiredCodec.Unmarshal(b, v)
+}
+
+func encodePageRetired(w *avro.Writer, v *PageRetired, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.pageviews.PageRetired", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
+	w.WriteString(v.Path)
+	if v.Redirect == nil {
+		w.WriteLong(0)
+	} else {
+		w.WriteLong(1)
+		w.WriteString((*v.Redirect))
+	}
+	w.WriteLong(v.At.UnixMilli())
+}
+
+func decodePageRetired(r *avro.Reader, v *PageRetired, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.pageviews.PageRetired")
+		return
+	}
+	v.Path = r.ReadString()
+	switch u0 := r.ReadLong(); u0 {
+	case 0:
+		v.Redirect = nil
+	case 1:
+		v.Redirect = runtime.Ptr(r.ReadString())
+	default:
+		runtime.BadIndex(r, "com.example.pageviews.PageRetired.redirect", u0)
+	}
+	v.At = time.UnixMilli(r.ReadLong()).UTC()
 }
 
 // PageView is the Avro record com.example.pageviews.PageView.
@@ -277,20 +497,24 @@ func NewPageView() PageView {
 // PageViewCodec encodes and decodes PageView as Avro com.example.pageviews.PageView.
 var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.pageviews.PageView",
-	Schema:      `{"type":"record","name":"com.example.pageviews.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string","doc":"The page's path, e.g. /pricing."},{"name":"user_id","type":"string","doc":"The visitor, pseudonymous."},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"When the page was shown."},{"name":"referrer","type":["null","string"],"doc":"The referring URL, when the browser sent one.","default":null},{"name":"duration_ms","type":"long","doc":"Time on the page, in milliseconds.","default":0},{"name":"device","type":{"type":"enum","name":"com.example.pageviews.Device","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"],"default":"UNKNOWN"},"default":"UNKNOWN"}]}`,
-	Fingerprint: 0xd818bd58e93fdc24,
-	Encode:      encodePageView,
-	Decode:      decodePageView,
+	Schemas:     avroSchemas,
+	SchemaIndex: 5,
+	Encode: func(w *avro.Writer, v *PageView) {
+		encodePageView(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *PageView) {
+		decodePageView(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of PageView (docs and defaults kept).
 func (PageView) AvroSchema() string {
-	return PageViewCodec.Schema
+	return PageViewCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PageView.
 func (PageView) AvroFingerprint() uint64 {
-	return PageViewCodec.Fingerprint
+	return PageViewCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -303,7 +527,11 @@ func (v *PageView) UnmarshalAvro(b []byte) error {
 	return PageViewCodec.Unmarshal(b, v)
 }
 
-func encodePageView(w *avro.Writer, v *PageView) {
+func encodePageView(w *avro.Writer, v *PageView, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.pageviews.PageView", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Page)
 	w.WriteString(v.UserID)
 	w.WriteLong(v.ViewedAt.UnixMilli())
@@ -317,7 +545,11 @@ func encodePageView(w *avro.Writer, v *PageView) {
 	encodeDevice(w, &v.Device)
 }
 
-func decodePageView(r *avro.Reader, v *PageView) {
+func decodePageView(r *avro.Reader, v *PageView, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.pageviews.PageView")
+		return
+	}
 	v.Page = r.ReadString()
 	v.UserID = r.ReadString()
 	v.ViewedAt = time.UnixMilli(r.ReadLong()).UTC()
@@ -331,4 +563,78 @@ func decodePageView(r *avro.Reader, v *PageView) {
 	}
 	v.DurationMs = r.ReadLong()
 	decodeDevice(r, &v.Device)
+}
+
+// EventsValue is the union ["com.example.pageviews.PagePublished", "com.example.pageviews.PageRetired"] of the value of topic events.
+//
+// Kind says which branch holds the value; the other fields are zero. The zero value is the first branch.
+type EventsValue struct {
+	// Kind says which branch holds the value.
+	Kind          EventsValueKind
+	PagePublished PagePublished
+	PageRetired   PageRetired
+}
+
+// EventsValueKind says which branch of EventsValue holds the value: the branch's index in the schema.
+type EventsValueKind int
+
+// The branches of EventsValue.
+const (
+	// EventsValuePagePublished: the value is a "com.example.pageviews.PagePublished".
+	EventsValuePagePublished EventsValueKind = 0
+	// EventsValuePageRetired: the value is a "com.example.pageviews.PageRetired".
+	EventsValuePageRetired EventsValueKind = 1
+)
+
+// String names the branch's type as the schema does.
+func (k EventsValueKind) String() string {
+	switch k {
+	case EventsValuePagePublished:
+		return "com.example.pageviews.PagePublished"
+	case EventsValuePageRetired:
+		return "com.example.pageviews.PageRetired"
+	}
+	return "EventsValueKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// encodeEventsValue writes one EventsValue; depth is the number of records around it, which a record branch is encoded at.
+func encodeEventsValue(w *avro.Writer, v *EventsValue, depth int) {
+	switch v.Kind {
+	case EventsValuePagePublished:
+		w.WriteLong(0)
+		encodePagePublished(w, &v.PagePublished, depth)
+	case EventsValuePageRetired:
+		w.WriteLong(1)
+		encodePageRetired(w, &v.PageRetired, depth)
+	default:
+		runtime.FailEncode(w, "EventsValue", "kind %d is not a branch of the union", v.Kind)
+	}
+}
+
+// decodeEventsValue reads one EventsValue; depth is the number of records around it, which a record branch is decoded at.
+func decodeEventsValue(r *avro.Reader, v *EventsValue, depth int) {
+	*v = EventsValue{}
+	switch i := r.ReadLong(); i {
+	case 0:
+		v.Kind = EventsValuePagePublished
+		decodePagePublished(r, &v.PagePublished, depth)
+	case 1:
+		v.Kind = EventsValuePageRetired
+		decodePageRetired(r, &v.PageRetired, depth)
+	default:
+		runtime.BadIndex(r, "EventsValue", i)
+	}
+}
+
+// EventsValueCodec encodes and decodes EventsValue, the value of topic events, as the Avro union [com.example.pageviews.PagePublished, com.example.pageviews.PageRetired].
+var EventsValueCodec = runtime.Codec[EventsValue]{
+	Type:        "[com.example.pageviews.PagePublished, com.example.pageviews.PageRetired]",
+	Schemas:     avroSchemas,
+	SchemaIndex: 6,
+	Encode: func(w *avro.Writer, v *EventsValue) {
+		encodeEventsValue(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *EventsValue) {
+		decodeEventsValue(r, v, 0)
+	},
 }

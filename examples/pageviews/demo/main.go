@@ -1,17 +1,17 @@
 // Command demo runs the page-views example end to end as a user would: it
-// calls the generated pageviews.New with the normalize_views agent
-// (stateless) and the total_views agent (a table) of examples/pageviews,
-// sends synthetic page views with the generated producer, reads the
-// normalised views, the dead letters and the per-page totals back from
-// Kafka, prints what flowed and exits after a graceful stop.
+// writes page titles to the topic the global table page_info is read
+// from, then calls the generated pageviews.New with the three agents of
+// examples/pageviews — normalize_views (stateless), total_views (a plain
+// table) and count_views (hourly counts in a windowed table, titled from
+// the global table, sent when each hour closes) — sends synthetic page
+// views with the generated producer, reads the normalised views, the dead
+// letters, the per-page totals and the closed hours back from Kafka,
+// prints what flowed and exits after a graceful stop.
 //
 // By default it starts the embedded dev cluster (an in-process Kafka and
 // schema registry on loopback) itself, with the table stores in a
 // temporary folder; set FAUSTGEN_BROKERS and FAUSTGEN_REGISTRY to run it
-// against real services instead (stores in FAUSTGEN_STATE_DIR). The
-// topology's count_views agent needs windowed and global tables, which the
-// runtime does not implement yet, so it is left out (nil in
-// pageviews.Agents).
+// against real services instead (stores in FAUSTGEN_STATE_DIR).
 //
 // Run it with `make demo`, or `go run ./examples/pageviews/demo -n 50`.
 package main
@@ -40,6 +40,7 @@ const (
 	outTopic    = "page-views-normalized"
 	dlqTopic    = "pageviews-normalize_views-dlq"
 	totalsTopic = "page-totals"
+	countsTopic = "page-counts"
 )
 
 func main() {
@@ -60,13 +61,14 @@ func main() {
 // result is what a run saw flow.
 type result struct {
 	sent, out, dead int
-	totals          map[string]int64 // the last total read per page
+	totals          map[string]int64               // the last total read per page
+	hours           map[string]pageviews.PageCount // the closed hour read per page
 }
 
 // run runs the demo with cfg (the embedded cluster when cfg names no
 // brokers), printing to w.
 func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, error) {
-	res := result{totals: map[string]int64{}}
+	res := result{totals: map[string]int64{}, hours: map[string]pageviews.PageCount{}}
 	if len(cfg.Brokers) == 0 && !cfg.Embedded {
 		c, err := embedded.Start(ctx, embedded.Options{})
 		if err != nil {
@@ -91,7 +93,13 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 
-	app, err := pageviews.New(cfg, pageviews.Agents{NormalizeViews: example.NormalizeViews{}, TotalViews: example.TotalViews{}})
+	pages := []string{"/", "/Pricing/", "/docs?utm=newsletter", "/Blog/Launch#comments"}
+	// Earlier runs against real services left records: read only newer ones.
+	begin := time.Now().Truncate(time.Millisecond)
+	if err := writeTitles(ctx, w, cfg, pages); err != nil {
+		return res, err
+	}
+	app, err := pageviews.New(cfg, pageviews.Agents{NormalizeViews: example.NormalizeViews{}, TotalViews: example.TotalViews{}, CountViews: example.CountViews{}})
 	if err != nil {
 		return res, err
 	}
@@ -104,19 +112,24 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 		return res, errors.Join(err, <-errc)
 	}
 
-	// Earlier runs against real services left records: read only newer ones.
-	begin := time.Now().Truncate(time.Millisecond)
-	pages := []string{"/", "/Pricing/", "/docs?utm=newsletter", "/Blog/Launch#comments"}
 	devices := []pageviews.Device{pageviews.DeviceDesktop, pageviews.DeviceMobile, pageviews.DeviceTablet}
 	producer := app.PageViews()
-	for i := range n + 1 {
+	// The views happen in one hour; one more view of each page two hours
+	// later moves its partition's stream time past that hour's end and
+	// grace, so count_views sends the hour's final counts.
+	hour := begin.Truncate(time.Hour).UTC()
+	for i := range n + 1 + len(pages) {
 		v := pageviews.NewPageView()
 		v.Page = pages[i%len(pages)]
-		if i == n {
+		v.ViewedAt = hour.Add(time.Duration(i) * time.Second)
+		switch {
+		case i == n:
 			v.Page = "pricing" // not a path: normalize_views fails, the view is dead-lettered
+		case i > n:
+			v.Page = pages[i-n-1]
+			v.ViewedAt = hour.Add(2 * time.Hour)
 		}
 		v.UserID = fmt.Sprintf("u%d", i%7)
-		v.ViewedAt = begin.Add(time.Duration(i) * time.Second).UTC()
 		v.DurationMs = int64(500 + 37*i)
 		v.Device = devices[i%len(devices)]
 		meta, err := producer.SendSync(ctx, v.Page, v)
@@ -127,13 +140,17 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 		fmt.Fprintf(w, "in   %-28s %-22q user=%s device=%s\n", meta, v.Page, v.UserID, v.Device)
 	}
 
-	want := map[string]int64{}
+	want, inHour := map[string]int64{}, map[string]int64{}
 	for i := range n + 1 {
 		p := pages[i%len(pages)]
 		if i == n {
 			p = "pricing"
 		}
 		want[p]++
+		inHour[p]++
+	}
+	for _, p := range pages {
+		want[p]++ // the view two hours later
 	}
 	totalsDone := func() bool {
 		for p, c := range want {
@@ -141,9 +158,14 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 				return false
 			}
 		}
+		for _, p := range pages {
+			if _, ok := res.hours[p]; !ok {
+				return false
+			}
+		}
 		return true
 	}
-	reader, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ConsumeTopics(outTopic, dlqTopic, totalsTopic),
+	reader, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ConsumeTopics(outTopic, dlqTopic, totalsTopic, countsTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
 	if err != nil {
 		return fail(fmt.Errorf("create reader: %w", err))
@@ -151,7 +173,7 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 	defer reader.Close()
 	rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer rcancel()
-	for res.out < n || res.dead < 1 || !totalsDone() {
+	for res.out < n+len(pages) || res.dead < 1 || !totalsDone() {
 		fs := reader.PollFetches(rctx)
 		if rctx.Err() != nil {
 			return fail(fmt.Errorf("read back %d of %d normalised views and %d of 1 dead letters: %w", res.out, n, res.dead, rctx.Err()))
@@ -180,6 +202,15 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 					return
 				}
 				res.totals[page] = max(res.totals[page], total)
+				return
+			}
+			if r.Topic == countsTopic {
+				var c pageviews.PageCount
+				if err := unframe(r.Value, func(b []byte) error { return pageviews.PageCountCodec.Unmarshal(b, &c) }); err != nil {
+					perr = fmt.Errorf("value of %s: %w", where, err)
+					return
+				}
+				res.hours[c.Page] = c
 				return
 			}
 			if r.Topic == dlqTopic {
@@ -216,9 +247,47 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 	for _, p := range pagesSeen {
 		fmt.Fprintf(w, "total %-22q %d views (table views_total)\n", p, res.totals[p])
 	}
-	fmt.Fprintf(w, "done: %d views in, %d normalised views out, %d dead-lettered, totals of %d pages; stopped cleanly after %s\n",
-		res.sent, res.out, res.dead, len(res.totals), time.Since(begin).Round(time.Millisecond))
+	for _, p := range pages {
+		c := res.hours[p]
+		title := "(no title)"
+		if c.Title != nil {
+			title = *c.Title
+		}
+		fmt.Fprintf(w, "hour  %-22q %d views from %s, %q (windowed table views_per_page, title from global table page_info)\n", p, c.Views, c.WindowStart.Format("15:04 MST"), title)
+		if c.Views != inHour[p] {
+			return res, fmt.Errorf("page %s: the closed hour counted %d views, want %d", p, c.Views, inHour[p])
+		}
+	}
+	fmt.Fprintf(w, "done: %d views in, %d normalised views out, %d dead-lettered, totals of %d pages, %d closed hours; stopped cleanly after %s\n",
+		res.sent, res.out, res.dead, len(res.totals), len(res.hours), time.Since(begin).Round(time.Millisecond))
 	return res, nil
+}
+
+// writeTitles sends each page's title to the topic pages, which the global
+// table page_info is read from, with an instance that runs no agent: the
+// instance started next catches its global table up with them before it
+// processes anything.
+func writeTitles(ctx context.Context, w io.Writer, cfg runtime.Config, pages []string) error {
+	app, err := pageviews.New(cfg, pageviews.Agents{})
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- app.Run(rctx) }()
+	for _, p := range pages { // sends wait until the instance has started
+		info := pageviews.NewPage()
+		info.Path, info.Title = p, "Title of "+p
+		meta, err := app.Pages().SendSync(ctx, p, info)
+		if err != nil {
+			cancel()
+			return errors.Join(err, <-errc)
+		}
+		fmt.Fprintf(w, "page %-28s %-22q title %q\n", meta, p, info.Title)
+	}
+	cancel()
+	return <-errc
 }
 
 // unframe checks the Confluent framing of b (magic byte 0, 4-byte schema

@@ -18,13 +18,23 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	if res.sent != 9 || res.out != 8 || res.dead != 1 {
-		t.Fatalf("sent %d, out %d, dead %d; want 9, 8, 1\n%s", res.sent, res.out, res.dead, out.String())
+	if res.sent != 13 || res.out != 12 || res.dead != 1 {
+		t.Fatalf("sent %d, out %d, dead %d; want 13, 12, 1\n%s", res.sent, res.out, res.dead, out.String())
 	}
-	// 8 views cycle over 4 pages, then the malformed one: the table
-	// counts each page's views exactly.
-	if want := "map[/:2 /Blog/Launch#comments:2 /Pricing/:2 /docs?utm=newsletter:2 pricing:1]"; fmt.Sprint(res.totals) != want {
+	// 8 views cycle over 4 pages, then the malformed one, then one view
+	// of each page two hours later: the table counts each page's views
+	// exactly.
+	if want := "map[/:3 /Blog/Launch#comments:3 /Pricing/:3 /docs?utm=newsletter:3 pricing:1]"; fmt.Sprint(res.totals) != want {
 		t.Fatalf("totals %v, want %s\n%s", res.totals, want, out.String())
+	}
+	// Each page's first hour closed once the later view moved its
+	// partition's stream time on: 2 views, titled from the global table.
+	// ("pricing" closes too when it shares a partition with one of them.)
+	for _, p := range []string{"/", "/Pricing/", "/docs?utm=newsletter", "/Blog/Launch#comments"} {
+		c, ok := res.hours[p]
+		if !ok || c.Views != 2 || c.Title == nil || *c.Title != "Title of "+p {
+			t.Errorf("closed hour of %s: %d views, title %v (closed: %v); want 2 views titled %q\n%s", p, c.Views, c.Title, ok, "Title of "+p, out.String())
+		}
 	}
 	s := out.String()
 	for _, want := range []string{`"/pricing"`, `"/docs"`, `"/blog/launch"`, `page "pricing" is not a path`, "stopped cleanly"} {

@@ -28,7 +28,7 @@ type sample struct {
 
 func newSample[T any](name string, c runtime.Codec[T], v T, python bool) sample {
 	return sample{
-		name: name, typ: c.Type, schema: c.Schema, fp: c.Fingerprint, python: python,
+		name: name, typ: c.Type, schema: c.FullSchema(), fp: c.SchemaFingerprint(), python: python,
 		encode: func() ([]byte, error) { return c.Marshal(&v) },
 		decodeEqual: func(b []byte) (bool, error) {
 			var got T
@@ -258,6 +258,20 @@ func samples() []sample {
 	v.MaybeTags = nil
 	v.MaybeText = nil
 	out = append(out, newSample("Everything/other-branches", EverythingCodec, v, true))
+	// A topic's union value and key (see TopicUnion): every branch.
+	for _, e := range []EventsValue{
+		{Kind: EventsValueNode, Node: Node{Value: 3, Children: []Node{{Value: 5}}, Next: &Node{Value: 4}}},
+		{Kind: EventsValueExpr, Expr: full().Expr},
+		{Kind: EventsValueStatus, Status: StatusDone},
+		{Kind: EventsValueString, String: "s"},
+		{Kind: EventsValueNull},
+	} {
+		// python3-avro writes a symbol back as the string branch.
+		out = append(out, newSample("EventsValue/"+e.Kind.String(), EventsValueCodec, e, e.Kind != EventsValueStatus))
+	}
+	out = append(out,
+		newSample("MaybeKey/null", MaybeKeyCodec, MaybeKey{Kind: MaybeKeyNull}, true),
+		newSample("MaybeKey/md5", MaybeKeyCodec, MaybeKey{Kind: MaybeKeyMD5, MD5: MD5{1, 2, 3}}, true))
 	return out
 }
 

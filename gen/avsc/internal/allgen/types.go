@@ -9,6 +9,132 @@ import (
 	"time"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: com.example.Address
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Address","type":"record","fields":[{"name":"street","type":"string"},{"name":"zip","type":["null","string"]}]}`},
+		Name:      "com.example.Address",
+		Parts:     []string{`{"type":"record","name":"com.example.Address","fields":[{"name":"street","type":"string"},{"name":"zip","type":["null","string"],"default":null}]}`},
+	},
+	// 1: com.example.Blank
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Blank","type":"fixed","size":0}`},
+		Name:      "com.example.Blank",
+		Parts:     []string{`{"type":"fixed","name":"com.example.Blank","size":0}`},
+	},
+	// 2: com.example.Circle
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Circle","type":"record","fields":[{"name":"radius","type":"double"}]}`},
+		Name:      "com.example.Circle",
+		Parts:     []string{`{"type":"record","name":"com.example.Circle","fields":[{"name":"radius","type":"double"}]}`},
+	},
+	// 3: com.example.Everything
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Everything","type":"record","fields":[{"name":"null_field","type":"null"},{"name":"flag","type":"boolean"},{"name":"count","type":"int"},{"name":"total","type":"long"},{"name":"ratio","type":"float"},{"name":"precise","type":"double"},{"name":"blob","type":"bytes"},{"name":"text","type":"string"},{"name":"day","type":"int"},{"name":"clock_ms","type":"int"},{"name":"clock_us","type":"long"},{"name":"at_ms","type":"long"},{"name":"at_us","type":"long"},{"name":"local_ms","type":"long"},{"name":"local_us","type":"long"},{"name":"amount","type":"bytes"},{"name":"price","type":`, `},{"name":"id","type":"string"},{"name":"wait","type":`, `},{"name":"digest","type":`, `},{"name":"status","type":`, `},{"name":"tags","type":{"type":"array","items":"string"}},{"name":"scores","type":{"type":"map","values":"long"}},{"name":"matrix","type":{"type":"array","items":{"type":"array","items":"int"}}},{"name":"nested_maps","type":{"type":"map","values":{"type":"map","values":`, `}}},{"name":"home","type":`, `},{"name":"work","type":["null",`, `]},{"name":"backup","type":[`, `,"null"]},{"name":"maybe_text","type":["null","string"]},{"name":"maybe_long","type":["long","null"]},{"name":"maybe_tags","type":["null",{"type":"array","items":"string"}]},{"name":"maybe_map","type":[{"type":"map","values":"double"},"null"]},{"name":"maybe_status","type":["null",`, `]},{"name":"maybe_digest","type":["null",`, `]},{"name":"maybe_bytes","type":["null","bytes"]},{"name":"maybe_amount","type":["null","bytes"]},{"name":"maybe_at","type":["null","long"]},{"name":"choice","type":["null","string","long"]},{"name":"mixed","type":["string","null",`, `,`, `,`, `,{"type":"array","items":"long"},{"type":"map","values":"string"},"boolean","double"]},{"name":"shape","type":[`, `,`, `]},{"name":"shapes","type":{"type":"array","items":["null",`, `,`, `,"int"]}},{"name":"by_name","type":{"type":"map","values":["int","string"]}},{"name":"when","type":["long","string"]},{"name":"legacy","type":`, `},{"name":"user","type":`, `},{"name":"other_user","type":`, `},{"name":"tree","type":`, `},{"name":"expr","type":`, `},{"name":"custom","type":"string"}]}`},
+		Name:      "com.example.Everything",
+		Parts:     []string{"{\"type\":\"record\",\"name\":\"com.example.Everything\",\"doc\":\"Everything uses every construct the generator knows.\\nA second line, a */ that must not end a comment, and `backticks`.\",\"fields\":[{\"name\":\"null_field\",\"type\":\"null\"},{\"name\":\"flag\",\"type\":\"boolean\",\"default\":true},{\"name\":\"count\",\"type\":\"int\",\"default\":-7},{\"name\":\"total\",\"type\":\"long\",\"default\":9007199254740993},{\"name\":\"ratio\",\"type\":\"float\",\"default\":1.5},{\"name\":\"precise\",\"type\":\"double\",\"default\":2.25},{\"name\":\"blob\",\"type\":\"bytes\",\"default\":\"\\u0000ÿ\\u0010\"},{\"name\":\"text\",\"type\":\"string\",\"default\":\"hello \\\"world\\\"\"},{\"name\":\"day\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"},\"default\":19000},{\"name\":\"clock_ms\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"},\"default\":3600000},{\"name\":\"clock_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},{\"name\":\"at_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"},\"default\":1700000000123},{\"name\":\"at_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},{\"name\":\"local_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-millis\"}},{\"name\":\"local_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-micros\"}},{\"name\":\"amount\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":20,\"scale\":4},\"default\":\"\\u0001â@\"},{\"name\":\"price\",\"type\":", `},{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"wait","type":`, `},{"name":"digest","type":`, `,"default":"0123456789abcdef"},{"name":"status","type":`, `,"default":"DONE"},{"name":"tags","type":{"type":"array","items":"string"},"default":["a","b"]},{"name":"scores","type":{"type":"map","values":"long"},"default":{"x":1}},{"name":"matrix","type":{"type":"array","items":{"type":"array","items":"int"}}},{"name":"nested_maps","type":{"type":"map","values":{"type":"map","values":`, `}}},{"name":"home","type":`, `,"default":{"street":"Main St"}},{"name":"work","type":["null",`, `],"default":null},{"name":"backup","type":[`, `,"null"],"default":{"street":"Side St","zip":null}},{"name":"maybe_text","type":["null","string"]},{"name":"maybe_long","type":["long","null"],"default":42},{"name":"maybe_tags","type":["null",{"type":"array","items":"string"}]},{"name":"maybe_map","type":[{"type":"map","values":"double"},"null"],"default":{}},{"name":"maybe_status","type":["null",`, `]},{"name":"maybe_digest","type":["null",`, `]},{"name":"maybe_bytes","type":["null","bytes"]},{"name":"maybe_amount","type":["null",{"type":"bytes","logicalType":"decimal","precision":5,"scale":2}]},{"name":"maybe_at","type":["null",{"type":"long","logicalType":"timestamp-millis"}]},{"name":"choice","type":["null","string","long"]},{"name":"mixed","type":["string","null",`, `,`, `,`, `,{"type":"array","items":"long"},{"type":"map","values":"string"},"boolean","double"],"default":"first"},{"name":"shape","type":[`, `,`, `],"default":{"radius":1.0}},{"name":"shapes","type":{"type":"array","items":["null",`, `,`, `,"int"]}},{"name":"by_name","type":{"type":"map","values":["int","string"]}},{"name":"when","type":[{"type":"long","logicalType":"timestamp-micros"},"string"]},{"name":"legacy","type":`, `},{"name":"user","type":`, `},{"name":"other_user","type":`, `},{"name":"tree","type":`, `},{"name":"expr","type":`, `},{"name":"custom","type":{"type":"string","logicalType":"not-a-known-type","x-extra":1}}]}`},
+		Refs:      []int{7, 15, 5, 13, 13, 0, 0, 0, 13, 5, 0, 13, 5, 2, 12, 2, 12, 10, 14, 16, 8, 4},
+	},
+	// 4: com.example.Expr
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Expr","type":"record","fields":[{"name":"op","type":"string"},{"name":"left","type":["long",`, `]},{"name":"partner","type":["null",`, `]}]}`},
+		Name:      "com.example.Expr",
+		Parts:     []string{`{"type":"record","name":"com.example.Expr","fields":[{"name":"op","type":"string"},{"name":"left","type":["long",`, `]},{"name":"partner","type":["null",`, `],"default":null}]}`},
+		Refs:      []int{4, 9},
+	},
+	// 5: com.example.MD5
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.MD5","type":"fixed","size":16}`},
+		Name:      "com.example.MD5",
+		Parts:     []string{`{"type":"fixed","name":"com.example.MD5","size":16}`},
+	},
+	// 6: com.example.Mark
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Mark","type":"record","fields":[{"name":"none","type":"null"}]}`},
+		Name:      "com.example.Mark",
+		Parts:     []string{`{"type":"record","name":"com.example.Mark","fields":[{"name":"none","type":"null"}]}`},
+	},
+	// 7: com.example.Money
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Money","type":"fixed","size":8}`},
+		Name:      "com.example.Money",
+		Parts:     []string{`{"type":"fixed","name":"com.example.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`},
+	},
+	// 8: com.example.Node
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Node","type":"record","fields":[{"name":"value","type":"long"},{"name":"children","type":{"type":"array","items":`, `}},{"name":"next","type":["null",`, `]}]}`},
+		Name:      "com.example.Node",
+		Parts:     []string{`{"type":"record","name":"com.example.Node","fields":[{"name":"value","type":"long"},{"name":"children","type":{"type":"array","items":`, `},"default":[]},{"name":"next","type":["null",`, `],"default":null}]}`},
+		Refs:      []int{8, 8},
+	},
+	// 9: com.example.Pair
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Pair","type":"record","fields":[{"name":"expr","type":`, `},{"name":"more","type":{"type":"map","values":`, `}}]}`},
+		Name:      "com.example.Pair",
+		Parts:     []string{`{"type":"record","name":"com.example.Pair","fields":[{"name":"expr","type":`, `},{"name":"more","type":{"type":"map","values":`, `}}]}`},
+		Refs:      []int{4, 9},
+	},
+	// 10: com.example.Renamed
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Renamed","type":"record","fields":[{"name":"v","type":"int"}]}`},
+		Name:      "com.example.Renamed",
+		Parts:     []string{`{"type":"record","name":"com.example.Renamed","aliases":["com.example.OldName"],"fields":[{"name":"v","type":"int"}]}`},
+	},
+	// 11: com.example.Sparse
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Sparse","type":"record","fields":[{"name":"nulls","type":{"type":"array","items":"null"}},{"name":"marks","type":{"type":"array","items":`, `}},{"name":"blanks","type":{"type":"array","items":`, `}},{"name":"grid","type":{"type":"array","items":{"type":"array","items":"null"}}},{"name":"flags","type":{"type":"map","values":"null"}},{"name":"maybe_nulls","type":["null",{"type":"array","items":"null"}]}]}`},
+		Name:      "com.example.Sparse",
+		Parts:     []string{`{"type":"record","name":"com.example.Sparse","doc":"Arrays and maps whose items encode to nothing.","fields":[{"name":"nulls","type":{"type":"array","items":"null"}},{"name":"marks","type":{"type":"array","items":`, `}},{"name":"blanks","type":{"type":"array","items":`, `}},{"name":"grid","type":{"type":"array","items":{"type":"array","items":"null"}}},{"name":"flags","type":{"type":"map","values":"null"}},{"name":"maybe_nulls","type":["null",{"type":"array","items":"null"}]}]}`},
+		Refs:      []int{6, 1},
+	},
+	// 12: com.example.Square
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Square","type":"record","fields":[{"name":"side","type":"double"}]}`},
+		Name:      "com.example.Square",
+		Parts:     []string{`{"type":"record","name":"com.example.Square","fields":[{"name":"side","type":"double"}]}`},
+	},
+	// 13: com.example.Status
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Status","type":"enum","symbols":["in_progress","IN_PROGRESS","DONE","String"]}`},
+		Name:      "com.example.Status",
+		Parts:     []string{`{"type":"enum","name":"com.example.Status","doc":"Status of a job.","symbols":["in_progress","IN_PROGRESS","DONE","String"],"default":"DONE"}`},
+	},
+	// 14: com.example.User
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.User","type":"record","fields":[{"name":"user_id","type":"string"},{"name":"userId","type":"long"},{"name":"type","type":"string"},{"name":"func","type":"int"},{"name":"marshal_avro","type":"boolean"},{"name":"AvroSchema","type":"string"},{"name":"_hidden","type":"int"}]}`},
+		Name:      "com.example.User",
+		Parts:     []string{`{"type":"record","name":"com.example.User","fields":[{"name":"user_id","type":"string","doc":"snake case"},{"name":"userId","type":"long","doc":"camel case"},{"name":"type","type":"string"},{"name":"func","type":"int"},{"name":"marshal_avro","type":"boolean"},{"name":"AvroSchema","type":"string"},{"name":"_hidden","type":"int"}]}`},
+	},
+	// 15: com.example.Wait
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Wait","type":"fixed","size":12}`},
+		Name:      "com.example.Wait",
+		Parts:     []string{`{"type":"fixed","name":"com.example.Wait","size":12,"logicalType":"duration"}`},
+	},
+	// 16: com.other.User
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.other.User","type":"record","fields":[{"name":"name","type":"string"}]}`},
+		Name:      "com.other.User",
+		Parts:     []string{`{"type":"record","name":"com.other.User","fields":[{"name":"name","type":"string"}]}`},
+	},
+	// 17: [com.example.Node, com.example.Expr, com.example.Status, string, null], the value of topic events
+	runtime.SchemaDef{
+		Canonical: []string{`[`, `,`, `,`, `,"string","null"]`},
+		Parts:     []string{`[`, `,`, `,`, `,"string","null"]`},
+		Refs:      []int{8, 4, 13},
+	},
+	// 18: [null, com.example.MD5], the key of topic maybe
+	runtime.SchemaDef{
+		Canonical: []string{`["null",`, `]`},
+		Parts:     []string{`["null",`, `]`},
+		Refs:      []int{5},
+	},
+)
+
 // Address is the Avro record com.example.Address.
 type Address struct {
 	Street string  `avro:"street"`
@@ -23,20 +149,24 @@ func NewAddress() Address {
 // AddressCodec encodes and decodes Address as Avro com.example.Address.
 var AddressCodec = runtime.Codec[Address]{
 	Type:        "com.example.Address",
-	Schema:      `{"type":"record","name":"com.example.Address","fields":[{"name":"street","type":"string"},{"name":"zip","type":["null","string"],"default":null}]}`,
-	Fingerprint: 0x0cd9cff78c47909d,
-	Encode:      encodeAddress,
-	Decode:      decodeAddress,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
+	Encode: func(w *avro.Writer, v *Address) {
+		encodeAddress(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Address) {
+		decodeAddress(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Address (docs and defaults kept).
 func (Address) AvroSchema() string {
-	return AddressCodec.Schema
+	return AddressCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Address.
 func (Address) AvroFingerprint() uint64 {
-	return AddressCodec.Fingerprint
+	return AddressCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -49,7 +179,11 @@ func (v *Address) UnmarshalAvro(b []byte) error {
 	return AddressCodec.Unmarshal(b, v)
 }
 
-func encodeAddress(w *avro.Writer, v *Address) {
+func encodeAddress(w *avro.Writer, v *Address, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Address", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Street)
 	if v.Zip == nil {
 		w.WriteLong(0)
@@ -59,7 +193,11 @@ func encodeAddress(w *avro.Writer, v *Address) {
 	}
 }
 
-func decodeAddress(r *avro.Reader, v *Address) {
+func decodeAddress(r *avro.Reader, v *Address, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Address")
+		return
+	}
 	v.Street = r.ReadString()
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
@@ -77,20 +215,20 @@ type Blank [0]byte
 // BlankCodec encodes and decodes Blank as Avro com.example.Blank.
 var BlankCodec = runtime.Codec[Blank]{
 	Type:        "com.example.Blank",
-	Schema:      `{"type":"fixed","name":"com.example.Blank","size":0}`,
-	Fingerprint: 0x3060f9de74417073,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
 	Encode:      encodeBlank,
 	Decode:      decodeBlank,
 }
 
 // AvroSchema returns the full Avro schema of Blank (docs and defaults kept).
 func (Blank) AvroSchema() string {
-	return BlankCodec.Schema
+	return BlankCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Blank.
 func (Blank) AvroFingerprint() uint64 {
-	return BlankCodec.Fingerprint
+	return BlankCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -124,20 +262,24 @@ func NewCircle() Circle {
 // CircleCodec encodes and decodes Circle as Avro com.example.Circle.
 var CircleCodec = runtime.Codec[Circle]{
 	Type:        "com.example.Circle",
-	Schema:      `{"type":"record","name":"com.example.Circle","fields":[{"name":"radius","type":"double"}]}`,
-	Fingerprint: 0xd1573e80819ef313,
-	Encode:      encodeCircle,
-	Decode:      decodeCircle,
+	Schemas:     avroSchemas,
+	SchemaIndex: 2,
+	Encode: func(w *avro.Writer, v *Circle) {
+		encodeCircle(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Circle) {
+		decodeCircle(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Circle (docs and defaults kept).
 func (Circle) AvroSchema() string {
-	return CircleCodec.Schema
+	return CircleCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Circle.
 func (Circle) AvroFingerprint() uint64 {
-	return CircleCodec.Fingerprint
+	return CircleCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -150,11 +292,19 @@ func (v *Circle) UnmarshalAvro(b []byte) error {
 	return CircleCodec.Unmarshal(b, v)
 }
 
-func encodeCircle(w *avro.Writer, v *Circle) {
+func encodeCircle(w *avro.Writer, v *Circle, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Circle", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteDouble(v.Radius)
 }
 
-func decodeCircle(r *avro.Reader, v *Circle) {
+func decodeCircle(r *avro.Reader, v *Circle, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Circle")
+		return
+	}
 	v.Radius = r.ReadDouble()
 }
 
@@ -266,20 +416,24 @@ func NewEverything() Everything {
 // EverythingCodec encodes and decodes Everything as Avro com.example.Everything.
 var EverythingCodec = runtime.Codec[Everything]{
 	Type:        "com.example.Everything",
-	Schema:      "{\"type\":\"record\",\"name\":\"com.example.Everything\",\"doc\":\"Everything uses every construct the generator knows.\\nA second line, a */ that must not end a comment, and `backticks`.\",\"fields\":[{\"name\":\"null_field\",\"type\":\"null\"},{\"name\":\"flag\",\"type\":\"boolean\",\"default\":true},{\"name\":\"count\",\"type\":\"int\",\"default\":-7},{\"name\":\"total\",\"type\":\"long\",\"default\":9007199254740993},{\"name\":\"ratio\",\"type\":\"float\",\"default\":1.5},{\"name\":\"precise\",\"type\":\"double\",\"default\":2.25},{\"name\":\"blob\",\"type\":\"bytes\",\"default\":\"\\u0000ÿ\\u0010\"},{\"name\":\"text\",\"type\":\"string\",\"default\":\"hello \\\"world\\\"\"},{\"name\":\"day\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"},\"default\":19000},{\"name\":\"clock_ms\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"},\"default\":3600000},{\"name\":\"clock_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},{\"name\":\"at_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"},\"default\":1700000000123},{\"name\":\"at_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},{\"name\":\"local_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-millis\"}},{\"name\":\"local_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-micros\"}},{\"name\":\"amount\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":20,\"scale\":4},\"default\":\"\\u0001â@\"},{\"name\":\"price\",\"type\":{\"type\":\"fixed\",\"name\":\"com.example.Money\",\"size\":8,\"logicalType\":\"decimal\",\"precision\":18,\"scale\":2}},{\"name\":\"id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},{\"name\":\"wait\",\"type\":{\"type\":\"fixed\",\"name\":\"com.example.Wait\",\"size\":12,\"logicalType\":\"duration\"}},{\"name\":\"digest\",\"type\":{\"type\":\"fixed\",\"name\":\"com.example.MD5\",\"size\":16},\"default\":\"0123456789abcdef\"},{\"name\":\"status\",\"type\":{\"type\":\"enum\",\"name\":\"com.example.Status\",\"doc\":\"Status of a job.\",\"symbols\":[\"in_progress\",\"IN_PROGRESS\",\"DONE\",\"String\"],\"default\":\"DONE\"},\"default\":\"DONE\"},{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},\"default\":[\"a\",\"b\"]},{\"name\":\"scores\",\"type\":{\"type\":\"map\",\"values\":\"long\"},\"default\":{\"x\":1}},{\"name\":\"matrix\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":\"int\"}}},{\"name\":\"nested_maps\",\"type\":{\"type\":\"map\",\"values\":{\"type\":\"map\",\"values\":\"com.example.Status\"}}},{\"name\":\"home\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Address\",\"fields\":[{\"name\":\"street\",\"type\":\"string\"},{\"name\":\"zip\",\"type\":[\"null\",\"string\"],\"default\":null}]},\"default\":{\"street\":\"Main St\"}},{\"name\":\"work\",\"type\":[\"null\",\"com.example.Address\"],\"default\":null},{\"name\":\"backup\",\"type\":[\"com.example.Address\",\"null\"],\"default\":{\"street\":\"Side St\",\"zip\":null}},{\"name\":\"maybe_text\",\"type\":[\"null\",\"string\"]},{\"name\":\"maybe_long\",\"type\":[\"long\",\"null\"],\"default\":42},{\"name\":\"maybe_tags\",\"type\":[\"null\",{\"type\":\"array\",\"items\":\"string\"}]},{\"name\":\"maybe_map\",\"type\":[{\"type\":\"map\",\"values\":\"double\"},\"null\"],\"default\":{}},{\"name\":\"maybe_status\",\"type\":[\"null\",\"com.example.Status\"]},{\"name\":\"maybe_digest\",\"type\":[\"null\",\"com.example.MD5\"]},{\"name\":\"maybe_bytes\",\"type\":[\"null\",\"bytes\"]},{\"name\":\"maybe_amount\",\"type\":[\"null\",{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":5,\"scale\":2}]},{\"name\":\"maybe_at\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}]},{\"name\":\"choice\",\"type\":[\"null\",\"string\",\"long\"]},{\"name\":\"mixed\",\"type\":[\"string\",\"null\",\"com.example.Address\",\"com.example.Status\",\"com.example.MD5\",{\"type\":\"array\",\"items\":\"long\"},{\"type\":\"map\",\"values\":\"string\"},\"boolean\",\"double\"],\"default\":\"first\"},{\"name\":\"shape\",\"type\":[{\"type\":\"record\",\"name\":\"com.example.Circle\",\"fields\":[{\"name\":\"radius\",\"type\":\"double\"}]},{\"type\":\"record\",\"name\":\"com.example.Square\",\"fields\":[{\"name\":\"side\",\"type\":\"double\"}]}],\"default\":{\"radius\":1.0}},{\"name\":\"shapes\",\"type\":{\"type\":\"array\",\"items\":[\"null\",\"com.example.Circle\",\"com.example.Square\",\"int\"]}},{\"name\":\"by_name\",\"type\":{\"type\":\"map\",\"values\":[\"int\",\"string\"]}},{\"name\":\"when\",\"type\":[{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"},\"string\"]},{\"name\":\"legacy\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Renamed\",\"aliases\":[\"com.example.OldName\"],\"fields\":[{\"name\":\"v\",\"type\":\"int\"}]}},{\"name\":\"user\",\"type\":{\"type\":\"record\",\"name\":\"com.example.User\",\"fields\":[{\"name\":\"user_id\",\"type\":\"string\",\"doc\":\"snake case\"},{\"name\":\"userId\",\"type\":\"long\",\"doc\":\"camel case\"},{\"name\":\"type\",\"type\":\"string\"},{\"name\":\"func\",\"type\":\"int\"},{\"name\":\"marshal_avro\",\"type\":\"boolean\"},{\"name\":\"AvroSchema\",\"type\":\"string\"},{\"name\":\"_hidden\",\"type\":\"int\"}]}},{\"name\":\"other_user\",\"type\":{\"type\":\"record\",\"name\":\"com.other.User\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"}]}},{\"name\":\"tree\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Node\",\"fields\":[{\"name\":\"value\",\"type\":\"long\"},{\"name\":\"children\",\"type\":{\"type\":\"array\",\"items\":\"com.example.Node\"},\"default\":[]},{\"name\":\"next\",\"type\":[\"null\",\"com.example.Node\"],\"default\":null}]}},{\"name\":\"expr\",\"type\":{\"type\":\"record\",\"name\":\"com.example.Expr\",\"fields\":[{\"name\":\"op\",\"type\":\"string\"},{\"name\":\"left\",\"type\":[\"long\",\"com.example.Expr\"]},{\"name\":\"partner\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"com.example.Pair\",\"fields\":[{\"name\":\"expr\",\"type\":\"com.example.Expr\"},{\"name\":\"more\",\"type\":{\"type\":\"map\",\"values\":\"com.example.Pair\"}}]}],\"default\":null}]}},{\"name\":\"custom\",\"type\":{\"type\":\"string\",\"logicalType\":\"not-a-known-type\",\"x-extra\":1}}]}",
-	Fingerprint: 0xad6c1a5aa566e8c7,
-	Encode:      encodeEverything,
-	Decode:      decodeEverything,
+	Schemas:     avroSchemas,
+	SchemaIndex: 3,
+	Encode: func(w *avro.Writer, v *Everything) {
+		encodeEverything(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Everything) {
+		decodeEverything(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Everything (docs and defaults kept).
 func (Everything) AvroSchema() string {
-	return EverythingCodec.Schema
+	return EverythingCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Everything.
 func (Everything) AvroFingerprint() uint64 {
-	return EverythingCodec.Fingerprint
+	return EverythingCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -292,7 +446,11 @@ func (v *Everything) UnmarshalAvro(b []byte) error {
 	return EverythingCodec.Unmarshal(b, v)
 }
 
-func encodeEverything(w *avro.Writer, v *Everything) {
+func encodeEverything(w *avro.Writer, v *Everything, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Everything", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteBool(v.Flag)
 	w.WriteInt(v.Count)
 	w.WriteLong(v.Total)
@@ -359,18 +517,18 @@ func encodeEverything(w *avro.Writer, v *Everything) {
 		}
 	}
 	w.WriteLong(0)
-	encodeAddress(w, &v.Home)
+	encodeAddress(w, &v.Home, depth+1)
 	if v.Work == nil {
 		w.WriteLong(0)
 	} else {
 		w.WriteLong(1)
-		encodeAddress(w, v.Work)
+		encodeAddress(w, v.Work, depth+1)
 	}
 	if v.Backup == nil {
 		w.WriteLong(1)
 	} else {
 		w.WriteLong(0)
-		encodeAddress(w, v.Backup)
+		encodeAddress(w, v.Backup, depth+1)
 	}
 	if v.MaybeText == nil {
 		w.WriteLong(0)
@@ -440,13 +598,13 @@ func encodeEverything(w *avro.Writer, v *Everything) {
 		w.WriteLong(1)
 		w.WriteLong((*v.MaybeAt).UnixMilli())
 	}
-	encodeEverythingChoice(w, &v.Choice)
-	encodeEverythingMixed(w, &v.Mixed)
-	encodeEverythingShape(w, &v.Shape)
+	encodeEverythingChoice(w, &v.Choice, depth+1)
+	encodeEverythingMixed(w, &v.Mixed, depth+1)
+	encodeEverythingShape(w, &v.Shape, depth+1)
 	if n0 := len(v.Shapes); n0 > 0 {
 		w.WriteLong(int64(n0))
 		for i0 := range v.Shapes {
-			encodeEverythingShapesItem(w, &v.Shapes[i0])
+			encodeEverythingShapesItem(w, &v.Shapes[i0], depth+1)
 		}
 	}
 	w.WriteLong(0)
@@ -455,20 +613,24 @@ func encodeEverything(w *avro.Writer, v *Everything) {
 		for _, k0 := range runtime.SortedKeys(v.ByName) {
 			w.WriteString(k0)
 			e0 := v.ByName[k0]
-			encodeEverythingByNameValue(w, &e0)
+			encodeEverythingByNameValue(w, &e0, depth+1)
 		}
 	}
 	w.WriteLong(0)
-	encodeEverythingWhen(w, &v.When)
-	encodeRenamed(w, &v.Legacy)
-	encodeExampleUser(w, &v.User)
-	encodeOtherUser(w, &v.OtherUser)
-	encodeNode(w, &v.Tree)
-	encodeExpr(w, &v.Expr)
+	encodeEverythingWhen(w, &v.When, depth+1)
+	encodeRenamed(w, &v.Legacy, depth+1)
+	encodeExampleUser(w, &v.User, depth+1)
+	encodeOtherUser(w, &v.OtherUser, depth+1)
+	encodeNode(w, &v.Tree, depth+1)
+	encodeExpr(w, &v.Expr, depth+1)
 	w.WriteString(v.Custom)
 }
 
-func decodeEverything(r *avro.Reader, v *Everything) {
+func decodeEverything(r *avro.Reader, v *Everything, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Everything")
+		return
+	}
 	v.Flag = r.ReadBool()
 	v.Count = r.ReadInt()
 	v.Total = r.ReadLong()
@@ -574,13 +736,13 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 			v.NestedMaps[k0] = e0
 		}
 	}
-	decodeAddress(r, &v.Home)
+	decodeAddress(r, &v.Home, depth+1)
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
 		v.Work = nil
 	case 1:
 		v.Work = new(Address)
-		decodeAddress(r, v.Work)
+		decodeAddress(r, v.Work, depth+1)
 	default:
 		runtime.BadIndex(r, "com.example.Everything.work", u0)
 	}
@@ -589,7 +751,7 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 		v.Backup = nil
 	case 0:
 		v.Backup = new(Address)
-		decodeAddress(r, v.Backup)
+		decodeAddress(r, v.Backup, depth+1)
 	default:
 		runtime.BadIndex(r, "com.example.Everything.backup", u0)
 	}
@@ -694,9 +856,9 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 	default:
 		runtime.BadIndex(r, "com.example.Everything.maybe_at", u0)
 	}
-	decodeEverythingChoice(r, &v.Choice)
-	decodeEverythingMixed(r, &v.Mixed)
-	decodeEverythingShape(r, &v.Shape)
+	decodeEverythingChoice(r, &v.Choice, depth+1)
+	decodeEverythingMixed(r, &v.Mixed, depth+1)
+	decodeEverythingShape(r, &v.Shape, depth+1)
 	v.Shapes = nil
 	for {
 		n0, _ := r.ReadBlockHeader()
@@ -706,7 +868,7 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 		v.Shapes = runtime.Grow(v.Shapes, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 EverythingShapesItem
-			decodeEverythingShapesItem(r, &e0)
+			decodeEverythingShapesItem(r, &e0, depth+1)
 			v.Shapes = append(v.Shapes, e0)
 		}
 	}
@@ -722,16 +884,16 @@ func decodeEverything(r *avro.Reader, v *Everything) {
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			k0 := r.ReadString()
 			var e0 EverythingByNameValue
-			decodeEverythingByNameValue(r, &e0)
+			decodeEverythingByNameValue(r, &e0, depth+1)
 			v.ByName[k0] = e0
 		}
 	}
-	decodeEverythingWhen(r, &v.When)
-	decodeRenamed(r, &v.Legacy)
-	decodeExampleUser(r, &v.User)
-	decodeOtherUser(r, &v.OtherUser)
-	decodeNode(r, &v.Tree)
-	decodeExpr(r, &v.Expr)
+	decodeEverythingWhen(r, &v.When, depth+1)
+	decodeRenamed(r, &v.Legacy, depth+1)
+	decodeExampleUser(r, &v.User, depth+1)
+	decodeOtherUser(r, &v.OtherUser, depth+1)
+	decodeNode(r, &v.Tree, depth+1)
+	decodeExpr(r, &v.Expr, depth+1)
 	v.Custom = r.ReadString()
 }
 
@@ -750,20 +912,24 @@ func NewExpr() Expr {
 // ExprCodec encodes and decodes Expr as Avro com.example.Expr.
 var ExprCodec = runtime.Codec[Expr]{
 	Type:        "com.example.Expr",
-	Schema:      `{"type":"record","name":"com.example.Expr","fields":[{"name":"op","type":"string"},{"name":"left","type":["long","com.example.Expr"]},{"name":"partner","type":["null",{"type":"record","name":"com.example.Pair","fields":[{"name":"expr","type":"com.example.Expr"},{"name":"more","type":{"type":"map","values":"com.example.Pair"}}]}],"default":null}]}`,
-	Fingerprint: 0x2434717d62a4cfea,
-	Encode:      encodeExpr,
-	Decode:      decodeExpr,
+	Schemas:     avroSchemas,
+	SchemaIndex: 4,
+	Encode: func(w *avro.Writer, v *Expr) {
+		encodeExpr(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Expr) {
+		decodeExpr(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Expr (docs and defaults kept).
 func (Expr) AvroSchema() string {
-	return ExprCodec.Schema
+	return ExprCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Expr.
 func (Expr) AvroFingerprint() uint64 {
-	return ExprCodec.Fingerprint
+	return ExprCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -776,26 +942,34 @@ func (v *Expr) UnmarshalAvro(b []byte) error {
 	return ExprCodec.Unmarshal(b, v)
 }
 
-func encodeExpr(w *avro.Writer, v *Expr) {
+func encodeExpr(w *avro.Writer, v *Expr, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Expr", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Op)
-	encodeExprLeft(w, &v.Left)
+	encodeExprLeft(w, &v.Left, depth+1)
 	if v.Partner == nil {
 		w.WriteLong(0)
 	} else {
 		w.WriteLong(1)
-		encodePair(w, v.Partner)
+		encodePair(w, v.Partner, depth+1)
 	}
 }
 
-func decodeExpr(r *avro.Reader, v *Expr) {
+func decodeExpr(r *avro.Reader, v *Expr, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Expr")
+		return
+	}
 	v.Op = r.ReadString()
-	decodeExprLeft(r, &v.Left)
+	decodeExprLeft(r, &v.Left, depth+1)
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
 		v.Partner = nil
 	case 1:
 		v.Partner = new(Pair)
-		decodePair(r, v.Partner)
+		decodePair(r, v.Partner, depth+1)
 	default:
 		runtime.BadIndex(r, "com.example.Expr.partner", u0)
 	}
@@ -807,20 +981,20 @@ type MD5 [16]byte
 // MD5Codec encodes and decodes MD5 as Avro com.example.MD5.
 var MD5Codec = runtime.Codec[MD5]{
 	Type:        "com.example.MD5",
-	Schema:      `{"type":"fixed","name":"com.example.MD5","size":16}`,
-	Fingerprint: 0xa3d3b44c3f189fbe,
+	Schemas:     avroSchemas,
+	SchemaIndex: 5,
 	Encode:      encodeMD5,
 	Decode:      decodeMD5,
 }
 
 // AvroSchema returns the full Avro schema of MD5 (docs and defaults kept).
 func (MD5) AvroSchema() string {
-	return MD5Codec.Schema
+	return MD5Codec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of MD5.
 func (MD5) AvroFingerprint() uint64 {
-	return MD5Codec.Fingerprint
+	return MD5Codec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -854,20 +1028,24 @@ func NewMark() Mark {
 // MarkCodec encodes and decodes Mark as Avro com.example.Mark.
 var MarkCodec = runtime.Codec[Mark]{
 	Type:        "com.example.Mark",
-	Schema:      `{"type":"record","name":"com.example.Mark","fields":[{"name":"none","type":"null"}]}`,
-	Fingerprint: 0xc38ddd58703ad4fe,
-	Encode:      encodeMark,
-	Decode:      decodeMark,
+	Schemas:     avroSchemas,
+	SchemaIndex: 6,
+	Encode: func(w *avro.Writer, v *Mark) {
+		encodeMark(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Mark) {
+		decodeMark(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Mark (docs and defaults kept).
 func (Mark) AvroSchema() string {
-	return MarkCodec.Schema
+	return MarkCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Mark.
 func (Mark) AvroFingerprint() uint64 {
-	return MarkCodec.Fingerprint
+	return MarkCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -880,9 +1058,19 @@ func (v *Mark) UnmarshalAvro(b []byte) error {
 	return MarkCodec.Unmarshal(b, v)
 }
 
-func encodeMark(w *avro.Writer, v *Mark) {}
+func encodeMark(w *avro.Writer, v *Mark, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Mark", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
+}
 
-func decodeMark(r *avro.Reader, v *Mark) {}
+func decodeMark(r *avro.Reader, v *Mark, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Mark")
+		return
+	}
+}
 
 // Money is the Avro fixed com.example.Money.
 //
@@ -892,8 +1080,8 @@ type Money = runtime.Decimal
 // MoneyCodec encodes and decodes Money as Avro com.example.Money.
 var MoneyCodec = runtime.Codec[Money]{
 	Type:        "com.example.Money",
-	Schema:      `{"type":"fixed","name":"com.example.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`,
-	Fingerprint: 0x2fc6baaeb3af8169,
+	Schemas:     avroSchemas,
+	SchemaIndex: 7,
 	Encode:      encodeMoney,
 	Decode:      decodeMoney,
 }
@@ -921,20 +1109,24 @@ func NewNode() Node {
 // NodeCodec encodes and decodes Node as Avro com.example.Node.
 var NodeCodec = runtime.Codec[Node]{
 	Type:        "com.example.Node",
-	Schema:      `{"type":"record","name":"com.example.Node","fields":[{"name":"value","type":"long"},{"name":"children","type":{"type":"array","items":"com.example.Node"},"default":[]},{"name":"next","type":["null","com.example.Node"],"default":null}]}`,
-	Fingerprint: 0x424c6e3f16a152ea,
-	Encode:      encodeNode,
-	Decode:      decodeNode,
+	Schemas:     avroSchemas,
+	SchemaIndex: 8,
+	Encode: func(w *avro.Writer, v *Node) {
+		encodeNode(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Node) {
+		decodeNode(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Node (docs and defaults kept).
 func (Node) AvroSchema() string {
-	return NodeCodec.Schema
+	return NodeCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Node.
 func (Node) AvroFingerprint() uint64 {
-	return NodeCodec.Fingerprint
+	return NodeCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -947,12 +1139,16 @@ func (v *Node) UnmarshalAvro(b []byte) error {
 	return NodeCodec.Unmarshal(b, v)
 }
 
-func encodeNode(w *avro.Writer, v *Node) {
+func encodeNode(w *avro.Writer, v *Node, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Node", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteLong(v.Value)
 	if n0 := len(v.Children); n0 > 0 {
 		w.WriteLong(int64(n0))
 		for i0 := range v.Children {
-			encodeNode(w, &v.Children[i0])
+			encodeNode(w, &v.Children[i0], depth+1)
 		}
 	}
 	w.WriteLong(0)
@@ -960,11 +1156,15 @@ func encodeNode(w *avro.Writer, v *Node) {
 		w.WriteLong(0)
 	} else {
 		w.WriteLong(1)
-		encodeNode(w, v.Next)
+		encodeNode(w, v.Next, depth+1)
 	}
 }
 
-func decodeNode(r *avro.Reader, v *Node) {
+func decodeNode(r *avro.Reader, v *Node, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Node")
+		return
+	}
 	v.Value = r.ReadLong()
 	v.Children = nil
 	for {
@@ -975,7 +1175,7 @@ func decodeNode(r *avro.Reader, v *Node) {
 		v.Children = runtime.Grow(v.Children, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 Node
-			decodeNode(r, &e0)
+			decodeNode(r, &e0, depth+1)
 			v.Children = append(v.Children, e0)
 		}
 	}
@@ -984,7 +1184,7 @@ func decodeNode(r *avro.Reader, v *Node) {
 		v.Next = nil
 	case 1:
 		v.Next = new(Node)
-		decodeNode(r, v.Next)
+		decodeNode(r, v.Next, depth+1)
 	default:
 		runtime.BadIndex(r, "com.example.Node.next", u0)
 	}
@@ -1006,20 +1206,24 @@ func NewPair() Pair {
 // PairCodec encodes and decodes Pair as Avro com.example.Pair.
 var PairCodec = runtime.Codec[Pair]{
 	Type:        "com.example.Pair",
-	Schema:      `{"type":"record","name":"com.example.Pair","fields":[{"name":"expr","type":{"type":"record","name":"com.example.Expr","fields":[{"name":"op","type":"string"},{"name":"left","type":["long","com.example.Expr"]},{"name":"partner","type":["null","com.example.Pair"],"default":null}]}},{"name":"more","type":{"type":"map","values":"com.example.Pair"}}]}`,
-	Fingerprint: 0xf74e0329ffab03e0,
-	Encode:      encodePair,
-	Decode:      decodePair,
+	Schemas:     avroSchemas,
+	SchemaIndex: 9,
+	Encode: func(w *avro.Writer, v *Pair) {
+		encodePair(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Pair) {
+		decodePair(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Pair (docs and defaults kept).
 func (Pair) AvroSchema() string {
-	return PairCodec.Schema
+	return PairCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Pair.
 func (Pair) AvroFingerprint() uint64 {
-	return PairCodec.Fingerprint
+	return PairCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1032,21 +1236,29 @@ func (v *Pair) UnmarshalAvro(b []byte) error {
 	return PairCodec.Unmarshal(b, v)
 }
 
-func encodePair(w *avro.Writer, v *Pair) {
-	encodeExpr(w, &v.Expr)
+func encodePair(w *avro.Writer, v *Pair, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Pair", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
+	encodeExpr(w, &v.Expr, depth+1)
 	if n0 := len(v.More); n0 > 0 {
 		w.WriteLong(int64(n0))
 		for _, k0 := range runtime.SortedKeys(v.More) {
 			w.WriteString(k0)
 			e0 := v.More[k0]
-			encodePair(w, &e0)
+			encodePair(w, &e0, depth+1)
 		}
 	}
 	w.WriteLong(0)
 }
 
-func decodePair(r *avro.Reader, v *Pair) {
-	decodeExpr(r, &v.Expr)
+func decodePair(r *avro.Reader, v *Pair, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Pair")
+		return
+	}
+	decodeExpr(r, &v.Expr, depth+1)
 	v.More = nil
 	for {
 		n0, _ := r.ReadBlockHeader()
@@ -1059,7 +1271,7 @@ func decodePair(r *avro.Reader, v *Pair) {
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			k0 := r.ReadString()
 			var e0 Pair
-			decodePair(r, &e0)
+			decodePair(r, &e0, depth+1)
 			v.More[k0] = e0
 		}
 	}
@@ -1078,20 +1290,24 @@ func NewRenamed() Renamed {
 // RenamedCodec encodes and decodes Renamed as Avro com.example.Renamed.
 var RenamedCodec = runtime.Codec[Renamed]{
 	Type:        "com.example.Renamed",
-	Schema:      `{"type":"record","name":"com.example.Renamed","aliases":["com.example.OldName"],"fields":[{"name":"v","type":"int"}]}`,
-	Fingerprint: 0x68d39c1db727e94e,
-	Encode:      encodeRenamed,
-	Decode:      decodeRenamed,
+	Schemas:     avroSchemas,
+	SchemaIndex: 10,
+	Encode: func(w *avro.Writer, v *Renamed) {
+		encodeRenamed(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Renamed) {
+		decodeRenamed(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Renamed (docs and defaults kept).
 func (Renamed) AvroSchema() string {
-	return RenamedCodec.Schema
+	return RenamedCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Renamed.
 func (Renamed) AvroFingerprint() uint64 {
-	return RenamedCodec.Fingerprint
+	return RenamedCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1104,11 +1320,19 @@ func (v *Renamed) UnmarshalAvro(b []byte) error {
 	return RenamedCodec.Unmarshal(b, v)
 }
 
-func encodeRenamed(w *avro.Writer, v *Renamed) {
+func encodeRenamed(w *avro.Writer, v *Renamed, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Renamed", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteInt(v.V)
 }
 
-func decodeRenamed(r *avro.Reader, v *Renamed) {
+func decodeRenamed(r *avro.Reader, v *Renamed, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Renamed")
+		return
+	}
 	v.V = r.ReadInt()
 }
 
@@ -1132,20 +1356,24 @@ func NewSparse() Sparse {
 // SparseCodec encodes and decodes Sparse as Avro com.example.Sparse.
 var SparseCodec = runtime.Codec[Sparse]{
 	Type:        "com.example.Sparse",
-	Schema:      `{"type":"record","name":"com.example.Sparse","doc":"Arrays and maps whose items encode to nothing.","fields":[{"name":"nulls","type":{"type":"array","items":"null"}},{"name":"marks","type":{"type":"array","items":{"type":"record","name":"com.example.Mark","fields":[{"name":"none","type":"null"}]}}},{"name":"blanks","type":{"type":"array","items":{"type":"fixed","name":"com.example.Blank","size":0}}},{"name":"grid","type":{"type":"array","items":{"type":"array","items":"null"}}},{"name":"flags","type":{"type":"map","values":"null"}},{"name":"maybe_nulls","type":["null",{"type":"array","items":"null"}]}]}`,
-	Fingerprint: 0x9264c7f1dca5a59a,
-	Encode:      encodeSparse,
-	Decode:      decodeSparse,
+	Schemas:     avroSchemas,
+	SchemaIndex: 11,
+	Encode: func(w *avro.Writer, v *Sparse) {
+		encodeSparse(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Sparse) {
+		decodeSparse(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Sparse (docs and defaults kept).
 func (Sparse) AvroSchema() string {
-	return SparseCodec.Schema
+	return SparseCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Sparse.
 func (Sparse) AvroFingerprint() uint64 {
-	return SparseCodec.Fingerprint
+	return SparseCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1158,7 +1386,11 @@ func (v *Sparse) UnmarshalAvro(b []byte) error {
 	return SparseCodec.Unmarshal(b, v)
 }
 
-func encodeSparse(w *avro.Writer, v *Sparse) {
+func encodeSparse(w *avro.Writer, v *Sparse, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Sparse", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	if n0 := len(v.Nulls); n0 > 0 {
 		if n0 > runtime.MaxEmptyItems {
 			runtime.FailEncode(w, "com.example.Sparse.nulls", "%d items that encode to nothing, more than the %d decoding accepts", n0, runtime.MaxEmptyItems)
@@ -1172,7 +1404,7 @@ func encodeSparse(w *avro.Writer, v *Sparse) {
 		}
 		w.WriteLong(int64(n0))
 		for i0 := range v.Marks {
-			encodeMark(w, &v.Marks[i0])
+			encodeMark(w, &v.Marks[i0], depth+1)
 		}
 	}
 	w.WriteLong(0)
@@ -1220,7 +1452,11 @@ func encodeSparse(w *avro.Writer, v *Sparse) {
 	}
 }
 
-func decodeSparse(r *avro.Reader, v *Sparse) {
+func decodeSparse(r *avro.Reader, v *Sparse, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Sparse")
+		return
+	}
 	v.Nulls = nil
 	for c0 := int64(0); ; {
 		n0, _ := r.ReadBlockHeader()
@@ -1242,7 +1478,7 @@ func decodeSparse(r *avro.Reader, v *Sparse) {
 		v.Marks = runtime.Grow(v.Marks, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 Mark
-			decodeMark(r, &e0)
+			decodeMark(r, &e0, depth+1)
 			v.Marks = append(v.Marks, e0)
 		}
 	}
@@ -1332,20 +1568,24 @@ func NewSquare() Square {
 // SquareCodec encodes and decodes Square as Avro com.example.Square.
 var SquareCodec = runtime.Codec[Square]{
 	Type:        "com.example.Square",
-	Schema:      `{"type":"record","name":"com.example.Square","fields":[{"name":"side","type":"double"}]}`,
-	Fingerprint: 0xbada5e9f56d83448,
-	Encode:      encodeSquare,
-	Decode:      decodeSquare,
+	Schemas:     avroSchemas,
+	SchemaIndex: 12,
+	Encode: func(w *avro.Writer, v *Square) {
+		encodeSquare(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Square) {
+		decodeSquare(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Square (docs and defaults kept).
 func (Square) AvroSchema() string {
-	return SquareCodec.Schema
+	return SquareCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Square.
 func (Square) AvroFingerprint() uint64 {
-	return SquareCodec.Fingerprint
+	return SquareCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1358,11 +1598,19 @@ func (v *Square) UnmarshalAvro(b []byte) error {
 	return SquareCodec.Unmarshal(b, v)
 }
 
-func encodeSquare(w *avro.Writer, v *Square) {
+func encodeSquare(w *avro.Writer, v *Square, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Square", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteDouble(v.Side)
 }
 
-func decodeSquare(r *avro.Reader, v *Square) {
+func decodeSquare(r *avro.Reader, v *Square, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Square")
+		return
+	}
 	v.Side = r.ReadDouble()
 }
 
@@ -1404,20 +1652,20 @@ func (v Status) String() string {
 // StatusCodec encodes and decodes Status as Avro com.example.Status.
 var StatusCodec = runtime.Codec[Status]{
 	Type:        "com.example.Status",
-	Schema:      `{"type":"enum","name":"com.example.Status","doc":"Status of a job.","symbols":["in_progress","IN_PROGRESS","DONE","String"],"default":"DONE"}`,
-	Fingerprint: 0x5663dc19ae70f4a9,
+	Schemas:     avroSchemas,
+	SchemaIndex: 13,
 	Encode:      encodeStatus,
 	Decode:      decodeStatus,
 }
 
 // AvroSchema returns the full Avro schema of Status (docs and defaults kept).
 func (Status) AvroSchema() string {
-	return StatusCodec.Schema
+	return StatusCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Status.
 func (Status) AvroFingerprint() uint64 {
-	return StatusCodec.Fingerprint
+	return StatusCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1477,20 +1725,24 @@ func NewExampleUser() ExampleUser {
 // ExampleUserCodec encodes and decodes ExampleUser as Avro com.example.User.
 var ExampleUserCodec = runtime.Codec[ExampleUser]{
 	Type:        "com.example.User",
-	Schema:      `{"type":"record","name":"com.example.User","fields":[{"name":"user_id","type":"string","doc":"snake case"},{"name":"userId","type":"long","doc":"camel case"},{"name":"type","type":"string"},{"name":"func","type":"int"},{"name":"marshal_avro","type":"boolean"},{"name":"AvroSchema","type":"string"},{"name":"_hidden","type":"int"}]}`,
-	Fingerprint: 0x78678493554c8f55,
-	Encode:      encodeExampleUser,
-	Decode:      decodeExampleUser,
+	Schemas:     avroSchemas,
+	SchemaIndex: 14,
+	Encode: func(w *avro.Writer, v *ExampleUser) {
+		encodeExampleUser(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *ExampleUser) {
+		decodeExampleUser(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of ExampleUser (docs and defaults kept).
 func (ExampleUser) AvroSchema() string {
-	return ExampleUserCodec.Schema
+	return ExampleUserCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of ExampleUser.
 func (ExampleUser) AvroFingerprint() uint64 {
-	return ExampleUserCodec.Fingerprint
+	return ExampleUserCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1503,7 +1755,11 @@ func (v *ExampleUser) UnmarshalAvro(b []byte) error {
 	return ExampleUserCodec.Unmarshal(b, v)
 }
 
-func encodeExampleUser(w *avro.Writer, v *ExampleUser) {
+func encodeExampleUser(w *avro.Writer, v *ExampleUser, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.User", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.User_id)
 	w.WriteLong(v.UserId)
 	w.WriteString(v.Type)
@@ -1513,7 +1769,11 @@ func encodeExampleUser(w *avro.Writer, v *ExampleUser) {
 	w.WriteInt(v.Hidden)
 }
 
-func decodeExampleUser(r *avro.Reader, v *ExampleUser) {
+func decodeExampleUser(r *avro.Reader, v *ExampleUser, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.User")
+		return
+	}
 	v.User_id = r.ReadString()
 	v.UserId = r.ReadLong()
 	v.Type = r.ReadString()
@@ -1531,8 +1791,8 @@ type Wait = runtime.Duration
 // WaitCodec encodes and decodes Wait as Avro com.example.Wait.
 var WaitCodec = runtime.Codec[Wait]{
 	Type:        "com.example.Wait",
-	Schema:      `{"type":"fixed","name":"com.example.Wait","size":12,"logicalType":"duration"}`,
-	Fingerprint: 0x86a5c7eb3284817e,
+	Schemas:     avroSchemas,
+	SchemaIndex: 15,
 	Encode:      encodeWait,
 	Decode:      decodeWait,
 }
@@ -1560,20 +1820,24 @@ func NewOtherUser() OtherUser {
 // OtherUserCodec encodes and decodes OtherUser as Avro com.other.User.
 var OtherUserCodec = runtime.Codec[OtherUser]{
 	Type:        "com.other.User",
-	Schema:      `{"type":"record","name":"com.other.User","fields":[{"name":"name","type":"string"}]}`,
-	Fingerprint: 0x7232bf20ed507d74,
-	Encode:      encodeOtherUser,
-	Decode:      decodeOtherUser,
+	Schemas:     avroSchemas,
+	SchemaIndex: 16,
+	Encode: func(w *avro.Writer, v *OtherUser) {
+		encodeOtherUser(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *OtherUser) {
+		decodeOtherUser(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of OtherUser (docs and defaults kept).
 func (OtherUser) AvroSchema() string {
-	return OtherUserCodec.Schema
+	return OtherUserCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of OtherUser.
 func (OtherUser) AvroFingerprint() uint64 {
-	return OtherUserCodec.Fingerprint
+	return OtherUserCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -1586,11 +1850,19 @@ func (v *OtherUser) UnmarshalAvro(b []byte) error {
 	return OtherUserCodec.Unmarshal(b, v)
 }
 
-func encodeOtherUser(w *avro.Writer, v *OtherUser) {
+func encodeOtherUser(w *avro.Writer, v *OtherUser, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.other.User", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Name)
 }
 
-func decodeOtherUser(r *avro.Reader, v *OtherUser) {
+func decodeOtherUser(r *avro.Reader, v *OtherUser, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.other.User")
+		return
+	}
 	v.Name = r.ReadString()
 }
 
@@ -1630,7 +1902,8 @@ func (k EverythingChoiceKind) String() string {
 	return "EverythingChoiceKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingChoice(w *avro.Writer, v *EverythingChoice) {
+// encodeEverythingChoice writes one EverythingChoice; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingChoice(w *avro.Writer, v *EverythingChoice, depth int) {
 	switch v.Kind {
 	case EverythingChoiceNull:
 		w.WriteLong(0)
@@ -1645,7 +1918,8 @@ func encodeEverythingChoice(w *avro.Writer, v *EverythingChoice) {
 	}
 }
 
-func decodeEverythingChoice(r *avro.Reader, v *EverythingChoice) {
+// decodeEverythingChoice reads one EverythingChoice; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingChoice(r *avro.Reader, v *EverythingChoice, depth int) {
 	*v = EverythingChoice{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -1727,7 +2001,8 @@ func (k EverythingMixedKind) String() string {
 	return "EverythingMixedKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed) {
+// encodeEverythingMixed writes one EverythingMixed; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed, depth int) {
 	switch v.Kind {
 	case EverythingMixedString:
 		w.WriteLong(0)
@@ -1736,7 +2011,7 @@ func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed) {
 		w.WriteLong(1)
 	case EverythingMixedAddress:
 		w.WriteLong(2)
-		encodeAddress(w, &v.Address)
+		encodeAddress(w, &v.Address, depth)
 	case EverythingMixedStatus:
 		w.WriteLong(3)
 		encodeStatus(w, &v.Status)
@@ -1774,7 +2049,8 @@ func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed) {
 	}
 }
 
-func decodeEverythingMixed(r *avro.Reader, v *EverythingMixed) {
+// decodeEverythingMixed reads one EverythingMixed; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingMixed(r *avro.Reader, v *EverythingMixed, depth int) {
 	*v = EverythingMixed{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -1784,7 +2060,7 @@ func decodeEverythingMixed(r *avro.Reader, v *EverythingMixed) {
 		v.Kind = EverythingMixedNull
 	case 2:
 		v.Kind = EverythingMixedAddress
-		decodeAddress(r, &v.Address)
+		decodeAddress(r, &v.Address, depth)
 	case 3:
 		v.Kind = EverythingMixedStatus
 		decodeStatus(r, &v.Status)
@@ -1867,28 +2143,30 @@ func (k EverythingShapeKind) String() string {
 	return "EverythingShapeKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingShape(w *avro.Writer, v *EverythingShape) {
+// encodeEverythingShape writes one EverythingShape; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingShape(w *avro.Writer, v *EverythingShape, depth int) {
 	switch v.Kind {
 	case EverythingShapeCircle:
 		w.WriteLong(0)
-		encodeCircle(w, &v.Circle)
+		encodeCircle(w, &v.Circle, depth)
 	case EverythingShapeSquare:
 		w.WriteLong(1)
-		encodeSquare(w, &v.Square)
+		encodeSquare(w, &v.Square, depth)
 	default:
 		runtime.FailEncode(w, "EverythingShape", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
-func decodeEverythingShape(r *avro.Reader, v *EverythingShape) {
+// decodeEverythingShape reads one EverythingShape; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingShape(r *avro.Reader, v *EverythingShape, depth int) {
 	*v = EverythingShape{}
 	switch i := r.ReadLong(); i {
 	case 0:
 		v.Kind = EverythingShapeCircle
-		decodeCircle(r, &v.Circle)
+		decodeCircle(r, &v.Circle, depth)
 	case 1:
 		v.Kind = EverythingShapeSquare
-		decodeSquare(r, &v.Square)
+		decodeSquare(r, &v.Square, depth)
 	default:
 		runtime.BadIndex(r, "EverythingShape", i)
 	}
@@ -1935,16 +2213,17 @@ func (k EverythingShapesItemKind) String() string {
 	return "EverythingShapesItemKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingShapesItem(w *avro.Writer, v *EverythingShapesItem) {
+// encodeEverythingShapesItem writes one EverythingShapesItem; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingShapesItem(w *avro.Writer, v *EverythingShapesItem, depth int) {
 	switch v.Kind {
 	case EverythingShapesItemNull:
 		w.WriteLong(0)
 	case EverythingShapesItemCircle:
 		w.WriteLong(1)
-		encodeCircle(w, &v.Circle)
+		encodeCircle(w, &v.Circle, depth)
 	case EverythingShapesItemSquare:
 		w.WriteLong(2)
-		encodeSquare(w, &v.Square)
+		encodeSquare(w, &v.Square, depth)
 	case EverythingShapesItemInt:
 		w.WriteLong(3)
 		w.WriteInt(v.Int)
@@ -1953,17 +2232,18 @@ func encodeEverythingShapesItem(w *avro.Writer, v *EverythingShapesItem) {
 	}
 }
 
-func decodeEverythingShapesItem(r *avro.Reader, v *EverythingShapesItem) {
+// decodeEverythingShapesItem reads one EverythingShapesItem; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingShapesItem(r *avro.Reader, v *EverythingShapesItem, depth int) {
 	*v = EverythingShapesItem{}
 	switch i := r.ReadLong(); i {
 	case 0:
 		v.Kind = EverythingShapesItemNull
 	case 1:
 		v.Kind = EverythingShapesItemCircle
-		decodeCircle(r, &v.Circle)
+		decodeCircle(r, &v.Circle, depth)
 	case 2:
 		v.Kind = EverythingShapesItemSquare
-		decodeSquare(r, &v.Square)
+		decodeSquare(r, &v.Square, depth)
 	case 3:
 		v.Kind = EverythingShapesItemInt
 		v.Int = r.ReadInt()
@@ -2004,7 +2284,8 @@ func (k EverythingByNameValueKind) String() string {
 	return "EverythingByNameValueKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingByNameValue(w *avro.Writer, v *EverythingByNameValue) {
+// encodeEverythingByNameValue writes one EverythingByNameValue; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingByNameValue(w *avro.Writer, v *EverythingByNameValue, depth int) {
 	switch v.Kind {
 	case EverythingByNameValueInt:
 		w.WriteLong(0)
@@ -2017,7 +2298,8 @@ func encodeEverythingByNameValue(w *avro.Writer, v *EverythingByNameValue) {
 	}
 }
 
-func decodeEverythingByNameValue(r *avro.Reader, v *EverythingByNameValue) {
+// decodeEverythingByNameValue reads one EverythingByNameValue; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingByNameValue(r *avro.Reader, v *EverythingByNameValue, depth int) {
 	*v = EverythingByNameValue{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -2063,7 +2345,8 @@ func (k EverythingWhenKind) String() string {
 	return "EverythingWhenKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEverythingWhen(w *avro.Writer, v *EverythingWhen) {
+// encodeEverythingWhen writes one EverythingWhen; depth is the number of records around it, which a record branch is encoded at.
+func encodeEverythingWhen(w *avro.Writer, v *EverythingWhen, depth int) {
 	switch v.Kind {
 	case EverythingWhenTimestampMicros:
 		w.WriteLong(0)
@@ -2076,7 +2359,8 @@ func encodeEverythingWhen(w *avro.Writer, v *EverythingWhen) {
 	}
 }
 
-func decodeEverythingWhen(r *avro.Reader, v *EverythingWhen) {
+// decodeEverythingWhen reads one EverythingWhen; depth is the number of records around it, which a record branch is decoded at.
+func decodeEverythingWhen(r *avro.Reader, v *EverythingWhen, depth int) {
 	*v = EverythingWhen{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -2122,7 +2406,8 @@ func (k ExprLeftKind) String() string {
 	return "ExprLeftKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeExprLeft(w *avro.Writer, v *ExprLeft) {
+// encodeExprLeft writes one ExprLeft; depth is the number of records around it, which a record branch is encoded at.
+func encodeExprLeft(w *avro.Writer, v *ExprLeft, depth int) {
 	switch v.Kind {
 	case ExprLeftLong:
 		w.WriteLong(0)
@@ -2132,14 +2417,15 @@ func encodeExprLeft(w *avro.Writer, v *ExprLeft) {
 		if v.Expr == nil {
 			runtime.FailEncode(w, "field left of com.example.Expr", "nil *Expr (this field is not nullable)")
 		} else {
-			encodeExpr(w, v.Expr)
+			encodeExpr(w, v.Expr, depth)
 		}
 	default:
 		runtime.FailEncode(w, "ExprLeft", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
-func decodeExprLeft(r *avro.Reader, v *ExprLeft) {
+// decodeExprLeft reads one ExprLeft; depth is the number of records around it, which a record branch is decoded at.
+func decodeExprLeft(r *avro.Reader, v *ExprLeft, depth int) {
 	*v = ExprLeft{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -2148,8 +2434,183 @@ func decodeExprLeft(r *avro.Reader, v *ExprLeft) {
 	case 1:
 		v.Kind = ExprLeftExpr
 		v.Expr = new(Expr)
-		decodeExpr(r, v.Expr)
+		decodeExpr(r, v.Expr, depth)
 	default:
 		runtime.BadIndex(r, "ExprLeft", i)
 	}
+}
+
+// EventsValue is the union ["com.example.Node", "com.example.Expr", "com.example.Status", "string", "null"] of the value of topic events.
+//
+// Kind says which branch holds the value; the other fields are zero. The zero value is the first branch.
+type EventsValue struct {
+	// Kind says which branch holds the value.
+	Kind   EventsValueKind
+	Node   Node
+	Expr   Expr
+	Status Status
+	String string
+}
+
+// EventsValueKind says which branch of EventsValue holds the value: the branch's index in the schema.
+type EventsValueKind int
+
+// The branches of EventsValue.
+const (
+	// EventsValueNode: the value is a "com.example.Node".
+	EventsValueNode EventsValueKind = 0
+	// EventsValueExpr: the value is a "com.example.Expr".
+	EventsValueExpr EventsValueKind = 1
+	// EventsValueStatus: the value is a "com.example.Status".
+	EventsValueStatus EventsValueKind = 2
+	// EventsValueString: the value is a "string".
+	EventsValueString EventsValueKind = 3
+	// EventsValueNull: the value is a "null".
+	EventsValueNull EventsValueKind = 4
+)
+
+// String names the branch's type as the schema does.
+func (k EventsValueKind) String() string {
+	switch k {
+	case EventsValueNode:
+		return "com.example.Node"
+	case EventsValueExpr:
+		return "com.example.Expr"
+	case EventsValueStatus:
+		return "com.example.Status"
+	case EventsValueString:
+		return "string"
+	case EventsValueNull:
+		return "null"
+	}
+	return "EventsValueKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// encodeEventsValue writes one EventsValue; depth is the number of records around it, which a record branch is encoded at.
+func encodeEventsValue(w *avro.Writer, v *EventsValue, depth int) {
+	switch v.Kind {
+	case EventsValueNode:
+		w.WriteLong(0)
+		encodeNode(w, &v.Node, depth)
+	case EventsValueExpr:
+		w.WriteLong(1)
+		encodeExpr(w, &v.Expr, depth)
+	case EventsValueStatus:
+		w.WriteLong(2)
+		encodeStatus(w, &v.Status)
+	case EventsValueString:
+		w.WriteLong(3)
+		w.WriteString(v.String)
+	case EventsValueNull:
+		w.WriteLong(4)
+	default:
+		runtime.FailEncode(w, "EventsValue", "kind %d is not a branch of the union", v.Kind)
+	}
+}
+
+// decodeEventsValue reads one EventsValue; depth is the number of records around it, which a record branch is decoded at.
+func decodeEventsValue(r *avro.Reader, v *EventsValue, depth int) {
+	*v = EventsValue{}
+	switch i := r.ReadLong(); i {
+	case 0:
+		v.Kind = EventsValueNode
+		decodeNode(r, &v.Node, depth)
+	case 1:
+		v.Kind = EventsValueExpr
+		decodeExpr(r, &v.Expr, depth)
+	case 2:
+		v.Kind = EventsValueStatus
+		decodeStatus(r, &v.Status)
+	case 3:
+		v.Kind = EventsValueString
+		v.String = r.ReadString()
+	case 4:
+		v.Kind = EventsValueNull
+	default:
+		runtime.BadIndex(r, "EventsValue", i)
+	}
+}
+
+// MaybeKey is the union ["null", "com.example.MD5"] of the key of topic maybe.
+//
+// Kind says which branch holds the value; the other fields are zero. The zero value is the first branch.
+type MaybeKey struct {
+	// Kind says which branch holds the value.
+	Kind MaybeKeyKind
+	MD5  MD5
+}
+
+// MaybeKeyKind says which branch of MaybeKey holds the value: the branch's index in the schema.
+type MaybeKeyKind int
+
+// The branches of MaybeKey.
+const (
+	// MaybeKeyNull: the value is a "null".
+	MaybeKeyNull MaybeKeyKind = 0
+	// MaybeKeyMD5: the value is a "com.example.MD5".
+	MaybeKeyMD5 MaybeKeyKind = 1
+)
+
+// String names the branch's type as the schema does.
+func (k MaybeKeyKind) String() string {
+	switch k {
+	case MaybeKeyNull:
+		return "null"
+	case MaybeKeyMD5:
+		return "com.example.MD5"
+	}
+	return "MaybeKeyKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// encodeMaybeKey writes one MaybeKey; depth is the number of records around it, which a record branch is encoded at.
+func encodeMaybeKey(w *avro.Writer, v *MaybeKey, depth int) {
+	switch v.Kind {
+	case MaybeKeyNull:
+		w.WriteLong(0)
+	case MaybeKeyMD5:
+		w.WriteLong(1)
+		encodeMD5(w, &v.MD5)
+	default:
+		runtime.FailEncode(w, "MaybeKey", "kind %d is not a branch of the union", v.Kind)
+	}
+}
+
+// decodeMaybeKey reads one MaybeKey; depth is the number of records around it, which a record branch is decoded at.
+func decodeMaybeKey(r *avro.Reader, v *MaybeKey, depth int) {
+	*v = MaybeKey{}
+	switch i := r.ReadLong(); i {
+	case 0:
+		v.Kind = MaybeKeyNull
+	case 1:
+		v.Kind = MaybeKeyMD5
+		decodeMD5(r, &v.MD5)
+	default:
+		runtime.BadIndex(r, "MaybeKey", i)
+	}
+}
+
+// EventsValueCodec encodes and decodes EventsValue, the value of topic events, as the Avro union [com.example.Node, com.example.Expr, com.example.Status, string, null].
+var EventsValueCodec = runtime.Codec[EventsValue]{
+	Type:        "[com.example.Node, com.example.Expr, com.example.Status, string, null]",
+	Schemas:     avroSchemas,
+	SchemaIndex: 17,
+	Encode: func(w *avro.Writer, v *EventsValue) {
+		encodeEventsValue(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *EventsValue) {
+		decodeEventsValue(r, v, 0)
+	},
+}
+
+// MaybeKeyCodec encodes and decodes MaybeKey, the key of topic maybe, as the Avro union [null, com.example.MD5].
+var MaybeKeyCodec = runtime.Codec[MaybeKey]{
+	Type:        "[null, com.example.MD5]",
+	Schemas:     avroSchemas,
+	SchemaIndex: 18,
+	Encode: func(w *avro.Writer, v *MaybeKey) {
+		encodeMaybeKey(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *MaybeKey) {
+		decodeMaybeKey(r, v, 0)
+	},
 }

@@ -77,7 +77,7 @@ func goavroValue() map[string]any {
 }
 
 func hambaSchema(tb testing.TB) avro.Schema {
-	s, err := avro.ParseWithCache(PageViewCodec.Schema, "", &avro.SchemaCache{})
+	s, err := avro.ParseWithCache(PageViewCodec.FullSchema(), "", &avro.SchemaCache{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func hambaSchema(tb testing.TB) avro.Schema {
 }
 
 func goavroCodec(tb testing.TB) *goavro.Codec {
-	c, err := goavro.NewCodec(PageViewCodec.Schema)
+	c, err := goavro.NewCodec(PageViewCodec.FullSchema())
 	if err != nil {
 		tb.Fatal(err)
 	}

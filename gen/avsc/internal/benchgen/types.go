@@ -8,6 +8,26 @@ import (
 	"time"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: com.example.bench.Browser
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.bench.Browser","type":"record","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}`},
+		Name:      "com.example.bench.Browser",
+		Parts:     []string{`{"type":"record","name":"com.example.bench.Browser","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}`},
+	},
+	// 1: com.example.bench.PageView
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.bench.PageView","type":"record","fields":[{"name":"url","type":"string"},{"name":"referrer","type":["null","string"]},{"name":"user_id","type":"long"},{"name":"session_id","type":"long"},{"name":"duration_ms","type":"long"},{"name":"viewed_at","type":"long"},{"name":"browser","type":`, `},{"name":"tags","type":{"type":"array","items":"string"}}]}`},
+		Name:      "com.example.bench.PageView",
+		Parts:     []string{`{"type":"record","name":"com.example.bench.PageView","doc":"A representative record: strings, longs, a nested record, an array, a nullable union and a timestamp.","fields":[{"name":"url","type":"string"},{"name":"referrer","type":["null","string"],"default":null},{"name":"user_id","type":"long"},{"name":"session_id","type":"long"},{"name":"duration_ms","type":"long"},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"browser","type":`, `},{"name":"tags","type":{"type":"array","items":"string"}}]}`},
+		Refs:      []int{0},
+	},
+)
+
 // Browser is the Avro record com.example.bench.Browser.
 type Browser struct {
 	Name    string `avro:"name"`
@@ -23,20 +43,24 @@ func NewBrowser() Browser {
 // BrowserCodec encodes and decodes Browser as Avro com.example.bench.Browser.
 var BrowserCodec = runtime.Codec[Browser]{
 	Type:        "com.example.bench.Browser",
-	Schema:      `{"type":"record","name":"com.example.bench.Browser","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}`,
-	Fingerprint: 0xcde5ababa3379dfe,
-	Encode:      encodeBrowser,
-	Decode:      decodeBrowser,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
+	Encode: func(w *avro.Writer, v *Browser) {
+		encodeBrowser(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Browser) {
+		decodeBrowser(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Browser (docs and defaults kept).
 func (Browser) AvroSchema() string {
-	return BrowserCodec.Schema
+	return BrowserCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Browser.
 func (Browser) AvroFingerprint() uint64 {
-	return BrowserCodec.Fingerprint
+	return BrowserCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -49,13 +73,21 @@ func (v *Browser) UnmarshalAvro(b []byte) error {
 	return BrowserCodec.Unmarshal(b, v)
 }
 
-func encodeBrowser(w *avro.Writer, v *Browser) {
+func encodeBrowser(w *avro.Writer, v *Browser, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.bench.Browser", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Name)
 	w.WriteString(v.Version)
 	w.WriteBool(v.Mobile)
 }
 
-func decodeBrowser(r *avro.Reader, v *Browser) {
+func decodeBrowser(r *avro.Reader, v *Browser, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.bench.Browser")
+		return
+	}
 	v.Name = r.ReadString()
 	v.Version = r.ReadString()
 	v.Mobile = r.ReadBool()
@@ -85,20 +117,24 @@ func NewPageView() PageView {
 // PageViewCodec encodes and decodes PageView as Avro com.example.bench.PageView.
 var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.bench.PageView",
-	Schema:      `{"type":"record","name":"com.example.bench.PageView","doc":"A representative record: strings, longs, a nested record, an array, a nullable union and a timestamp.","fields":[{"name":"url","type":"string"},{"name":"referrer","type":["null","string"],"default":null},{"name":"user_id","type":"long"},{"name":"session_id","type":"long"},{"name":"duration_ms","type":"long"},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"browser","type":{"type":"record","name":"com.example.bench.Browser","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}},{"name":"tags","type":{"type":"array","items":"string"}}]}`,
-	Fingerprint: 0xcfbcd40d27c54de9,
-	Encode:      encodePageView,
-	Decode:      decodePageView,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
+	Encode: func(w *avro.Writer, v *PageView) {
+		encodePageView(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *PageView) {
+		decodePageView(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of PageView (docs and defaults kept).
 func (PageView) AvroSchema() string {
-	return PageViewCodec.Schema
+	return PageViewCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PageView.
 func (PageView) AvroFingerprint() uint64 {
-	return PageViewCodec.Fingerprint
+	return PageViewCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -111,7 +147,11 @@ func (v *PageView) UnmarshalAvro(b []byte) error {
 	return PageViewCodec.Unmarshal(b, v)
 }
 
-func encodePageView(w *avro.Writer, v *PageView) {
+func encodePageView(w *avro.Writer, v *PageView, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.bench.PageView", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.URL)
 	if v.Referrer == nil {
 		w.WriteLong(0)
@@ -123,7 +163,7 @@ func encodePageView(w *avro.Writer, v *PageView) {
 	w.WriteLong(v.SessionID)
 	w.WriteLong(v.DurationMs)
 	w.WriteLong(v.ViewedAt.UnixMilli())
-	encodeBrowser(w, &v.Browser)
+	encodeBrowser(w, &v.Browser, depth+1)
 	if n0 := len(v.Tags); n0 > 0 {
 		w.WriteLong(int64(n0))
 		for i0 := range v.Tags {
@@ -133,7 +173,11 @@ func encodePageView(w *avro.Writer, v *PageView) {
 	w.WriteLong(0)
 }
 
-func decodePageView(r *avro.Reader, v *PageView) {
+func decodePageView(r *avro.Reader, v *PageView, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.bench.PageView")
+		return
+	}
 	v.URL = r.ReadString()
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
@@ -147,7 +191,7 @@ func decodePageView(r *avro.Reader, v *PageView) {
 	v.SessionID = r.ReadLong()
 	v.DurationMs = r.ReadLong()
 	v.ViewedAt = time.UnixMilli(r.ReadLong()).UTC()
-	decodeBrowser(r, &v.Browser)
+	decodeBrowser(r, &v.Browser, depth+1)
 	v.Tags = nil
 	for {
 		n0, _ := r.ReadBlockHeader()

@@ -38,8 +38,22 @@ var pageCountsTopic = runtime.Topic[string, int64]{
 	Value: runtime.LongCodec,
 }
 
+// pageInfoTopic is the Kafka topic "page_info" (topology key page_info): keys
+// string, values com.example.Page.
+var pageInfoTopic = runtime.Topic[string, Page]{
+	TopicSpec: runtime.TopicSpec{
+		Name:       "page_info",
+		Partitions: 1,
+		Config: map[string]string{
+			"cleanup.policy": "compact",
+		},
+	},
+	Key:   runtime.StringCodec,
+	Value: PageCodec,
+}
+
 // viewsPerPageTable is the table views_per_page, windowed (tumbling 1h, kept
-// 24h): keys string, values long.
+// 24h after it ends): keys string, values long.
 var viewsPerPageTable = runtime.TableDef[string, int64]{
 	TableSpec: runtime.TableSpec{
 		Name:       "views_per_page",
@@ -55,8 +69,9 @@ var viewsPerPageTable = runtime.TableDef[string, int64]{
 	Value: runtime.LongCodec,
 }
 
-// pagesTable is the table pages, global (every instance holds all partitions):
-// keys string, values com.example.Page.
+// pagesTable is the table pages, global (every instance holds all partitions),
+// read from topic page_info (Kafka "page_info"), which is its changelog: keys
+// string, values com.example.Page.
 var pagesTable = runtime.TableDef[string, Page]{
 	TableSpec: runtime.TableSpec{
 		Name:       "pages",
@@ -65,8 +80,24 @@ var pagesTable = runtime.TableDef[string, Page]{
 		KeyType:    "string",
 		ValueType:  "com.example.Page",
 	},
-	Key:   runtime.StringCodec,
-	Value: PageCodec,
+	Key:    runtime.StringCodec,
+	Value:  PageCodec,
+	Source: &pageInfoTopic,
+}
+
+// CountViewsViewsPerPageCloser is implemented by a CountViewsAgent that acts
+// when windows of the table views_per_page close: an optional method, found by
+// New.
+type CountViewsViewsPerPageCloser interface {
+	// ViewsPerPageClosed is called once for each key of each window of
+	// views_per_page that closes (stream time, the highest time written to the
+	// table partition, passed the window's end plus its grace, and for a session
+	// its gap), with the key's final value in the window, oldest window first,
+	// right after the record that closed it; what it sends and writes is committed
+	// with that record. After a crash a window may close once more. When it returns
+	// an error, the record is sent to the agent's dead-letter topic (on_error:
+	// dead_letter).
+	ViewsPerPageClosed(ctx *CountViewsContext, key string, window runtime.Window, value int64) error
 }
 
 // CountViewsAgent is the agent count_views: it processes the records of topic
@@ -100,7 +131,7 @@ type CountViewsContext struct {
 
 // countViewsAgent binds an implementation of CountViewsAgent to the runtime.
 func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
-	return &runtime.Agent[string, PageView]{
+	a := &runtime.Agent[string, PageView]{
 		Name:    "count_views",
 		Source:  &pageViewsTopic,
 		Sinks:   []runtime.AnyTopic{&pageCountsTopic},
@@ -117,6 +148,18 @@ func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
 			}, key, value)
 		},
 	}
+	if c, ok := impl.(CountViewsViewsPerPageCloser); ok {
+		a.Closers = append(a.Closers, runtime.OnWindowClose(&viewsPerPageTable, func(t *runtime.Task, key string, window runtime.Window, value int64) error {
+			return c.ViewsPerPageClosed(&CountViewsContext{
+				Context:      t.Context(),
+				ViewsPerPage: runtime.WindowedTableOf(t, &viewsPerPageTable),
+				Pages:        runtime.ReadTableOf(t, &pagesTable),
+				PageCounts:   runtime.SinkOf(t, &pageCountsTopic),
+				Record:       t.Record(),
+			}, key, window, value)
+		}))
+	}
+	return a
 }
 
 // Agents holds the implementation of each agent of the topology. An agent left
@@ -144,6 +187,7 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 		Topics: []runtime.AnyTopic{
 			&pageViewsTopic,
 			&pageCountsTopic,
+			&pageInfoTopic,
 		},
 		Tables: []runtime.AnyTable{
 			&viewsPerPageTable,
@@ -177,4 +221,10 @@ func (a *App) PageViews() runtime.Producer[string, PageView] {
 // "page_counts"), for sending from outside agents.
 func (a *App) PageCounts() runtime.Producer[string, int64] {
 	return runtime.ProducerOf(a.rt, &pageCountsTopic)
+}
+
+// PageInfo returns a producer for the topic page_info (Kafka "page_info"), for
+// sending from outside agents.
+func (a *App) PageInfo() runtime.Producer[string, Page] {
+	return runtime.ProducerOf(a.rt, &pageInfoTopic)
 }

@@ -8,6 +8,25 @@ import (
 	"time"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: com.example.Page
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.Page","type":"record","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"}]}`},
+		Name:      "com.example.Page",
+		Parts:     []string{`{"type":"record","name":"com.example.Page","fields":[{"name":"path","type":"string"},{"name":"title","type":"string","default":""}]}`},
+	},
+	// 1: com.example.PageView
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"com.example.PageView","type":"record","fields":[{"name":"page","type":"string"},{"name":"user","type":"string"},{"name":"at","type":"long"},{"name":"referrer","type":["null","string"]}]}`},
+		Name:      "com.example.PageView",
+		Parts:     []string{`{"type":"record","name":"com.example.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string"},{"name":"user","type":"string"},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"referrer","type":["null","string"],"default":null}]}`},
+	},
+)
+
 // Page is the Avro record com.example.Page.
 type Page struct {
 	Path  string `avro:"path"`
@@ -22,20 +41,24 @@ func NewPage() Page {
 // PageCodec encodes and decodes Page as Avro com.example.Page.
 var PageCodec = runtime.Codec[Page]{
 	Type:        "com.example.Page",
-	Schema:      `{"type":"record","name":"com.example.Page","fields":[{"name":"path","type":"string"},{"name":"title","type":"string","default":""}]}`,
-	Fingerprint: 0x6fd53bcfe5e25175,
-	Encode:      encodePage,
-	Decode:      decodePage,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
+	Encode: func(w *avro.Writer, v *Page) {
+		encodePage(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Page) {
+		decodePage(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Page (docs and defaults kept).
 func (Page) AvroSchema() string {
-	return PageCodec.Schema
+	return PageCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Page.
 func (Page) AvroFingerprint() uint64 {
-	return PageCodec.Fingerprint
+	return PageCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -48,12 +71,20 @@ func (v *Page) UnmarshalAvro(b []byte) error {
 	return PageCodec.Unmarshal(b, v)
 }
 
-func encodePage(w *avro.Writer, v *Page) {
+func encodePage(w *avro.Writer, v *Page, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.Page", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Path)
 	w.WriteString(v.Title)
 }
 
-func decodePage(r *avro.Reader, v *Page) {
+func decodePage(r *avro.Reader, v *Page, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.Page")
+		return
+	}
 	v.Path = r.ReadString()
 	v.Title = r.ReadString()
 }
@@ -76,20 +107,24 @@ func NewPageView() PageView {
 // PageViewCodec encodes and decodes PageView as Avro com.example.PageView.
 var PageViewCodec = runtime.Codec[PageView]{
 	Type:        "com.example.PageView",
-	Schema:      `{"type":"record","name":"com.example.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string"},{"name":"user","type":"string"},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"referrer","type":["null","string"],"default":null}]}`,
-	Fingerprint: 0xa1aa88006e149505,
-	Encode:      encodePageView,
-	Decode:      decodePageView,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
+	Encode: func(w *avro.Writer, v *PageView) {
+		encodePageView(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *PageView) {
+		decodePageView(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of PageView (docs and defaults kept).
 func (PageView) AvroSchema() string {
-	return PageViewCodec.Schema
+	return PageViewCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of PageView.
 func (PageView) AvroFingerprint() uint64 {
-	return PageViewCodec.Fingerprint
+	return PageViewCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -102,7 +137,11 @@ func (v *PageView) UnmarshalAvro(b []byte) error {
 	return PageViewCodec.Unmarshal(b, v)
 }
 
-func encodePageView(w *avro.Writer, v *PageView) {
+func encodePageView(w *avro.Writer, v *PageView, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "com.example.PageView", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteString(v.Page)
 	w.WriteString(v.User)
 	w.WriteLong(v.At.UnixMilli())
@@ -114,7 +153,11 @@ func encodePageView(w *avro.Writer, v *PageView) {
 	}
 }
 
-func decodePageView(r *avro.Reader, v *PageView) {
+func decodePageView(r *avro.Reader, v *PageView, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "com.example.PageView")
+		return
+	}
 	v.Page = r.ReadString()
 	v.User = r.ReadString()
 	v.At = time.UnixMilli(r.ReadLong()).UTC()

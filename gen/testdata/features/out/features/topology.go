@@ -59,8 +59,22 @@ var metricsTopic = runtime.Topic[string, float64]{
 	Value: runtime.DoubleCodec,
 }
 
-// slidingTable is the table sliding, windowed (hopping 1h every 15m, kept
-// 168h): keys bytes, values acme.Stats.
+// kindWeightsTopic is the Kafka topic "kind_weights" (topology key
+// kind_weights): keys acme.Kind, values float.
+var kindWeightsTopic = runtime.Topic[Kind, float32]{
+	TopicSpec: runtime.TopicSpec{
+		Name:       "kind_weights",
+		Partitions: 1,
+		Config: map[string]string{
+			"cleanup.policy": "compact",
+		},
+	},
+	Key:   KindCodec,
+	Value: runtime.FloatCodec,
+}
+
+// slidingTable is the table sliding, windowed (hopping 1h every 15m, kept 168h
+// after it ends, grace 5m): keys bytes, values acme.Stats.
 var slidingTable = runtime.TableDef[[]byte, Stats]{
 	TableSpec: runtime.TableSpec{
 		Name:       "sliding",
@@ -69,6 +83,7 @@ var slidingTable = runtime.TableDef[[]byte, Stats]{
 			Hopping: time.Hour,
 			Step:    15 * time.Minute,
 			Expires: 168 * time.Hour,
+			Grace:   5 * time.Minute,
 		},
 		KeyType:   "bytes",
 		ValueType: "acme.Stats",
@@ -90,6 +105,24 @@ var latestTable = runtime.TableDef[[]byte, Event]{
 	Value: EventCodec,
 }
 
+// visitsTable is the table visits, session-windowed (gap 30m, kept 24h after it
+// ends, grace 1m): keys bytes, values long.
+var visitsTable = runtime.TableDef[[]byte, int64]{
+	TableSpec: runtime.TableSpec{
+		Name:       "visits",
+		Partitions: 4,
+		Window: &runtime.WindowSpec{
+			Session: 30 * time.Minute,
+			Expires: 24 * time.Hour,
+			Grace:   time.Minute,
+		},
+		KeyType:   "bytes",
+		ValueType: "long",
+	},
+	Key:   runtime.BytesCodec,
+	Value: runtime.LongCodec,
+}
+
 // seenTable is the table seen, partitioned like its agents' source topics: keys
 // int, values boolean.
 var seenTable = runtime.TableDef[int32, bool]{
@@ -103,7 +136,8 @@ var seenTable = runtime.TableDef[int32, bool]{
 	Value: runtime.BooleanCodec,
 }
 
-// kindsTable is the table kinds, global (every instance holds all partitions):
+// kindsTable is the table kinds, global (every instance holds all partitions),
+// read from topic kind_weights (Kafka "kind_weights"), which is its changelog:
 // keys acme.Kind, values float.
 var kindsTable = runtime.TableDef[Kind, float32]{
 	TableSpec: runtime.TableSpec{
@@ -113,8 +147,35 @@ var kindsTable = runtime.TableDef[Kind, float32]{
 		KeyType:    "acme.Kind",
 		ValueType:  "float",
 	},
-	Key:   KindCodec,
-	Value: runtime.FloatCodec,
+	Key:    KindCodec,
+	Value:  runtime.FloatCodec,
+	Source: &kindWeightsTopic,
+}
+
+// SummarizeSlidingCloser is implemented by a SummarizeAgent that acts when
+// windows of the table sliding close: an optional method, found by New.
+type SummarizeSlidingCloser interface {
+	// SlidingClosed is called once for each key of each window of sliding that
+	// closes (stream time, the highest time written to the table partition, passed
+	// the window's end plus its grace, and for a session its gap), with the key's
+	// final value in the window, oldest window first, right after the record that
+	// closed it; what it sends and writes is committed with that record. After a
+	// crash a window may close once more. When it returns an error, the record is
+	// logged and skipped (on_error: skip).
+	SlidingClosed(ctx *SummarizeContext, key []byte, window runtime.Window, value Stats) error
+}
+
+// SummarizeVisitsCloser is implemented by a SummarizeAgent that acts when
+// windows of the table visits close: an optional method, found by New.
+type SummarizeVisitsCloser interface {
+	// VisitsClosed is called once for each key of each window of visits that closes
+	// (stream time, the highest time written to the table partition, passed the
+	// window's end plus its grace, and for a session its gap), with the key's final
+	// value in the window, oldest window first, right after the record that closed
+	// it; what it sends and writes is committed with that record. After a crash a
+	// window may close once more. When it returns an error, the record is logged
+	// and skipped (on_error: skip).
+	VisitsClosed(ctx *SummarizeContext, key []byte, window runtime.Window, value int64) error
 }
 
 // SummarizeAgent is the agent summarize: it processes the records of topic
@@ -138,6 +199,8 @@ type SummarizeContext struct {
 	Sliding runtime.WindowedTable[[]byte, Stats]
 	// Latest is the table latest, read-write.
 	Latest runtime.Table[[]byte, Event]
+	// Visits is the session-windowed table visits, read-write.
+	Visits runtime.SessionTable[[]byte, int64]
 	// Kinds is the table kinds, read-only.
 	Kinds runtime.ReadTable[Kind, float32]
 	// Alerts sends to topic alerts (Kafka "alerts"); the input record is committed
@@ -153,11 +216,11 @@ type SummarizeContext struct {
 
 // summarizeAgent binds an implementation of SummarizeAgent to the runtime.
 func summarizeAgent(impl SummarizeAgent) *runtime.Agent[[]byte, Event] {
-	return &runtime.Agent[[]byte, Event]{
+	a := &runtime.Agent[[]byte, Event]{
 		Name:    "summarize",
 		Source:  &eventsTopic,
 		Sinks:   []runtime.AnyTopic{&alertsTopic, &metricsTopic},
-		Tables:  []runtime.AnyTable{&slidingTable, &latestTable},
+		Tables:  []runtime.AnyTable{&slidingTable, &latestTable, &visitsTable},
 		Lookups: []runtime.AnyTable{&kindsTable},
 		OnError: runtime.Skip,
 		Process: func(t *runtime.Task, key []byte, value Event) error {
@@ -165,6 +228,7 @@ func summarizeAgent(impl SummarizeAgent) *runtime.Agent[[]byte, Event] {
 				Context: t.Context(),
 				Sliding: runtime.WindowedTableOf(t, &slidingTable),
 				Latest:  runtime.TableOf(t, &latestTable),
+				Visits:  runtime.SessionTableOf(t, &visitsTable),
 				Kinds:   runtime.ReadTableOf(t, &kindsTable),
 				Alerts:  runtime.SinkOf(t, &alertsTopic),
 				Metrics: runtime.SinkOf(t, &metricsTopic),
@@ -172,6 +236,35 @@ func summarizeAgent(impl SummarizeAgent) *runtime.Agent[[]byte, Event] {
 			}, key, value)
 		},
 	}
+	if c, ok := impl.(SummarizeSlidingCloser); ok {
+		a.Closers = append(a.Closers, runtime.OnWindowClose(&slidingTable, func(t *runtime.Task, key []byte, window runtime.Window, value Stats) error {
+			return c.SlidingClosed(&SummarizeContext{
+				Context: t.Context(),
+				Sliding: runtime.WindowedTableOf(t, &slidingTable),
+				Latest:  runtime.TableOf(t, &latestTable),
+				Visits:  runtime.SessionTableOf(t, &visitsTable),
+				Kinds:   runtime.ReadTableOf(t, &kindsTable),
+				Alerts:  runtime.SinkOf(t, &alertsTopic),
+				Metrics: runtime.SinkOf(t, &metricsTopic),
+				Record:  t.Record(),
+			}, key, window, value)
+		}))
+	}
+	if c, ok := impl.(SummarizeVisitsCloser); ok {
+		a.Closers = append(a.Closers, runtime.OnWindowClose(&visitsTable, func(t *runtime.Task, key []byte, window runtime.Window, value int64) error {
+			return c.VisitsClosed(&SummarizeContext{
+				Context: t.Context(),
+				Sliding: runtime.WindowedTableOf(t, &slidingTable),
+				Latest:  runtime.TableOf(t, &latestTable),
+				Visits:  runtime.SessionTableOf(t, &visitsTable),
+				Kinds:   runtime.ReadTableOf(t, &kindsTable),
+				Alerts:  runtime.SinkOf(t, &alertsTopic),
+				Metrics: runtime.SinkOf(t, &metricsTopic),
+				Record:  t.Record(),
+			}, key, window, value)
+		}))
+	}
+	return a
 }
 
 // WatchIdsAgent is the agent watch_ids: it processes the records of topic ids
@@ -287,10 +380,12 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 			&idsTopic,
 			&alertsTopic,
 			&metricsTopic,
+			&kindWeightsTopic,
 		},
 		Tables: []runtime.AnyTable{
 			&slidingTable,
 			&latestTable,
+			&visitsTable,
 			&seenTable,
 			&kindsTable,
 		},
@@ -340,4 +435,10 @@ func (a *App) Alerts() runtime.Producer[Kind, Alert] {
 // sending from outside agents.
 func (a *App) Metrics() runtime.Producer[string, float64] {
 	return runtime.ProducerOf(a.rt, &metricsTopic)
+}
+
+// KindWeights returns a producer for the topic kind_weights (Kafka
+// "kind_weights"), for sending from outside agents.
+func (a *App) KindWeights() runtime.Producer[Kind, float32] {
+	return runtime.ProducerOf(a.rt, &kindWeightsTopic)
 }

@@ -8,6 +8,45 @@ import (
 	"strconv"
 )
 
+// avroSchemas holds the schema of every named type of this package, each written once:
+// the named types a definition uses are cut out of its JSON (and of its Parsing
+// Canonical Form) and referenced by index. A codec's FullSchema and
+// SchemaFingerprint are composed from them on first use.
+var avroSchemas = runtime.NewSchemaTable(
+	// 0: acme.Alert
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"acme.Alert","type":"record","fields":[{"name":"kind","type":`, `},{"name":"message","type":"string"},{"name":"id","type":`, `}]}`},
+		Name:      "acme.Alert",
+		Parts:     []string{`{"type":"record","name":"acme.Alert","fields":[{"name":"kind","type":`, `},{"name":"message","type":"string"},{"name":"id","type":`, `}]}`},
+		Refs:      []int{3, 1},
+	},
+	// 1: acme.AlertID
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"acme.AlertID","type":"fixed","size":16}`},
+		Name:      "acme.AlertID",
+		Parts:     []string{`{"type":"fixed","name":"acme.AlertID","size":16}`},
+	},
+	// 2: acme.Event
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"acme.Event","type":"record","fields":[{"name":"kind","type":`, `},{"name":"payload","type":["string","long",`, `]}]}`},
+		Name:      "acme.Event",
+		Parts:     []string{`{"type":"record","name":"acme.Event","fields":[{"name":"kind","type":`, `},{"name":"payload","type":["string","long",`, `]}]}`},
+		Refs:      []int{3, 4},
+	},
+	// 3: acme.Kind
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"acme.Kind","type":"enum","symbols":["INFO","WARN","ERROR"]}`},
+		Name:      "acme.Kind",
+		Parts:     []string{`{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}`},
+	},
+	// 4: acme.Stats
+	runtime.SchemaDef{
+		Canonical: []string{`{"name":"acme.Stats","type":"record","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}`},
+		Name:      "acme.Stats",
+		Parts:     []string{`{"type":"record","name":"acme.Stats","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}`},
+	},
+)
+
 // Alert is the Avro record acme.Alert.
 type Alert struct {
 	Kind    Kind    `avro:"kind"`
@@ -23,20 +62,24 @@ func NewAlert() Alert {
 // AlertCodec encodes and decodes Alert as Avro acme.Alert.
 var AlertCodec = runtime.Codec[Alert]{
 	Type:        "acme.Alert",
-	Schema:      `{"type":"record","name":"acme.Alert","fields":[{"name":"kind","type":{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}},{"name":"message","type":"string"},{"name":"id","type":{"type":"fixed","name":"acme.AlertID","size":16}}]}`,
-	Fingerprint: 0x9ee92b7dfa95780f,
-	Encode:      encodeAlert,
-	Decode:      decodeAlert,
+	Schemas:     avroSchemas,
+	SchemaIndex: 0,
+	Encode: func(w *avro.Writer, v *Alert) {
+		encodeAlert(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Alert) {
+		decodeAlert(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Alert (docs and defaults kept).
 func (Alert) AvroSchema() string {
-	return AlertCodec.Schema
+	return AlertCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Alert.
 func (Alert) AvroFingerprint() uint64 {
-	return AlertCodec.Fingerprint
+	return AlertCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -49,13 +92,21 @@ func (v *Alert) UnmarshalAvro(b []byte) error {
 	return AlertCodec.Unmarshal(b, v)
 }
 
-func encodeAlert(w *avro.Writer, v *Alert) {
+func encodeAlert(w *avro.Writer, v *Alert, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "acme.Alert", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	encodeKind(w, &v.Kind)
 	w.WriteString(v.Message)
 	encodeAlertID(w, &v.ID)
 }
 
-func decodeAlert(r *avro.Reader, v *Alert) {
+func decodeAlert(r *avro.Reader, v *Alert, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "acme.Alert")
+		return
+	}
 	decodeKind(r, &v.Kind)
 	v.Message = r.ReadString()
 	decodeAlertID(r, &v.ID)
@@ -67,20 +118,20 @@ type AlertID [16]byte
 // AlertIDCodec encodes and decodes AlertID as Avro acme.AlertID.
 var AlertIDCodec = runtime.Codec[AlertID]{
 	Type:        "acme.AlertID",
-	Schema:      `{"type":"fixed","name":"acme.AlertID","size":16}`,
-	Fingerprint: 0xb74a21667c1175a0,
+	Schemas:     avroSchemas,
+	SchemaIndex: 1,
 	Encode:      encodeAlertID,
 	Decode:      decodeAlertID,
 }
 
 // AvroSchema returns the full Avro schema of AlertID (docs and defaults kept).
 func (AlertID) AvroSchema() string {
-	return AlertIDCodec.Schema
+	return AlertIDCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of AlertID.
 func (AlertID) AvroFingerprint() uint64 {
-	return AlertIDCodec.Fingerprint
+	return AlertIDCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -115,20 +166,24 @@ func NewEvent() Event {
 // EventCodec encodes and decodes Event as Avro acme.Event.
 var EventCodec = runtime.Codec[Event]{
 	Type:        "acme.Event",
-	Schema:      `{"type":"record","name":"acme.Event","fields":[{"name":"kind","type":{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}},{"name":"payload","type":["string","long",{"type":"record","name":"acme.Stats","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}]}]}`,
-	Fingerprint: 0x289d2df503aabd3d,
-	Encode:      encodeEvent,
-	Decode:      decodeEvent,
+	Schemas:     avroSchemas,
+	SchemaIndex: 2,
+	Encode: func(w *avro.Writer, v *Event) {
+		encodeEvent(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Event) {
+		decodeEvent(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Event (docs and defaults kept).
 func (Event) AvroSchema() string {
-	return EventCodec.Schema
+	return EventCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Event.
 func (Event) AvroFingerprint() uint64 {
-	return EventCodec.Fingerprint
+	return EventCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -141,14 +196,22 @@ func (v *Event) UnmarshalAvro(b []byte) error {
 	return EventCodec.Unmarshal(b, v)
 }
 
-func encodeEvent(w *avro.Writer, v *Event) {
+func encodeEvent(w *avro.Writer, v *Event, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "acme.Event", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	encodeKind(w, &v.Kind)
-	encodeEventPayload(w, &v.Payload)
+	encodeEventPayload(w, &v.Payload, depth+1)
 }
 
-func decodeEvent(r *avro.Reader, v *Event) {
+func decodeEvent(r *avro.Reader, v *Event, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "acme.Event")
+		return
+	}
 	decodeKind(r, &v.Kind)
-	decodeEventPayload(r, &v.Payload)
+	decodeEventPayload(r, &v.Payload, depth+1)
 }
 
 // Kind is the Avro enum acme.Kind.
@@ -180,20 +243,20 @@ func (v Kind) String() string {
 // KindCodec encodes and decodes Kind as Avro acme.Kind.
 var KindCodec = runtime.Codec[Kind]{
 	Type:        "acme.Kind",
-	Schema:      `{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}`,
-	Fingerprint: 0x44a905c01c2566c1,
+	Schemas:     avroSchemas,
+	SchemaIndex: 3,
 	Encode:      encodeKind,
 	Decode:      decodeKind,
 }
 
 // AvroSchema returns the full Avro schema of Kind (docs and defaults kept).
 func (Kind) AvroSchema() string {
-	return KindCodec.Schema
+	return KindCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Kind.
 func (Kind) AvroFingerprint() uint64 {
-	return KindCodec.Fingerprint
+	return KindCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -237,20 +300,24 @@ func NewStats() Stats {
 // StatsCodec encodes and decodes Stats as Avro acme.Stats.
 var StatsCodec = runtime.Codec[Stats]{
 	Type:        "acme.Stats",
-	Schema:      `{"type":"record","name":"acme.Stats","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}`,
-	Fingerprint: 0x3d18bd46aafbdb36,
-	Encode:      encodeStats,
-	Decode:      decodeStats,
+	Schemas:     avroSchemas,
+	SchemaIndex: 4,
+	Encode: func(w *avro.Writer, v *Stats) {
+		encodeStats(w, v, 0)
+	},
+	Decode: func(r *avro.Reader, v *Stats) {
+		decodeStats(r, v, 0)
+	},
 }
 
 // AvroSchema returns the full Avro schema of Stats (docs and defaults kept).
 func (Stats) AvroSchema() string {
-	return StatsCodec.Schema
+	return StatsCodec.FullSchema()
 }
 
 // AvroFingerprint returns the CRC-64-AVRO fingerprint of the Parsing Canonical Form of Stats.
 func (Stats) AvroFingerprint() uint64 {
-	return StatsCodec.Fingerprint
+	return StatsCodec.SchemaFingerprint()
 }
 
 // MarshalAvro returns the Avro binary encoding of v (no framing).
@@ -263,12 +330,20 @@ func (v *Stats) UnmarshalAvro(b []byte) error {
 	return StatsCodec.Unmarshal(b, v)
 }
 
-func encodeStats(w *avro.Writer, v *Stats) {
+func encodeStats(w *avro.Writer, v *Stats, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.FailEncode(w, "acme.Stats", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		return
+	}
 	w.WriteLong(v.Count)
 	w.WriteDouble(v.Sum)
 }
 
-func decodeStats(r *avro.Reader, v *Stats) {
+func decodeStats(r *avro.Reader, v *Stats, depth int) {
+	if depth >= runtime.MaxDecodeDepth {
+		runtime.TooDeep(r, "acme.Stats")
+		return
+	}
 	v.Count = r.ReadLong()
 	v.Sum = r.ReadDouble()
 }
@@ -310,7 +385,8 @@ func (k EventPayloadKind) String() string {
 	return "EventPayloadKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func encodeEventPayload(w *avro.Writer, v *EventPayload) {
+// encodeEventPayload writes one EventPayload; depth is the number of records around it, which a record branch is encoded at.
+func encodeEventPayload(w *avro.Writer, v *EventPayload, depth int) {
 	switch v.Kind {
 	case EventPayloadString:
 		w.WriteLong(0)
@@ -320,13 +396,14 @@ func encodeEventPayload(w *avro.Writer, v *EventPayload) {
 		w.WriteLong(v.Long)
 	case EventPayloadStats:
 		w.WriteLong(2)
-		encodeStats(w, &v.Stats)
+		encodeStats(w, &v.Stats, depth)
 	default:
 		runtime.FailEncode(w, "EventPayload", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
-func decodeEventPayload(r *avro.Reader, v *EventPayload) {
+// decodeEventPayload reads one EventPayload; depth is the number of records around it, which a record branch is decoded at.
+func decodeEventPayload(r *avro.Reader, v *EventPayload, depth int) {
 	*v = EventPayload{}
 	switch i := r.ReadLong(); i {
 	case 0:
@@ -337,7 +414,7 @@ func decodeEventPayload(r *avro.Reader, v *EventPayload) {
 		v.Long = r.ReadLong()
 	case 2:
 		v.Kind = EventPayloadStats
-		decodeStats(r, &v.Stats)
+		decodeStats(r, &v.Stats, depth)
 	default:
 		runtime.BadIndex(r, "EventPayload", i)
 	}

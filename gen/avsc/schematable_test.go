@@ -1,0 +1,59 @@
+package avsc
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/faustgen/faustgen/runtime"
+)
+
+// The schema table the generated code holds composes, for every named
+// type, exactly the full schema the generator computes (and the
+// fingerprint of its canonical form) (a named type
+// defined at its first use, by name after), and its generated source
+// writes each definition once, however many other types use it.
+func TestSchemaTableComposesEveryFullSchema(t *testing.T) {
+	set, err := Load(readSchemas(t, "testdata/all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var defs []runtime.SchemaDef
+	for _, d := range set.order {
+		parts, refs := schemaFragments(d)
+		canonical, canonRefs := canonicalFragments(d)
+		if len(canonRefs) != len(refs) {
+			t.Fatalf("%s: %d refs in the full schema, %d in the canonical form", d.fullName, len(refs), len(canonRefs))
+		}
+		for i := range refs {
+			if refs[i] != canonRefs[i] {
+				t.Fatalf("%s: ref %d is %s in the full schema, %s in the canonical form", d.fullName, i, refs[i].fullName, canonRefs[i].fullName)
+			}
+		}
+		def := runtime.SchemaDef{Name: d.fullName, Parts: parts, Canonical: canonical}
+		for _, r := range refs {
+			def.Refs = append(def.Refs, set.index[r])
+		}
+		defs = append(defs, def)
+	}
+	table := runtime.NewSchemaTable(defs...)
+	for i, d := range set.order {
+		if got, want := table.Schema(i), fullSchemaJSON(d); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", d.fullName, got, want)
+		}
+		if got, want := table.Fingerprint(i), rabin(canonicalForm(d.self)); got != want {
+			t.Errorf("%s: fingerprint %#x, want %#x", d.fullName, got, want)
+		}
+	}
+	src := string(generatePackage(t, readSchemas(t, "testdata/all"), "allgen"))
+	for _, d := range set.order {
+		def := `{"type":"` + d.kind.String() + `","name":"` + d.fullName + `"`
+		if d.isError {
+			def = `{"type":"error","name":"` + d.fullName + `"`
+		}
+		quoted := strconv.Quote(def) // in a "..." literal when it holds a backtick
+		if n := strings.Count(src, def) + strings.Count(src, quoted[1:len(quoted)-1]); n != 1 {
+			t.Errorf("the definition of %s appears %d times in the generated code, want once", d.fullName, n)
+		}
+	}
+}
