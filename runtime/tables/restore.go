@@ -191,6 +191,9 @@ func bulkRestore(ctx context.Context, s *Store, cl *kgo.Client, o RestoreOptions
 	last := int64(-1)
 	err := replay(ctx, cl, o, res.From, res.End, began, func() int64 { return replayed }, func(key, value []byte) error {
 		replayed++
+		if len(key) == 0 || len(key) > maxBoltKeySize {
+			return fmt.Errorf("key of %d bytes: a table store takes keys of 1 to %d bytes", len(key), maxBoltKeySize)
+		}
 		return l.add(key, value)
 	}, func(reached int64) error {
 		last = reached
