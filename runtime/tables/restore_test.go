@@ -401,3 +401,18 @@ func TestABulkRestoreStoppedMidwayLeavesAStoreTheNextStartRestores(t *testing.T)
 	checkBolt(t, s)
 	storeEquals(t, s, want)
 }
+
+// A changelog record whose key has no body cannot be stored: the
+// restore fails naming the record, and the store stays empty.
+func TestARestoreRefusesAnEmptyKeyNamingTheRecord(t *testing.T) {
+	e := cluster(t)
+	produce(t, e, "a", "1", "", "2")
+	s := openStore(t, filepath.Join(t.TempDir(), "0.db"))
+	_, err := Restore(context.Background(), s, RestoreOptions{Client: e.opts, Topic: e.topic, Logger: quiet()})
+	if err == nil || !strings.Contains(err.Error(), e.topic+"[0]@1") {
+		t.Fatalf("restore of an empty key: %v, want an error naming %s[0]@1", err, e.topic)
+	}
+	if off, _ := s.Offset(); off != -1 || contents(t, s) != "" {
+		t.Fatalf("store after a failed restore: offset %d, %q", off, contents(t, s))
+	}
+}
