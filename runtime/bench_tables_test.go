@@ -41,12 +41,14 @@ func BenchmarkRestoreVsRawConsume(b *testing.B) {
 			for range b.N {
 				var raw, restore, heap []float64
 				var spilled int
+				var tail []float64 // seconds after the changelog was read
 				rawHeap = 0
 				for round := range 3 {
 					runRaw := func() { raw = append(raw, rawConsume(b, c, topic, n)) }
 					runRestore := func() {
-						rate, peak, runs := restoreRate(b, c, topic, n)
+						rate, peak, runs, read := restoreRate(b, c, topic, n)
 						spilled = runs
+						tail = append(tail, float64(n)/rate-read.Seconds())
 						restore, heap = append(restore, rate), append(heap, float64(peak)/(1<<20))
 					}
 					if round%2 == 0 {
@@ -64,8 +66,8 @@ func BenchmarkRestoreVsRawConsume(b *testing.B) {
 				b.ReportMetric(float64(n)/s, "restore-s")
 				b.ReportMetric(slices.Max(heap), "restore-heap-MiB")
 				b.ReportMetric(float64(rawHeap)/(1<<20), "raw-heap-MiB")
-				b.Logf("%d records: raw consume %.0f rec/s, restore into bbolt %.0f rec/s (%.2fs), ratio %.2f (target >= 0.6); rounds raw %.0f, restore %.0f; live heap growth (MiB) during the restores %.0f, the raw consumes %.0f at most; %d sorted runs spilled to files",
-					n, r, s, float64(n)/s, s/r, raw, restore, heap, float64(rawHeap)/(1<<20), spilled)
+				b.Logf("%d records: raw consume %.0f rec/s, restore into bbolt %.0f rec/s (%.2fs), ratio %.2f (target >= 0.6); rounds raw %.0f, restore %.0f; live heap growth (MiB) during the restores %.0f, the raw consumes %.0f at most; %d sorted runs spilled to files; merging and writing the store after the changelog was read took %.3f s",
+					n, r, s, float64(n)/s, s/r, raw, restore, heap, float64(rawHeap)/(1<<20), spilled, tail)
 			}
 			deleteTopics(b, c, topic)
 		})
@@ -134,8 +136,9 @@ func rawConsume(b testing.TB, c *env, topic string, n int) float64 {
 // restoreRate restores topic[0] into a fresh store and returns its rate
 // and the peak growth of the live heap during it (as of each garbage
 // collection, sampled every millisecond: the restore's client and its
-// fetches included, garbage not), and how many sorted runs it spilled.
-func restoreRate(b testing.TB, c *env, topic string, n int) (float64, uint64, int) {
+// fetches included, garbage not), how many sorted runs it spilled and
+// how long reading the changelog took.
+func restoreRate(b testing.TB, c *env, topic string, n int) (float64, uint64, int, time.Duration) {
 	b.Helper()
 	s, err := tables.Open(filepath.Join(b.TempDir(), "0.db"), time.Second, testLogger(b))
 	if err != nil {
@@ -155,7 +158,7 @@ func restoreRate(b testing.TB, c *env, topic string, n int) (float64, uint64, in
 	if res.Replayed != int64(n) {
 		b.Fatalf("restored %d of %d records", res.Replayed, n)
 	}
-	return float64(n) / took.Seconds(), grew, res.Spilled
+	return float64(n) / took.Seconds(), grew, res.Spilled, res.Read
 }
 
 // heapGrowth starts sampling the live heap (as of each garbage
