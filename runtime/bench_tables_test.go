@@ -3,8 +3,11 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"sync"
@@ -18,7 +21,9 @@ import (
 )
 
 // BenchmarkRestoreVsRawConsume restores a one-partition changelog of
-// distinct keys (the shape compaction leaves) into an empty store and
+// distinct keys in shuffled order (the shape compaction leaves: one
+// record per key, in the order of their last writes, not in key order)
+// into an empty store and
 // reports its rate as a ratio of raw franz-go consuming the same
 // partition from start to end (the ceiling), in the same run, best of 3
 // with the order alternating. Sizes: 100k and 1M records, and 5M with
@@ -34,10 +39,18 @@ func BenchmarkRestoreVsRawConsume(b *testing.B) {
 			topic := c.name(fmt.Sprintf("restore-%d", n))
 			fillChangelog(b, c, topic, n)
 			for range b.N {
-				var raw, restore []float64
+				var raw, restore, heap []float64
+				var spilled int
+				var tail []float64 // seconds after the changelog was read
+				rawHeap = 0
 				for round := range 3 {
 					runRaw := func() { raw = append(raw, rawConsume(b, c, topic, n)) }
-					runRestore := func() { restore = append(restore, restoreRate(b, c, topic, n)) }
+					runRestore := func() {
+						rate, peak, runs, read := restoreRate(b, c, topic, n)
+						spilled = runs
+						tail = append(tail, float64(n)/rate-read.Seconds())
+						restore, heap = append(restore, rate), append(heap, float64(peak)/(1<<20))
+					}
 					if round%2 == 0 {
 						runRaw()
 						runRestore()
@@ -51,15 +64,19 @@ func BenchmarkRestoreVsRawConsume(b *testing.B) {
 				b.ReportMetric(s, "restore-rec/s")
 				b.ReportMetric(s/r, "ratio")
 				b.ReportMetric(float64(n)/s, "restore-s")
-				b.Logf("%d records: raw consume %.0f rec/s, restore into bbolt %.0f rec/s (%.2fs), ratio %.2f (target >= 0.6); rounds raw %.0f, restore %.0f", n, r, s, float64(n)/s, s/r, raw, restore)
+				b.ReportMetric(slices.Max(heap), "restore-heap-MiB")
+				b.ReportMetric(float64(rawHeap)/(1<<20), "raw-heap-MiB")
+				b.Logf("%d records: raw consume %.0f rec/s, restore into bbolt %.0f rec/s (%.2fs), ratio %.2f (target >= 0.6); rounds raw %.0f, restore %.0f; live heap growth (MiB) during the restores %.0f, the raw consumes %.0f at most; %d sorted runs spilled to files; merging and writing the store after the changelog was read took %.3f s",
+					n, r, s, float64(n)/s, s/r, raw, restore, heap, float64(rawHeap)/(1<<20), spilled, tail)
 			}
 			deleteTopics(b, c, topic)
 		})
 	}
 }
 
-// fillChangelog produces n records of distinct keys, framed long values,
-// to a new one-partition compacted topic.
+// fillChangelog produces n records of distinct keys in a shuffled order
+// (a fixed seed, so runs compare), framed long values, to a new
+// one-partition compacted topic.
 func fillChangelog(b testing.TB, c *env, topic string, n int) {
 	b.Helper()
 	adm := kadm.NewClient(rawClient(b, c))
@@ -69,8 +86,9 @@ func fillChangelog(b testing.TB, c *env, topic string, n int) {
 	cl := rawClient(b, c, kgo.MaxBufferedRecords(200000), kgo.ProducerLinger(5*time.Millisecond))
 	var wg sync.WaitGroup
 	var failed atomic.Value
-	for i := range n {
-		key := fmt.Appendf([]byte{0, 0, 0, 0, 1, 20}, "k%09d", i) // frame, zigzag length 10, the key
+	order := rand.New(rand.NewPCG(1, uint64(n))).Perm(n)
+	for i, k := range order {
+		key := fmt.Appendf([]byte{0, 0, 0, 0, 1, 20}, "k%09d", k) // frame, zigzag length 10, the key
 		val := []byte{0, 0, 0, 0, 2, byte(i&0x3f) << 1}
 		wg.Add(1)
 		cl.Produce(context.Background(), &kgo.Record{Topic: topic, Key: key, Value: val}, func(_ *kgo.Record, err error) {
@@ -88,6 +106,10 @@ func fillChangelog(b testing.TB, c *env, topic string, n int) {
 
 func ptrTo(s string) *string { return &s }
 
+// rawHeap is the peak growth of the live heap during a raw consume
+// (heapGrowth), for comparison with a restore's.
+var rawHeap uint64
+
 // rawConsume reads topic[0] from start to n records with a plain client
 // and returns its rate.
 func rawConsume(b testing.TB, c *env, topic string, n int) float64 {
@@ -95,6 +117,8 @@ func rawConsume(b testing.TB, c *env, topic string, n int) float64 {
 	cl := rawClient(b, c, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
 		kgo.FetchMaxPartitionBytes(8<<20), kgo.FetchMaxBytes(32<<20))
 	defer cl.Close()
+	peak := heapGrowth()
+	defer func() { rawHeap = max(rawHeap, peak()) }()
 	began := time.Now()
 	got := 0
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -109,14 +133,19 @@ func rawConsume(b testing.TB, c *env, topic string, n int) float64 {
 	return float64(n) / time.Since(began).Seconds()
 }
 
-// restoreRate restores topic[0] into a fresh store and returns its rate.
-func restoreRate(b testing.TB, c *env, topic string, n int) float64 {
+// restoreRate restores topic[0] into a fresh store and returns its rate
+// and the peak growth of the live heap during it (as of each garbage
+// collection, sampled every millisecond: the restore's client and its
+// fetches included, garbage not), how many sorted runs it spilled and
+// how long reading the changelog took.
+func restoreRate(b testing.TB, c *env, topic string, n int) (float64, uint64, int, time.Duration) {
 	b.Helper()
 	s, err := tables.Open(filepath.Join(b.TempDir(), "0.db"), time.Second, testLogger(b))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	peak := heapGrowth()
 	began := time.Now()
 	res, err := tables.Restore(context.Background(), s, tables.RestoreOptions{
 		Client: []kgo.Opt{kgo.SeedBrokers(c.Brokers()...)}, Table: "bench", Topic: topic, Logger: testLogger(b),
@@ -124,10 +153,40 @@ func restoreRate(b testing.TB, c *env, topic string, n int) float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
+	took := time.Since(began)
+	grew := peak()
 	if res.Replayed != int64(n) {
 		b.Fatalf("restored %d of %d records", res.Replayed, n)
 	}
-	return float64(n) / time.Since(began).Seconds()
+	return float64(n) / took.Seconds(), grew, res.Spilled, res.Read
+}
+
+// heapGrowth starts sampling the live heap (as of each garbage
+// collection) every millisecond; the function it returns stops and
+// returns the peak growth over the heap at the start.
+func heapGrowth() func() uint64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	heap := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
+	runtime.GC()
+	base, peak := heap(), uint64(0)
+	stop, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for t := time.NewTicker(time.Millisecond); ; {
+			select {
+			case <-stop:
+				t.Stop()
+				return
+			case <-t.C:
+				peak = max(peak, heap())
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		<-sampled
+		return max(peak, base) - base
+	}
 }
 
 // BenchmarkStatefulVsStatelessAgent runs a counting agent (Get, Put,

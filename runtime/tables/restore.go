@@ -34,6 +34,14 @@ type RestoreOptions struct {
 	// store's key (a windowed table's changelog key holds the window and
 	// the key, its store key orders them by time); nil keeps the body.
 	StoreKey func(body []byte) ([]byte, error)
+	// MemoryBytes bounds the records a restore into an empty store holds
+	// while it sorts them (keys, values and a few bytes a record once
+	// sorted); past it, sorted runs are spilled to files beside the
+	// store and merged at the end. It does not count the client's
+	// fetches (up to 32 MiB) nor the records it decodes, garbage once
+	// copied.
+	// Default: DefaultRestoreMemoryBytes (32 MiB).
+	MemoryBytes int64
 }
 
 // RestoreResult says what a restore did.
@@ -41,7 +49,12 @@ type RestoreResult struct {
 	Replayed  int64 // changelog records read
 	From, End int64
 	Wiped     bool // the store was ahead of the changelog (the topic was recreated) and was rebuilt
-	Took      time.Duration
+	Bulk      bool // the store was empty: built whole from the changelog (see bulkLoad)
+	Spilled   int  // sorted runs a bulk restore spilled to files
+	// Read is how long reading the changelog took (within Took); a bulk
+	// restore then merges its sorted runs and writes the store.
+	Read time.Duration
+	Took time.Duration
 }
 
 // Restore brings s up to the end of its changelog partition: it reads
@@ -52,6 +65,12 @@ type RestoreResult struct {
 // changelog (a clean restart) replays nothing. A stored offset past the
 // end means the changelog was recreated: the store is wiped and rebuilt,
 // with a warning. Gaps (compaction) and transaction markers are normal.
+//
+// An empty store (a new instance, a partition that moved here, a wiped
+// or corrupt store) is not filled key by key: the changelog is sorted
+// as it arrives, within o.MemoryBytes (spilling sorted runs to files
+// beside the store past it), and written in key order into a new bbolt
+// file, which replaces the store's once complete (see bulkLoad).
 func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, error) {
 	began := time.Now()
 	if o.ProgressEvery <= 0 {
@@ -108,10 +127,14 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 	}
 
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{o.Topic: {o.Partition: kgo.NewOffset().At(from)}})
+	if res.Bulk = stored < 0; res.Bulk {
+		return bulkRestore(ctx, s, cl, o, res, began)
+	}
 
-	// Fetching and storing overlap: this goroutine polls and cuts
-	// batches, an applier writes them to bbolt (sorted by key: a B+tree
-	// takes sorted inserts faster), each with the offset it reached.
+	// A tail into a store that has state: fetching and storing overlap,
+	// this goroutine polls and cuts batches, an applier writes them to
+	// bbolt (sorted by key: a B+tree takes sorted inserts faster), each
+	// with the offset it reached.
 	type applyBatch struct {
 		changes []Change
 		last    int64
@@ -132,25 +155,93 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 		}
 		applied <- err
 	}()
-	finish := func(err error) (RestoreResult, error) {
-		close(work)
-		if aerr := <-applied; err == nil {
-			err = aerr
+	var batch []Change
+	err = replay(ctx, cl, o, from, res.End, began, replayed.Load, func(key, value []byte) error {
+		batch = append(batch, Change{Key: key, Value: value})
+		return nil
+	}, func(last int64) error {
+		select {
+		case work <- applyBatch{batch, last}:
+			batch = nil
+			return nil
+		case err := <-applied:
+			applied <- err
+			return errStop
 		}
-		res.Replayed = replayed.Load()
-		res.Took = time.Since(began)
-		return res, err
+	})
+	if errors.Is(err, errStop) {
+		err = nil
 	}
+	close(work)
+	if aerr := <-applied; err == nil {
+		err = aerr
+	}
+	res.Replayed = replayed.Load()
+	res.Took = time.Since(began)
+	res.Read = res.Took
+	return res, err
+}
 
+var errStop = errors.New("stop")
+
+// bulkRestore restores the whole changelog into the empty store s
+// through a bulkLoad (see there): records are sorted as they arrive,
+// merged in key order into a new file, and that file, whole and with the
+// offset it reached, replaces the store's.
+func bulkRestore(ctx context.Context, s *Store, cl *kgo.Client, o RestoreOptions, res RestoreResult, began time.Time) (RestoreResult, error) {
+	l := newBulkLoad(s.Path(), o.MemoryBytes)
+	defer l.removeTemp()
+	var replayed int64
+	last := int64(-1)
+	err := replay(ctx, cl, o, res.From, res.End, began, func() int64 { return replayed }, func(key, value []byte) error {
+		replayed++
+		if len(key) == 0 || len(key) > maxBoltKeySize {
+			return fmt.Errorf("key of %d bytes: a table store takes keys of 1 to %d bytes", len(key), maxBoltKeySize)
+		}
+		return l.add(key, value)
+	}, func(reached int64) error {
+		last = reached
+		return nil
+	})
+	if werr := l.wait(); err == nil {
+		err = werr
+	}
+	res.Replayed, res.Spilled, res.Read = replayed, len(l.runs), time.Since(began)
+	if err == nil && last >= 0 && time.Since(began) >= o.ProgressEvery {
+		o.Logger.Info("restoring table: changelog read, writing the store in key order", "table", o.Table, "partition", o.Partition,
+			"records", replayed, "spilled_runs", len(l.runs), "path", s.Path())
+	}
+	if err == nil && last >= 0 {
+		var built string
+		built, _, err = l.write(last, s.db.Info().PageSize)
+		if err == nil {
+			err = s.replaceWith(built)
+		}
+	}
+	res.Took = time.Since(began)
+	if err != nil {
+		return res, fmt.Errorf("restore %s[%d] into %s: %w", o.Topic, o.Partition, s.Path(), err)
+	}
+	return res, nil
+}
+
+// replay polls cl from offset from to end, calling record with the key
+// (its Avro body) and value (nil: a tombstone) of every record below
+// end, in order, and reached after each poll with the last offset it
+// reached (transaction markers included). Markers and the records of
+// aborted transactions take offsets without records: a poll that brings
+// nothing below the end three times in a row ends the replay.
+func replay(ctx context.Context, cl *kgo.Client, o RestoreOptions, from, end int64, began time.Time, replayed func() int64,
+	record func(key, value []byte) error, reached func(last int64) error) error {
 	lastLog := time.Now()
 	next := from // the next offset wanted
 	idle := 0
-	for next < end.Offset {
+	for next < end {
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		fs := cl.PollRecords(pctx, 50000)
 		cancel()
 		if ctx.Err() != nil {
-			return finish(ctx.Err())
+			return ctx.Err()
 		}
 		var ferr error
 		fs.EachError(func(_ string, _ int32, err error) {
@@ -159,13 +250,12 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 			}
 		})
 		if ferr != nil {
-			return finish(fmt.Errorf("read %s[%d] at %d: %w", o.Topic, o.Partition, next, ferr))
+			return fmt.Errorf("read %s[%d] at %d: %w", o.Topic, o.Partition, next, ferr)
 		}
-		batch := make([]Change, 0, fs.NumRecords())
 		last := int64(-1)
-		var kerr error
+		var rerr error
 		fs.EachRecord(func(r *kgo.Record) {
-			if r.Offset >= end.Offset || kerr != nil {
+			if r.Offset >= end || rerr != nil {
 				return
 			}
 			last = r.Offset
@@ -179,39 +269,36 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 			if o.StoreKey != nil {
 				var err error
 				if key, err = o.StoreKey(key); err != nil {
-					kerr = fmt.Errorf("read %s[%d]@%d: key: %w", o.Topic, o.Partition, r.Offset, err)
+					rerr = fmt.Errorf("read %s[%d]@%d: key: %w", o.Topic, o.Partition, r.Offset, err)
 					return
 				}
 			}
-			batch = append(batch, Change{Key: key, Value: r.Value})
+			if rerr = record(key, r.Value); rerr != nil {
+				rerr = fmt.Errorf("record %s[%d]@%d: %w", o.Topic, o.Partition, r.Offset, rerr)
+			}
 		})
-		if kerr != nil {
-			return finish(kerr)
+		if rerr != nil {
+			return rerr
 		}
 		if last < 0 {
-			// Nothing below the end: what is left are transaction
-			// markers or records of aborted transactions.
 			if idle++; idle >= 3 {
-				break
+				return nil
 			}
 			continue
 		}
 		idle = 0
-		select {
-		case work <- applyBatch{batch, last}:
-		case err := <-applied:
-			applied <- err
-			return finish(nil)
+		if err := reached(last); err != nil {
+			return err
 		}
 		next = last + 1
 		if time.Since(lastLog) >= o.ProgressEvery {
 			lastLog = time.Now()
 			elapsed := time.Since(began).Seconds()
 			rate := float64(next-from) / elapsed
-			eta := time.Duration(float64(end.Offset-next) / max(rate, 1) * float64(time.Second))
-			o.Logger.Info("restoring table", "table", o.Table, "partition", o.Partition, "records", replayed.Load(),
-				"offset", next, "end", end.Offset, "rate", int64(rate), "eta", eta.Round(time.Second))
+			eta := time.Duration(float64(end-next) / max(rate, 1) * float64(time.Second))
+			o.Logger.Info("restoring table", "table", o.Table, "partition", o.Partition, "records", replayed(),
+				"offset", next, "end", end, "rate", int64(rate), "eta", eta.Round(time.Second))
 		}
 	}
-	return finish(nil)
+	return nil
 }

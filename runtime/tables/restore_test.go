@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -117,8 +121,8 @@ func TestRestoreReplaysOnlyWhatTheStoreLacks(t *testing.T) {
 	e := cluster(t)
 	s := openStore(t, filepath.Join(t.TempDir(), "0.db"))
 	produce(t, e, "a", "1", "b", "1", "a", "2", "c", "1", "b", "")
-	if res := restore(t, s, e); res.Replayed != 5 {
-		t.Fatalf("first restore: %+v", res)
+	if res := restore(t, s, e); res.Replayed != 5 || !res.Bulk {
+		t.Fatalf("first restore (into the empty store: a bulk load): %+v", res)
 	}
 	if got := contents(t, s); got != "a=2 c=1" {
 		t.Fatalf("store: %q, want a=2 c=1", got)
@@ -127,7 +131,7 @@ func TestRestoreReplaysOnlyWhatTheStoreLacks(t *testing.T) {
 		t.Fatalf("a restore of an unchanged changelog replayed %d", res.Replayed)
 	}
 	produce(t, e, "d", "1")
-	if res := restore(t, s, e); res.Replayed != 1 || res.From != 5 {
+	if res := restore(t, s, e); res.Replayed != 1 || res.From != 5 || res.Bulk {
 		t.Fatalf("restore of the tail: %+v", res)
 	}
 	if got := contents(t, s); got != "a=2 c=1 d=1" {
@@ -149,8 +153,8 @@ func TestRestoreSkipsAbortedTransactionsAndGaps(t *testing.T) {
 	if got := contents(t, s); got != "a=1 b=1" {
 		t.Fatalf("store: %q, want a=1 b=1 (restore %+v)", got, res)
 	}
-	if res.Replayed != 2 {
-		t.Fatalf("replayed %d records, want the 2 committed ones", res.Replayed)
+	if res.Replayed != 2 || !res.Bulk {
+		t.Fatalf("replayed %d records (bulk %v), want the 2 committed ones in a bulk load", res.Replayed, res.Bulk)
 	}
 	if res := restore(t, s, e); res.Replayed != 0 {
 		t.Fatalf("a second restore replayed %d", res.Replayed)
@@ -189,7 +193,7 @@ func TestRestoreWipesAStoreAheadOfItsChangelog(t *testing.T) {
 	}
 	produce(t, e, "a", "1")
 	res := restore(t, s, e)
-	if !res.Wiped || res.Replayed != 1 {
+	if !res.Wiped || !res.Bulk || res.Replayed != 1 {
 		t.Fatalf("restore: %+v, want a wipe and 1 record", res)
 	}
 	if got := contents(t, s); got != "a=1" {
@@ -258,5 +262,157 @@ func TestOverlayFlushesOnlyCommittedAcknowledgedWrites(t *testing.T) {
 	changes, cl, _ = o.Flush(13)
 	if len(changes) != 1 || cl != 102 || o.Len() != 0 {
 		t.Fatalf("second flush: %d changes, offset %d, %d left", len(changes), cl, o.Len())
+	}
+}
+
+// produceMany writes n records key -> value (nil: a tombstone) made by
+// rec to cl[0], without waiting for each.
+func produceMany(t *testing.T, e cenv, n int, rec func(i int) (key string, value []byte)) {
+	t.Helper()
+	cl, err := kgo.NewClient(append(e.opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for i := range n {
+		k, v := rec(i)
+		r := &kgo.Record{Topic: e.topic, Key: framed(k)}
+		if v != nil {
+			r.Value = framed(string(v))
+		}
+		wg.Add(1)
+		cl.Produce(context.Background(), r, func(_ *kgo.Record, err error) {
+			if err != nil {
+				failed.Store(err)
+			}
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// model writes n random records (a few thousand keys, a fifth of them
+// tombstones) and returns what a store restored from them must hold.
+func model(t *testing.T, e cenv, n int) map[string][]byte {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 6))
+	want := map[string][]byte{}
+	produceMany(t, e, n, func(i int) (string, []byte) {
+		k := fmt.Sprintf("key-%d", rng.IntN(4000))
+		if rng.IntN(5) == 0 {
+			delete(want, k)
+			return k, nil
+		}
+		v := fmt.Appendf(nil, "v%d", i)
+		want[k] = framed(string(v))
+		return k, v
+	})
+	return want
+}
+
+// A restore into an empty store whose records pass its memory bound
+// spills sorted runs and still ends with the newest write of each key,
+// no key whose newest write is a tombstone, the changelog's offset, and
+// no files beside the store; the tail after it goes the usual way.
+func TestABulkRestoreThatSpillsKeepsTheNewestWritePerKey(t *testing.T) {
+	e := cluster(t)
+	want := model(t, e, 30_000)
+	dir := t.TempDir()
+	s := openStore(t, filepath.Join(dir, "0.db"))
+	res, err := Restore(context.Background(), s, RestoreOptions{Client: e.opts, Topic: e.topic, Logger: quiet(), MemoryBytes: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Bulk || res.Spilled < 2 || res.Replayed != 30_000 {
+		t.Fatalf("restore: %+v, want a bulk load of 30000 records spilling several runs", res)
+	}
+	checkBolt(t, s)
+	storeEquals(t, s, want)
+	if off, _ := s.Offset(); off != 29_999 {
+		t.Fatalf("offset %d, want 29999", off)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.restore-*")); len(left) > 0 {
+		t.Fatalf("files left beside the store: %v", left)
+	}
+	produce(t, e, "key-1", "tail", "key-2", "")
+	want["key-1"] = framed("tail")
+	delete(want, "key-2")
+	if res := restore(t, s, e); res.Bulk || res.Replayed != 2 {
+		t.Fatalf("restore of the tail: %+v", res)
+	}
+	storeEquals(t, s, want)
+}
+
+// cancelOnProgress cancels a context when the restore logs its progress.
+type cancelOnProgress struct {
+	slog.Handler
+	cancel context.CancelFunc
+}
+
+func (h cancelOnProgress) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "restoring table" {
+		h.cancel()
+	}
+	return nil
+}
+
+// A bulk restore stopped in the middle leaves the store empty (offset
+// -1: never ahead of the changelog, whatever it had read) and no files;
+// files a crash would leave are removed at the next open; the next
+// restore rebuilds the store whole.
+func TestABulkRestoreStoppedMidwayLeavesAStoreTheNextStartRestores(t *testing.T) {
+	e := cluster(t)
+	want := model(t, e, 120_000)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "0.db")
+	s := openStore(t, path)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(cancelOnProgress{slog.NewTextHandler(io.Discard, nil), cancel})
+	res, err := Restore(ctx, s, RestoreOptions{Client: e.opts, Topic: e.topic, Logger: log, ProgressEvery: time.Nanosecond, MemoryBytes: 256 << 10})
+	if err == nil || res.Replayed == 0 || res.Replayed >= 120_000 {
+		t.Fatalf("restore stopped midway: %+v, %v; want it to fail after reading part of the changelog", res, err)
+	}
+	if off, _ := s.Offset(); off != -1 {
+		t.Fatalf("offset %d after a stopped bulk restore, want -1", off)
+	}
+	if got := contents(t, s); got != "" {
+		t.Fatalf("store after a stopped bulk restore: %.100q", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.restore-*")); len(left) > 0 {
+		t.Fatalf("files left beside the store: %v", left)
+	}
+	// What a crash in the middle leaves: a partial new file and runs.
+	s.Close()
+	for _, f := range []string{path + ".restore-new", path + ".restore-run-0"} {
+		if err := os.WriteFile(f, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = openStore(t, path)
+	if res := restore(t, s, e); !res.Bulk || res.Replayed != 120_000 {
+		t.Fatalf("restore after the crash: %+v", res)
+	}
+	checkBolt(t, s)
+	storeEquals(t, s, want)
+}
+
+// A changelog record whose key has no body cannot be stored: the
+// restore fails naming the record, and the store stays empty.
+func TestARestoreRefusesAnEmptyKeyNamingTheRecord(t *testing.T) {
+	e := cluster(t)
+	produce(t, e, "a", "1", "", "2")
+	s := openStore(t, filepath.Join(t.TempDir(), "0.db"))
+	_, err := Restore(context.Background(), s, RestoreOptions{Client: e.opts, Topic: e.topic, Logger: quiet()})
+	if err == nil || !strings.Contains(err.Error(), e.topic+"[0]@1") {
+		t.Fatalf("restore of an empty key: %v, want an error naming %s[0]@1", err, e.topic)
+	}
+	if off, _ := s.Offset(); off != -1 || contents(t, s) != "" {
+		t.Fatalf("store after a failed restore: offset %d, %q", off, contents(t, s))
 	}
 }

@@ -10,6 +10,11 @@
 // store's data and the changelog offset it reflects change together, in
 // one bbolt transaction (Apply), and only with changes whose changelog
 // records Kafka has acknowledged (Overlay.Flush hands out only those).
+// A restore into an empty store (offset -1) builds a whole new file
+// beside it, data and offset together, and renames it over the store
+// only once complete (bulkLoad, Store.replaceWith): a crash in the
+// middle leaves the empty store, restored again at the next start, and
+// leftovers that Open removes.
 package tables
 
 import (
@@ -34,8 +39,9 @@ var (
 
 // Store is one table partition's state in a bbolt file.
 type Store struct {
-	db   *bolt.DB
-	path string
+	db          *bolt.DB
+	path        string
+	lockTimeout time.Duration
 }
 
 // Open opens (creating it if needed) the store file at path. A file bbolt
@@ -43,6 +49,8 @@ type Store struct {
 // path+".corrupt-<time>", named in a warning on log, and a fresh store is
 // created: its state comes back from the changelog. A file locked by
 // another live process fails after lockTimeout with an error naming it.
+// Files an unfinished bulk restore left beside it (path + ".restore-*")
+// are removed.
 //
 // Writes are not fsynced (bbolt NoSync): a process crash loses nothing
 // (the page cache survives it); a machine crash may lose the last writes
@@ -53,6 +61,7 @@ func Open(path string, lockTimeout time.Duration, log *slog.Logger) (*Store, err
 	}
 	s, err := open(path, lockTimeout)
 	if err == nil {
+		s.removeRestoreLeftovers(log)
 		return s, nil
 	}
 	if errors.Is(err, berrors.ErrTimeout) {
@@ -63,7 +72,61 @@ func Open(path string, lockTimeout time.Duration, log *slog.Logger) (*Store, err
 		return nil, fmt.Errorf("table store %s is unreadable (%v) and could not be moved aside: %w", path, err, rerr)
 	}
 	log.Warn("table store unreadable: moved aside, rebuilding it from the changelog", "path", path, "moved_to", aside, "err", err)
-	return open(path, lockTimeout)
+	s, err = open(path, lockTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("table store %s: %w", path, err)
+	}
+	s.removeRestoreLeftovers(log)
+	return s, nil
+}
+
+// removeRestoreLeftovers removes the files of a bulk restore that did
+// not finish (the process stopped in the middle): they are never part
+// of the store, which a bulk restore replaces only once whole. Called
+// with the store's file lock held, so no live restore owns them.
+func (s *Store) removeRestoreLeftovers(log *slog.Logger) {
+	left, _ := filepath.Glob(s.path + ".restore-*")
+	for _, f := range left {
+		if err := os.Remove(f); err != nil {
+			log.Warn("could not remove the leftover of an unfinished table restore", "path", f, "err", err)
+			continue
+		}
+		log.Info("removed the leftover of an unfinished table restore", "path", f)
+	}
+}
+
+// replaceWith replaces the store, which must be empty (offset -1), with
+// the complete store file built: it closes the store's file, removes
+// it, renames built to its path, and opens that. A crash before the
+// removal leaves the empty store; between removal and rename, no store
+// file, which Open creates empty; after, the new store: never a mix,
+// and never a store ahead of its changelog. (The empty file is removed
+// rather than renamed over: ext4 writes a file renamed over another
+// back to disk before the rename returns, 10 ms for a million records,
+// to no purpose here, the stores being unsynced anyway.)
+func (s *Store) replaceWith(built string) error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close %s to replace it: %w", s.path, err)
+	}
+	reopen := func(err error) error {
+		os.Remove(built)
+		if n, oerr := open(s.path, s.lockTimeout); oerr == nil {
+			s.db = n.db // an empty store again
+		}
+		return err
+	}
+	if err := os.Remove(s.path); err != nil {
+		return reopen(fmt.Errorf("remove the empty %s to replace it: %w", s.path, err))
+	}
+	if err := os.Rename(built, s.path); err != nil {
+		return reopen(fmt.Errorf("rename %s to %s: %w", built, s.path, err))
+	}
+	n, err := open(s.path, s.lockTimeout)
+	if err != nil {
+		return fmt.Errorf("open %s after a bulk restore: %w", s.path, err)
+	}
+	s.db = n.db
+	return nil
 }
 
 func open(path string, lockTimeout time.Duration) (s *Store, err error) {
@@ -96,7 +159,7 @@ func open(path string, lockTimeout time.Duration) (s *Store, err error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, lockTimeout: lockTimeout}, nil
 }
 
 // Path returns the store's file.
