@@ -222,6 +222,14 @@ func (t *OffsetTracker) Committable() (kgo.EpochOffset, bool) {
 	return t.committable, t.committable.Offset >= 0
 }
 
+// Idle reports whether every begun record is committable and no
+// delivery failed.
+func (t *OffsetTracker) Idle() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.queue) == 0 && !t.failed
+}
+
 // WaitIdle waits until every begun record is committable (or the tracker
 // failed, or ctx ends) and reports whether the tracker is idle and healthy.
 func (t *OffsetTracker) WaitIdle(ctx context.Context) bool {
