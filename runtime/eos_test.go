@@ -262,16 +262,22 @@ func TestExactlyOnceCountsSurviveRepeatedSIGKILLs(t *testing.T) {
 	in, out := viewTopic(c.name("eoskill-in"), parts), countTopic(c.name("eoskill-out"), parts)
 	producer := start(t, cfg, AppSpec{ID: c.name("eoskill-producer"), Topics: []AnyTopic{in, out}})
 	keys := keysN(24)
+	want := map[string]int64{}
 	for done := 0; done < records; done += 10000 {
-		produceViews(t, producer, in, keys, min(10000, records-done))
+		n := min(10000, records-done)
+		produceViews(t, producer, in, keys, n)
+		for k, w := range wantCounts(keys, n) {
+			want[k] += w
+		}
 	}
 	producer.stop(t)
-	want := wantCounts(keys, records)
+	// About 10 s of processing in all, so that the kills land mid-run.
+	spin := 10 * time.Second / time.Duration(records)
 
 	group := c.name("eoskill")
 	stateDir := t.TempDir()
 	settings := childSettings(group, "counter", in, out, map[string]string{
-		"CHILD_MODE": "count", "CHILD_GUARANTEE": "exactly_once", EnvStateDir: stateDir, EnvCommitInterval: "100ms",
+		"CHILD_MODE": "count", "CHILD_GUARANTEE": "exactly_once", "CHILD_SPIN": spin.String(), EnvStateDir: stateDir, EnvCommitInterval: "100ms",
 		EnvInstanceID: "counter-1", EnvSessionTimeout: "10s",
 	})
 	changelog := changelogName(group, "counts")

@@ -222,12 +222,11 @@ func (t *OffsetTracker) Committable() (kgo.EpochOffset, bool) {
 	return t.committable, t.committable.Offset >= 0
 }
 
-// Idle reports whether every begun record is committable and no
-// delivery failed.
-func (t *OffsetTracker) Idle() bool {
+// Failed reports whether a delivery failed: the watermark stopped.
+func (t *OffsetTracker) Failed() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.queue) == 0 && !t.failed
+	return t.failed
 }
 
 // WaitIdle waits until every begun record is committable (or the tracker

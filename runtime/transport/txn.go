@@ -30,7 +30,8 @@ import (
 //     and waits before its next one, so nothing is produced while the
 //     transaction ends;
 //  2. the producer is flushed: every record processed is then
-//     acknowledged, and its partition's tracker covers it;
+//     acknowledged (franz-go runs promises before Flush returns), and its
+//     partition's tracker watermark covers it;
 //  3. the transaction commits, carrying the offsets of every partition
 //     that processed in it — unless one of them is no longer owned here
 //     (revoked, lost, or this member was expelled) or asked to abort,
@@ -193,10 +194,14 @@ func (g *Group) endTxn(ctx context.Context, commit, final bool) error {
 		case p.closed.Load() || p.State() == Lost:
 			commit, why = false, fmt.Sprintf("%s[%d] is no longer owned here (%s)", p.Topic, p.Partition, p.State())
 			continue
-		case !p.tracker.Idle():
-			commit, why = false, fmt.Sprintf("%s[%d] has records not acknowledged", p.Topic, p.Partition)
+		case p.tracker.Failed():
+			commit, why = false, fmt.Sprintf("%s[%d] had a delivery fail", p.Topic, p.Partition)
 			continue
 		}
+		// The gate is closed and the producer flushed: every record the
+		// partition processed is acknowledged, so the watermark is the
+		// offset after the last one (records taken but not processed
+		// yet come after it).
 		eo, ok := p.tracker.Committable()
 		if !ok || eo.Offset <= p.committed.Load() {
 			continue
