@@ -372,3 +372,74 @@ func BenchmarkGlobalLookupVsPlainGet(b *testing.B) {
 		b.Logf("%d entries, %d random Gets per round, best of 3 (alternating): plain %.0f ns, global %.0f ns, ratio %.2f (target <= 2); rounds plain %.0f, global %.0f", entries, gets, pl, gl, gl/pl, res.plain, res.global)
 	}
 }
+
+// BenchmarkExactlyOnceVsAtLeastOnce runs the counting agent (a table read
+// and write, a changelog record and a sink record per input) exactly-once
+// and at-least-once over the same input, alternating, at each commit
+// interval (1s is Config's default), and reports the exactly-once
+// throughput as a ratio of the at-least-once one's (target >= 0.7 at the
+// default), best of 3 rounds each, with the range of the rounds in the
+// log. Run with -benchtime 1x.
+func BenchmarkExactlyOnceVsAtLeastOnce(b *testing.B) {
+	c := newEnv(b)
+	for _, interval := range []time.Duration{100 * time.Millisecond, time.Second} {
+		b.Run("interval="+interval.String(), func(b *testing.B) {
+			cfg := testConfig(b, c)
+			cfg.CommitInterval = interval
+			for i := range b.N {
+				var alo, eos []float64
+				for round := range 3 {
+					id := fmt.Sprintf("%s-%d-%d", interval, i, round)
+					in := viewTopic(c.name("eos-bench-in-"+id), benchPartitions)
+					out := countTopic(c.name("eos-bench-out-"+id), benchPartitions)
+					producer := start(b, cfg, AppSpec{ID: c.name("eos-bench-producer-" + id), Topics: []AnyTopic{in, out}})
+					fillTopic(b, producer, in, benchRecords)
+					producer.stop(b)
+					runALO := func() {
+						alo = append(alo, guaranteedCountRate(b, c, cfg, AtLeastOnce, in, out, c.name("eos-bench-alo-"+id)))
+					}
+					runEOS := func() {
+						eos = append(eos, guaranteedCountRate(b, c, cfg, ExactlyOnce, in, out, c.name("eos-bench-eos-"+id)))
+					}
+					if round%2 == 0 {
+						runALO()
+						runEOS()
+					} else {
+						runEOS()
+						runALO()
+					}
+					deleteTopics(b, c, in.Name, out.Name, changelogName(c.name("eos-bench-alo-"+id), "counts"), changelogName(c.name("eos-bench-eos-"+id), "counts"))
+				}
+				a, e := slices.Max(alo), slices.Max(eos)
+				b.ReportMetric(a, "alo-rec/s")
+				b.ReportMetric(e, "eos-rec/s")
+				b.ReportMetric(e/a, "ratio")
+				b.Logf("%d records, %d partitions, commit interval %v, best of 3 (order alternating): at-least-once %.0f rec/s (rounds %.0f), exactly-once %.0f rec/s (rounds %.0f), ratio %.2f (target >= 0.7 at the default 1s)",
+					benchRecords, benchPartitions, interval, a, alo, e, eos, e/a)
+			}
+		})
+	}
+}
+
+// guaranteedCountRate is countRelay under guarantee g.
+func guaranteedCountRate(b *testing.B, c *env, cfg Config, g Guarantee, in *Topic[string, view], out *Topic[string, int64], group string) float64 {
+	b.Helper()
+	table := countsTable(in.Partitions)
+	agent := counter(in, out, table)
+	cfg.StateDir = b.TempDir()
+	var first atomic.Int64
+	inner := agent.Process
+	agent.Process = func(t *Task, k string, v view) error {
+		if first.Load() == 0 {
+			first.CompareAndSwap(0, time.Now().UnixNano())
+		}
+		return inner(t, k, v)
+	}
+	r := start(b, cfg, AppSpec{ID: group, Guarantee: g, Topics: []AnyTopic{in, out}, Tables: []AnyTable{table}, Agents: []AnyAgent{agent}})
+	waitCommitted(b, kadm.NewClient(rawClient(b, c)), group, in.Name, benchRecords, 120*time.Second)
+	elapsed := time.Since(time.Unix(0, first.Load()))
+	if err := r.stop(b); err != nil {
+		b.Fatal(err)
+	}
+	return benchRecords / elapsed.Seconds()
+}

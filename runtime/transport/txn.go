@@ -265,7 +265,7 @@ func (g *Group) endTxn(ctx context.Context, commit, final bool) error {
 		if !final {
 			g.o.Logger.Warn("transaction aborted; the partitions restart from the offsets it began at", "transactional_id", t.id, "why", why, "partitions", describe(touched))
 			g.restartAll(ctx, touched)
-		} else {
+		} else if len(touched) > 0 {
 			g.o.Logger.Warn("transaction aborted at the stop; the next owners process its records again", "transactional_id", t.id, "why", why, "partitions", describe(touched))
 		}
 	}
