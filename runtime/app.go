@@ -67,7 +67,10 @@ type App struct {
 	// Set during start, read-only after started is closed.
 	ids      map[string]schemaIDs
 	reg      *registry
-	client   *kgo.Client
+	client   *kgo.Client // the group's, and the agents' producer
+	producer *kgo.Client // the Producers': client, or under exactly-once a non-transactional one
+	session  *kgo.GroupTransactSession
+	txnID    string // under exactly-once with agents: the transactional id
 	group    *transport.Group
 	cluster  *embedded.Cluster
 	started  chan struct{}
@@ -124,8 +127,8 @@ type sinkIDs struct {
 // NewApp checks spec and returns an App that Run starts. It fails on a
 // spec it cannot run, naming every problem: tables partitioned unlike
 // their agents' source, written while sourced from a topic, windowed
-// tables in lookups, global tables without a source, or the exactly-once
-// guarantee (not implemented yet).
+// tables in lookups, global tables without a source, or an unknown
+// guarantee.
 func NewApp(cfg Config, spec AppSpec) (*App, error) {
 	if spec.ID == "" {
 		return nil, errors.New("app spec: empty app id")
@@ -135,10 +138,7 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 	if cfg.MaxValueBytes > 0 {
 		readerAPI = avro.Config{MaxByteSliceSize: int(cfg.MaxValueBytes)}.Freeze()
 	}
-	if spec.Guarantee == ExactlyOnce {
-		return nil, fmt.Errorf("app %s: guarantee exactly_once is not implemented yet; use at_least_once", spec.ID)
-	}
-	if spec.Guarantee != AtLeastOnce {
+	if spec.Guarantee != AtLeastOnce && spec.Guarantee != ExactlyOnce {
 		return nil, fmt.Errorf("app %s: unknown guarantee %v", spec.ID, spec.Guarantee)
 	}
 	a := &App{
@@ -296,9 +296,12 @@ func (a *App) Run(ctx context.Context) error {
 	close(a.started)
 	a.log.Info("app started", "topics", len(a.topics), "agents", len(a.agents))
 
-	if a.group != nil {
+	switch {
+	case a.session != nil:
+		err = a.group.RunTransactions(ctx, a.session)
+	case a.group != nil:
 		err = a.group.Run(ctx, a.client)
-	} else {
+	default:
 		select {
 		case <-ctx.Done():
 		case <-a.abort:
@@ -311,7 +314,7 @@ func (a *App) Run(ctx context.Context) error {
 	default:
 	}
 	fctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-	if ferr := a.client.Flush(fctx); ferr != nil {
+	if ferr := a.producer.Flush(fctx); ferr != nil {
 		a.log.Warn("flush on stop failed", "err", ferr)
 	}
 	cancel()
@@ -362,6 +365,10 @@ func (a *App) start(ctx context.Context) error {
 		return err
 	}
 	var extra []kgo.Opt
+	eos := a.spec.Guarantee == ExactlyOnce && len(a.agents) > 0
+	if eos {
+		a.txnID = a.transactionalID()
+	}
 	if len(a.agents) > 0 {
 		var sources []string
 		for name := range a.byTopic {
@@ -383,14 +390,29 @@ func (a *App) start(ctx context.Context) error {
 			PartitionLimits:  flow.Limits{HighRecords: a.cfg.PartitionBufferRecords, HighBytes: a.cfg.PartitionBufferBytes},
 			DrainTimeout:     a.cfg.ShutdownTimeout,
 			Logger:           a.log,
+			TransactionalID:  a.txnID,
 		})
 		extra = a.group.Opts()
 	}
-	cl, err := transport.NewClient(conn, append(extra, a.testOpts...)...)
-	if err != nil {
-		return err
+	if eos {
+		s, err := transport.NewTransactSession(conn, append(extra, a.testOpts...)...)
+		if err != nil {
+			return err
+		}
+		a.session, a.client = s, s.Client()
+		// Producers outside agents stay idempotent, not transactional.
+		if a.producer, err = transport.NewClient(conn, a.testOpts...); err != nil {
+			return err
+		}
+		a.log.Info("exactly-once: agents produce in transactions", "transactional_id", a.txnID)
+	} else {
+		cl, err := transport.NewClient(conn, append(extra, a.testOpts...)...)
+		if err != nil {
+			return err
+		}
+		a.client, a.producer = cl, cl
 	}
-	a.client = cl
+	cl := a.client
 
 	specs := make([]transport.TopicSpec, 0, len(a.topics))
 	for _, t := range a.topics {
@@ -453,6 +475,9 @@ func (a *App) start(ctx context.Context) error {
 }
 
 func (a *App) stopResources() {
+	if a.producer != nil && a.producer != a.client {
+		a.producer.Close()
+	}
 	if a.client != nil {
 		a.client.Close()
 	}

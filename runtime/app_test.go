@@ -453,9 +453,12 @@ func TestTablesAreCheckedAtNewApp(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "table wide has 4 partitions but its source topic t-in has 1") {
 		t.Fatalf("NewApp with a table partitioned unlike its source: %v", err)
 	}
-	_, err = NewApp(Config{Embedded: true}, AppSpec{ID: "eos", Guarantee: ExactlyOnce})
-	if err == nil || !strings.Contains(err.Error(), "exactly_once is not implemented yet") {
-		t.Fatalf("NewApp: %v, want exactly_once refused", err)
+	if _, err = NewApp(Config{Embedded: true}, AppSpec{ID: "eos", Guarantee: ExactlyOnce}); err != nil {
+		t.Fatalf("NewApp with exactly_once: %v", err)
+	}
+	_, err = NewApp(Config{Embedded: true}, AppSpec{ID: "odd", Guarantee: Guarantee(7)})
+	if err == nil || !strings.Contains(err.Error(), "unknown guarantee") {
+		t.Fatalf("NewApp with guarantee 7: %v, want it refused", err)
 	}
 	_, err = NewApp(Config{}, AppSpec{ID: "noconf"})
 	if err == nil || !strings.Contains(err.Error(), "no brokers") || !strings.Contains(err.Error(), "no schema registry URL") {

@@ -242,12 +242,13 @@ func BenchmarkStatefulVsStatelessAgent(b *testing.B) {
 // committed and returns its rate from the first record processed.
 func countRelay(b *testing.B, c *env, cfg Config, in *Topic[string, view], out *Topic[string, int64], group string) float64 {
 	table := countsTable(in.Partitions)
-	return statefulRate(b, c, cfg, in, out, group, table, counter(in, out, table))
+	return statefulRate(b, c, cfg, AtLeastOnce, in, out, group, table, counter(in, out, table))
 }
 
-// statefulRate runs agent (of table) over in until every record is
-// committed and returns its rate from the first record processed.
-func statefulRate(b *testing.B, c *env, cfg Config, in *Topic[string, view], out *Topic[string, int64], group string, table AnyTable, agent *Agent[string, view]) float64 {
+// statefulRate runs agent (of table) under guarantee g over in until
+// every record is committed and returns its rate from the first record
+// processed.
+func statefulRate(b *testing.B, c *env, cfg Config, g Guarantee, in *Topic[string, view], out *Topic[string, int64], group string, table AnyTable, agent *Agent[string, view]) float64 {
 	b.Helper()
 	cfg.StateDir = b.TempDir()
 	var first atomic.Int64
@@ -258,7 +259,7 @@ func statefulRate(b *testing.B, c *env, cfg Config, in *Topic[string, view], out
 		}
 		return inner(t, k, v)
 	}
-	r := start(b, cfg, AppSpec{ID: group, Topics: []AnyTopic{in, out}, Tables: []AnyTable{table}, Agents: []AnyAgent{agent}})
+	r := start(b, cfg, AppSpec{ID: group, Guarantee: g, Topics: []AnyTopic{in, out}, Tables: []AnyTable{table}, Agents: []AnyAgent{agent}})
 	waitCommitted(b, kadm.NewClient(rawClient(b, c)), group, in.Name, benchRecords, 120*time.Second)
 	elapsed := time.Since(time.Unix(0, first.Load()))
 	if err := r.stop(b); err != nil {
@@ -324,7 +325,7 @@ func BenchmarkWindowedVsStatelessAgent(b *testing.B) {
 					}
 					runWindowed := func() {
 						cpu := processCPU()
-						windowed = append(windowed, statefulRate(b, c, cfg, in, outCounts, c.name("wb-count-"+id), table, windowCountRelay(in, outCounts, table)))
+						windowed = append(windowed, statefulRate(b, c, cfg, AtLeastOnce, in, outCounts, c.name("wb-count-"+id), table, windowCountRelay(in, outCounts, table)))
 						wdCPU = append(wdCPU, (processCPU()-cpu).Seconds()*1e6/benchRecords)
 					}
 					if round%2 == 0 {
@@ -443,4 +444,58 @@ func benchCommitInterval(b *testing.B, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// BenchmarkExactlyOnceVsAtLeastOnce runs the counting agent (a table read
+// and write, a changelog record and a sink record per input) exactly-once
+// and at-least-once over the same input, alternating, at each commit
+// interval (1s is Config's default), and reports the exactly-once
+// throughput as a ratio of the at-least-once one's (target >= 0.7 at the
+// default), best of 3 rounds each, with the range of the rounds in the
+// log. Run with -benchtime 1x.
+func BenchmarkExactlyOnceVsAtLeastOnce(b *testing.B) {
+	c := newEnv(b)
+	for _, interval := range []time.Duration{100 * time.Millisecond, time.Second} {
+		b.Run("interval="+interval.String(), func(b *testing.B) {
+			cfg := testConfig(b, c)
+			cfg.CommitInterval = interval
+			for i := range b.N {
+				var alo, eos []float64
+				for round := range 3 {
+					id := fmt.Sprintf("%s-%d-%d", interval, i, round)
+					in := viewTopic(c.name("eos-bench-in-"+id), benchPartitions)
+					out := countTopic(c.name("eos-bench-out-"+id), benchPartitions)
+					producer := start(b, cfg, AppSpec{ID: c.name("eos-bench-producer-" + id), Topics: []AnyTopic{in, out}})
+					fillTopic(b, producer, in, benchRecords)
+					producer.stop(b)
+					runALO := func() {
+						alo = append(alo, guaranteedCountRate(b, c, cfg, AtLeastOnce, in, out, c.name("eos-bench-alo-"+id)))
+					}
+					runEOS := func() {
+						eos = append(eos, guaranteedCountRate(b, c, cfg, ExactlyOnce, in, out, c.name("eos-bench-eos-"+id)))
+					}
+					if round%2 == 0 {
+						runALO()
+						runEOS()
+					} else {
+						runEOS()
+						runALO()
+					}
+					deleteTopics(b, c, in.Name, out.Name, changelogName(c.name("eos-bench-alo-"+id), "counts"), changelogName(c.name("eos-bench-eos-"+id), "counts"))
+				}
+				a, e := slices.Max(alo), slices.Max(eos)
+				b.ReportMetric(a, "alo-rec/s")
+				b.ReportMetric(e, "eos-rec/s")
+				b.ReportMetric(e/a, "ratio")
+				b.Logf("%d records, %d partitions, commit interval %v, best of 3 (order alternating): at-least-once %.0f rec/s (rounds %.0f), exactly-once %.0f rec/s (rounds %.0f), ratio %.2f (target >= 0.7 at the default 1s)",
+					benchRecords, benchPartitions, interval, a, alo, e, eos, e/a)
+			}
+		})
+	}
+}
+
+// guaranteedCountRate is countRelay under guarantee g.
+func guaranteedCountRate(b *testing.B, c *env, cfg Config, g Guarantee, in *Topic[string, view], out *Topic[string, int64], group string) float64 {
+	table := countsTable(in.Partitions)
+	return statefulRate(b, c, cfg, g, in, out, group, table, counter(in, out, table))
 }

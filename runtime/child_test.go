@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -33,6 +34,11 @@ import (
 //	CHILD_MODE       "relay" (default), "count" (a table counts views per key; the counts go to CHILD_OUT)
 //	                 or "windows" (tumbling windows of 10 minutes of Seq as minutes count views per key;
 //	                 each closing window's count goes to CHILD_OUT keyed "key@start-minute")
+//	CHILD_GUARANTEE  "exactly_once" runs the App exactly-once; default at-least-once
+//
+// Every "table partition ready" log of the child is also printed as
+// "child: table-ready partition=P replayed=N wiped=B" (collected in
+// child.ready, not in lines).
 //
 // It prints "child: ready" once started and, when it ends,
 // "child: processed=N vmhwm_kib=K".
@@ -54,7 +60,7 @@ func runChild(mode string) int {
 	if os.Getenv("FAUSTGEN_TEST_LOG") != "" {
 		level = slog.LevelInfo
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = slog.New(readyPrinter{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})})
 	cfg.ShutdownTimeout = 10 * time.Second
 	dur := func(name string) time.Duration {
 		d, _ := time.ParseDuration(os.Getenv(name))
@@ -117,13 +123,29 @@ func runChild(mode string) int {
 		table := countsTable(int32(parts))
 		tables = []AnyTable{table}
 		count := counter(in, out, table)
-		inner := count.Process
 		count.Process = func(t *Task, k string, v view) error {
 			if spin > 0 {
 				for end := time.Now().Add(spin); time.Now().Before(end); {
 				}
 			}
-			if err := inner(t, k, v); err != nil {
+			if sleep > 0 {
+				time.Sleep(sleep)
+			}
+			tb := TableOf(t, table)
+			n, _, err := tb.Get(k)
+			if err != nil {
+				return err
+			}
+			n++
+			if err := tb.Put(k, n); err != nil {
+				return err
+			}
+			m := t.Record()
+			err = SinkOf(t, out).Send(k, n,
+				Header{Key: "child", Value: []byte(name)},
+				Header{Key: "in.partition", Value: strconv.AppendInt(nil, int64(m.Partition), 10)},
+				Header{Key: "in.offset", Value: strconv.AppendInt(nil, m.Offset, 10)})
+			if err != nil {
 				return err
 			}
 			if processed.Add(1) == expect {
@@ -156,7 +178,11 @@ func runChild(mode string) int {
 		fmt.Fprintf(os.Stderr, "child: unknown mode %q\n", mode)
 		return 2
 	}
-	app, err := NewApp(cfg, AppSpec{ID: os.Getenv("CHILD_APP"), Topics: topics, Tables: tables, Agents: []AnyAgent{agent}})
+	guarantee := AtLeastOnce
+	if os.Getenv("CHILD_GUARANTEE") == "exactly_once" {
+		guarantee = ExactlyOnce
+	}
+	app, err := NewApp(cfg, AppSpec{ID: os.Getenv("CHILD_APP"), Guarantee: guarantee, Topics: topics, Tables: tables, Agents: []AnyAgent{agent}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 2
@@ -196,12 +222,67 @@ func vmHWM() int64 {
 	return 0
 }
 
+// readyPrinter prints the child's "table partition ready" logs to stdout
+// for its parent (see runChild).
+type readyPrinter struct{ slog.Handler }
+
+func (h readyPrinter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelInfo || h.Handler.Enabled(ctx, l)
+}
+
+func (h readyPrinter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "table partition ready" {
+		var part, replayed int64
+		var wiped bool
+		r.Attrs(func(a slog.Attr) bool {
+			switch a.Key {
+			case "partition":
+				part = a.Value.Int64()
+			case "replayed":
+				replayed = a.Value.Int64()
+			case "wiped":
+				wiped = a.Value.Bool()
+			}
+			return true
+		})
+		fmt.Printf("child: table-ready partition=%d replayed=%d wiped=%v\n", part, replayed, wiped)
+	}
+	if !h.Handler.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h readyPrinter) WithAttrs(as []slog.Attr) slog.Handler {
+	return readyPrinter{h.Handler.WithAttrs(as)}
+}
+
+func (h readyPrinter) WithGroup(name string) slog.Handler {
+	return readyPrinter{h.Handler.WithGroup(name)}
+}
+
+// tableReady is one "table partition ready" report of a child.
+type tableReady struct {
+	partition, replayed int64
+	wiped               bool
+}
+
 // child is an App instance running in a child process.
 type child struct {
 	cmd   *exec.Cmd
 	lines chan string // its stdout, line by line
 	done  chan error  // Wait's result
 	last  string      // the "child: processed=" line, once it ended
+
+	mu    sync.Mutex
+	ready []tableReady // its table-ready reports so far
+}
+
+// readies returns the child's table-ready reports so far.
+func (ch *child) readies() []tableReady {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return append([]tableReady(nil), ch.ready...)
 }
 
 // startChild runs the test binary as a child App (see runChild) on c with
@@ -232,6 +313,13 @@ func startChild(t testing.TB, c *env, settings map[string]string) *child {
 	go func() {
 		s := bufio.NewScanner(stdout)
 		for s.Scan() {
+			var r tableReady
+			if _, err := fmt.Sscanf(s.Text(), "child: table-ready partition=%d replayed=%d wiped=%t", &r.partition, &r.replayed, &r.wiped); err == nil {
+				ch.mu.Lock()
+				ch.ready = append(ch.ready, r)
+				ch.mu.Unlock()
+				continue
+			}
 			ch.lines <- s.Text()
 		}
 		close(ch.lines)

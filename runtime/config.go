@@ -44,8 +44,14 @@ type Config struct {
 	// routed to the agent's ErrorPolicy).
 	Resolver Resolver
 
-	// CommitInterval is how often processed offsets are committed.
-	// Default: 1s.
+	// CommitInterval is how often processed offsets are committed. Under
+	// at-least-once a commit also runs as soon as a partition has
+	// processed everything it was given and the last commit is an
+	// interval old. Under exactly-once it bounds a transaction: each
+	// transaction ends (commits its outputs, changelog records and
+	// offsets together) an interval after it began, so read_committed
+	// consumers see outputs up to an interval late, and an abort redoes
+	// up to an interval of work. Default: 1s.
 	CommitInterval time.Duration
 	// MaxPollRecords caps the records taken from the consumer per poll.
 	// Default: 10000 (fewer when MaxBufferedBytes is small: a poll's

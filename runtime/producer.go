@@ -34,7 +34,7 @@ func (p Producer[K, V]) Send(ctx context.Context, key K, value V, done func(Reco
 		done(RecordMeta{Topic: p.topicName()}, err)
 		return
 	}
-	p.app.client.Produce(ctx, rec, func(r *kgo.Record, err error) {
+	p.app.producer.Produce(ctx, rec, func(r *kgo.Record, err error) {
 		meta := metaOf(r)
 		releaseRecord(r)
 		if err != nil {
@@ -52,7 +52,7 @@ func (p Producer[K, V]) SendSync(ctx context.Context, key K, value V, headers ..
 	if err != nil {
 		return RecordMeta{Topic: p.topicName()}, err
 	}
-	r, err := p.app.client.ProduceSync(ctx, rec).First()
+	r, err := p.app.producer.ProduceSync(ctx, rec).First()
 	meta := metaOf(r)
 	releaseRecord(r)
 	if err != nil {

@@ -26,6 +26,12 @@ type Stats struct {
 	// Partitions are the partitions this instance owns, by topic and
 	// partition.
 	Partitions []PartitionStats
+	// TransactionalID, CommittedTransactions and AbortedTransactions
+	// describe the transactions under exactly-once (empty and 0 under
+	// at-least-once): the producer's transactional id, and how many
+	// transactions committed and aborted since the App started.
+	TransactionalID                            string
+	CommittedTransactions, AbortedTransactions int64
 }
 
 // PartitionState is where an owned partition is in its life: "assigned",
@@ -76,6 +82,9 @@ func (a *App) Stats() Stats {
 	}
 	gs := a.group.Stats()
 	s.BufferedBytes, s.FetchBufferedBytes = gs.BufferedBytes, gs.FetchBufferedBytes
+	if tx := gs.Transactions; tx != nil {
+		s.TransactionalID, s.CommittedTransactions, s.AbortedTransactions = tx.TransactionalID, tx.Committed, tx.Aborted
+	}
 	for _, p := range gs.Partitions {
 		s.Partitions = append(s.Partitions, PartitionStats{
 			Topic:           p.Topic,

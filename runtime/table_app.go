@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,11 +25,18 @@ import (
 //	              changelog (the source partition stays paused meanwhile)
 //	BeforeCommit  store what the overlay holds for the records the commit
 //	              covers, with the changelog offset they reached, in one
-//	              bbolt transaction
+//	              bbolt transaction (at-least-once)
+//	Committed     the same, under exactly-once, once the Kafka
+//	              transaction holding those changelog records and the
+//	              input offsets committed
 //	Closed        close the store (a lost partition's overlay is dropped)
 //
 // so a store never holds a write whose changelog record Kafka has not
-// acknowledged, and never a write of a record that is not being committed.
+// acknowledged, and never a write of a record that is not being committed
+// (under exactly-once: that is not committed). An aborted transaction
+// restarts the partition (transport/txn.go): Closed drops the overlay,
+// Start recovers from the store's offset, replaying only committed
+// changelog records (read_committed), never a wipe.
 
 type tablePartKey struct {
 	table     int
@@ -157,9 +165,20 @@ func (a *App) tablePartOf(st *tableState, partition int32) *tablePart {
 }
 
 // tableHooks are the partition lifecycle hooks of an App with tables.
+// Under exactly-once the overlays are stored once the transaction holding
+// their changelog records committed (Committed), not before the commit:
+// a store then holds only committed changelog records, and a crash
+// replays only the changelog tail written after the last store.
 func (a *App) tableHooks() transport.Hooks {
 	if len(a.tables) == 0 {
 		return transport.Hooks{}
+	}
+	if a.spec.Guarantee == ExactlyOnce {
+		return transport.Hooks{
+			Start:     a.restoreTables,
+			Committed: a.storeTables,
+			Closed:    a.closeTables,
+		}
 	}
 	return transport.Hooks{
 		Start:        a.restoreTables,
@@ -171,8 +190,8 @@ func (a *App) tableHooks() transport.Hooks {
 // lockStateDir takes the state dir of this App, refusing one another live
 // process holds.
 func (a *App) lockStateDir() error {
-	if len(a.tables) == 0 {
-		return nil
+	if len(a.tables) == 0 && !(a.spec.Guarantee == ExactlyOnce && len(a.agents) > 0) {
+		return nil // under exactly-once the lock also keeps the transactional id to one process
 	}
 	a.stateDir = filepath.Join(a.cfg.StateDir, a.spec.ID)
 	if err := os.MkdirAll(a.stateDir, 0o755); err != nil {
@@ -326,4 +345,26 @@ func (a *App) closeTables(p *transport.Partition) {
 			a.log.Warn("closing a table store failed", "table", st.spec.Name, "partition", p.Partition, "err", err)
 		}
 	}
+}
+
+// transactionalID is the transactional id of an exactly-once App's
+// agents: "<app id>-<Config.InstanceID>" when the instance has an id,
+// else "<app id>-" and a hash of the host name and the absolute state
+// dir. A restarted instance (same id, or same host and state dir) gets
+// the same id, which fences its previous incarnation's transaction at
+// once instead of leaving it open until its timeout; two live instances
+// never share one (the state dir is locked, and instance ids must
+// differ).
+func (a *App) transactionalID() string {
+	if a.cfg.InstanceID != "" {
+		return a.spec.ID + "-" + a.cfg.InstanceID
+	}
+	host, _ := os.Hostname()
+	dir, err := filepath.Abs(a.stateDir)
+	if err != nil {
+		dir = a.stateDir
+	}
+	h := fnv.New64a()
+	h.Write([]byte(host + "\x00" + dir))
+	return fmt.Sprintf("%s-%016x", a.spec.ID, h.Sum64())
 }

@@ -5,7 +5,8 @@
 //
 // It deals in raw *kgo.Record values only; typed topics, codecs, agents
 // and error policies live in package runtime, which is what applications
-// and generated code use. Transactions (exactly-once) are not here yet.
+// and generated code use. Under exactly-once the group runs in Kafka
+// transactions (txn.go).
 package transport
 
 import (
@@ -105,6 +106,33 @@ func (o ClientOptions) SASL() (sasl.Mechanism, error) {
 // names (modulo the count): the runtime keeps a dead letter on its
 // source's partition that way.
 func NewClient(o ClientOptions, extra ...kgo.Opt) (*kgo.Client, error) {
+	opts, err := o.clientOpts()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("create kafka client: %w", err)
+	}
+	return cl, nil
+}
+
+// NewTransactSession is NewClient for an exactly-once group: extra must
+// hold the Opts of a Group with a TransactionalID.
+func NewTransactSession(o ClientOptions, extra ...kgo.Opt) (*kgo.GroupTransactSession, error) {
+	opts, err := o.clientOpts()
+	if err != nil {
+		return nil, err
+	}
+	s, err := kgo.NewGroupTransactSession(append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("create transactional kafka client: %w", err)
+	}
+	return s, nil
+}
+
+// clientOpts returns the options of NewClient before its extra ones.
+func (o ClientOptions) clientOpts() ([]kgo.Opt, error) {
 	opts, err := o.ConnOpts()
 	if err != nil {
 		return nil, err
@@ -127,11 +155,7 @@ func NewClient(o ClientOptions, extra ...kgo.Opt) (*kgo.Client, error) {
 		o.Linger = 5 * time.Millisecond
 	}
 	opts = append(opts, kgo.ProducerLinger(o.Linger))
-	cl, err := kgo.NewClient(append(opts, extra...)...)
-	if err != nil {
-		return nil, fmt.Errorf("create kafka client: %w", err)
-	}
-	return cl, nil
+	return opts, nil
 }
 
 // Murmur2 is the 32-bit murmur2 hash of Kafka's Java client

@@ -70,6 +70,17 @@ type GroupOptions struct {
 	DrainTimeout time.Duration
 	// Logger receives the group's logs. Default: slog.Default().
 	Logger *slog.Logger
+	// TransactionalID, when set, runs the group exactly-once (txn.go):
+	// its client is a transactional producer with this id, made by
+	// NewTransactSession from Opts and run by RunTransactions. Each live
+	// instance needs its own: a second process with the same id fences
+	// the first. A transaction ends at every CommitInterval.
+	TransactionalID string
+	// TransactionTimeout is how long the broker lets a transaction stay
+	// open before aborting it (an instance frozen or killed mid-way).
+	// Default: 10 × CommitInterval, at least 10s and at most 15m (the
+	// broker's default transaction.max.timeout.ms).
+	TransactionTimeout time.Duration
 }
 
 // Defaults of GroupOptions.
@@ -87,7 +98,8 @@ type topicPartition struct {
 // partition in order on its own goroutine, partitions in parallel, and
 // commits at-least-once: an offset is committed only once its record and
 // every earlier record of the partition are processed and everything they
-// produced is acknowledged. Each assigned partition's life is a
+// produced is acknowledged — or, given a TransactionalID, exactly-once,
+// in transactions (txn.go). Each assigned partition's life is a
 // *Partition (partition.go).
 //
 // Memory: the input held by the process is capped by MaxBufferedBytes,
@@ -127,6 +139,8 @@ type Group struct {
 	partitions map[topicPartition]*Partition
 	closed     bool // set when Run has finished: callbacks do nothing
 	aborted    bool // set by Abort: nothing more is committed
+
+	txn *txnState // nil: at-least-once
 
 	commitMu sync.Mutex    // serializes commits
 	kick     chan struct{} // a partition became idle: commit soon
@@ -169,6 +183,12 @@ func NewGroup(o GroupOptions) *Group {
 	g.hard, g.cancelHard = context.WithCancel(context.Background())
 	g.soft, g.cancelSoft = context.WithCancel(context.Background())
 	g.member.init(g, o.SessionTimeout)
+	if o.TransactionalID != "" {
+		g.txn = newTxnState(o.TransactionalID)
+		if g.o.TransactionTimeout <= 0 {
+			g.o.TransactionTimeout = min(max(10*o.CommitInterval, 10*time.Second), 15*time.Minute) // the broker's default transaction.max.timeout.ms
+		}
+	}
 	return g
 }
 
@@ -182,6 +202,9 @@ func (g *Group) Opts() []kgo.Opt {
 		kgo.ConsumeTopics(g.o.Topics...),
 		kgo.Balancers(kgo.CooperativeStickyBalancer()),
 		kgo.DisableAutoCommit(),
+		// Records of aborted transactions (ours after a crash, or an
+		// upstream exactly-once producer's) are never processed.
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.MaxConcurrentFetches(2),
@@ -200,6 +223,9 @@ func (g *Group) Opts() []kgo.Opt {
 	}
 	if g.o.InstanceID != "" {
 		opts = append(opts, kgo.InstanceID(g.o.InstanceID))
+	}
+	if g.txn != nil {
+		opts = append(opts, kgo.TransactionalID(g.o.TransactionalID), kgo.TransactionTimeout(g.o.TransactionTimeout))
 	}
 	return opts
 }
@@ -248,7 +274,9 @@ func (g *Group) Run(ctx context.Context, cl *kgo.Client) error {
 
 	go g.member.tick(g.hard)
 	var bg sync.WaitGroup
-	bg.Go(g.commitLoop)
+	if g.txn == nil {
+		bg.Go(g.commitLoop) // under exactly-once the poll loop ends transactions
+	}
 	bg.Go(g.hurryLoop)
 	bg.Go(g.watchPauses)
 	g.pollLoop()
@@ -264,7 +292,16 @@ func (g *Group) Run(ctx context.Context, cl *kgo.Client) error {
 // partition's records into its buffer. It never waits on a partition:
 // Push does not block, a full buffer pauses its own partition, and
 // AllowRebalance follows every poll at once.
+//
+// Under exactly-once it also ends the transaction at every
+// CommitInterval, after a poll and before AllowRebalance: no rebalance
+// callback runs while it ends, and the offsets it rewinds after an abort
+// are set where franz-go wants them set (txn.go).
 func (g *Group) pollLoop() {
+	if g.txn != nil {
+		g.pollLoopTxn()
+		return
+	}
 	for {
 		if err := g.budget.WaitRoom(g.soft, g.pollCost); err != nil {
 			return
@@ -274,34 +311,68 @@ func (g *Group) pollLoop() {
 			g.client().AllowRebalance()
 			return
 		}
-		fetches.EachError(func(topic string, partition int32, err error) {
-			if errors.Is(err, context.Canceled) {
-				return
-			}
-			g.o.Logger.Error("fetch failed", "topic", topic, "partition", partition, "err", err)
-		})
-		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-			g.mu.Lock()
-			p := g.partitions[topicPartition{fp.Topic, fp.Partition}]
-			g.mu.Unlock()
-			if p == nil {
-				if len(fp.Records) > 0 {
-					// Not possible while rebalances wait for
-					// AllowRebalance; the records stay uncommitted.
-					g.o.Logger.Warn("records for a partition not assigned", "topic", fp.Topic, "partition", fp.Partition)
-				}
-				return
-			}
-			p.highWater.Store(fp.HighWatermark)
-			if len(fp.Records) == 0 {
-				return
-			}
-			p.firstSeen.CompareAndSwap(-1, fp.Records[0].Offset)
-			p.buf.Push(fp.Records)
-		})
+		g.push(fetches)
 		g.client().AllowRebalance()
 		g.fetch.adjust(g.client())
 	}
+}
+
+// pollLoopTxn is the poll loop of exactly-once: polls wait at most until
+// the transaction is due to end.
+func (g *Group) pollLoopTxn() {
+	due := time.Now().Add(g.o.CommitInterval)
+	for {
+		ctx, cancel := context.WithDeadline(g.soft, due)
+		if err := g.budget.WaitRoom(ctx, g.pollCost); err == nil {
+			fetches := g.client().PollRecords(ctx, g.pollRecords)
+			if fetches.IsClientClosed() {
+				cancel()
+				g.client().AllowRebalance()
+				return
+			}
+			g.push(fetches)
+		}
+		cancel()
+		if g.soft.Err() != nil {
+			g.client().AllowRebalance()
+			return
+		}
+		if !time.Now().Before(due) {
+			_ = g.endTxn(g.soft, true, false) // a failure stops the group
+			due = time.Now().Add(g.o.CommitInterval)
+		}
+		g.client().AllowRebalance()
+		g.fetch.adjust(g.client())
+	}
+}
+
+// push hands each partition its fetched records.
+func (g *Group) push(fetches kgo.Fetches) {
+	fetches.EachError(func(topic string, partition int32, err error) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return
+		}
+		g.o.Logger.Error("fetch failed", "topic", topic, "partition", partition, "err", err)
+	})
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		g.mu.Lock()
+		p := g.partitions[topicPartition{fp.Topic, fp.Partition}]
+		g.mu.Unlock()
+		if p == nil {
+			if len(fp.Records) > 0 {
+				// Not possible while rebalances wait for
+				// AllowRebalance; the records stay uncommitted.
+				g.o.Logger.Warn("records for a partition not assigned", "topic", fp.Topic, "partition", fp.Partition)
+			}
+			return
+		}
+		p.highWater.Store(fp.HighWatermark)
+		if len(fp.Records) == 0 {
+			return
+		}
+		p.firstSeen.CompareAndSwap(-1, fp.Records[0].Offset)
+		p.buf.Push(fp.Records)
+	})
 }
 
 func (g *Group) commitLoop() {
@@ -490,6 +561,16 @@ func (g *Group) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string
 	dctx, cancel := context.WithTimeout(ctx, min(g.o.DrainTimeout, g.o.RebalanceTimeout/2))
 	defer cancel()
 	g.stopPartitions(dctx, ps, Revoking)
+	if g.txn != nil {
+		// Their work since the last commit is in the open transaction,
+		// which cannot end here (franz-go's session holds its lock during
+		// this callback): it aborts, and their next owner redoes it.
+		for _, p := range ps {
+			p.close()
+		}
+		g.o.Logger.Info("partitions revoked; the open transaction will abort", "group", g.o.Group, "revoked", revoked, "transactional_id", g.txn.id)
+		return
+	}
 	if err := g.commit(dctx, ps); err != nil {
 		g.o.Logger.Warn("commit on revoke failed; the next owner reprocesses from the last commit", "group", g.o.Group, "err", err)
 	}
@@ -561,7 +642,17 @@ func (g *Group) shutdown() {
 		cancel() // a crash waits for nothing
 	}
 	g.stopPartitions(ctx, ps, Revoking)
-	if err := g.commit(ctx, ps); err != nil {
+	if g.txn != nil {
+		if !g.isAborted() {
+			g.errMu.Lock()
+			failed := g.err != nil
+			g.errMu.Unlock()
+			// A failure (the fail policy, a failed delivery) aborts.
+			if err := g.endTxn(ctx, !failed, true); err != nil {
+				g.o.Logger.Warn("final transaction failed; uncommitted records will be processed again", "group", g.o.Group, "err", err)
+			}
+		}
+	} else if err := g.commit(ctx, ps); err != nil {
 		g.o.Logger.Warn("final commit failed; uncommitted records will be processed again", "group", g.o.Group, "err", err)
 	}
 	for _, p := range ps {
@@ -581,6 +672,9 @@ type GroupStats struct {
 	FetchBufferedBytes int64
 	// Partitions are the owned partitions.
 	Partitions []PartitionStats
+	// Transactions counts the transactions under exactly-once (nil
+	// under at-least-once).
+	Transactions *TxnStats
 }
 
 // Stats returns a snapshot of g.
@@ -591,6 +685,9 @@ func (g *Group) Stats() GroupStats {
 	}
 	for _, p := range g.owned() {
 		s.Partitions = append(s.Partitions, p.stats())
+	}
+	if t := g.txn; t != nil {
+		s.Transactions = &TxnStats{TransactionalID: t.id, Committed: t.committed.Load(), Aborted: t.aborted.Load()}
 	}
 	return s
 }

@@ -29,9 +29,14 @@ import (
 //             buffered records that have not started are dropped, what
 //             was produced is awaited, BeforeCommit runs and the offset is
 //             committed.
-// lost        the group lost the partition (session lost, fenced):
-//             processing stops after the record in progress and nothing
-//             is committed; another member may own it already.
+// lost        the group lost the partition (session lost, fenced), or,
+//             under exactly-once, the transaction holding its work since
+//             the last commit aborted: processing stops after the record
+//             in progress and nothing is committed; another member may
+//             own it already. After an abort a fresh Partition object of
+//             the same partition takes over at once (txn.go): it
+//             recovers and fetches again from the aborted transaction's
+//             first offset.
 // closed      the partition is given up: its pause is cleared, so it
 //             does not leak to a later assignment of the same partition.
 //
@@ -43,6 +48,10 @@ import (
 //     OffsetTracker's watermark), and after BeforeCommit accepted it:
 //     state written by the hooks never runs ahead of Kafka.
 //   - Nothing is committed for a partition after it is lost.
+//   - Under exactly-once a record is processed only while its partition
+//     holds the transaction gate, its offset is committed in the
+//     transaction holding its outputs, and Committed (not BeforeCommit)
+//     runs, once that transaction committed.
 //   - Only this file pauses and resumes a partition's fetching: through
 //     its flow.Buffer's valve while it lives, and a resume when it closes.
 
@@ -82,6 +91,12 @@ type Hooks struct {
 	// after everything before it is processed and acknowledged. An error
 	// skips this commit of the partition; a later one tries again.
 	BeforeCommit func(ctx context.Context, p *Partition, offset int64) error
+	// Committed runs under exactly-once, in place of BeforeCommit, once
+	// the transaction carrying the partition's offset (the next record to
+	// process) committed, before the next transaction begins. An error
+	// stops the group: what it failed to store is in the committed
+	// changelog, which the next start replays.
+	Committed func(ctx context.Context, p *Partition, offset int64) error
 	// Revoked runs when a revoked partition has finished its record in
 	// progress and its last commit was tried, before it closes.
 	Revoked func(p *Partition)
@@ -203,30 +218,8 @@ func (p *Partition) process() {
 			return
 		}
 		fs = p.tracker.BeginBatch(batch, fs[:0])
-		for i, rec := range batch {
-			f := fs[i]
-			select {
-			case <-p.stop:
-				p.tracker.Abandon(f) // and the rest of the batch
-				p.buf.Release(batch)
-				return
-			default:
-			}
-			if err := g.member.check(g.hard); err != nil {
-				p.tracker.Abandon(f) // expelled: the next owner has them
-				p.buf.Release(batch)
-				return
-			}
-			if err := g.o.Handle(g.hard, rec, f); err != nil {
-				p.tracker.Abandon(f)
-				p.buf.Release(batch)
-				if !errors.Is(err, ErrPartitionLost) {
-					g.Fail(err)
-				}
-				return
-			}
-			p.tracker.Finish(f)
-			p.processed.Add(1)
+		if !p.processBatch(batch, fs) {
+			return
 		}
 		p.buf.Release(batch)
 		clear(batch)
@@ -235,6 +228,60 @@ func (p *Partition) process() {
 			g.hurryUp()
 		}
 	}
+}
+
+// processBatch processes batch (whose Inflights are fs) in order and
+// reports whether the partition goes on. Under exactly-once each record
+// is processed holding the transaction gate (txn.go), let go between
+// records when a transaction is waiting to end.
+func (p *Partition) processBatch(batch []*kgo.Record, fs []*Inflight) (ok bool) {
+	g := p.g
+	held := false
+	defer func() {
+		if held {
+			g.txn.exit()
+		}
+	}()
+	for i, rec := range batch {
+		f := fs[i]
+		select {
+		case <-p.stop:
+			p.tracker.Abandon(f) // and the rest of the batch
+			p.buf.Release(batch)
+			return false
+		default:
+		}
+		if txn := g.txn; txn != nil {
+			if !held {
+				if !txn.enter(p, rec.Offset) {
+					p.tracker.Abandon(f) // stopped while a transaction ended
+					p.buf.Release(batch)
+					return false
+				}
+				held = true
+			}
+		}
+		if err := g.member.check(g.hard); err != nil {
+			p.tracker.Abandon(f) // expelled: the next owner has them
+			p.buf.Release(batch)
+			return false
+		}
+		if err := g.o.Handle(g.hard, rec, f); err != nil {
+			p.tracker.Abandon(f)
+			p.buf.Release(batch)
+			if !errors.Is(err, ErrPartitionLost) {
+				g.Fail(err)
+			}
+			return false
+		}
+		p.tracker.Finish(f)
+		p.processed.Add(1)
+		if held && g.txn.ending() {
+			g.txn.exit()
+			held = false
+		}
+	}
+	return true
 }
 
 // beginStop moves the partition to to (Revoking or Lost): it stops

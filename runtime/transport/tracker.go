@@ -222,6 +222,13 @@ func (t *OffsetTracker) Committable() (kgo.EpochOffset, bool) {
 	return t.committable, t.committable.Offset >= 0
 }
 
+// Failed reports whether a delivery failed: the watermark stopped.
+func (t *OffsetTracker) Failed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failed
+}
+
 // WaitIdle waits until every begun record is committable (or the tracker
 // failed, or ctx ends) and reports whether the tracker is idle and healthy.
 func (t *OffsetTracker) WaitIdle(ctx context.Context) bool {
