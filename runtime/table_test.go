@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -244,5 +245,77 @@ func TestTableCountsSurviveASIGKILL(t *testing.T) {
 		if got[k] < want {
 			t.Errorf("key %s counted %d after the kill, want at least %d: an update was lost", k, got[k], want)
 		}
+	}
+}
+
+// All and Range see the store and the writes not stored yet (the newest
+// winning, deletes hiding keys), in the keys' encoded byte order.
+func TestTableAllAndRangeMergeTheStoreAndTheNewestWrites(t *testing.T) {
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	cfg.StateDir = t.TempDir()
+	in := viewTopic(c.name("range-in"), 1)
+	table := countsTable(1)
+	type scan struct{ all, rng []string }
+	got := make(chan scan, 1)
+	agent := &Agent[string, view]{Name: "ranger", Source: in, Tables: []AnyTable{table}, OnError: Fail,
+		Process: func(t *Task, k string, v view) error {
+			tb := TableOf(t, table)
+			if k != "scan" {
+				return tb.Put(k, v.Seq)
+			}
+			// Unstored writes: one delete, one new key, one new value.
+			if err := tb.Delete("k07"); err != nil {
+				return err
+			}
+			if err := tb.Put("k21", 21); err != nil {
+				return err
+			}
+			if err := tb.Put("k05", 500); err != nil {
+				return err
+			}
+			var s scan
+			if err := tb.All(func(k string, v int64) bool { s.all = append(s.all, fmt.Sprintf("%s=%d", k, v)); return true }); err != nil {
+				return err
+			}
+			if err := tb.Range("k05", "k10", func(k string, v int64) bool { s.rng = append(s.rng, fmt.Sprintf("%s=%d", k, v)); return true }); err != nil {
+				return err
+			}
+			got <- s
+			return nil
+		}}
+	spec := AppSpec{ID: c.name("range"), Topics: []AnyTopic{in}, Tables: []AnyTable{table}, Agents: []AnyAgent{agent}}
+	r := start(t, cfg, spec)
+	p := ProducerOf(r.app, in)
+	for i := range 20 {
+		if _, err := p.SendSync(context.Background(), fmt.Sprintf("k%02d", i), view{Seq: int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the puts committed (and stored)", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 20 })
+	if _, err := p.SendSync(context.Background(), "scan", view{}); err != nil {
+		t.Fatal(err)
+	}
+	var s scan
+	select {
+	case s = <-got:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no scan within 20s")
+	}
+	var want []string
+	for i := range 22 {
+		switch i {
+		case 5:
+			want = append(want, "k05=500")
+		case 7, 20:
+		default:
+			want = append(want, fmt.Sprintf("k%02d=%d", i, i))
+		}
+	}
+	if fmt.Sprint(s.all) != fmt.Sprint(want) {
+		t.Errorf("All: %v\nwant %v", s.all, want)
+	}
+	if w := []string{"k05=500", "k06=6", "k08=8", "k09=9"}; fmt.Sprint(s.rng) != fmt.Sprint(w) {
+		t.Errorf("Range(k05, k10): %v, want %v", s.rng, w)
 	}
 }

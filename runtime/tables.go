@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -120,6 +121,12 @@ type Table[K, V any] interface {
 	// until fn returns false. Writes made while processing the current
 	// record are included.
 	All(fn func(key K, value V) bool) error
+	// Range is All for the keys from (included) to to (excluded), in the
+	// same order: by the bytes of the keys' Avro encoding, which is not
+	// their natural order (a range of strings holds the keys of the same
+	// length in bytewise order between from and to, and every key whose
+	// length lies between theirs).
+	Range(from, to K, fn func(key K, value V) bool) error
 }
 
 // tableState is a table as the App runs it.
@@ -403,13 +410,39 @@ func (h *table[K, V]) All(fn func(K, V) bool) error {
 	if err := h.usable(); err != nil {
 		return err
 	}
+	return h.scan(nil, nil, fn)
+}
+
+// Range calls fn with every key in [from, to) and its value, in the keys'
+// encoded byte order, newest writes first.
+func (h *table[K, V]) Range(from, to K, fn func(K, V) bool) error {
+	if err := h.usable(); err != nil {
+		return err
+	}
+	lo, err := h.keyBody(&from)
+	if err != nil {
+		return err
+	}
+	lo = append([]byte(nil), lo...)
+	hi, err := h.keyBody(&to)
+	if err != nil {
+		return err
+	}
+	return h.scan(lo, append([]byte(nil), hi...), fn)
+}
+
+// scan calls fn with every key in [lo, hi) (nil: unbounded) of the store
+// and the overlay, the overlay's newer writes winning.
+func (h *table[K, V]) scan(lo, hi []byte, fn func(K, V) bool) error {
 	type kv struct {
 		key   string
 		value []byte
 	}
 	var pending []kv
 	h.part.overlay.Each(func(k string, v []byte) bool {
-		pending = append(pending, kv{k, v})
+		if k >= string(lo) && (hi == nil || k < string(hi)) {
+			pending = append(pending, kv{k, v})
+		}
 		return true
 	})
 	slices.SortFunc(pending, func(a, b kv) int { return strings.Compare(a.key, b.key) })
@@ -438,7 +471,10 @@ func (h *table[K, V]) All(fn func(K, V) bool) error {
 		return true
 	}
 	i := 0
-	err := h.part.store.Each(func(kb, framed []byte) bool {
+	if hi != nil && bytes.Compare(lo, hi) >= 0 {
+		return nil
+	}
+	err := h.part.store.Scan(lo, hi, func(kb, framed []byte) bool {
 		for i < len(pending) && pending[i].key < string(kb) {
 			if !emit([]byte(pending[i].key), pending[i].value) {
 				return false
