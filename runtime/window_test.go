@@ -280,23 +280,32 @@ func TestSessionWindowsGrowMergeCloseOnceAndExpire(t *testing.T) {
 
 // A windowed counting App killed with SIGKILL twice in the middle of a
 // backlog, restarted on its state dir and then on an empty one: every
-// window that the stream time passed closes at least once and at most
-// once more per kill, and no update is lost: at-least-once, a count may be
-// higher (the changelog holds the writes of records processed again after
-// the kill), never lower.
+// window that the stream time passed closes, and no update is lost.
+// At-least-once, a window closes at least once and at most once more per
+// kill, and a count may be higher (the changelog holds the writes of
+// records processed again after the kill), never lower; exactly-once
+// (read_committed), every window closes once with its exact count.
 func TestWindowClosesSurviveASIGKILL(t *testing.T) {
+	t.Run("at_least_once", func(t *testing.T) { windowKillRun(t, AtLeastOnce, "alo") })
+	t.Run("exactly_once", func(t *testing.T) { windowKillRun(t, ExactlyOnce, "exactly_once") })
+}
+
+// windowKillRun is TestWindowClosesSurviveASIGKILL under g (name: the
+// child's CHILD_GUARANTEE, and a part of the topic names).
+func windowKillRun(t *testing.T, g Guarantee, name string) {
 	c := newEnv(t)
 	cfg := testConfig(t, c)
-	in, out := viewTopic(c.name("wkill-in"), 3), countTopic(c.name("wkill-out"), 3)
-	producer := start(t, cfg, AppSpec{ID: c.name("wkill-producer"), Topics: []AnyTopic{in, out}})
+	in, out := viewTopic(c.name("wkill-in-"+name), 3), countTopic(c.name("wkill-out-"+name), 3)
+	producer := start(t, cfg, AppSpec{ID: c.name("wkill-producer-" + name), Topics: []AnyTopic{in, out}})
 	keys := keysN(20)
 	const n = 6000 // Seq 0..299 per key: 30 windows of 10, the last one open
 	produceViews(t, producer, in, keys, n)
 	producer.stop(t)
 
-	group := c.name("wkill")
+	group := c.name("wkill-" + name)
 	settings := childSettings(group, "windows", in, out, map[string]string{
 		"CHILD_MODE": "windows", "CHILD_SPIN": "200us", EnvStateDir: t.TempDir(), EnvCommitInterval: "100ms",
+		"CHILD_GUARANTEE": name,
 	})
 	first := startChild(t, c, settings)
 	eventually30s(t, "the first run closes some windows", func() bool { return sum(endOffsets(t, c, out.Name)) > 100 })
@@ -316,11 +325,24 @@ func TestWindowClosesSurviveASIGKILL(t *testing.T) {
 	third.signal(syscall.SIGTERM)
 	third.wait(t, 30*time.Second)
 
-	got := closedCounts(t, c, out.Name, int(sum(endOffsets(t, c, out.Name))))
+	got := map[string][]int64{}
+	if g == ExactlyOnce {
+		for _, o := range readCommittedCounts(t, c, out.Name, len(keys)*29) {
+			got[o.key] = append(got[o.key], o.n)
+		}
+	} else {
+		got = closedCounts(t, c, out.Name, int(sum(endOffsets(t, c, out.Name))))
+	}
 	for _, k := range keys {
 		for start := 0; start < 290; start += 10 {
 			w := fmt.Sprintf("%s@%d", k, start)
 			vs := got[w]
+			if g == ExactlyOnce {
+				if len(vs) != 1 || vs[0] != 10 {
+					t.Errorf("window %s closed with %v, want once with 10 views", w, vs)
+				}
+				continue
+			}
 			if len(vs) == 0 || len(vs) > 3 {
 				t.Errorf("window %s closed %d times (want 1 to 3: once, and at most once more per kill): %v", w, len(vs), vs)
 			}
