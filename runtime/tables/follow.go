@@ -86,10 +86,7 @@ func Follow(ctx context.Context, store *Store, o FollowOptions) (*Follower, erro
 		return nil, err
 	}
 	adm := kadm.NewClient(boot)
-	ends, err := adm.ListCommittedOffsets(ctx, o.Topic) // the last stable offsets
-	if err == nil {
-		err = ends.Error()
-	}
+	ends, err := listOffsets(ctx, adm.ListCommittedOffsets, o.Topic) // the last stable offsets
 	boot.Close()
 	if err != nil {
 		return nil, fmt.Errorf("list the end of %s: %w", o.Topic, err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -91,17 +92,11 @@ func Restore(ctx context.Context, s *Store, o RestoreOptions) (RestoreResult, er
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	starts, err := adm.ListStartOffsets(ctx, o.Topic)
-	if err == nil {
-		err = starts.Error()
-	}
+	starts, err := listOffsets(ctx, adm.ListStartOffsets, o.Topic)
 	if err != nil {
 		return res, fmt.Errorf("list the start of %s[%d]: %w", o.Topic, o.Partition, err)
 	}
-	ends, err := adm.ListCommittedOffsets(ctx, o.Topic) // the last stable offset
-	if err == nil {
-		err = ends.Error()
-	}
+	ends, err := listOffsets(ctx, adm.ListCommittedOffsets, o.Topic) // the last stable offset
 	if err != nil {
 		return res, fmt.Errorf("list the end of %s[%d]: %w", o.Topic, o.Partition, err)
 	}
@@ -301,4 +296,26 @@ func replay(ctx context.Context, cl *kgo.Client, o RestoreOptions, from, end int
 		}
 	}
 	return nil
+}
+
+// listOffsets lists topic's offsets with list (kadm's ListStartOffsets or
+// ListCommittedOffsets), retrying for up to 15s while the brokers answer
+// with a retriable error: a topic created a moment ago (by this App's
+// start, or by another instance) may not be known to every broker yet.
+func listOffsets(ctx context.Context, list func(context.Context, ...string) (kadm.ListedOffsets, error), topic string) (kadm.ListedOffsets, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		offs, err := list(ctx, topic)
+		if err == nil {
+			err = offs.Error()
+		}
+		if err == nil || !kerr.IsRetriable(err) || time.Now().After(deadline) {
+			return offs, err
+		}
+		select {
+		case <-ctx.Done():
+			return offs, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
