@@ -1,7 +1,7 @@
 # faustgen — developer targets. `make help` lists them.
 GO ?= go
 
-.PHONY: help test test-unit test-integration soak generate check-generated demo bench bench-vs lint services-up services-down
+.PHONY: help test test-unit test-integration soak generate check-generated demo demo-orders bench bench-vs lint services-up services-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ check-generated: ## fail when examples/generated is stale (faustgen diff on ever
 
 demo: generate ## run the page-views example on the embedded dev cluster (in-process Kafka + registry)
 	$(GO) run ./examples/pageviews/demo
+
+demo-orders: generate ## run the orders example exactly-once on the embedded dev cluster: per-customer totals, read back read_committed
+	$(GO) run ./examples/orders/demo
 
 bench: ## every benchmark with a ratio to a ceiling measured in the same run, then a summary table (a few minutes; not part of test)
 	bash scripts/bench.sh
