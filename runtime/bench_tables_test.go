@@ -499,3 +499,136 @@ func guaranteedCountRate(b *testing.B, c *env, cfg Config, g Guarantee, in *Topi
 	table := countsTable(in.Partitions)
 	return statefulRate(b, c, cfg, g, in, out, group, table, counter(in, out, table))
 }
+
+// BenchmarkRestartAfterKillVsFullRestore builds a 1M-record changelog
+// (BENCH_RESTART_RECORDS) with an exactly-once counting child process (6
+// partitions, 100k keys), kills it with SIGKILL while it counts, and
+// then, 3 rounds with the order alternating, times two starts of a child
+// until every table partition is ready: the killed instance's restart on
+// its own state dir (it replays the changelog tail written since its
+// stores were last written), and a start on an empty state dir, which
+// restores the whole changelog. Between rounds the restarted instance
+// counts 150k more records and is killed while it does (a commit
+// interval of 100 ms, so that each kill lands mid-run). Time to ready is
+// from the process's start to its last "table partition ready" report
+// (start, registry, join and recovery); the restart's is reported as a
+// ratio of the full restore's (lower is better), with the recovery alone
+// (the slowest partition's, as logged) and the records replayed. Run
+// with -benchtime 1x.
+func BenchmarkRestartAfterKillVsFullRestore(b *testing.B) {
+	records := 1_000_000
+	if n, err := strconv.Atoi(os.Getenv("BENCH_RESTART_RECORDS")); err == nil && n > 0 {
+		records = n
+	}
+	const parts, keys, extra = 6, 100_000, 150_000
+	c := newEnv(b)
+	cfg := testConfig(b, c)
+	for i := range b.N {
+		id := strconv.Itoa(i)
+		in, out := viewTopic(c.name("rs-in-"+id), parts), countTopic(c.name("rs-out-"+id), parts)
+		group := c.name("rs-" + id)
+		changelog := changelogName(group, "counts")
+		producer := start(b, cfg, AppSpec{ID: c.name("rs-producer-" + id), Topics: []AnyTopic{in, out}})
+		sent := 0
+		feed := func(n int) {
+			fillTopicKeys(b, producer, in, n, keys, sent)
+			sent += n
+		}
+		feed(records + extra)
+		settings := func(dir string) map[string]string {
+			return childSettings(group, "counter", in, out, map[string]string{
+				"CHILD_MODE": "count", "CHILD_GUARANTEE": "exactly_once", EnvStateDir: dir,
+				EnvInstanceID: "counter-1", EnvSessionTimeout: "30s", EnvCommitInterval: "100ms",
+			})
+		}
+		// ready starts a child on dir and returns it once every table
+		// partition is ready, with its time to ready, its slowest
+		// partition's recovery and the records it replayed.
+		ready := func(dir string) (ch *child, wall, recovery float64, replayed int64) {
+			ch = startChild(b, c, settings(dir))
+			eventuallyWithin(b, 5*time.Minute, "every table partition ready", func() bool { return len(ch.readies()) >= parts })
+			var last time.Time
+			for _, r := range ch.readies() {
+				if r.wiped {
+					b.Fatalf("table partition %d of %s wiped its store", r.partition, changelog)
+				}
+				if r.at.After(last) {
+					last = r.at
+				}
+				recovery = max(recovery, r.seconds)
+				replayed += r.replayed
+			}
+			return ch, last.Sub(ch.started).Seconds(), recovery, replayed
+		}
+		// killMidRun lets ch count until half of the records fed after
+		// mark are committed, then kills it.
+		killMidRun := func(ch *child, mark int64) {
+			eventuallyWithin(b, 5*time.Minute, "the count under way", func() bool {
+				return committedSoFar(b, c, group, in.Name) >= mark
+			})
+			ch.kill()
+			ch.wait(b, 10*time.Second)
+		}
+		stateDir := b.TempDir()
+		first := startChild(b, c, settings(stateDir))
+		killMidRun(first, int64(records))
+		size := sum(endOffsets(b, c, changelog))
+
+		var restartWall, fullWall, restartRec, fullRec []float64
+		var tails []int64
+		for round := range 3 {
+			runRestart := func() {
+				ch, wall, rec, replayed := ready(stateDir)
+				restartWall, restartRec, tails = append(restartWall, wall), append(restartRec, rec), append(tails, replayed)
+				feed(extra)
+				killMidRun(ch, int64(sent-extra/2))
+			}
+			runFull := func() {
+				ch, wall, rec, replayed := ready(b.TempDir())
+				if now := sum(endOffsets(b, c, changelog)); replayed*10 < now*9 {
+					b.Fatalf("the start on an empty state dir replayed %d records of a changelog of %d", replayed, now)
+				}
+				fullWall, fullRec = append(fullWall, wall), append(fullRec, rec)
+				ch.kill()
+				ch.wait(b, 10*time.Second)
+			}
+			if round%2 == 0 {
+				runRestart()
+				runFull()
+			} else {
+				runFull()
+				runRestart()
+			}
+		}
+		producer.stop(b)
+		rw, fw := slices.Min(restartWall), slices.Min(fullWall)
+		b.ReportMetric(rw, "restart-s")
+		b.ReportMetric(fw, "full-restore-s")
+		b.ReportMetric(rw/fw, "ratio")
+		b.ReportMetric(slices.Min(restartRec), "restart-recovery-s")
+		b.ReportMetric(slices.Min(fullRec), "full-recovery-s")
+		b.Logf("changelog of %d records (end offsets after the first kill; %d inputs, %d keys, %d partitions), best of 3 (order alternating): restart after SIGKILL ready in %.2f s (rounds %.2f; slowest partition's recovery %.3f s, rounds %.3f; replayed %v), start on an empty state dir ready in %.2f s (rounds %.2f; recovery %.3f s, rounds %.3f), ratio %.2f",
+			size, records, keys, parts, rw, restartWall, slices.Min(restartRec), restartRec, tails, fw, fullWall, slices.Min(fullRec), fullRec, rw/fw)
+		deleteTopics(b, c, in.Name, out.Name, changelog)
+	}
+}
+
+// fillTopicKeys sends n views to in, keys cycling over keys distinct
+// ones starting at the from-th, and waits for them.
+func fillTopicKeys(b testing.TB, r *running, in *Topic[string, view], n, keys, from int) {
+	b.Helper()
+	p := ProducerOf(r.app, in)
+	ctx := context.Background()
+	var failed atomic.Int64
+	for i := range n {
+		k := fmt.Sprintf("key-%06d", (from+i)%keys)
+		p.Send(ctx, k, view{Page: "/p/" + k, User: "u", Seq: int64(from + i)}, func(_ RecordMeta, err error) {
+			if err != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	if err := r.app.client.Flush(ctx); err != nil || failed.Load() > 0 {
+		b.Fatalf("fill %s: %v, %d failed", in.Name, err, failed.Load())
+	}
+}
