@@ -1,7 +1,7 @@
 # faustgen — developer targets. `make help` lists them.
 GO ?= go
 
-.PHONY: help test test-unit test-integration soak generate check-generated demo bench bench-vs lint services-up services-down
+.PHONY: help test test-unit test-integration soak generate check-generated demo demo-orders bench bench-vs lint services-up services-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -18,7 +18,7 @@ test-integration: ## go test -tags integration ./... on real Kafka + Apicurio (s
 	bash scripts/python-avro.sh
 	bash scripts/services/with-services.sh $(GO) test -tags integration -count=1 ./...
 
-soak: ## the long crash runs: a 30-cycle rebalance storm (SIGTERM/SIGKILL) and 20 kills of an exactly-once count over 1M records, on kfake, then on the real services (make test runs 4 cycles, 4 kills over 50k)
+soak: ## the long crash runs: 30-cycle rebalance storms (SIGTERM/SIGKILL; at-least-once and exactly-once) and 20 kills of an exactly-once count over 1M records, on kfake, then on the real services (make test runs 4 cycles, 4 kills over 50k)
 	FAUSTGEN_STORM_CYCLES=30 FAUSTGEN_EOS_KILLS=20 FAUSTGEN_EOS_RECORDS=1000000 $(GO) test -count=1 -run 'RebalanceStorm|Expelled|StaticMember|ExactlyOnceCountsSurviveRepeatedSIGKILLs' -timeout 60m -v ./runtime/
 	FAUSTGEN_STORM_CYCLES=30 FAUSTGEN_EOS_KILLS=20 FAUSTGEN_EOS_RECORDS=1000000 bash scripts/services/with-services.sh $(GO) test -tags integration -count=1 -run 'RebalanceStorm|Expelled|StaticMember|ExactlyOnceCountsSurviveRepeatedSIGKILLs' -timeout 60m -v ./runtime/
 
@@ -30,6 +30,9 @@ check-generated: ## fail when examples/generated is stale (faustgen diff on ever
 
 demo: generate ## run the page-views example on the embedded dev cluster (in-process Kafka + registry)
 	$(GO) run ./examples/pageviews/demo
+
+demo-orders: generate ## run the orders example exactly-once on the embedded dev cluster: per-customer totals, read back read_committed
+	$(GO) run ./examples/orders/demo
 
 bench: ## every benchmark with a ratio to a ceiling measured in the same run, then a summary table (a few minutes; not part of test)
 	bash scripts/bench.sh

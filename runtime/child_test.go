@@ -37,8 +37,8 @@ import (
 //	CHILD_GUARANTEE  "exactly_once" runs the App exactly-once; default at-least-once
 //
 // Every "table partition ready" log of the child is also printed as
-// "child: table-ready partition=P replayed=N wiped=B" (collected in
-// child.ready, not in lines).
+// "child: table-ready partition=P replayed=N wiped=B seconds=S" (collected
+// in child.ready, with the time the parent read it, not in lines).
 //
 // It prints "child: ready" once started and, when it ends,
 // "child: processed=N vmhwm_kib=K".
@@ -234,6 +234,7 @@ func (h readyPrinter) Handle(ctx context.Context, r slog.Record) error {
 	if r.Message == "table partition ready" {
 		var part, replayed int64
 		var wiped bool
+		var seconds float64
 		r.Attrs(func(a slog.Attr) bool {
 			switch a.Key {
 			case "partition":
@@ -242,10 +243,12 @@ func (h readyPrinter) Handle(ctx context.Context, r slog.Record) error {
 				replayed = a.Value.Int64()
 			case "wiped":
 				wiped = a.Value.Bool()
+			case "seconds":
+				seconds = a.Value.Float64()
 			}
 			return true
 		})
-		fmt.Printf("child: table-ready partition=%d replayed=%d wiped=%v\n", part, replayed, wiped)
+		fmt.Printf("child: table-ready partition=%d replayed=%d wiped=%v seconds=%g\n", part, replayed, wiped, seconds)
 	}
 	if !h.Handler.Enabled(ctx, r.Level) {
 		return nil
@@ -265,14 +268,17 @@ func (h readyPrinter) WithGroup(name string) slog.Handler {
 type tableReady struct {
 	partition, replayed int64
 	wiped               bool
+	seconds             float64   // how long the partition's recovery took, as the child logged it
+	at                  time.Time // when the parent read the report
 }
 
 // child is an App instance running in a child process.
 type child struct {
-	cmd   *exec.Cmd
-	lines chan string // its stdout, line by line
-	done  chan error  // Wait's result
-	last  string      // the "child: processed=" line, once it ended
+	cmd     *exec.Cmd
+	started time.Time   // just before the process was started
+	lines   chan string // its stdout, line by line
+	done    chan error  // Wait's result
+	last    string      // the "child: processed=" line, once it ended
 
 	mu    sync.Mutex
 	ready []tableReady // its table-ready reports so far
@@ -306,15 +312,17 @@ func startChild(t testing.TB, c *env, settings map[string]string) *child {
 	if err != nil {
 		t.Fatal(err)
 	}
+	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ch := &child{cmd: cmd, lines: make(chan string, 16), done: make(chan error, 1)}
+	ch := &child{cmd: cmd, started: began, lines: make(chan string, 16), done: make(chan error, 1)}
 	go func() {
 		s := bufio.NewScanner(stdout)
 		for s.Scan() {
 			var r tableReady
-			if _, err := fmt.Sscanf(s.Text(), "child: table-ready partition=%d replayed=%d wiped=%t", &r.partition, &r.replayed, &r.wiped); err == nil {
+			if _, err := fmt.Sscanf(s.Text(), "child: table-ready partition=%d replayed=%d wiped=%t seconds=%g", &r.partition, &r.replayed, &r.wiped, &r.seconds); err == nil {
+				r.at = time.Now()
 				ch.mu.Lock()
 				ch.ready = append(ch.ready, r)
 				ch.mu.Unlock()

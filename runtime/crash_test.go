@@ -245,6 +245,62 @@ func sum(m map[int32]int64) int64 {
 	return n
 }
 
+// streamed is what steadyStream sent: the input's end offsets after the
+// last record and how many records it sent per key.
+type streamed struct {
+	end  map[int32]int64
+	want map[string]int64
+}
+
+// steadyStream sends records views to in, keys cycling over keys, at a
+// steady rate over about d, in the background; the channel it returns
+// gets what it sent once every record is acknowledged.
+func steadyStream(t testing.TB, c *env, producer *running, in *Topic[string, view], keys []string, records int, d time.Duration) <-chan streamed {
+	done := make(chan streamed, 1)
+	go func() {
+		const chunk = 500
+		want := map[string]int64{}
+		for i := 0; i < records; i += chunk {
+			n := min(chunk, records-i)
+			produceViews(t, producer, in, keys, n)
+			for k, w := range wantCounts(keys, n) {
+				want[k] += w
+			}
+			time.Sleep(time.Duration(float64(n) / float64(records) * float64(d)))
+		}
+		done <- streamed{endOffsets(t, c, in.Name), want}
+	}()
+	return done
+}
+
+// rebalanceStorm runs cycles leave/rejoin cycles over children, one every
+// 2 s: the instance of the turn leaves — by SIGTERM (even cycles, which
+// must exit 0) and by SIGKILL (odd ones) in turn — and restart(i) starts
+// its replacement in children[i]. It returns how long each SIGTERM took
+// to stop.
+func rebalanceStorm(t testing.TB, children []*child, cycles int, restart func(i int) *child) []time.Duration {
+	t.Helper()
+	var stops []time.Duration
+	for cycle := range cycles {
+		time.Sleep(2 * time.Second)
+		i := cycle % len(children)
+		ch := children[i]
+		if cycle%2 == 0 {
+			began := time.Now()
+			ch.signal(syscall.SIGTERM)
+			if _, _, err := ch.wait(t, 30*time.Second); err != nil {
+				t.Errorf("cycle %d: instance c%d exited with %v after SIGTERM", cycle, i, err)
+			}
+			stops = append(stops, time.Since(began))
+		} else {
+			ch.kill()
+			ch.wait(t, 10*time.Second)
+		}
+		children[i] = restart(i)
+	}
+	return stops
+}
+
 // stormCycles is how many leave/rejoin cycles TestRebalanceStorm runs:
 // FAUSTGEN_STORM_CYCLES (make soak sets 30), else 4.
 func stormCycles() int {
@@ -273,16 +329,7 @@ func TestRebalanceStorm(t *testing.T) {
 		children[i] = startChild(t, c, childSettings(group, fmt.Sprintf("c%d", i), in, out, extra))
 	}
 
-	// The stream: records produced at a steady rate over the storm.
-	streamDone := make(chan map[int32]int64, 1)
-	go func() {
-		const chunk = 500
-		for i := 0; i < records; i += chunk {
-			produceViews(t, producer, in, keysN(32), chunk)
-			time.Sleep(time.Duration(float64(chunk) / float64(records) * float64(cycles) * float64(4*time.Second)))
-		}
-		streamDone <- endOffsets(t, c, in.Name)
-	}()
+	streamDone := steadyStream(t, c, producer, in, keysN(32), records, time.Duration(cycles)*4*time.Second)
 
 	// Commit progress, sampled: the longest time the committed total did
 	// not move while the group had records to commit.
@@ -324,27 +371,13 @@ func TestRebalanceStorm(t *testing.T) {
 		}
 	})
 
-	var stops []time.Duration
-	for cycle := range cycles {
-		time.Sleep(2 * time.Second)
-		i := cycle % len(children)
-		ch := children[i]
-		if cycle%2 == 0 {
-			began := time.Now()
-			ch.signal(syscall.SIGTERM)
-			if _, _, err := ch.wait(t, 30*time.Second); err != nil {
-				t.Errorf("cycle %d: instance c%d exited with %v after SIGTERM", cycle, i, err)
-			}
-			stops = append(stops, time.Since(began))
-		} else {
-			ch.kill()
-			ch.wait(t, 10*time.Second)
-		}
-		children[i] = startChild(t, c, childSettings(group, fmt.Sprintf("c%d", i), in, out, extra))
-	}
+	stops := rebalanceStorm(t, children, cycles, func(i int) *child {
+		return startChild(t, c, childSettings(group, fmt.Sprintf("c%d", i), in, out, extra))
+	})
 	var end map[int32]int64
 	select {
-	case end = <-streamDone:
+	case s := <-streamDone:
+		end = s.end
 	case <-time.After(5 * time.Minute):
 		t.Fatal("the stream did not finish")
 	}

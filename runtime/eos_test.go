@@ -386,3 +386,89 @@ func committedSoFar(t testing.TB, c *env, group, topic string) int64 {
 	})
 	return n
 }
+
+// A rebalance storm under exactly-once: three counting instances (child
+// processes, each with its own state dir, so that a restarted one fences
+// its predecessor's transaction) count a stream while, every 2 s, one of
+// them leaves — by SIGTERM and by SIGKILL in turn — and comes back, its
+// partitions moving to the others and back. The read_committed output
+// holds, for each key, exactly the counts 1..n (no duplicate, no gap);
+// the committed changelog holds exactly one record per input and ends at
+// the true counts; no store is wiped; every SIGTERM exits 0.
+// FAUSTGEN_STORM_CYCLES sets the cycles (make soak: 30), else 4. The same
+// test run at-least-once fails (duplicated counts).
+func TestExactlyOnceRebalanceStorm(t *testing.T) {
+	cycles := stormCycles()
+	records := 10000 * cycles
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	const parts = 6
+	in, out := viewTopic(c.name("eosstorm-in"), parts), countTopic(c.name("eosstorm-out"), parts)
+	producer := start(t, cfg, AppSpec{ID: c.name("eosstorm-producer"), Topics: []AnyTopic{in, out}})
+	group := c.name("eosstorm")
+	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	settings := func(i int) map[string]string {
+		return childSettings(group, fmt.Sprintf("c%d", i), in, out, map[string]string{
+			"CHILD_MODE": "count", "CHILD_GUARANTEE": "exactly_once", "CHILD_SPIN": "20us",
+			EnvStateDir: dirs[i], EnvSessionTimeout: "6s", EnvCommitInterval: "300ms",
+		})
+	}
+	var starts []*child
+	startOne := func(i int) *child {
+		ch := startChild(t, c, settings(i))
+		starts = append(starts, ch)
+		return ch
+	}
+	children := make([]*child, len(dirs))
+	for i := range children {
+		children[i] = startOne(i)
+	}
+	streamDone := steadyStream(t, c, producer, in, keysN(32), records, time.Duration(cycles)*4*time.Second)
+	stops := rebalanceStorm(t, children, cycles, startOne)
+	var sent streamed
+	select {
+	case sent = <-streamDone:
+	case <-time.After(5 * time.Minute):
+		t.Fatal("the stream did not finish")
+	}
+	eventuallyWithin(t, 2*time.Minute, "every record counted after the storm", func() bool { return committedAll(t, c, group, in.Name, sent.end) })
+	for i, ch := range children {
+		ch.signal(syscall.SIGTERM)
+		if _, _, err := ch.wait(t, 30*time.Second); err != nil {
+			t.Errorf("instance c%d exited with %v after the final SIGTERM", i, err)
+		}
+	}
+	producer.stop(t)
+
+	checkExact(t, readCommittedCounts(t, c, out.Name, records), sent.want)
+	changelog := readCommittedCounts(t, c, changelogName(group, "counts"), records)
+	final := map[string]int64{}
+	for _, o := range changelog {
+		final[o.key] = o.n
+	}
+	if len(changelog) != records {
+		t.Errorf("the committed changelog holds %d records for %d inputs", len(changelog), records)
+	}
+	for k, w := range sent.want {
+		if final[k] != w {
+			t.Errorf("committed table: %s = %d, want %d", k, final[k], w)
+		}
+	}
+	var readies, replayed int64
+	for _, ch := range starts {
+		for _, r := range ch.readies() {
+			readies++
+			replayed += r.replayed
+			if r.wiped {
+				t.Errorf("a store of table partition %d was wiped at a start", r.partition)
+			}
+		}
+	}
+	t.Logf("exactly-once storm: %d cycles, %d records, %d instance starts, %d table partitions made ready replaying %d changelog records in all; SIGTERM stops %v",
+		cycles, records, len(starts), readies, replayed, stops)
+	for _, d := range stops {
+		if d > 10*time.Second {
+			t.Errorf("a SIGTERM took %v to stop, over the 10 s ShutdownTimeout", d)
+		}
+	}
+}

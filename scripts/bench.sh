@@ -28,7 +28,7 @@ mkdir -p "$out"
 # The groups: name, packages, -bench pattern, extra go test flags.
 # Benchmarks named here only for profiling (one half of a ratio) are
 # listed in profile_only and not run.
-runtime_pattern='StatelessAgentVs|EndToEnd|Framed|ResolvedDecode|BacklogPeakRSS|RestoreVsRaw|StatefulVsStateless|WindowedVsStateless|GlobalLookupVsPlainGet|ExactlyOnceVsAtLeastOnce'
+runtime_pattern='StatelessAgentVs|EndToEnd|Framed|ResolvedDecode|BacklogPeakRSS|RestoreVsRaw|StatefulVsStateless|WindowedVsStateless|GlobalLookupVsPlainGet|ExactlyOnceVsAtLeastOnce|RestartAfterKillVsFullRestore'
 profile_only='BenchmarkStatelessAgentOnly|BenchmarkStatefulAgentOnly|BenchmarkRawFranzGoOnly|BenchmarkEncode[A-Za-z]*|BenchmarkDecode[A-Za-z]*'
 
 # uncovered lists benchmarks no group runs (the codec ones run through
@@ -170,8 +170,6 @@ if [ -f "$out/runtime.log" ]; then
 			"$(calc '%.0f rec/s (stateless %.0f)' "$(metric "$out/runtime.log" $m windowed-rec/s), $(metric "$out/runtime.log" $m stateless-rec/s)")" \
 			"$r× stateless" "$target" "$ok"
 	done
-	m=BenchmarkGlobalLookupVsPlainGet
-	r=$(metric "$out/runtime.log" $m ratio)
 	for iv in 100ms 1s; do
 		m=BenchmarkExactlyOnceVsAtLeastOnce/interval=$iv
 		r=$(metric "$out/runtime.log" $m ratio)
@@ -182,6 +180,15 @@ if [ -f "$out/runtime.log" ]; then
 			"$(calc '%.0f rec/s (at-least-once %.0f)' "$(metric "$out/runtime.log" $m eos-rec/s), $(metric "$out/runtime.log" $m alo-rec/s)")" \
 			"$r" "$target" "$ok"
 	done
+	m=BenchmarkRestartAfterKillVsFullRestore
+	r=$(metric "$out/runtime.log" $m ratio)
+	if [ -n "$r" ]; then
+		row "exactly-once restart after SIGKILL, 1M-record changelog (kfake)" \
+			"$(calc 'ready in %.2f s (recovery %.3f s; full restore %.2f s, recovery %.2f s)' "$(metric "$out/runtime.log" $m restart-s), $(metric "$out/runtime.log" $m restart-recovery-s), $(metric "$out/runtime.log" $m full-restore-s), $(metric "$out/runtime.log" $m full-recovery-s)")" \
+			"$r× full restore" "reported" "-"
+	fi
+	m=BenchmarkGlobalLookupVsPlainGet
+	r=$(metric "$out/runtime.log" $m ratio)
 	row "global table lookup vs plain Get, 1M entries" \
 		"$(calc 'global %.0f ns, plain %.0f ns' "$(metric "$out/runtime.log" $m global-ns/get), $(metric "$out/runtime.log" $m plain-ns/get)")" \
 		"$r× plain" "≤ 2× plain" "$(met "$r" '<=' 2)"
@@ -199,7 +206,7 @@ if [ -f "$out/runtime.log" ]; then
 	while read -r line; do
 		name=$(echo "$line" | awk '{ print $1 }')
 		name=${name%-[0-9]*}
-		case $name in BenchmarkStatelessAgentVsRawFranzGo | BenchmarkEndToEndLatency | BenchmarkBacklogPeakRSS | BenchmarkRestoreVsRawConsume* | BenchmarkStatefulVsStatelessAgent | BenchmarkWindowedVsStatelessAgent* | BenchmarkGlobalLookupVsPlainGet | BenchmarkExactlyOnceVsAtLeastOnce*) continue ;; esac
+		case $name in BenchmarkStatelessAgentVsRawFranzGo | BenchmarkEndToEndLatency | BenchmarkBacklogPeakRSS | BenchmarkRestoreVsRawConsume* | BenchmarkStatefulVsStatelessAgent | BenchmarkWindowedVsStatelessAgent* | BenchmarkGlobalLookupVsPlainGet | BenchmarkExactlyOnceVsAtLeastOnce* | BenchmarkRestartAfterKillVsFullRestore) continue ;; esac
 		figure=$(echo "$line" | awk '{ s = ""; for (i = 3; i < NF; i++) if ($(i + 1) ~ /-ns\/op$/) s = s (s == "" ? "" : ", ") substr($(i + 1), 1, length($(i + 1)) - 6) " " sprintf("%.0f", $i) " ns"; print s }')
 		label=$(echo "$line" | awk '{ n = 0; for (i = 3; i < NF; i++) if ($(i + 1) ~ /-ns\/op$/) m[++n] = substr($(i + 1), 1, length($(i + 1)) - 6); if (n == 2) print m[2] "/" m[1] }')
 		r=$(echo "$line" | awk '{ for (i = 3; i < NF; i++) if ($(i + 1) == "ratio") { print $i; exit } }')

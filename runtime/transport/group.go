@@ -338,7 +338,11 @@ func (g *Group) pollLoopTxn() {
 			return
 		}
 		if !time.Now().Before(due) {
-			_ = g.endTxn(g.soft, true, false) // a failure stops the group
+			// Not g.soft: a graceful stop arriving while the transaction
+			// ends must not cancel its End half way (Flush would fail
+			// with the transaction left open and the stop would report
+			// the cancellation as an error); only a forced stop does.
+			_ = g.endTxn(g.hard, true, false) // a failure stops the group
 			due = time.Now().Add(g.o.CommitInterval)
 		}
 		g.client().AllowRebalance()
