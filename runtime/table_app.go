@@ -275,7 +275,7 @@ func (a *App) restoreTables(ctx context.Context, p *transport.Partition) error {
 		} else {
 			res, err := tables.Restore(ctx, store, opts)
 			if err == nil && win != nil {
-				err = win.load(store)
+				err = win.load(store, a.spec.Guarantee == ExactlyOnce)
 			}
 			if err == nil && win != nil && win.gap > 0 {
 				err = win.loadSessions(store)

@@ -181,11 +181,23 @@ func (ws *windowState) changelogKey(buf, sk []byte) []byte {
 	return append(buf, kb...)
 }
 
-// load reads the clock stored with s; a store without one (restored
-// from the changelog alone) takes its stream time from its newest window,
-// and counts the windows that would have closed and expired by then as
-// closed and expired.
-func (ws *windowState) load(s *tables.Store) error {
+// load reads the clock stored with s, after its restore.
+//
+// committedOnly says the changelog holds only committed writes (exactly-
+// once: restores read only committed transactions, and a record's writes
+// commit with its offset). Then the newest window in s (the restored tail
+// included) was written by a committed record, and the stream time can
+// be taken from it: from the store's newest window when no clock is
+// stored (a store restored from the changelog alone), the windows that
+// would have closed and expired by then counted as closed and expired —
+// exact when the grace is a whole number of steps, else a window may
+// close once more. At-least-once, the changelog's tail may hold writes of
+// records that were not committed and will be processed again: the stream
+// time is the stored one (what committed records moved it to), and a
+// store without a clock starts with none — every window it holds may
+// close (again) as the replayed records move the stream time on: at least
+// once, never lost.
+func (ws *windowState) load(s *tables.Store, committedOnly bool) error {
 	get := func(key string) (int64, bool, error) {
 		v, ok, err := s.Meta(key)
 		if err != nil || !ok {
@@ -200,16 +212,27 @@ func (ws *windowState) load(s *tables.Store) error {
 	if err != nil {
 		return err
 	}
+	newest := int64(noTime)
 	if len(last) >= 8 {
-		ws.stream = windowStart(last)
-		ws.storedMax.Store(ws.stream)
+		newest = windowStart(last)
+		ws.storedMax.Store(newest)
 	}
-	if st, ok, err := get(metaStreamTime); err != nil {
+	st, stored, err := get(metaStreamTime)
+	if err != nil {
 		return err
-	} else if ok {
-		ws.stream = max(ws.stream, st)
 	}
-	ws.closed, ws.expired = ws.closeLine(), ws.expiryLine()
+	switch {
+	case stored && committedOnly:
+		ws.stream = max(st, newest)
+	case stored:
+		ws.stream = st
+	case committedOnly:
+		ws.stream = newest
+	}
+	ws.closed, ws.expired = noTime, noTime
+	if committedOnly {
+		ws.closed, ws.expired = ws.closeLine(), ws.expiryLine()
+	}
 	if c, ok, err := get(metaClosed); err != nil {
 		return err
 	} else if ok {
