@@ -91,6 +91,9 @@ func TestTumblingWindowsCountCloseOnceExpireAndRefuseLateRecords(t *testing.T) {
 		t.Fatalf("closed windows: got %v, want %v", got, want)
 	}
 	eventually(t, "everything committed", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 9 })
+	// Expiry runs on the committed stream time, at the next record.
+	sendTimes(t, r, in, "b:50")
+	eventually(t, "the tick committed", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 10 })
 	if n := r.app.Stats().LateRecords; n != 1 {
 		t.Errorf("Stats().LateRecords = %d, want 1", n)
 	}
@@ -108,7 +111,7 @@ func TestTumblingWindowsCountCloseOnceExpireAndRefuseLateRecords(t *testing.T) {
 
 	// The expired windows are tombstoned in the changelog and gone from
 	// the store; the live ones remain.
-	cl := readN(t, c, changelogName(spec.ID, "per10"), 12) // 8 counted writes, 4 tombstones
+	cl := readN(t, c, changelogName(spec.ID, "per10"), 13) // 9 counted writes, 4 tombstones
 	tombs := map[string]bool{}
 	for _, rec := range cl {
 		if rec.Value == nil {
@@ -251,6 +254,9 @@ func TestSessionWindowsGrowMergeCloseOnceAndExpire(t *testing.T) {
 		t.Fatalf("closed sessions: got %v, want %v", got, want)
 	}
 	eventually(t, "the second run committed", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 9 })
+	// Expiry runs on the committed stream time, at the next record.
+	sendTimes(t, second, in, "b:100")
+	eventually(t, "the tick committed", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == 10 })
 	if n := second.app.Stats().LateRecords; n != 0 {
 		t.Errorf("the second run counted %d late records, want 0", n)
 	}

@@ -118,6 +118,7 @@ type windowState struct {
 	gap                        int64 // a session table's inactivity gap; 0 for fixed windows
 	mu                         sync.Mutex
 	stream                     int64 // the highest time written; noTime: none yet
+	committed                  int64 // stream as of the last stored commit
 	closed                     int64 // every window starting at or before this has closed
 	expired                    int64 // every window starting at or before this is deleted
 	marks                      []windowMark
@@ -143,7 +144,7 @@ var (
 )
 
 func newWindowState(w *WindowSpec) *windowState {
-	ws := &windowState{stream: noTime, closed: noTime, expired: noTime}
+	ws := &windowState{stream: noTime, committed: noTime, closed: noTime, expired: noTime}
 	ws.storedMax.Store(noTime)
 	ws.size = w.Tumbling.Milliseconds()
 	ws.step = ws.size
@@ -229,6 +230,7 @@ func (ws *windowState) load(s *tables.Store, committedOnly bool) error {
 	case committedOnly:
 		ws.stream = newest
 	}
+	ws.committed = ws.stream
 	ws.closed, ws.expired = noTime, noTime
 	if committedOnly {
 		ws.closed, ws.expired = ws.closeLine(), ws.expiryLine()
@@ -270,14 +272,20 @@ func (ws *windowState) closeLine() int64 {
 }
 
 // expiryLine is closeLine for expiry.
+//
+// It runs on the stream time of the last stored commit, not the newest:
+// a tombstone written for records that are not committed yet would, after
+// a crash, delete a window that the records processed again still add to
+// (a lost update, at-least-once). A record processed again cannot belong
+// to a window expired by committed records: it was late then too.
 func (ws *windowState) expiryLine() int64 {
-	if ws.stream == noTime {
+	if ws.committed == noTime {
 		return noTime
 	}
 	if ws.gap > 0 {
-		return ws.floorStep(ws.stream - ws.gap - ws.expires)
+		return ws.floorStep(ws.committed - ws.gap - ws.expires)
 	}
-	return ws.floorStep(ws.stream - ws.size - ws.expires)
+	return ws.floorStep(ws.committed - ws.size - ws.expires)
 }
 
 // starts returns the starts of the windows holding t, oldest first.
@@ -328,6 +336,7 @@ func (ws *windowState) flush(before int64) []tables.Change {
 	}
 	m := ws.marks[n-1]
 	ws.marks = append(ws.marks[:0], ws.marks[n:]...)
+	ws.committed = max(ws.committed, m.stream)
 	return []tables.Change{{Key: []byte(metaStreamTime), Value: be64(m.stream)}, {Key: []byte(metaClosed), Value: be64(m.closed)}, {Key: []byte(metaExpired), Value: be64(m.expired)}}
 }
 
