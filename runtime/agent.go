@@ -118,9 +118,10 @@ type partitionScratch struct {
 	// decoded holds, per agent (by agentState.index), the *pair[K, V] its
 	// records are decoded into; Process gets copies, so it is reused.
 	decoded []any
-	// windowed are the partition's windowed table partitions (found on
-	// its first record).
-	windowed []*tablePart
+	// hasWindows says whether the partition's topic feeds windowed
+	// tables; windowed are their partitions (found on its first record).
+	hasWindows bool
+	windowed   []*tablePart
 }
 
 // sendEncoder encodes the records a partition's sinks send, straight into
@@ -277,11 +278,12 @@ func (a *App) partitionScratch(rec *kgo.Record, f *transport.Inflight) *partitio
 	sc, _ := tr.Scratch.(*partitionScratch)
 	if sc == nil {
 		sc = &partitionScratch{
-			agents:  a.byTopic[rec.Topic],
-			reader:  avro.NewReader(nil, 0, avro.WithReaderConfig(a.readerAPI)),
-			decoded: make([]any, len(a.agents)),
-			tasks:   make([]*Task, len(a.agents)),
-			enc:     sendEncoder{free: &a.free},
+			agents:     a.byTopic[rec.Topic],
+			reader:     avro.NewReader(nil, 0, avro.WithReaderConfig(a.readerAPI)),
+			decoded:    make([]any, len(a.agents)),
+			tasks:      make([]*Task, len(a.agents)),
+			enc:        sendEncoder{free: &a.free},
+			hasWindows: len(a.windowedBySource[rec.Topic]) > 0,
 		}
 		tr.Scratch = sc
 	}

@@ -288,8 +288,7 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.startGlobals(ctx); err != nil {
 		a.startErr = fmt.Errorf("start app %s: %w", a.spec.ID, err)
 		close(a.started)
-		a.stopGlobals()
-		a.stopResources()
+		a.stopResources() // closes the global tables that started
 		return a.startErr
 	}
 	close(a.ready)
@@ -530,7 +529,7 @@ func (a *App) handle(ctx context.Context, rec *kgo.Record, f *transport.Inflight
 			return err
 		}
 	}
-	if f != nil && len(a.windowedBySource[rec.Topic]) > 0 {
+	if sc != nil && sc.hasWindows {
 		return a.windowsAfter(ctx, rec, f, sc)
 	}
 	return nil

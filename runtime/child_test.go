@@ -83,54 +83,37 @@ func runChild(mode string) int {
 	ctx, cancel := context.WithCancel(sigctx)
 	defer cancel()
 	var processed atomic.Int64
-	agent := &Agent[string, view]{
-		Name: "child", Source: in, OnError: Fail,
-		Process: func(t *Task, k string, v view) error {
-			if spin > 0 {
-				for end := time.Now().Add(spin); time.Now().Before(end); {
-				}
-			}
-			if sleep > 0 {
-				time.Sleep(sleep)
-			}
-			if slow > 0 && slowErr == nil && t.Record().Partition == int32(slowPart) {
-				time.Sleep(slow)
-			}
-			if out != nil {
-				m := t.Record()
-				err := SinkOf(t, out).Send(k, v.Seq,
-					Header{Key: "child", Value: []byte(name)},
-					Header{Key: "in.partition", Value: strconv.AppendInt(nil, int64(m.Partition), 10)},
-					Header{Key: "in.offset", Value: strconv.AppendInt(nil, m.Offset, 10)})
-				if err != nil {
-					return err
-				}
-			}
-			if processed.Add(1) == expect {
-				cancel()
-			}
-			return nil
-		},
+	// headers name this instance and the input record on an output.
+	headers := func(t *Task) []Header {
+		m := t.Record()
+		return []Header{
+			{Key: "child", Value: []byte(name)},
+			{Key: "in.partition", Value: strconv.AppendInt(nil, int64(m.Partition), 10)},
+			{Key: "in.offset", Value: strconv.AppendInt(nil, m.Offset, 10)},
+		}
 	}
-	if out != nil {
-		agent.Sinks = []AnyTopic{out}
-	}
+	var agent *Agent[string, view]
 	var tables []AnyTable
 	switch mode {
 	case "relay":
+		agent = &Agent[string, view]{
+			Name: "child", Source: in, OnError: Fail,
+			Process: func(t *Task, k string, v view) error {
+				if out == nil {
+					return nil
+				}
+				return SinkOf(t, out).Send(k, v.Seq, headers(t)...)
+			},
+		}
+		if out != nil {
+			agent.Sinks = []AnyTopic{out}
+		}
 	case "count":
 		// Count the views per key in a table; send each new count.
 		table := countsTable(int32(parts))
 		tables = []AnyTable{table}
-		count := counter(in, out, table)
-		count.Process = func(t *Task, k string, v view) error {
-			if spin > 0 {
-				for end := time.Now().Add(spin); time.Now().Before(end); {
-				}
-			}
-			if sleep > 0 {
-				time.Sleep(sleep)
-			}
+		agent = counter(in, out, table)
+		agent.Process = func(t *Task, k string, _ view) error {
 			tb := TableOf(t, table)
 			n, _, err := tb.Get(k)
 			if err != nil {
@@ -140,43 +123,37 @@ func runChild(mode string) int {
 			if err := tb.Put(k, n); err != nil {
 				return err
 			}
-			m := t.Record()
-			err = SinkOf(t, out).Send(k, n,
-				Header{Key: "child", Value: []byte(name)},
-				Header{Key: "in.partition", Value: strconv.AppendInt(nil, int64(m.Partition), 10)},
-				Header{Key: "in.offset", Value: strconv.AppendInt(nil, m.Offset, 10)})
-			if err != nil {
-				return err
-			}
-			if processed.Add(1) == expect {
-				cancel()
-			}
-			return nil
+			return SinkOf(t, out).Send(k, n, headers(t)...)
 		}
-		agent = count
 	case "windows":
 		table := windowTableDef("windows", WindowSpec{Tumbling: 10 * time.Minute, Expires: 30 * time.Minute})
 		table.Partitions = int32(parts)
 		tables = []AnyTable{table}
-		count := windowCounter(in, out, table)
-		inner := count.Process
-		count.Process = func(t *Task, k string, v view) error {
-			if spin > 0 {
-				for end := time.Now().Add(spin); time.Now().Before(end); {
-				}
-			}
-			if err := inner(t, k, v); err != nil {
-				return err
-			}
-			if processed.Add(1) == expect {
-				cancel()
-			}
-			return nil
-		}
-		agent = count
+		agent = windowCounter(in, out, table)
 	default:
 		fmt.Fprintf(os.Stderr, "child: unknown mode %q\n", mode)
 		return 2
+	}
+	// Every mode paces its records as configured and counts them.
+	inner := agent.Process
+	agent.Process = func(t *Task, k string, v view) error {
+		if spin > 0 {
+			for end := time.Now().Add(spin); time.Now().Before(end); {
+			}
+		}
+		if sleep > 0 {
+			time.Sleep(sleep)
+		}
+		if slow > 0 && slowErr == nil && t.Record().Partition == int32(slowPart) {
+			time.Sleep(slow)
+		}
+		if err := inner(t, k, v); err != nil {
+			return err
+		}
+		if processed.Add(1) == expect {
+			cancel()
+		}
+		return nil
 	}
 	guarantee := AtLeastOnce
 	if os.Getenv("CHILD_GUARANTEE") == "exactly_once" {

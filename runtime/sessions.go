@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -246,7 +247,7 @@ func (h *sessionTable[K, V]) Update(key K, at time.Time, fn func(V, bool) V, mer
 	h.ck = ws.changelogKey(h.ck[:0], h.sk)
 	t.app.writeChange(t, h.part, h.sk, h.ck, vb, false)
 	keep = append(keep, grown)
-	slices.SortFunc(keep, func(a, b span) int { return int(min(max(a.first-b.first, -1), 1)) })
+	slices.SortFunc(keep, func(a, b span) int { return cmp.Compare(a.first, b.first) })
 	ws.sessions[string(kb)] = keep
 	ws.mu.Lock()
 	if ms > ws.stream {

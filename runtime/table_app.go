@@ -234,6 +234,7 @@ func (a *App) startGlobals(ctx context.Context) error {
 func (a *App) stopGlobals() {
 	for _, st := range a.globals {
 		if g := st.global; g != nil {
+			st.global = nil
 			g.follower.Close()
 			if err := g.store.Close(); err != nil {
 				a.log.Warn("closing a global table store failed", "table", st.spec.Name, "err", err)

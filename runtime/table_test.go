@@ -223,23 +223,7 @@ func TestTableCountsSurviveASIGKILL(t *testing.T) {
 	settings := childSettings(group, "counter", in, out, map[string]string{
 		"CHILD_MODE": "count", "CHILD_SPIN": "200us", EnvStateDir: t.TempDir(), EnvCommitInterval: "100ms",
 	})
-	first := startChild(t, c, settings)
-	eventually30s(t, "the first run counts a part of the backlog", func() bool { return sum(endOffsets(t, c, out.Name)) > n/4 })
-	first.kill()
-	first.wait(t, 10*time.Second)
-	if got := sumCommitted(t, c, group, in.Name); got >= n {
-		t.Fatalf("the first run had committed the whole backlog (%d) before the kill: nothing to test", got)
-	}
-	base := sumCommitted(t, c, group, in.Name)
-	second := startChild(t, c, settings)
-	eventually30s(t, "the restart counts more", func() bool { return sumCommitted(t, c, group, in.Name) > base+n/6 })
-	second.kill()
-	second.wait(t, 10*time.Second)
-	settings[EnvStateDir] = t.TempDir() // the third run starts with nothing
-	third := startChild(t, c, settings)
-	eventually30s(t, "the restart counts the rest", func() bool { return sumCommitted(t, c, group, in.Name) == n })
-	third.signal(syscall.SIGTERM)
-	third.wait(t, 30*time.Second)
+	killTwiceThenRestartEmpty(t, c, group, in.Name, n, settings, func() bool { return sum(endOffsets(t, c, out.Name)) > n/4 })
 	got := finalCounts(t, c, out.Name, int(sum(endOffsets(t, c, out.Name))))
 	for k, want := range wantCounts(keys, n) {
 		if got[k] < want {
@@ -318,4 +302,30 @@ func TestTableAllAndRangeMergeTheStoreAndTheNewestWrites(t *testing.T) {
 	if w := []string{"k05=500", "k06=6", "k08=8", "k09=9"}; fmt.Sprint(s.rng) != fmt.Sprint(w) {
 		t.Errorf("Range(k05, k10): %v, want %v", s.rng, w)
 	}
+}
+
+// killTwiceThenRestartEmpty runs a child App (settings) over a backlog of
+// n records of topic in: it SIGKILLs it once progressed holds, restarts it
+// on its state dir and SIGKILLs it again after more is committed, then
+// restarts it on an empty state dir (a new machine) and stops it with
+// SIGTERM once everything is committed.
+func killTwiceThenRestartEmpty(t *testing.T, c *env, group, in string, n int64, settings map[string]string, progressed func() bool) {
+	t.Helper()
+	first := startChild(t, c, settings)
+	eventually30s(t, "the first run processes a part of the backlog", progressed)
+	first.kill()
+	first.wait(t, 10*time.Second)
+	if got := sumCommitted(t, c, group, in); got >= n {
+		t.Fatalf("the first run had committed the whole backlog (%d) before the kill: nothing to test", got)
+	}
+	base := sumCommitted(t, c, group, in)
+	second := startChild(t, c, settings)
+	eventually30s(t, "the restart goes on", func() bool { return sumCommitted(t, c, group, in) > base+n/6 })
+	second.kill()
+	second.wait(t, 10*time.Second)
+	settings[EnvStateDir] = t.TempDir() // the third run starts with nothing
+	third := startChild(t, c, settings)
+	eventually30s(t, "the restart processes the rest", func() bool { return sumCommitted(t, c, group, in) == n })
+	third.signal(syscall.SIGTERM)
+	third.wait(t, 30*time.Second)
 }

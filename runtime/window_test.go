@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -313,23 +312,7 @@ func windowKillRun(t *testing.T, g Guarantee, name string) {
 		"CHILD_MODE": "windows", "CHILD_SPIN": "200us", EnvStateDir: t.TempDir(), EnvCommitInterval: "100ms",
 		"CHILD_GUARANTEE": name,
 	})
-	first := startChild(t, c, settings)
-	eventually30s(t, "the first run closes some windows", func() bool { return sum(endOffsets(t, c, out.Name)) > 100 })
-	first.kill()
-	first.wait(t, 10*time.Second)
-	if got := sumCommitted(t, c, group, in.Name); got >= n {
-		t.Fatalf("the first run had committed the whole backlog (%d) before the kill: nothing to test", got)
-	}
-	base := sumCommitted(t, c, group, in.Name)
-	second := startChild(t, c, settings)
-	eventually30s(t, "the restart goes on", func() bool { return sumCommitted(t, c, group, in.Name) > base+n/6 })
-	second.kill()
-	second.wait(t, 10*time.Second)
-	settings[EnvStateDir] = t.TempDir() // the third run starts with nothing
-	third := startChild(t, c, settings)
-	eventually30s(t, "the restart processes the rest", func() bool { return sumCommitted(t, c, group, in.Name) == n })
-	third.signal(syscall.SIGTERM)
-	third.wait(t, 30*time.Second)
+	killTwiceThenRestartEmpty(t, c, group, in.Name, n, settings, func() bool { return sum(endOffsets(t, c, out.Name)) > 100 })
 
 	got := map[string][]int64{}
 	if g == ExactlyOnce {

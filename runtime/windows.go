@@ -257,35 +257,30 @@ func (ws *windowState) floorStep(t int64) int64 {
 	return q * ws.step
 }
 
-// closeLine returns the start of the newest window closed at the current
-// stream time: every window starting at or before it has closed.
-func (ws *windowState) closeLine() int64 {
-	if ws.stream == noTime {
-		return noTime
-	}
-	if ws.gap > 0 {
-		// A session whose last event is at or before this can no longer
-		// grow: it is closed. Store keys start with the last event time.
-		return ws.floorStep(ws.stream - ws.gap - ws.grace)
-	}
-	return ws.floorStep(ws.stream - ws.size - ws.grace)
-}
+// closeLine returns the start (for a session: the last time) of the
+// newest window closed at the current stream time: every window starting
+// at or before it has closed (a session ending at or before it can no
+// longer grow).
+func (ws *windowState) closeLine() int64 { return ws.line(ws.stream, ws.grace) }
 
-// expiryLine is closeLine for expiry.
-//
-// It runs on the stream time of the last stored commit, not the newest:
-// a tombstone written for records that are not committed yet would, after
-// a crash, delete a window that the records processed again still add to
-// (a lost update, at-least-once). A record processed again cannot belong
-// to a window expired by committed records: it was late then too.
-func (ws *windowState) expiryLine() int64 {
-	if ws.committed == noTime {
+// expiryLine is closeLine for expiry. It runs on the stream time of the
+// last stored commit, not the newest: a tombstone written for records
+// that are not committed yet would, after a crash, delete a window that
+// the records processed again still add to (a lost update, at-least-
+// once). A record processed again cannot belong to a window expired by
+// committed records: it was late then too.
+func (ws *windowState) expiryLine() int64 { return ws.line(ws.committed, ws.expires) }
+
+// line returns the start of the newest window that ended (for a
+// session: whose gap passed) more than after before stream time at.
+func (ws *windowState) line(at, after int64) int64 {
+	if at == noTime {
 		return noTime
 	}
 	if ws.gap > 0 {
-		return ws.floorStep(ws.committed - ws.gap - ws.expires)
+		return ws.floorStep(at - ws.gap - after)
 	}
-	return ws.floorStep(ws.committed - ws.size - ws.expires)
+	return ws.floorStep(at - ws.size - after)
 }
 
 // starts returns the starts of the windows holding t, oldest first.
