@@ -4,7 +4,7 @@
 # (name, figure, ratio, target, met or not).
 #
 #   bash scripts/bench.sh            # everything, a few minutes on 2 cores
-#   BENCH_ONLY=codec bash scripts/bench.sh   # one group: generate, codec, compat, runtime
+#   BENCH_ONLY=codec bash scripts/bench.sh   # one group: generate, codec, compat, runtime, kafka
 #   BENCH_ONLY=none BENCH_OUT=DIR bash scripts/bench.sh   # the summary of the logs in DIR again
 #
 # The full output of each group is printed as it runs and kept in
@@ -29,7 +29,8 @@ mkdir -p "$out"
 # Benchmarks named here only for profiling (one half of a ratio) are
 # listed in profile_only and not run.
 runtime_pattern='StatelessAgentVs|EndToEnd|Framed|ResolvedDecode|BacklogPeakRSS|RestoreVsRaw|StatefulVsStateless|WindowedVsStateless|GlobalLookupVsPlainGet|ExactlyOnceVsAtLeastOnce|RestartAfterKillVsFullRestore'
-profile_only='BenchmarkStatelessAgentOnly|BenchmarkStatefulAgentOnly|BenchmarkRawFranzGoOnly|BenchmarkEncode[A-Za-z]*|BenchmarkDecode[A-Za-z]*'
+kafka_pattern='StatefulVsStateless|ExactlyOnceVsAtLeastOnce|RestartAfterKillVsFullRestore'
+profile_only='BenchmarkBulkLoad|BenchmarkStatelessAgentOnly|BenchmarkStatefulAgentOnly|BenchmarkRawFranzGoOnly|BenchmarkEncode[A-Za-z]*|BenchmarkDecode[A-Za-z]*'
 
 # uncovered lists benchmarks no group runs (the codec ones run through
 # TestSpeedRatios, which calls them).
@@ -66,6 +67,10 @@ step generate env "$GO" test -count=1 -run '^$' -bench 'Generate' -benchtime 3x 
 step codec env FAUSTGEN_BENCH=1 "$GO" test -count=1 -run 'SpeedRatios' -v ./gen/avsc/internal/benchgen
 step compat "$GO" test -count=1 -run '^$' -bench 'Check200|CheckCommand' -benchtime 3x ./compat ./cmd/faustgen
 step runtime "$GO" test -count=1 -run '^$' -bench "$runtime_pattern" -benchtime 1x -timeout 20m ./runtime/
+# The same stateful benchmarks on the real services (started and stopped
+# here unless FAUSTGEN_BROKERS/FAUSTGEN_REGISTRY name running ones):
+# exactly-once's cost is a broker's, not kfake's.
+step kafka bash scripts/services/with-services.sh "$GO" test -tags integration -count=1 -run '^$' -bench "$kafka_pattern" -benchtime 1x -timeout 40m ./runtime/
 
 # metric FILE BENCH UNIT: the value reported with UNIT on the result line
 # of the benchmark whose name starts with BENCH.
@@ -92,6 +97,39 @@ met() {
 		echo yes
 	else
 		echo no
+	fi
+}
+
+# stateful_rows LOG WHERE, eos_rows LOG WHERE: the stateful-counting and
+# the exactly-once rows of a runtime log (WHERE: kfake or Kafka).
+stateful_rows() {
+	local log=$1 where=$2 m r
+	[ -f "$log" ] || return 0
+	m=BenchmarkStatefulVsStatelessAgent
+	r=$(metric "$log" $m ratio)
+	row "stateful counting agent vs stateless ($where)" \
+		"$(calc '%.0f rec/s (stateless %.0f)' "$(metric "$log" $m stateful-rec/s), $(metric "$log" $m stateless-rec/s)")" \
+		"$r× stateless" "≥ 0.5× stateless" "$(met "$r" '>=' 0.5)"
+}
+eos_rows() {
+	local log=$1 where=$2 m r iv target ok
+	[ -f "$log" ] || return 0
+	for iv in 100ms 1s; do
+		m=BenchmarkExactlyOnceVsAtLeastOnce/interval=$iv
+		r=$(metric "$log" $m ratio)
+		[ -n "$r" ] || continue
+		target="-"; ok="-"
+		if [ $iv = 1s ]; then target="≥ 0.7"; ok=$(met "$r" '>=' 0.7); fi
+		row "exactly-once count vs at-least-once, commit interval $iv ($where)" \
+			"$(calc '%.0f rec/s (at-least-once %.0f)' "$(metric "$log" $m eos-rec/s), $(metric "$log" $m alo-rec/s)")" \
+			"$r" "$target" "$ok"
+	done
+	m=BenchmarkRestartAfterKillVsFullRestore
+	r=$(metric "$log" $m ratio)
+	if [ -n "$r" ]; then
+		row "exactly-once restart after SIGKILL, 1M-record changelog ($where)" \
+			"$(calc 'ready in %.2f s (recovery %.3f s; full restore %.2f s, recovery %.2f s)' "$(metric "$log" $m restart-s), $(metric "$log" $m restart-recovery-s), $(metric "$log" $m full-restore-s), $(metric "$log" $m full-recovery-s)")" \
+			"$r× full restore" "reported" "-"
 	fi
 }
 
@@ -156,11 +194,7 @@ if [ -f "$out/runtime.log" ]; then
 	row "peak RSS, 2M-record backlog, slow agent" \
 		"$(calc 'budget 32 MiB: %.0f MiB, 256 MiB: %.0f MiB (idle %.0f, no budget %.0f)' "$(metric "$out/runtime.log" $m budget32-MiB), $(metric "$out/runtime.log" $m budget256-MiB), $(metric "$out/runtime.log" $m idle-MiB), $(metric "$out/runtime.log" $m unbounded-MiB)")" \
 		"${r32}× / ${r256}× the budget above idle" "≤ 1.25× budget above idle" "$ok"
-	m=BenchmarkStatefulVsStatelessAgent
-	r=$(metric "$out/runtime.log" $m ratio)
-	row "stateful counting agent vs stateless (kfake)" \
-		"$(calc '%.0f rec/s (stateless %.0f)' "$(metric "$out/runtime.log" $m stateful-rec/s), $(metric "$out/runtime.log" $m stateless-rec/s)")" \
-		"$r× stateless" "≥ 0.5× stateless" "$(met "$r" '>=' 0.5)"
+	stateful_rows "$out/runtime.log" kfake
 	for kind in tumbling hopping6; do
 		m=BenchmarkWindowedVsStatelessAgent/$kind
 		r=$(metric "$out/runtime.log" $m ratio)
@@ -170,23 +204,7 @@ if [ -f "$out/runtime.log" ]; then
 			"$(calc '%.0f rec/s (stateless %.0f)' "$(metric "$out/runtime.log" $m windowed-rec/s), $(metric "$out/runtime.log" $m stateless-rec/s)")" \
 			"$r× stateless" "$target" "$ok"
 	done
-	for iv in 100ms 1s; do
-		m=BenchmarkExactlyOnceVsAtLeastOnce/interval=$iv
-		r=$(metric "$out/runtime.log" $m ratio)
-		[ -n "$r" ] || continue
-		target="-"; ok="-"
-		if [ $iv = 1s ]; then target="≥ 0.7"; ok=$(met "$r" '>=' 0.7); fi
-		row "exactly-once count vs at-least-once, commit interval $iv (kfake)" \
-			"$(calc '%.0f rec/s (at-least-once %.0f)' "$(metric "$out/runtime.log" $m eos-rec/s), $(metric "$out/runtime.log" $m alo-rec/s)")" \
-			"$r" "$target" "$ok"
-	done
-	m=BenchmarkRestartAfterKillVsFullRestore
-	r=$(metric "$out/runtime.log" $m ratio)
-	if [ -n "$r" ]; then
-		row "exactly-once restart after SIGKILL, 1M-record changelog (kfake)" \
-			"$(calc 'ready in %.2f s (recovery %.3f s; full restore %.2f s, recovery %.2f s)' "$(metric "$out/runtime.log" $m restart-s), $(metric "$out/runtime.log" $m restart-recovery-s), $(metric "$out/runtime.log" $m full-restore-s), $(metric "$out/runtime.log" $m full-recovery-s)")" \
-			"$r× full restore" "reported" "-"
-	fi
+	eos_rows "$out/runtime.log" kfake
 	m=BenchmarkGlobalLookupVsPlainGet
 	r=$(metric "$out/runtime.log" $m ratio)
 	row "global table lookup vs plain Get, 1M entries" \
@@ -217,6 +235,8 @@ if [ -f "$out/runtime.log" ]; then
 		row "${name#Benchmark}" "$figure" "${r:-?}× ${label}" "$target" "$ok"
 	done < <(grep -E '^Benchmark[^[:space:]]*[[:space:]]+[0-9]+[[:space:]]+[0-9.]+ ns/op' "$out/runtime.log" || true)
 fi
+stateful_rows "$out/kafka.log" Kafka
+eos_rows "$out/kafka.log" Kafka
 
 echo
 echo "== summary"
