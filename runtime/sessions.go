@@ -144,7 +144,7 @@ func (h *sessionTable[K, V]) Get(key K, at time.Time) (Window, V, bool, error) {
 	if err := h.usable(); err != nil {
 		return Window{}, zero, false, err
 	}
-	kb, err := h.keyBody(&key)
+	kb, err := h.keyBody(key)
 	if err != nil {
 		return Window{}, zero, false, err
 	}
@@ -163,7 +163,7 @@ func (h *sessionTable[K, V]) Range(key K, from, to time.Time, fn func(Window, V)
 	if err := h.usable(); err != nil {
 		return err
 	}
-	kb, err := h.keyBody(&key)
+	kb, err := h.keyBody(key)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func (h *sessionTable[K, V]) Update(key K, at time.Time, fn func(V, bool) V, mer
 	if err := h.writable(); err != nil {
 		return Window{}, err
 	}
-	kb, err := h.keyBody(&key)
+	kb, err := h.keyBody(key)
 	if err != nil {
 		return Window{}, err
 	}
@@ -239,7 +239,7 @@ func (h *sessionTable[K, V]) Update(key K, at time.Time, fn func(V, bool) V, mer
 			t.app.writeChange(t, h.part, h.sk, h.ck, nil, true)
 		}
 	}
-	vb, err := h.valueBody(ptrOf(fn(cur, ok)))
+	vb, err := h.valueBody(fn(cur, ok))
 	if err != nil {
 		return Window{}, err
 	}
@@ -257,5 +257,3 @@ func (h *sessionTable[K, V]) Update(key K, at time.Time, fn func(V, bool) V, mer
 	ws.mu.Unlock()
 	return sessionWindow(grown), nil
 }
-
-func ptrOf[T any](v T) *T { return &v }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/tables"
@@ -159,6 +160,28 @@ type tablePart struct {
 	ids       schemaIDs        // the changelog's
 	win       *windowState     // a windowed table's clock; nil for a plain table
 	follower  *tables.Follower // a sourced table's reader of its topic
+
+	// writes are changelogWrites allocated together and handed out one
+	// per write (a slab lives until its last write is stored and
+	// acknowledged).
+	writesMu sync.Mutex
+	writes   []changelogWrite
+}
+
+// changelogSlab is how many changelogWrites a table partition allocates
+// at once.
+const changelogSlab = 64
+
+// newWrite returns a zeroed changelogWrite of p.
+func (p *tablePart) newWrite() *changelogWrite {
+	p.writesMu.Lock()
+	if len(p.writes) == 0 {
+		p.writes = make([]changelogWrite, changelogSlab)
+	}
+	w := &p.writes[0]
+	p.writes = p.writes[1:]
+	p.writesMu.Unlock()
+	return w
 }
 
 // table is the handle an agent's context gets: one per (partition,
@@ -169,6 +192,11 @@ type table[K, V any] struct {
 	part *tablePart
 	w    *avro.Writer // key encoding scratch
 	vw   *avro.Writer // value encoding scratch
+	// k and v hold the key and value being encoded: the codecs take
+	// pointers, and a pointer to an argument would move it to the heap
+	// on every call.
+	k      K
+	v, got V
 }
 
 // changelogWrite is one table write on its way to the changelog: the
@@ -249,7 +277,7 @@ func (h *table[K, V]) usable() error {
 
 // keyBody returns the Avro body of key, in h's scratch (valid until the
 // next call).
-func (h *table[K, V]) keyBody(key *K) (b []byte, err error) {
+func (h *table[K, V]) keyBody(key K) (b []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &EncodeError{Part: "key", Topic: h.def.Name, Err: fmt.Errorf("panic in key encoder: %v", p)}
@@ -257,7 +285,8 @@ func (h *table[K, V]) keyBody(key *K) (b []byte, err error) {
 	}()
 	h.w.Reset(nil)
 	h.w.Error = nil
-	h.def.Key.Encode(h.w, key)
+	h.k = key
+	h.def.Key.Encode(h.w, &h.k)
 	if h.w.Error != nil {
 		return nil, &EncodeError{Part: "key", Topic: h.def.Name, Err: h.w.Error}
 	}
@@ -271,7 +300,7 @@ func (h *table[K, V]) Get(key K) (V, bool, error) {
 	if err := h.usable(); err != nil {
 		return zero, false, err
 	}
-	kb, err := h.keyBody(&key)
+	kb, err := h.keyBody(key)
 	if err != nil {
 		return zero, false, err
 	}
@@ -299,10 +328,12 @@ func (h *table[K, V]) getFrom(sk []byte, inStore bool) (V, bool, error) {
 	if !ok || framed == nil {
 		return zero, false, nil
 	}
-	var v V
-	if err := h.decode(framed, &v); err != nil {
+	h.got = zero // decoded into from zero: nothing of the last value is reused
+	if err := h.decode(framed, &h.got); err != nil {
 		return zero, false, err
 	}
+	v := h.got
+	h.got = zero
 	return v, true, nil
 }
 
@@ -316,12 +347,15 @@ func (h *table[K, V]) decode(framed []byte, v *V) error {
 
 // Put sets key to value: the write is sent to the changelog at once and
 // stored once a commit covers the record being processed.
-func (h *table[K, V]) Put(key K, value V) error { return h.write(&key, &value) }
+func (h *table[K, V]) Put(key K, value V) error { return h.write(key, value, false) }
 
 // Delete removes key: a tombstone goes to the changelog.
-func (h *table[K, V]) Delete(key K) error { return h.write(&key, nil) }
+func (h *table[K, V]) Delete(key K) error {
+	var zero V
+	return h.write(key, zero, true)
+}
 
-func (h *table[K, V]) write(key *K, value *V) error {
+func (h *table[K, V]) write(key K, value V, del bool) error {
 	if err := h.usable(); err != nil {
 		return err
 	}
@@ -333,12 +367,12 @@ func (h *table[K, V]) write(key *K, value *V) error {
 		return err
 	}
 	var vb []byte
-	if value != nil {
+	if !del {
 		if vb, err = h.valueBody(value); err != nil {
 			return err
 		}
 	}
-	h.task.app.writeChange(h.task, h.part, kb, kb, vb, value == nil)
+	h.task.app.writeChange(h.task, h.part, kb, kb, vb, del)
 	return nil
 }
 
@@ -378,7 +412,8 @@ func (a *App) writeChange(t *Task, part *tablePart, storeKey, clKey, vb []byte, 
 		putFrameHeader(framedValue, part.ids.value)
 		copy(framedValue[frameHeader:], vb)
 	}
-	w := &changelogWrite{Context: t.ctx, track: t.track, table: part.table.spec.Name, srcTopic: t.rec.Topic, srcPartition: t.rec.Partition}
+	w := part.newWrite()
+	w.Context, w.track, w.table, w.srcTopic, w.srcPartition = t.ctx, t.track, part.table.spec.Name, t.rec.Topic, t.rec.Partition
 	part.overlay.Put(body, framedValue, t.track.Offset(), &w.v)
 	w.rec = kgo.Record{Topic: part.table.changelog.spec().Name, Partition: part.partition, Key: framedKey, Value: framedValue, Context: w}
 	t.track.Add()
@@ -386,7 +421,7 @@ func (a *App) writeChange(t *Task, part *tablePart, storeKey, clKey, vb []byte, 
 }
 
 // valueBody returns the Avro body of value, in h's scratch.
-func (h *table[K, V]) valueBody(value *V) (b []byte, err error) {
+func (h *table[K, V]) valueBody(value V) (b []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &EncodeError{Part: "value", Topic: h.def.Name, Err: fmt.Errorf("panic in value encoder: %v", p)}
@@ -397,7 +432,8 @@ func (h *table[K, V]) valueBody(value *V) (b []byte, err error) {
 	}
 	h.vw.Reset(nil)
 	h.vw.Error = nil
-	h.def.Value.Encode(h.vw, value)
+	h.v = value
+	h.def.Value.Encode(h.vw, &h.v)
 	if h.vw.Error != nil {
 		return nil, &EncodeError{Part: "value", Topic: h.def.Name, Err: h.vw.Error}
 	}
@@ -419,12 +455,12 @@ func (h *table[K, V]) Range(from, to K, fn func(K, V) bool) error {
 	if err := h.usable(); err != nil {
 		return err
 	}
-	lo, err := h.keyBody(&from)
+	lo, err := h.keyBody(from)
 	if err != nil {
 		return err
 	}
 	lo = append([]byte(nil), lo...)
-	hi, err := h.keyBody(&to)
+	hi, err := h.keyBody(to)
 	if err != nil {
 		return err
 	}

@@ -463,7 +463,7 @@ func (h *windowTable[K, V]) Get(key K, at time.Time) (V, bool, error) {
 	if err := h.usable(); err != nil {
 		return zero, false, err
 	}
-	kb, err := h.keyBody(&key)
+	kb, err := h.keyBody(key)
 	if err != nil {
 		return zero, false, err
 	}
@@ -481,7 +481,7 @@ func (h *windowTable[K, V]) GetWindow(key K, w Window) (V, bool, error) {
 	if ws.floorStep(start) != start || w.End.UnixMilli()-start != ws.size {
 		return zero, false, fmt.Errorf("table %s: %s is not one of its windows (size %s, step %s)", h.def.Name, w, time.Duration(ws.size)*time.Millisecond, time.Duration(ws.step)*time.Millisecond)
 	}
-	kb, err := h.keyBody(&key)
+	kb, err := h.keyBody(key)
 	if err != nil {
 		return zero, false, err
 	}
@@ -506,7 +506,7 @@ func (h *windowTable[K, V]) Range(key K, from, to time.Time, fn func(Window, V) 
 	if err := h.usable(); err != nil {
 		return err
 	}
-	kb, err := h.keyBody(&key)
+	kb, err := h.keyBody(key)
 	if err != nil {
 		return err
 	}
@@ -529,26 +529,23 @@ func (h *windowTable[K, V]) Range(key K, from, to time.Time, fn func(Window, V) 
 
 // Put sets key's value in each open window holding at.
 func (h *windowTable[K, V]) Put(key K, at time.Time, value V) error {
-	return h.update(&key, at, func(V, bool) (*V, error) { return &value, nil })
+	return h.update(key, at, func(V, bool) (V, bool, error) { return value, true, nil })
 }
 
 // Update sets key's value in each open window holding at to fn of its
 // current value.
 func (h *windowTable[K, V]) Update(key K, at time.Time, fn func(V, bool) V) error {
-	return h.update(&key, at, func(cur V, ok bool) (*V, error) {
-		v := fn(cur, ok)
-		return &v, nil
-	})
+	return h.update(key, at, func(cur V, ok bool) (V, bool, error) { return fn(cur, ok), true, nil })
 }
 
 // Delete removes key from each open window holding at.
 func (h *windowTable[K, V]) Delete(key K, at time.Time) error {
-	return h.update(&key, at, func(V, bool) (*V, error) { return nil, nil })
+	return h.update(key, at, func(V, bool) (v V, keep bool, err error) { return v, false, nil })
 }
 
-// update writes fn's value (nil: a delete) to each open window of key
-// holding at, then moves the stream time to at.
-func (h *windowTable[K, V]) update(key *K, at time.Time, fn func(V, bool) (*V, error)) error {
+// update writes fn's value (keep false: a delete) to each open window of
+// key holding at, then moves the stream time to at.
+func (h *windowTable[K, V]) update(key K, at time.Time, fn func(V, bool) (v V, keep bool, err error)) error {
 	if err := h.usable(); err != nil {
 		return err
 	}
@@ -577,19 +574,19 @@ func (h *windowTable[K, V]) update(key *K, at time.Time, fn func(V, bool) (*V, e
 		if err != nil {
 			return err
 		}
-		v, err := fn(cur, ok)
+		v, keep, err := fn(cur, ok)
 		if err != nil {
 			return err
 		}
 		var vb []byte
-		if v != nil {
+		if keep {
 			if vb, err = h.valueBody(v); err != nil {
 				return err
 			}
 		}
 		h.sk = windowKey(h.sk[:0], s, kb)
 		h.ck = ws.changelogKey(h.ck[:0], h.sk)
-		t.app.writeChange(t, h.part, h.sk, h.ck, vb, v == nil) // copies both
+		t.app.writeChange(t, h.part, h.sk, h.ck, vb, !keep) // copies both
 	}
 	if open == 0 {
 		t.app.late.Add(1)
