@@ -3,7 +3,7 @@
 # against a ceiling measured in the same run, then prints a summary table
 # (name, figure, ratio, target, met or not).
 #
-#   bash scripts/bench.sh            # everything, a few minutes on 2 cores
+#   bash scripts/bench.sh            # everything, tens of minutes on 2 cores
 #   BENCH_ONLY=codec bash scripts/bench.sh   # one group: generate, codec, compat, runtime, kafka
 #   BENCH_ONLY=none BENCH_OUT=DIR bash scripts/bench.sh   # the summary of the logs in DIR again
 #
