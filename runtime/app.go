@@ -21,8 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/faustgen/faustgen/runtime/embedded"
 	"github.com/faustgen/faustgen/runtime/flow"
+	"github.com/faustgen/faustgen/runtime/internal/devcluster"
 	"github.com/faustgen/faustgen/runtime/transport"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -72,7 +72,7 @@ type App struct {
 	session  *kgo.GroupTransactSession
 	txnID    string // under exactly-once with agents: the transactional id
 	group    *transport.Group
-	cluster  *embedded.Cluster
+	stopDev  func() // stops the embedded dev cluster (Config.Embedded)
 	started  chan struct{}
 	ready    chan struct{} // closed once started without error: partitions may process
 	startErr error
@@ -235,6 +235,9 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 	if cfg.MaxBufferedBytes < transport.MinMaxBufferedBytes {
 		errs = append(errs, fmt.Errorf("config: MaxBufferedBytes %d is below the minimum of 1 MiB (%d bytes)", cfg.MaxBufferedBytes, transport.MinMaxBufferedBytes))
 	}
+	if cfg.Embedded && devcluster.Start == nil {
+		errs = append(errs, fmt.Errorf("config: Embedded is set (Config.Embedded or %s=true) but this program does not link the embedded dev cluster: add %s to its main package", EnvEmbedded, devcluster.Import))
+	}
 	if !cfg.Embedded {
 		if len(cfg.Brokers) == 0 {
 			errs = append(errs, fmt.Errorf("config: no brokers (set Config.Brokers or %s, or Config.Embedded for the in-process dev cluster)", EnvBrokers))
@@ -328,12 +331,11 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) start(ctx context.Context) error {
 	brokers, registryURL := a.cfg.Brokers, a.cfg.RegistryURL
 	if a.cfg.Embedded {
-		c, err := embedded.Start(ctx, embedded.Options{})
+		var err error
+		brokers, registryURL, a.stopDev, err = devcluster.Start(ctx)
 		if err != nil {
 			return err
 		}
-		a.cluster = c
-		brokers, registryURL = c.Brokers(), c.RegistryURL()
 		a.log.Info("embedded dev cluster started", "brokers", brokers, "registry", registryURL)
 	}
 	conn := transport.ClientOptions{
@@ -444,8 +446,8 @@ func (a *App) start(ctx context.Context) error {
 		ktyp, kschema := t.keySchema()
 		vtyp, vschema := t.valueSchema()
 		var kerr, verr error
-		ids.key, kerr = reg.register(ctx, a.spec.Subjects.Subject(name, ktyp, true), kschema, a.spec.Compatibility)
-		ids.value, verr = reg.register(ctx, a.spec.Subjects.Subject(name, vtyp, false), vschema, a.spec.Compatibility)
+		ids.key, kerr = reg.register(ctx, a.spec.Subjects.subjectOf(name, ktyp, true), kschema, a.spec.Compatibility)
+		ids.value, verr = reg.register(ctx, a.spec.Subjects.subjectOf(name, vtyp, false), vschema, a.spec.Compatibility)
 		if kerr != nil || verr != nil {
 			errs = append(errs, kerr, verr)
 			if ctx.Err() != nil {
@@ -484,8 +486,8 @@ func (a *App) stopResources() {
 	if a.stateLock != nil {
 		a.stateLock.Close()
 	}
-	if a.cluster != nil {
-		a.cluster.Close()
+	if a.stopDev != nil {
+		a.stopDev()
 	}
 }
 
