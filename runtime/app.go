@@ -15,17 +15,14 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/faustgen/faustgen/runtime/flow"
 	"github.com/faustgen/faustgen/runtime/internal/devcluster"
 	"github.com/faustgen/faustgen/runtime/transport"
 	"github.com/hamba/avro/v2"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -502,149 +499,6 @@ func (a *App) abortForTest() {
 	default:
 		close(a.abort)
 	}
-}
-
-// handle runs every agent of rec's topic on rec and applies their error
-// policies. It returns an error only under the Fail policy.
-func (a *App) handle(ctx context.Context, rec *kgo.Record, f *transport.Inflight) error {
-	var agents []*agentState
-	var sc *partitionScratch
-	if f != nil {
-		sc = a.partitionScratch(rec, f)
-		agents = sc.agents
-	} else {
-		agents = a.byTopic[rec.Topic]
-	}
-	for _, st := range agents {
-		t := newTask(ctx, a, st, rec, f, sc)
-		err := st.agent.handle(t)
-		t.finish()
-		if err == nil {
-			continue
-		}
-		if errors.Is(err, transport.ErrPartitionLost) {
-			// Not the record's fault: this instance no longer owns its
-			// partition. It stays uncommitted for the next owner.
-			return err
-		}
-		if err := a.onRecordError(ctx, st, rec, f, err); err != nil {
-			return err
-		}
-	}
-	if sc != nil && sc.hasWindows {
-		return a.windowsAfter(ctx, rec, f, sc)
-	}
-	return nil
-}
-
-// onRecordError applies st's error policy to err, an error processing
-// rec. It returns an error only under the Fail policy.
-func (a *App) onRecordError(ctx context.Context, st *agentState, rec *kgo.Record, f *transport.Inflight, err error) error {
-	meta := metaOf(rec)
-	rerr := &RecordError{Agent: st.name, Record: meta, Err: err}
-	switch st.policy {
-	case Skip:
-		a.log.Error("record skipped", "agent", st.name, "topic", meta.Topic, "partition", meta.Partition, "offset", meta.Offset, "err", err)
-	case DeadLetter:
-		a.deadLetter(ctx, st, rec, rerr, f)
-	default:
-		return rerr
-	}
-	return nil
-}
-
-// Dead-letter record headers.
-const (
-	HeaderDLQError     = "faustgen.error"            // the error message
-	HeaderDLQAgent     = "faustgen.agent"            // the agent's topology name
-	HeaderDLQTopic     = "faustgen.source.topic"     // source topic
-	HeaderDLQPartition = "faustgen.source.partition" // source partition, decimal
-	HeaderDLQOffset    = "faustgen.source.offset"    // source offset, decimal
-	HeaderDLQTimestamp = "faustgen.source.timestamp" // source timestamp, RFC 3339 with nanoseconds
-)
-
-// deadLetter sends rec's original bytes and headers to the agent's DLQ,
-// with headers naming the error and the source coordinates; the input
-// offset is committed only after the broker acknowledges it.
-func (a *App) deadLetter(ctx context.Context, st *agentState, rec *kgo.Record, rerr *RecordError, f *transport.Inflight) {
-	// A keyed record lands where its key hashes (the source partition, if
-	// its producer used the Java partitioner); an unkeyed one on the source
-	// partition.
-	out := &kgo.Record{Topic: st.dlq, Key: rec.Key, Value: rec.Value, Partition: rec.Partition}
-	out.Headers = append(out.Headers, rec.Headers...)
-	out.Headers = append(out.Headers,
-		kgo.RecordHeader{Key: HeaderDLQError, Value: []byte(rerr.Err.Error())},
-		kgo.RecordHeader{Key: HeaderDLQAgent, Value: []byte(st.name)},
-		kgo.RecordHeader{Key: HeaderDLQTopic, Value: []byte(rec.Topic)},
-		kgo.RecordHeader{Key: HeaderDLQPartition, Value: []byte(strconv.FormatInt(int64(rec.Partition), 10))},
-		kgo.RecordHeader{Key: HeaderDLQOffset, Value: []byte(strconv.FormatInt(rec.Offset, 10))},
-		kgo.RecordHeader{Key: HeaderDLQTimestamp, Value: []byte(rec.Timestamp.Format(time.RFC3339Nano))},
-	)
-	a.log.Warn("record sent to the dead-letter topic", "agent", st.name, "dlq", st.dlq, "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", rerr.Err)
-	f.Add()
-	coords := rerr.Record
-	a.client.Produce(ctx, out, func(r *kgo.Record, err error) {
-		if errors.Is(err, kerr.MessageTooLarge) {
-			// Too large for the dead-letter topic too: send a reference.
-			a.deadLetterReference(ctx, st, coords, "", len(r.Key)+len(r.Value), rerr.Err, err, f)
-			return
-		}
-		if err != nil {
-			err = fmt.Errorf("dead-letter %s to %s: %w", coords, st.dlq, err)
-		}
-		f.Done(err)
-	})
-}
-
-// Headers of a dead letter sent by reference (no key, no value).
-const (
-	HeaderDLQRefusedTopic = "faustgen.refused.topic" // the topic that refused the record, empty for the dead-letter topic itself
-	HeaderDLQRefusedSize  = "faustgen.refused.size"  // the refused record's key and value bytes, decimal
-)
-
-// tooLarge handles an output of st that the producer or the broker
-// refused as too large (MESSAGE_TOO_LARGE) by st's error policy: under
-// dead_letter a reference to it goes to the dead-letter topic, under skip
-// it is logged and dropped, under fail the App stops. f holds one
-// reference for the refused output, which this settles.
-func (a *App) tooLarge(ctx context.Context, st *agentState, src RecordMeta, topic string, size int, err error, f *transport.Inflight) {
-	switch st.policy {
-	case DeadLetter:
-		a.deadLetterReference(ctx, st, src, topic, size, nil, err, f)
-	case Skip:
-		a.log.Error("output too large; skipped", "agent", st.name, "topic", topic, "size", size, "source", src.String(), "err", err)
-		f.Done(nil)
-	default:
-		f.Done(err)
-	}
-}
-
-// deadLetterReference sends to st's dead-letter topic a record with no key
-// and no value that names what was refused and why, so that a record too
-// large for Kafka never crash-loops the App. cause is the processing
-// error that sent the record to the dead-letter topic (nil when an output
-// was refused); err the refusal. It settles one reference of f.
-func (a *App) deadLetterReference(ctx context.Context, st *agentState, src RecordMeta, refusedTopic string, size int, cause, err error, f *transport.Inflight) {
-	msg := err.Error()
-	if cause != nil {
-		msg = cause.Error() + "; then the dead letter itself: " + msg
-	}
-	out := &kgo.Record{Topic: st.dlq, Partition: src.Partition, Headers: []kgo.RecordHeader{
-		{Key: HeaderDLQError, Value: []byte(msg)},
-		{Key: HeaderDLQAgent, Value: []byte(st.name)},
-		{Key: HeaderDLQTopic, Value: []byte(src.Topic)},
-		{Key: HeaderDLQPartition, Value: []byte(strconv.FormatInt(int64(src.Partition), 10))},
-		{Key: HeaderDLQOffset, Value: []byte(strconv.FormatInt(src.Offset, 10))},
-		{Key: HeaderDLQRefusedTopic, Value: []byte(refusedTopic)},
-		{Key: HeaderDLQRefusedSize, Value: []byte(strconv.Itoa(size))},
-	}}
-	a.log.Warn("record too large for Kafka; a reference to it sent to the dead-letter topic", "agent", st.name, "dlq", st.dlq, "source", src.String(), "refused_topic", refusedTopic, "size", size, "err", err)
-	a.client.Produce(ctx, out, func(_ *kgo.Record, err error) {
-		if err != nil {
-			err = fmt.Errorf("dead-letter reference to %s for %s: %w", st.dlq, src, err)
-		}
-		f.Done(err)
-	})
 }
 
 // readerLimit returns the decoders' configuration for the source topics:
