@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/faustgen/faustgen/runtime/internal/transport"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"

@@ -19,9 +19,9 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/faustgen/faustgen/runtime/flow"
 	"github.com/faustgen/faustgen/runtime/internal/devcluster"
-	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/faustgen/faustgen/runtime/internal/flow"
+	"github.com/faustgen/faustgen/runtime/internal/transport"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 )

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/faustgen/faustgen/runtime/internal/transport"
 )
 
 // Config holds the connection and tuning settings of an App. The zero

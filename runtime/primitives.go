@@ -7,7 +7,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
-	"github.com/faustgen/faustgen/runtime/resolve"
+	"github.com/faustgen/faustgen/runtime/internal/resolve"
 )
 
 // The codecs of the Avro primitive types. Their Schema is the primitive's
