@@ -1,12 +1,29 @@
-// Package runtime is what faustgen-generated code imports: the App
-// lifecycle, typed Topic, Producer, Agent and Sink handles, the Confluent
-// framing of Avro values, and the codecs of Avro primitives.
+// Package runtime is what a program built on a faustgen-generated package
+// uses, and what that package binds to.
 //
-// Applications normally use it through their generated package (New,
-// Run, the typed producers and agent interfaces); the types here are the
-// contract that generated code binds to. It is not a general-purpose
-// Kafka client: the franz-go driver lives in runtime/transport and the
-// in-process development cluster in runtime/embedded.
+// A program fills a Config (ConfigFromEnv reads the FAUSTGEN_* variables),
+// passes it to the generated New and runs the App it returns until a
+// signal (SignalContext). Its agents get typed handles in their context:
+// Sink to send, Table, ReadTable, WindowedTable and SessionTable for state,
+// RecordMeta for the record's coordinates; a Producer sends from outside
+// agents. Failures are values to match: DecodeError, EncodeError,
+// RecordError, PanicError, LateRecordError, UnknownSchemaIDError,
+// UnresolvableSchemaError and the Err variables. Decimal and Duration are
+// the Go values of Avro's logical types; a Codec (the generated package
+// has one per named type, StringCodec and its siblings cover the
+// primitives) encodes and decodes Avro bodies. Stats reports flow control
+// and partition states.
+//
+// The rest is the binding that generated code declares its topology with
+// (Topic, TableDef, Agent, AppSpec) and builds the handles with (SinkOf,
+// TableOf, ProducerOf, NewApp, ...); a program need not call it. What only
+// generated encoders and decoders call lives in runtime/genapi, which is
+// not a stable API.
+//
+// It is not a general-purpose Kafka client: the franz-go driver, the table
+// stores and flow control live under runtime/internal. The in-process
+// development cluster is runtime/embedded, linked only into programs that
+// import it (Config.Embedded needs that import).
 package runtime
 
 import (
