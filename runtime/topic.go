@@ -110,12 +110,12 @@ type SubjectStrategy int
 
 const (
 	// TopicSubjects registers under "<topic>-key" and "<topic>-value".
-	TopicSubjects = SubjectStrategy(subject.Topic)
+	TopicSubjects SubjectStrategy = SubjectStrategy(subject.Topic)
 	// RecordSubjects registers under the Avro full name of the type
 	// ("com.example.PageView"; a primitive's name, such as "string").
-	RecordSubjects = SubjectStrategy(subject.Record)
+	RecordSubjects SubjectStrategy = SubjectStrategy(subject.Record)
 	// TopicRecordSubjects registers under "<topic>-<full name>".
-	TopicRecordSubjects = SubjectStrategy(subject.TopicRecord)
+	TopicRecordSubjects SubjectStrategy = SubjectStrategy(subject.TopicRecord)
 )
 
 // String returns the topology spelling: "topic", "record" or "topic_record".
