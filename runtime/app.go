@@ -1,12 +1,29 @@
-// Package runtime is what faustgen-generated code imports: the App
-// lifecycle, typed Topic, Producer, Agent and Sink handles, the Confluent
-// framing of Avro values, and the codecs of Avro primitives.
+// Package runtime is what a program built on a faustgen-generated package
+// uses, and what that package binds to.
 //
-// Applications normally use it through their generated package (New,
-// Run, the typed producers and agent interfaces); the types here are the
-// contract that generated code binds to. It is not a general-purpose
-// Kafka client: the franz-go driver lives in runtime/transport and the
-// in-process development cluster in runtime/embedded.
+// A program fills a Config (ConfigFromEnv reads the FAUSTGEN_* variables),
+// passes it to the generated New and runs the App it returns until a
+// signal (SignalContext). Its agents get typed handles in their context:
+// Sink to send, Table, ReadTable, WindowedTable and SessionTable for state,
+// RecordMeta for the record's coordinates; a Producer sends from outside
+// agents. Failures are values to match: DecodeError, EncodeError,
+// RecordError, PanicError, LateRecordError, UnknownSchemaIDError,
+// UnresolvableSchemaError and the Err variables. Decimal and Duration are
+// the Go values of Avro's logical types; a Codec (the generated package
+// has one per named type, StringCodec and its siblings cover the
+// primitives) encodes and decodes Avro bodies. Stats reports flow control
+// and partition states.
+//
+// The rest is the binding that generated code declares its topology with
+// (Topic, TableDef, Agent, AppSpec) and builds the handles with (SinkOf,
+// TableOf, ProducerOf, NewApp, ...); a program need not call it. What only
+// generated encoders and decoders call lives in runtime/genapi, which is
+// not a stable API.
+//
+// It is not a general-purpose Kafka client: the franz-go driver, the table
+// stores and flow control live under runtime/internal. The in-process
+// development cluster is runtime/embedded, linked only into programs that
+// import it (Config.Embedded needs that import).
 package runtime
 
 import (
@@ -15,17 +32,14 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/faustgen/faustgen/runtime/embedded"
-	"github.com/faustgen/faustgen/runtime/flow"
-	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/faustgen/faustgen/runtime/internal/devcluster"
+	"github.com/faustgen/faustgen/runtime/internal/flow"
+	"github.com/faustgen/faustgen/runtime/internal/transport"
 	"github.com/hamba/avro/v2"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -72,7 +86,7 @@ type App struct {
 	session  *kgo.GroupTransactSession
 	txnID    string // under exactly-once with agents: the transactional id
 	group    *transport.Group
-	cluster  *embedded.Cluster
+	stopDev  func() // stops the embedded dev cluster (Config.Embedded)
 	started  chan struct{}
 	ready    chan struct{} // closed once started without error: partitions may process
 	startErr error
@@ -235,6 +249,9 @@ func NewApp(cfg Config, spec AppSpec) (*App, error) {
 	if cfg.MaxBufferedBytes < transport.MinMaxBufferedBytes {
 		errs = append(errs, fmt.Errorf("config: MaxBufferedBytes %d is below the minimum of 1 MiB (%d bytes)", cfg.MaxBufferedBytes, transport.MinMaxBufferedBytes))
 	}
+	if cfg.Embedded && devcluster.Start == nil {
+		errs = append(errs, fmt.Errorf("config: Embedded is set (Config.Embedded or %s=true) but this program does not link the embedded dev cluster: add %s to its main package", EnvEmbedded, devcluster.Import))
+	}
 	if !cfg.Embedded {
 		if len(cfg.Brokers) == 0 {
 			errs = append(errs, fmt.Errorf("config: no brokers (set Config.Brokers or %s, or Config.Embedded for the in-process dev cluster)", EnvBrokers))
@@ -328,12 +345,11 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) start(ctx context.Context) error {
 	brokers, registryURL := a.cfg.Brokers, a.cfg.RegistryURL
 	if a.cfg.Embedded {
-		c, err := embedded.Start(ctx, embedded.Options{})
+		var err error
+		brokers, registryURL, a.stopDev, err = devcluster.Start(ctx)
 		if err != nil {
 			return err
 		}
-		a.cluster = c
-		brokers, registryURL = c.Brokers(), c.RegistryURL()
 		a.log.Info("embedded dev cluster started", "brokers", brokers, "registry", registryURL)
 	}
 	conn := transport.ClientOptions{
@@ -444,8 +460,8 @@ func (a *App) start(ctx context.Context) error {
 		ktyp, kschema := t.keySchema()
 		vtyp, vschema := t.valueSchema()
 		var kerr, verr error
-		ids.key, kerr = reg.register(ctx, a.spec.Subjects.Subject(name, ktyp, true), kschema, a.spec.Compatibility)
-		ids.value, verr = reg.register(ctx, a.spec.Subjects.Subject(name, vtyp, false), vschema, a.spec.Compatibility)
+		ids.key, kerr = reg.register(ctx, a.spec.Subjects.subjectOf(name, ktyp, true), kschema, a.spec.Compatibility)
+		ids.value, verr = reg.register(ctx, a.spec.Subjects.subjectOf(name, vtyp, false), vschema, a.spec.Compatibility)
 		if kerr != nil || verr != nil {
 			errs = append(errs, kerr, verr)
 			if ctx.Err() != nil {
@@ -484,8 +500,8 @@ func (a *App) stopResources() {
 	if a.stateLock != nil {
 		a.stateLock.Close()
 	}
-	if a.cluster != nil {
-		a.cluster.Close()
+	if a.stopDev != nil {
+		a.stopDev()
 	}
 }
 
@@ -500,149 +516,6 @@ func (a *App) abortForTest() {
 	default:
 		close(a.abort)
 	}
-}
-
-// handle runs every agent of rec's topic on rec and applies their error
-// policies. It returns an error only under the Fail policy.
-func (a *App) handle(ctx context.Context, rec *kgo.Record, f *transport.Inflight) error {
-	var agents []*agentState
-	var sc *partitionScratch
-	if f != nil {
-		sc = a.partitionScratch(rec, f)
-		agents = sc.agents
-	} else {
-		agents = a.byTopic[rec.Topic]
-	}
-	for _, st := range agents {
-		t := newTask(ctx, a, st, rec, f, sc)
-		err := st.agent.handle(t)
-		t.finish()
-		if err == nil {
-			continue
-		}
-		if errors.Is(err, transport.ErrPartitionLost) {
-			// Not the record's fault: this instance no longer owns its
-			// partition. It stays uncommitted for the next owner.
-			return err
-		}
-		if err := a.onRecordError(ctx, st, rec, f, err); err != nil {
-			return err
-		}
-	}
-	if sc != nil && sc.hasWindows {
-		return a.windowsAfter(ctx, rec, f, sc)
-	}
-	return nil
-}
-
-// onRecordError applies st's error policy to err, an error processing
-// rec. It returns an error only under the Fail policy.
-func (a *App) onRecordError(ctx context.Context, st *agentState, rec *kgo.Record, f *transport.Inflight, err error) error {
-	meta := metaOf(rec)
-	rerr := &RecordError{Agent: st.name, Record: meta, Err: err}
-	switch st.policy {
-	case Skip:
-		a.log.Error("record skipped", "agent", st.name, "topic", meta.Topic, "partition", meta.Partition, "offset", meta.Offset, "err", err)
-	case DeadLetter:
-		a.deadLetter(ctx, st, rec, rerr, f)
-	default:
-		return rerr
-	}
-	return nil
-}
-
-// Dead-letter record headers.
-const (
-	HeaderDLQError     = "faustgen.error"            // the error message
-	HeaderDLQAgent     = "faustgen.agent"            // the agent's topology name
-	HeaderDLQTopic     = "faustgen.source.topic"     // source topic
-	HeaderDLQPartition = "faustgen.source.partition" // source partition, decimal
-	HeaderDLQOffset    = "faustgen.source.offset"    // source offset, decimal
-	HeaderDLQTimestamp = "faustgen.source.timestamp" // source timestamp, RFC 3339 with nanoseconds
-)
-
-// deadLetter sends rec's original bytes and headers to the agent's DLQ,
-// with headers naming the error and the source coordinates; the input
-// offset is committed only after the broker acknowledges it.
-func (a *App) deadLetter(ctx context.Context, st *agentState, rec *kgo.Record, rerr *RecordError, f *transport.Inflight) {
-	// A keyed record lands where its key hashes (the source partition, if
-	// its producer used the Java partitioner); an unkeyed one on the source
-	// partition.
-	out := &kgo.Record{Topic: st.dlq, Key: rec.Key, Value: rec.Value, Partition: rec.Partition}
-	out.Headers = append(out.Headers, rec.Headers...)
-	out.Headers = append(out.Headers,
-		kgo.RecordHeader{Key: HeaderDLQError, Value: []byte(rerr.Err.Error())},
-		kgo.RecordHeader{Key: HeaderDLQAgent, Value: []byte(st.name)},
-		kgo.RecordHeader{Key: HeaderDLQTopic, Value: []byte(rec.Topic)},
-		kgo.RecordHeader{Key: HeaderDLQPartition, Value: []byte(strconv.FormatInt(int64(rec.Partition), 10))},
-		kgo.RecordHeader{Key: HeaderDLQOffset, Value: []byte(strconv.FormatInt(rec.Offset, 10))},
-		kgo.RecordHeader{Key: HeaderDLQTimestamp, Value: []byte(rec.Timestamp.Format(time.RFC3339Nano))},
-	)
-	a.log.Warn("record sent to the dead-letter topic", "agent", st.name, "dlq", st.dlq, "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", rerr.Err)
-	f.Add()
-	coords := rerr.Record
-	a.client.Produce(ctx, out, func(r *kgo.Record, err error) {
-		if errors.Is(err, kerr.MessageTooLarge) {
-			// Too large for the dead-letter topic too: send a reference.
-			a.deadLetterReference(ctx, st, coords, "", len(r.Key)+len(r.Value), rerr.Err, err, f)
-			return
-		}
-		if err != nil {
-			err = fmt.Errorf("dead-letter %s to %s: %w", coords, st.dlq, err)
-		}
-		f.Done(err)
-	})
-}
-
-// Headers of a dead letter sent by reference (no key, no value).
-const (
-	HeaderDLQRefusedTopic = "faustgen.refused.topic" // the topic that refused the record, empty for the dead-letter topic itself
-	HeaderDLQRefusedSize  = "faustgen.refused.size"  // the refused record's key and value bytes, decimal
-)
-
-// tooLarge handles an output of st that the producer or the broker
-// refused as too large (MESSAGE_TOO_LARGE) by st's error policy: under
-// dead_letter a reference to it goes to the dead-letter topic, under skip
-// it is logged and dropped, under fail the App stops. f holds one
-// reference for the refused output, which this settles.
-func (a *App) tooLarge(ctx context.Context, st *agentState, src RecordMeta, topic string, size int, err error, f *transport.Inflight) {
-	switch st.policy {
-	case DeadLetter:
-		a.deadLetterReference(ctx, st, src, topic, size, nil, err, f)
-	case Skip:
-		a.log.Error("output too large; skipped", "agent", st.name, "topic", topic, "size", size, "source", src.String(), "err", err)
-		f.Done(nil)
-	default:
-		f.Done(err)
-	}
-}
-
-// deadLetterReference sends to st's dead-letter topic a record with no key
-// and no value that names what was refused and why, so that a record too
-// large for Kafka never crash-loops the App. cause is the processing
-// error that sent the record to the dead-letter topic (nil when an output
-// was refused); err the refusal. It settles one reference of f.
-func (a *App) deadLetterReference(ctx context.Context, st *agentState, src RecordMeta, refusedTopic string, size int, cause, err error, f *transport.Inflight) {
-	msg := err.Error()
-	if cause != nil {
-		msg = cause.Error() + "; then the dead letter itself: " + msg
-	}
-	out := &kgo.Record{Topic: st.dlq, Partition: src.Partition, Headers: []kgo.RecordHeader{
-		{Key: HeaderDLQError, Value: []byte(msg)},
-		{Key: HeaderDLQAgent, Value: []byte(st.name)},
-		{Key: HeaderDLQTopic, Value: []byte(src.Topic)},
-		{Key: HeaderDLQPartition, Value: []byte(strconv.FormatInt(int64(src.Partition), 10))},
-		{Key: HeaderDLQOffset, Value: []byte(strconv.FormatInt(src.Offset, 10))},
-		{Key: HeaderDLQRefusedTopic, Value: []byte(refusedTopic)},
-		{Key: HeaderDLQRefusedSize, Value: []byte(strconv.Itoa(size))},
-	}}
-	a.log.Warn("record too large for Kafka; a reference to it sent to the dead-letter topic", "agent", st.name, "dlq", st.dlq, "source", src.String(), "refused_topic", refusedTopic, "size", size, "err", err)
-	a.client.Produce(ctx, out, func(_ *kgo.Record, err error) {
-		if err != nil {
-			err = fmt.Errorf("dead-letter reference to %s for %s: %w", st.dlq, src, err)
-		}
-		f.Done(err)
-	})
 }
 
 // readerLimit returns the decoders' configuration for the source topics:

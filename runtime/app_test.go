@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/embedded"
-	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/faustgen/faustgen/runtime/internal/transport"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

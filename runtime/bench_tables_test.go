@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faustgen/faustgen/runtime/tables"
+	"github.com/faustgen/faustgen/runtime/internal/tables"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/hamba/avro/v2"
@@ -25,8 +24,12 @@ type Codec[T any] struct {
 	// generated code however many codecs use it. Read it with FullSchema.
 	Schema string
 	// Schemas, when set, holds the schema: entry SchemaIndex of the
-	// generated package's table, composed on first use.
-	Schemas     *SchemaTable
+	// generated package's table of definitions (a *genapi.SchemaTable),
+	// composed on first use.
+	Schemas interface {
+		Schema(i int) string
+		Fingerprint(i int) uint64
+	}
 	SchemaIndex int
 	// Fingerprint is the CRC-64-AVRO (Rabin) fingerprint of the schema's
 	// Parsing Canonical Form. Generated codecs leave it zero (Schemas
@@ -55,108 +58,6 @@ func (c *Codec[T]) SchemaFingerprint() uint64 {
 		return c.Schemas.Fingerprint(c.SchemaIndex)
 	}
 	return c.Fingerprint
-}
-
-// SchemaDef is one named type's definition in a generated package's
-// SchemaTable: its JSON with the named types it uses cut out. Parts are
-// the pieces of JSON around them and Refs their indexes in the table, so
-// len(Parts) is len(Refs)+1 and the JSON is Parts[0], the schema of
-// Refs[0], Parts[1], ...
-type SchemaDef struct {
-	// Name is the type's full name, how it is referenced once defined.
-	Name  string
-	Parts []string
-	// Canonical are the parts of the type's Parsing Canonical Form, around
-	// the same Refs.
-	Canonical []string
-	Refs      []int
-}
-
-// SchemaTable holds the definitions of a generated package's named types,
-// each written once, and composes full schemas from them: a named type is
-// defined at its first use and referenced by name after that, as the
-// Avro specification requires. It is safe for concurrent use.
-type SchemaTable struct {
-	defs    []SchemaDef
-	once    []sync.Once
-	full    []string
-	fpOnce  []sync.Once
-	printFP []uint64
-}
-
-// NewSchemaTable returns a table of defs; Refs index into defs.
-func NewSchemaTable(defs ...SchemaDef) *SchemaTable {
-	n := len(defs)
-	return &SchemaTable{defs: defs, once: make([]sync.Once, n), full: make([]string, n), fpOnce: make([]sync.Once, n), printFP: make([]uint64, n)}
-}
-
-// Schema returns the full schema JSON of definition i, composed on the
-// first call.
-func (t *SchemaTable) Schema(i int) string {
-	t.once[i].Do(func() {
-		var b strings.Builder
-		t.write(&b, i, make([]bool, len(t.defs)), false)
-		t.full[i] = b.String()
-	})
-	return t.full[i]
-}
-
-// Fingerprint returns the CRC-64-AVRO (Rabin) fingerprint of the Parsing
-// Canonical Form of definition i, computed on the first call.
-func (t *SchemaTable) Fingerprint(i int) uint64 {
-	t.fpOnce[i].Do(func() {
-		var b strings.Builder
-		t.write(&b, i, make([]bool, len(t.defs)), true)
-		t.printFP[i] = rabin(b.String())
-	})
-	return t.printFP[i]
-}
-
-// write appends definition i (its canonical form when canonical), or its
-// name when written already. The recursion is as deep as the nesting of
-// the generated package's schemas.
-func (t *SchemaTable) write(b *strings.Builder, i int, written []bool, canonical bool) {
-	d := &t.defs[i]
-	if written[i] {
-		b.WriteByte('"')
-		b.WriteString(d.Name) // a full name needs no escaping
-		b.WriteByte('"')
-		return
-	}
-	written[i] = true
-	parts := d.Parts
-	if canonical {
-		parts = d.Canonical
-	}
-	for k, part := range parts {
-		b.WriteString(part)
-		if k < len(d.Refs) {
-			t.write(b, d.Refs[k], written, canonical)
-		}
-	}
-}
-
-// rabinEmpty is the CRC-64-AVRO fingerprint of the empty string.
-const rabinEmpty uint64 = 0xc15d213aa4d7a795
-
-var rabinTable = func() (t [256]uint64) {
-	for i := range t {
-		fp := uint64(i)
-		for range 8 {
-			fp = (fp >> 1) ^ (rabinEmpty & -(fp & 1))
-		}
-		t[i] = fp
-	}
-	return t
-}()
-
-// rabin is the CRC-64-AVRO fingerprint of s.
-func rabin(s string) uint64 {
-	fp := rabinEmpty
-	for i := 0; i < len(s); i++ {
-		fp = (fp >> 8) ^ rabinTable[byte(fp)^s[i]]
-	}
-	return fp
 }
 
 // codecWriterPool and codecReaderPool hold the Writers and Readers that Marshal and

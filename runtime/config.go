@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/faustgen/faustgen/runtime/internal/transport"
 )
 
 // Config holds the connection and tuning settings of an App. The zero
@@ -143,7 +143,10 @@ type Config struct {
 	// Embedded starts an in-process Kafka cluster (kfake) and an
 	// in-process schema registry on loopback when the App runs, and
 	// connects to them instead of Brokers and RegistryURL. For demos,
-	// examples and tests only: nothing persists. Default: false.
+	// examples and tests only: nothing persists. It needs the program to
+	// link the cluster: import _ "github.com/faustgen/faustgen/runtime/embedded"
+	// (NewApp fails naming that import otherwise), which a production
+	// binary leaves out. Default: false.
 	Embedded bool
 }
 

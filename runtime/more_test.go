@@ -51,7 +51,7 @@ func TestEmbeddedConfigRunsOnTheDevCluster(t *testing.T) {
 	s := newSeen()
 	r := start(t, Config{Embedded: true, Logger: testLogger(t), CommitInterval: 50 * time.Millisecond},
 		AppSpec{ID: "emb", Topics: []AnyTopic{in, out}, Agents: []AnyAgent{relay("relay", in, out, s, Fail)}})
-	if r.app.cluster == nil {
+	if r.app.stopDev == nil {
 		t.Fatal("Embedded set but no embedded cluster started")
 	}
 	produceViews(t, r, in, keysN(3), 12)

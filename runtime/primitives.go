@@ -1,13 +1,9 @@
 package runtime
 
 import (
-	"fmt"
-	"maps"
-	"slices"
-
 	"github.com/hamba/avro/v2"
 
-	"github.com/faustgen/faustgen/runtime/resolve"
+	"github.com/faustgen/faustgen/runtime/internal/resolve"
 )
 
 // The codecs of the Avro primitive types. Their Schema is the primitive's
@@ -53,7 +49,7 @@ var (
 	BytesCodec = Codec[[]byte]{
 		Type: "bytes", Schema: `"bytes"`, Fingerprint: 0x4fc016dac3201965,
 		Encode: func(w *avro.Writer, v *[]byte) { w.WriteBytes(*v) },
-		Decode: func(r *avro.Reader, v *[]byte) { *v = ReadBytes(r) },
+		Decode: func(r *avro.Reader, v *[]byte) { *v = readBytes(r) },
 	}
 	// NullCodec is the codec of "null" (Go struct{}): it reads and writes
 	// nothing.
@@ -64,42 +60,16 @@ var (
 	}
 )
 
-// The helpers below are called by generated encoders and decoders.
-
-// ReadBytes reads an Avro bytes value: nil when empty, so that a zero
-// value round-trips exactly. The slice's capacity is clipped to its length,
-// so appending to it never writes over other decoded data.
-func ReadBytes(r *avro.Reader) []byte {
+// readBytes reads an Avro bytes value: nil when empty, so that a zero
+// value round-trips exactly; its capacity is clipped to its length
+// (genapi.ReadBytes is the same, for generated decoders).
+func readBytes(r *avro.Reader) []byte {
 	b := r.ReadBytes()
 	if len(b) == 0 {
 		return nil
 	}
 	return b[:len(b):len(b)]
 }
-
-// SortedKeys returns the keys of an Avro map in order, so that encoding a
-// map gives the same bytes every time.
-func SortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
-}
-
-// Ptr returns a pointer to a copy of v (for defaults of nullable fields).
-func Ptr[T any](v T) *T { return &v }
-
-// Grow returns s with room for n more elements, n capped so that a corrupt
-// block count cannot make the decoder allocate without bound.
-func Grow[S ~[]E, E any](s S, n int64) S {
-	return slices.Grow(s, int(min(max(n, 0), 1024)))
-}
-
-// MaxEmptyItems is the most items decoding accepts in one array whose
-// items encode to zero bytes (null, a fixed of size 0, a record of only
-// such fields). Those items consume no input, so running out of input
-// cannot stop a corrupt block count the way it stops every other array:
-// this limit does, and passing it is a decode error. The limit is per
-// array: an array of such arrays may hold this many in each inner array,
-// each of which costs at least one byte of input.
-const MaxEmptyItems = 1 << 16
 
 // MaxDecodeDepth is how deeply records may nest in one decoded value:
 // the outermost record is at depth 1, a record inside one of its fields
@@ -108,44 +78,9 @@ const MaxEmptyItems = 1 << 16
 // without bound. Generated decoders and the schema resolver stop at a
 // record deeper than this with an error wrapping ErrTooDeep (and
 // ErrCorruptBody), which goes to the agent's on_error policy like every
-// decode failure, so that no record's shape can exhaust the stack. It is
-// resolve.MaxDepth.
+// decode failure, so that no record's shape can exhaust the stack.
 const MaxDecodeDepth = resolve.MaxDepth
 
 // ErrTooDeep is wrapped by the decode error of a value whose records nest
 // more than MaxDecodeDepth deep; match it with errors.Is.
 var ErrTooDeep = resolve.ErrTooDeep
-
-// TooDeep reports on r that a record of type typ sits deeper than
-// MaxDecodeDepth, keeping an earlier error; generated decoders then stop
-// reading.
-func TooDeep(r *avro.Reader, typ string) {
-	if r.Error == nil {
-		r.Error = fmt.Errorf("avro: decode %s: %w", typ, ErrTooDeep)
-	}
-}
-
-// CountEmptyItems adds a block of n items to *total, the items decoded so
-// far into an array whose items encode to zero bytes. When the total would
-// pass MaxEmptyItems (or n is negative) it reports the error on r and
-// returns false; generated decoders then stop reading the array.
-func CountEmptyItems(r *avro.Reader, typ string, total *int64, n int64) bool {
-	if n < 0 || n > MaxEmptyItems-*total {
-		r.ReportError("decode "+typ, fmt.Sprintf("block count %d takes the array past %d items that encode to nothing (corrupt input?)", n, MaxEmptyItems))
-		return false
-	}
-	*total += n
-	return true
-}
-
-// FailEncode records a failure on w, keeping the first one.
-func FailEncode(w *avro.Writer, typ, format string, args ...any) {
-	if w.Error == nil {
-		w.Error = fmt.Errorf("avro: encode %s: %s", typ, fmt.Sprintf(format, args...))
-	}
-}
-
-// BadIndex reports a union branch or enum symbol index outside the schema.
-func BadIndex(r *avro.Reader, typ string, index int64) {
-	r.ReportError("decode "+typ, fmt.Sprintf("index %d is outside the schema", index))
-}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/faustgen/faustgen/compat"
 	"github.com/faustgen/faustgen/internal/srref"
-	"github.com/faustgen/faustgen/runtime/resolve"
+	"github.com/faustgen/faustgen/runtime/internal/resolve"
 	"github.com/hamba/avro/v2"
 )
 
@@ -18,7 +18,7 @@ import (
 // generated type's is read like this: the writer schema is fetched once by
 // id (with its references), parsed by package compat, checked to resolve
 // to the reader type (compat.Resolve, backward direction), and compiled
-// into a runtime/resolve.Plan, cached per (writer id, reader schema). The
+// into a runtime/internal/resolve.Plan, cached per (writer id, reader schema). The
 // plan transcodes the body into the reader's encoding in a pooled buffer,
 // and the generated decoder reads that. An unresolvable pair is cached too:
 // every record of that writer id gets the same *UnresolvableSchemaError.

@@ -45,14 +45,14 @@ var tBenchView = Codec[benchView]{
 		case 0:
 			v.Referrer = nil
 		case 1:
-			v.Referrer = Ptr(r.ReadString())
+			v.Referrer = new(r.ReadString())
 		default:
-			BadIndex(r, "bench.PageView.referrer", u)
+			r.ReportError("decode bench.PageView.referrer", "index outside the schema")
 		}
 		v.DurationMs = r.ReadLong()
 		i := r.ReadInt()
 		if uint32(i) >= 4 {
-			BadIndex(r, "bench.Device", int64(i))
+			r.ReportError("decode bench.Device", "index outside the schema")
 			return
 		}
 		v.Device = i

@@ -134,24 +134,6 @@ func (appendingResolver) Resolve(_ context.Context, id int, writer, reader strin
 	return append(append([]byte(nil), body...), 0, 0), nil
 }
 
-func TestSubjectStrategies(t *testing.T) {
-	cases := []struct {
-		s    SubjectStrategy
-		key  bool
-		want string
-	}{
-		{TopicSubjects, true, "page-views-key"},
-		{TopicSubjects, false, "page-views-value"},
-		{RecordSubjects, false, "com.example.PageView"},
-		{TopicRecordSubjects, false, "page-views-com.example.PageView"},
-	}
-	for _, c := range cases {
-		if got := c.s.Subject("page-views", "com.example.PageView", c.key); got != c.want {
-			t.Errorf("%v key=%v: %q, want %q", c.s, c.key, got, c.want)
-		}
-	}
-}
-
 func recWith(value []byte) *kgo.Record {
 	return &kgo.Record{Topic: "page-views", Partition: 3, Offset: 1042, Value: value}
 }

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/faustgen/faustgen/runtime/tables"
+	"github.com/faustgen/faustgen/runtime/internal/tables"
 	"github.com/hamba/avro/v2"
 )
 

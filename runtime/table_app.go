@@ -11,15 +11,15 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/faustgen/faustgen/runtime/tables"
-	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/faustgen/faustgen/runtime/internal/tables"
+	"github.com/faustgen/faustgen/runtime/internal/transport"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
 
 // How an App runs its tables: each table partition follows the partition
 // of the same number of its agents' source topic, through the partition
-// lifecycle's hooks (runtime/transport/partition.go):
+// lifecycle's hooks (runtime/internal/transport/partition.go):
 //
 //	Start         open the partition's store and restore it from the
 //	              changelog (the source partition stays paused meanwhile)

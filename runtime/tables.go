@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/faustgen/faustgen/runtime/tables"
-	"github.com/faustgen/faustgen/runtime/transport"
+	"github.com/faustgen/faustgen/runtime/internal/tables"
+	"github.com/faustgen/faustgen/runtime/internal/transport"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 )

@@ -2,7 +2,8 @@ package runtime
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/faustgen/faustgen/internal/subject"
 )
 
 // TopicSpec describes one Kafka topic as the topology declares it. At start
@@ -101,17 +102,20 @@ func (g Guarantee) String() string {
 }
 
 // SubjectStrategy names the schema-registry subjects that a topic's key and
-// value schemas are registered under (the Confluent strategies).
+// value schemas are registered under (the Confluent strategies). A union
+// value or key (a generated union codec) has no name for the record
+// strategies: it is registered under "<topic>-key" or "<topic>-value"
+// whatever the strategy.
 type SubjectStrategy int
 
 const (
 	// TopicSubjects registers under "<topic>-key" and "<topic>-value".
-	TopicSubjects SubjectStrategy = iota
+	TopicSubjects SubjectStrategy = SubjectStrategy(subject.Topic)
 	// RecordSubjects registers under the Avro full name of the type
 	// ("com.example.PageView"; a primitive's name, such as "string").
-	RecordSubjects
+	RecordSubjects SubjectStrategy = SubjectStrategy(subject.Record)
 	// TopicRecordSubjects registers under "<topic>-<full name>".
-	TopicRecordSubjects
+	TopicRecordSubjects SubjectStrategy = SubjectStrategy(subject.TopicRecord)
 )
 
 // String returns the topology spelling: "topic", "record" or "topic_record".
@@ -127,23 +131,8 @@ func (s SubjectStrategy) String() string {
 	return fmt.Sprintf("SubjectStrategy(%d)", int(s))
 }
 
-// Subject returns the subject a schema of Avro type typ is registered under
-// for the key (isKey) or value of topic. A union ("[a.B, a.C]", the Type
-// of a generated union codec) has no name for the record strategies to
-// use: it is registered under "<topic>-key" or "<topic>-value" whatever
-// the strategy.
-func (s SubjectStrategy) Subject(topic, typ string, isKey bool) string {
-	if strings.HasPrefix(typ, "[") {
-		s = TopicSubjects
-	}
-	switch s {
-	case RecordSubjects:
-		return typ
-	case TopicRecordSubjects:
-		return topic + "-" + typ
-	}
-	if isKey {
-		return topic + "-key"
-	}
-	return topic + "-value"
+// subjectOf returns the subject of the key (isKey) or value schema, of
+// Avro type typ, of topic.
+func (s SubjectStrategy) subjectOf(topic, typ string, isKey bool) string {
+	return subject.Strategy(s).Name(topic, typ, isKey)
 }

@@ -1,6 +1,7 @@
 // Package templates holds the scaffolding that faustgen init writes into
 // a new project: a topology, a schema, an agent, a main package that runs
-// on the embedded dev cluster, and a README. The files are embedded
+// on the embedded dev cluster (linked by its own file, embedded.go, which a
+// production build deletes), and a README. The files are embedded
 // (go:embed) as text/template sources under starter/, each named after
 // the file it becomes plus ".tmpl".
 //

@@ -21,7 +21,7 @@ import (
 	"github.com/faustgen/faustgen/compat"
 	"github.com/faustgen/faustgen/gen/topology"
 	"github.com/faustgen/faustgen/internal/srref"
-	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/internal/subject"
 )
 
 const checkUsage = `usage: faustgen check [-f faustgen.yaml] --against dir:PATH|git:REV|registry:URL [--level LEVEL] [--format text|json|github]
@@ -208,12 +208,12 @@ func sourcesOf(files map[string][]byte) []compat.Source {
 // topologySubjects lists each topic's key and value subjects (as the
 // runtime names them) with their current schemas.
 func topologySubjects(topoName string, top *topology.Topology, srcs []compat.Source) ([]*subjectCheck, error) {
-	strategy := runtime.TopicSubjects
+	strategy := subject.Topic
 	switch top.Registry.Subjects {
 	case topology.RecordSubjects:
-		strategy = runtime.RecordSubjects
+		strategy = subject.Record
 	case topology.TopicRecordSubjects:
-		strategy = runtime.TopicRecordSubjects
+		strategy = subject.TopicRecord
 	}
 	set, err := compat.ParseSet("current", srcs...)
 	if err != nil {
@@ -226,7 +226,7 @@ func topologySubjects(topoName string, top *topology.Topology, srcs []compat.Sou
 			ref   topology.TypeRef
 			isKey bool
 		}{{t.KeyType, true}, {t.ValueType, false}} {
-			subj := strategy.Subject(t.Name, side.ref.Name, side.isKey)
+			subj := strategy.Name(t.Name, side.ref.Name, side.isKey)
 			if prev, ok := seen[subj]; ok {
 				if prev.typ != side.ref.Name {
 					return nil, fmt.Errorf("%s:%d:%d: subject %q would hold both %s and %s", topoName, side.ref.Pos.Line, side.ref.Pos.Col, subj, prev.typ, side.ref.Name)

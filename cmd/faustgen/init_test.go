@@ -102,6 +102,20 @@ func TestInitWritesAStarterThatGeneratesBuildsAndRuns(t *testing.T) {
 	if out, err := exec.Command(goCmd, "build", "-o", bin, pkg).CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
+	// Its embedded.go is what links the dev cluster: without it (a
+	// production build) the starter links no test broker.
+	if err := os.Remove(filepath.Join(dir, "embedded.go")); err != nil {
+		t.Fatal(err)
+	}
+	deps, err := exec.Command(goCmd, "list", "-deps", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	for _, d := range strings.Fields(string(deps)) {
+		if d == "github.com/twmb/franz-go/pkg/kfake" || d == "github.com/faustgen/faustgen/runtime/srembed" {
+			t.Errorf("the starter without embedded.go links %s", d)
+		}
+	}
 
 	// Run it on the embedded cluster: three sample greetings go in, the
 	// agent logs three shouts, and an interrupt stops it cleanly.

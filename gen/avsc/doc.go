@@ -22,7 +22,7 @@
 //     decodes as nil (never []byte{}), so a zero value round-trips exactly
 //   - array → slice; map → map[string]T (encoded with sorted keys); an
 //     array whose items encode to nothing (null, an empty record, a fixed
-//     of size 0) holds at most runtime.MaxEmptyItems items (encoding more
+//     of size 0) holds at most genapi.MaxEmptyItems items (encoding more
 //     fails), since a corrupt block count of such items would not run
 //     out of input
 //   - ["null", T] in either order → *T, or a nil slice/map for arrays and

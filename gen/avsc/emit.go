@@ -17,10 +17,14 @@ import (
 const (
 	avroPath    = "github.com/hamba/avro/v2"
 	runtimePath = "github.com/faustgen/faustgen/runtime"
+	// genapiPath holds what only generated code calls (codec helpers,
+	// the schema table); runtimePath what users see too (Codec, Decimal).
+	genapiPath = "github.com/faustgen/faustgen/runtime/genapi"
 )
 
 func qa(name string) *jen.Statement { return jen.Qual(avroPath, name) }
 func qr(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
+func qg(name string) *jen.Statement { return jen.Qual(genapiPath, name) }
 func qt(name string) *jen.Statement { return jen.Qual("time", name) }
 
 // Render adds the Go code of every named type to f: per type its
@@ -29,6 +33,7 @@ func qt(name string) *jen.Statement { return jen.Qual("time", name) }
 func (s *Set) Render(f *jen.File) {
 	f.ImportName(avroPath, "avro")
 	f.ImportName(runtimePath, "runtime")
+	f.ImportName(genapiPath, "genapi")
 	if len(s.order)+len(s.topUnions) > 0 {
 		f.Add(s.schemaTable())
 		f.Line()
@@ -248,7 +253,7 @@ func (s *Set) schemaTable() jen.Code {
 		if len(rs) > 0 {
 			fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
 		}
-		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s", i, d.fullName))).Line().Add(qr("SchemaDef")).Values(fields))
+		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s", i, d.fullName))).Line().Add(qg("SchemaDef")).Values(fields))
 	}
 	for i, tu := range s.topUnions {
 		parts, refs := unionFragments(tu.u.s)
@@ -267,13 +272,13 @@ func (s *Set) schemaTable() jen.Code {
 		if len(rs) > 0 {
 			fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
 		}
-		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s, the %s", len(s.order)+i, tu.typ, tu.u.context))).Line().Add(qr("SchemaDef")).Values(fields))
+		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s, the %s", len(s.order)+i, tu.typ, tu.u.context))).Line().Add(qg("SchemaDef")).Values(fields))
 	}
 	return comment(schemaTableName+" holds the schema of every named type of this package, each written once:",
 		"the named types a definition uses are cut out of its JSON (and of its Parsing",
 		"Canonical Form) and referenced by index. A codec's FullSchema and",
 		"SchemaFingerprint are composed from them on first use.").Line().
-		Var().Id(schemaTableName).Op("=").Add(qr("NewSchemaTable")).Call(append(defs, jen.Line())...)
+		Var().Id(schemaTableName).Op("=").Add(qg("NewSchemaTable")).Call(append(defs, jen.Line())...)
 }
 
 // methods emits AvroSchema, AvroFingerprint, MarshalAvro and UnmarshalAvro.
@@ -380,7 +385,7 @@ func (s *Set) namedEncoder(d *named) jen.Code {
 	case Record:
 		params = append(params, jen.Id("depth").Int())
 		body = append(body, jen.If(jen.Id("depth").Op(">=").Add(qr("MaxDecodeDepth"))).Block(
-			qr("FailEncode").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Lit("records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)"), qr("MaxDecodeDepth")),
+			qg("FailEncode").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Lit("records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)"), qr("MaxDecodeDepth")),
 			jen.Return(),
 		))
 		child := jen.Id("depth").Op("+").Lit(1)
@@ -391,16 +396,16 @@ func (s *Set) namedEncoder(d *named) jen.Code {
 	case Enum:
 		body = append(body,
 			jen.If(jen.Uint32().Parens(jen.Op("*").Add(v)).Op(">=").Lit(len(d.symbols))).Block(
-				qr("FailEncode").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Lit("%d is not a symbol"), jen.Op("*").Id("v")),
+				qg("FailEncode").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Lit("%d is not a symbol"), jen.Op("*").Id("v")),
 				jen.Return(),
 			),
 			jen.Id("w").Dot("WriteInt").Call(jen.Int32().Parens(jen.Op("*").Id("v"))))
 	case Fixed:
 		switch d.logical {
 		case logicalDecimal:
-			body = append(body, qr("WriteDecimalFixed").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Op("*").Id("v"), jen.Lit(d.size), jen.Lit(d.precision), jen.Lit(d.scale)))
+			body = append(body, qg("WriteDecimalFixed").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Op("*").Id("v"), jen.Lit(d.size), jen.Lit(d.precision), jen.Lit(d.scale)))
 		case logicalDuration:
-			body = append(body, qr("WriteDuration").Call(jen.Id("w"), jen.Op("*").Id("v")))
+			body = append(body, qg("WriteDuration").Call(jen.Id("w"), jen.Op("*").Id("v")))
 		default:
 			body = append(body, jen.Id("_").Op(",").Id("_").Op("=").Id("w").Dot("Write").Call(jen.Id("v").Index(jen.Op(":"))))
 		}
@@ -439,7 +444,7 @@ func (s *Set) namedDecoder(d *named) jen.Code {
 	case Record:
 		params = append(params, jen.Id("depth").Int())
 		body = append(body, jen.If(jen.Id("depth").Op(">=").Add(qr("MaxDecodeDepth"))).Block(
-			qr("TooDeep").Call(jen.Id("r"), jen.Lit(d.fullName)),
+			qg("TooDeep").Call(jen.Id("r"), jen.Lit(d.fullName)),
 			jen.Return(),
 		))
 		child := jen.Id("depth").Op("+").Lit(1)
@@ -450,16 +455,16 @@ func (s *Set) namedDecoder(d *named) jen.Code {
 		body = append(body,
 			jen.Id("i").Op(":=").Id("r").Dot("ReadInt").Call(),
 			jen.If(jen.Uint32().Parens(jen.Id("i")).Op(">=").Lit(len(d.symbols))).Block(
-				qr("BadIndex").Call(jen.Id("r"), jen.Lit(d.fullName), jen.Int64().Parens(jen.Id("i"))),
+				qg("BadIndex").Call(jen.Id("r"), jen.Lit(d.fullName), jen.Int64().Parens(jen.Id("i"))),
 				jen.Return(),
 			),
 			jen.Op("*").Id("v").Op("=").Id(d.goName).Parens(jen.Id("i")))
 	case Fixed:
 		switch d.logical {
 		case logicalDecimal:
-			body = append(body, jen.Op("*").Id("v").Op("=").Add(qr("ReadDecimalFixed")).Call(jen.Id("r"), jen.Lit(d.size), jen.Lit(d.scale)))
+			body = append(body, jen.Op("*").Id("v").Op("=").Add(qg("ReadDecimalFixed")).Call(jen.Id("r"), jen.Lit(d.size), jen.Lit(d.scale)))
 		case logicalDuration:
-			body = append(body, jen.Op("*").Id("v").Op("=").Add(qr("ReadDuration")).Call(jen.Id("r")))
+			body = append(body, jen.Op("*").Id("v").Op("=").Add(qg("ReadDuration")).Call(jen.Id("r")))
 		default:
 			body = append(body, jen.Id("r").Dot("Read").Call(jen.Id("v").Index(jen.Op(":"))))
 		}
@@ -497,9 +502,9 @@ func (s *Set) unionDecls(u *unionType) []jen.Code {
 		decCases = append(decCases, jen.Case(jen.Lit(i)).Block(dec...))
 	}
 	encCases = append(encCases, jen.Default().Block(
-		qr("FailEncode").Call(jen.Id("w"), jen.Lit(u.goName), jen.Lit("kind %d is not a branch of the union"), jen.Id("v").Dot("Kind"))))
+		qg("FailEncode").Call(jen.Id("w"), jen.Lit(u.goName), jen.Lit("kind %d is not a branch of the union"), jen.Id("v").Dot("Kind"))))
 	decCases = append(decCases, jen.Default().Block(
-		qr("BadIndex").Call(jen.Id("r"), jen.Lit(u.goName), jen.Id("i"))))
+		qg("BadIndex").Call(jen.Id("r"), jen.Lit(u.goName), jen.Id("i"))))
 	return []jen.Code{
 		comment(fmt.Sprintf("%s is the union [%s] of the %s.", u.goName, strings.Join(branchDesc, ", "), u.context),
 			"", "Kind says which branch holds the value; the other fields are zero. The zero value is the first branch.").Line().
@@ -553,7 +558,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 	case Int:
 		switch t.logical {
 		case logicalDate:
-			return w("WriteInt", qr("DaysSinceEpoch").Call(val))
+			return w("WriteInt", qg("DaysSinceEpoch").Call(val))
 		case logicalTimeMillis:
 			return w("WriteInt", jen.Int32().Parens(jen.Add(val).Dot("Milliseconds").Call()))
 		}
@@ -574,7 +579,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 		return w("WriteDouble", val)
 	case Bytes:
 		if t.logical == logicalDecimal {
-			return []jen.Code{qr("WriteDecimalBytes").Call(jen.Id("w"), jen.Lit(ctx), val, jen.Lit(t.precision), jen.Lit(t.scale))}
+			return []jen.Code{qg("WriteDecimalBytes").Call(jen.Id("w"), jen.Lit(ctx), val, jen.Lit(t.precision), jen.Lit(t.scale))}
 		}
 		return w("WriteBytes", val)
 	case String:
@@ -589,7 +594,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 		}
 		if t.byRef {
 			return []jen.Code{jen.If(jen.Add(val).Op("==").Nil()).Block(
-				qr("FailEncode").Call(jen.Id("w"), jen.Lit(ctx), jen.Lit("nil *"+t.named.goName+" (this field is not nullable)")),
+				qg("FailEncode").Call(jen.Id("w"), jen.Lit(ctx), jen.Lit("nil *"+t.named.goName+" (this field is not nullable)")),
 			).Else().Block(jen.Add(fn).Call(args(val)...))}
 		}
 		return []jen.Code{jen.Add(fn).Call(args(ptr)...)}
@@ -600,8 +605,8 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 		var block []jen.Code
 		if encodesToNothing(t.items, map[*named]bool{}) {
 			// Decoding accepts at most runtime.MaxEmptyItems of them.
-			block = append(block, jen.If(jen.Add(n).Op(">").Add(qr("MaxEmptyItems"))).Block(
-				qr("FailEncode").Call(jen.Id("w"), jen.Lit(ctx), jen.Lit("%d items that encode to nothing, more than the %d decoding accepts"), n, qr("MaxEmptyItems"))))
+			block = append(block, jen.If(jen.Add(n).Op(">").Add(qg("MaxEmptyItems"))).Block(
+				qg("FailEncode").Call(jen.Id("w"), jen.Lit(ctx), jen.Lit("%d items that encode to nothing, more than the %d decoding accepts"), n, qg("MaxEmptyItems"))))
 		}
 		block = append(block, jen.Id("w").Dot("WriteLong").Call(jen.Int64().Parens(n)))
 		// Items that write nothing (null) need no loop.
@@ -625,7 +630,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 		return []jen.Code{
 			jen.If(jen.Add(n).Op(":=").Len(val), jen.Add(n).Op(">").Lit(0)).Block(
 				jen.Id("w").Dot("WriteLong").Call(jen.Int64().Parens(n)),
-				jen.For(jen.List(jen.Id("_"), k).Op(":=").Range().Add(qr("SortedKeys")).Call(val)).Block(body...),
+				jen.For(jen.List(jen.Id("_"), k).Op(":=").Range().Add(qg("SortedKeys")).Call(val)).Block(body...),
 			),
 			jen.Id("w").Dot("WriteLong").Call(jen.Lit(0)),
 		}
@@ -663,7 +668,7 @@ func readExpr(t *schema) *jen.Statement {
 	case Int:
 		switch t.logical {
 		case logicalDate:
-			return qr("DateFromDays").Call(r("ReadInt"))
+			return qg("DateFromDays").Call(r("ReadInt"))
 		case logicalTimeMillis:
 			return qt("Duration").Call(r("ReadInt")).Op("*").Add(qt("Millisecond"))
 		}
@@ -684,9 +689,9 @@ func readExpr(t *schema) *jen.Statement {
 		return r("ReadDouble")
 	case Bytes:
 		if t.logical == logicalDecimal {
-			return qr("ReadDecimalBytes").Call(jen.Id("r"), jen.Lit(t.scale))
+			return qg("ReadDecimalBytes").Call(jen.Id("r"), jen.Lit(t.scale))
 		}
-		return qr("ReadBytes").Call(jen.Id("r"))
+		return qg("ReadBytes").Call(jen.Id("r"))
 	case String:
 		return r("ReadString")
 	}
@@ -728,7 +733,7 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 		}
 		var grow, each []jen.Code
 		if t.kind == Array {
-			grow = []jen.Code{jen.Add(dst).Op("=").Add(qr("Grow")).Call(dst, n)}
+			grow = []jen.Code{jen.Add(dst).Op("=").Add(qg("Grow")).Call(dst, n)}
 			each = append([]jen.Code{jen.Var().Add(e).Add(goType(t.items))}, s.dec(t.items, e, ctx, depth+1, false, level)...)
 			each = append(each, jen.Add(dst).Op("=").Append(dst, e))
 		} else {
@@ -751,7 +756,7 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 		head := jen.For()
 		if t.kind == Array && encodesToNothing(t.items, map[*named]bool{}) {
 			c := depthID("c", depth)
-			stop = stop.Op("||").Op("!").Add(qr("CountEmptyItems")).Call(jen.Id("r"), jen.Lit(ctx), jen.Op("&").Add(c), n)
+			stop = stop.Op("||").Op("!").Add(qg("CountEmptyItems")).Call(jen.Id("r"), jen.Lit(ctx), jen.Op("&").Add(c), n)
 			head = jen.For(jen.Add(c).Op(":=").Int64().Parens(jen.Lit(0)), jen.Empty(), jen.Empty())
 		}
 		loop := append([]jen.Code{
@@ -780,12 +785,12 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 					jen.Id("decode" + other.named.goName).Call(args...),
 				}
 			default:
-				some = []jen.Code{jen.Add(dst).Op("=").Add(qr("Ptr")).Call(readExpr(other))}
+				some = []jen.Code{jen.Add(dst).Op("=").Add(qg("Ptr")).Call(readExpr(other))}
 			}
 			return []jen.Code{jen.Switch(jen.Add(i).Op(":=").Id("r").Dot("ReadLong").Call(), i).Block(
 				jen.Case(jen.Lit(ni)).Block(jen.Add(dst).Op("=").Nil()),
 				jen.Case(jen.Lit(1-ni)).Block(some...),
-				jen.Default().Block(qr("BadIndex").Call(jen.Id("r"), jen.Lit(ctx), i)),
+				jen.Default().Block(qg("BadIndex").Call(jen.Id("r"), jen.Lit(ctx), i)),
 			)}
 		}
 		return []jen.Code{jen.Id("decode"+t.union.goName).Call(jen.Id("r"), jen.Op("&").Add(dst), level)}
@@ -953,7 +958,7 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 			case Record:
 				return jen.Op("&").Add(s.recordLiteral(other.named, n))
 			}
-			return qr("Ptr").Types(goType(other)).Call(s.defaultExpr(other, n, true))
+			return qg("Ptr").Types(goType(other)).Call(s.defaultExpr(other, n, true))
 		}
 		u := t.union
 		if first.kind == Null {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 )
 
 // The schema table the generated code holds composes, for every named
@@ -18,7 +18,7 @@ func TestSchemaTableComposesEveryFullSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var defs []runtime.SchemaDef
+	var defs []genapi.SchemaDef
 	for _, d := range set.order {
 		parts, refs := schemaFragments(d)
 		canonical, canonRefs := canonicalFragments(d)
@@ -30,13 +30,13 @@ func TestSchemaTableComposesEveryFullSchema(t *testing.T) {
 				t.Fatalf("%s: ref %d is %s in the full schema, %s in the canonical form", d.fullName, i, refs[i].fullName, canonRefs[i].fullName)
 			}
 		}
-		def := runtime.SchemaDef{Name: d.fullName, Parts: parts, Canonical: canonical}
+		def := genapi.SchemaDef{Name: d.fullName, Parts: parts, Canonical: canonical}
 		for _, r := range refs {
 			def.Refs = append(def.Refs, set.index[r])
 		}
 		defs = append(defs, def)
 	}
-	table := runtime.NewSchemaTable(defs...)
+	table := genapi.NewSchemaTable(defs...)
 	for i, d := range set.order {
 		if got, want := table.Schema(i), fullSchemaJSON(d); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", d.fullName, got, want)

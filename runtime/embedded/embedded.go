@@ -3,8 +3,14 @@
 // and a schema registry (a Confluent-compatible HTTP API on loopback).
 //
 // It is for demos, examples and tests. Nothing persists, and it is never
-// used unless asked for: a runtime.Config with Embedded set, or a direct
-// call to Start.
+// used unless asked for: a runtime.Config with Embedded set (or
+// FAUSTGEN_EMBEDDED=true), or a direct call to Start. Config.Embedded works
+// only in a program that imports this package, as a direct call does or
+// with a blank import:
+//
+//	import _ "github.com/faustgen/faustgen/runtime/embedded"
+//
+// so that a production binary, which does not, links no test broker.
 //
 // The registry is runtime/srembed, which really enforces compatibility
 // levels (package compat), unless Options.Registry supplies another.
@@ -18,9 +24,21 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/faustgen/faustgen/runtime/internal/devcluster"
 	"github.com/faustgen/faustgen/runtime/srembed"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
+
+// init lets package runtime start a cluster for Config.Embedded.
+func init() {
+	devcluster.Start = func(ctx context.Context) ([]string, string, func(), error) {
+		c, err := Start(ctx, Options{})
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return c.Brokers(), c.RegistryURL(), c.Close, nil
+	}
+}
 
 // Cluster is a running in-process Kafka cluster and schema registry.
 type Cluster struct {

@@ -4,6 +4,7 @@ package orders
 
 import (
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"github.com/hamba/avro/v2"
 	"strconv"
 	"time"
@@ -13,79 +14,79 @@ import (
 // the named types a definition uses are cut out of its JSON (and of its Parsing
 // Canonical Form) and referenced by index. A codec's FullSchema and
 // SchemaFingerprint are composed from them on first use.
-var avroSchemas = runtime.NewSchemaTable(
+var avroSchemas = genapi.NewSchemaTable(
 	// 0: com.example.orders.Address
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.Address","type":"record","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string"}]}`},
 		Name:      "com.example.orders.Address",
 		Parts:     []string{`{"type":"record","name":"com.example.orders.Address","doc":"A postal address.","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"},{"name":"postcode","type":"string"},{"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 code.","default":"NL"}]}`},
 	},
 	// 1: com.example.orders.BankTransfer
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.BankTransfer","type":"record","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]}`},
 		Name:      "com.example.orders.BankTransfer",
 		Parts:     []string{`{"type":"record","name":"com.example.orders.BankTransfer","fields":[{"name":"iban","type":"string"},{"name":"reference","type":"string"}]}`},
 	},
 	// 2: com.example.orders.CardNetwork
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.CardNetwork","type":"enum","symbols":["VISA","MASTERCARD","AMEX"]}`},
 		Name:      "com.example.orders.CardNetwork",
 		Parts:     []string{`{"type":"enum","name":"com.example.orders.CardNetwork","symbols":["VISA","MASTERCARD","AMEX"]}`},
 	},
 	// 3: com.example.orders.CardPayment
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.CardPayment","type":"record","fields":[{"name":"last4","type":"string"},{"name":"network","type":`, `}]}`},
 		Name:      "com.example.orders.CardPayment",
 		Parts:     []string{`{"type":"record","name":"com.example.orders.CardPayment","fields":[{"name":"last4","type":"string"},{"name":"network","type":`, `}]}`},
 		Refs:      []int{2},
 	},
 	// 4: com.example.orders.Customer
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.Customer","type":"record","fields":[{"name":"id","type":"string"},{"name":"name","type":"string"},{"name":"email","type":["null","string"]},{"name":"tier","type":`, `},{"name":"shipping","type":`, `},{"name":"since","type":"int"}]}`},
 		Name:      "com.example.orders.Customer",
 		Parts:     []string{`{"type":"record","name":"com.example.orders.Customer","doc":"A customer as the orders service knows them.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"name","type":"string"},{"name":"email","type":["null","string"],"default":null},{"name":"tier","type":`, `,"default":"STANDARD"},{"name":"shipping","type":`, `},{"name":"since","type":{"type":"int","logicalType":"date"}}]}`},
 		Refs:      []int{11, 0},
 	},
 	// 5: com.example.orders.CustomerTotal
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.CustomerTotal","type":"record","fields":[{"name":"orders","type":"long"},{"name":"spent","type":"bytes"},{"name":"last_order_at","type":["null","long"]}]}`},
 		Name:      "com.example.orders.CustomerTotal",
 		Parts:     []string{`{"type":"record","name":"com.example.orders.CustomerTotal","doc":"What one customer has spent so far.","fields":[{"name":"orders","type":"long","default":0},{"name":"spent","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":2},"default":"\u0000"},{"name":"last_order_at","type":["null",{"type":"long","logicalType":"timestamp-millis"}],"default":null}]}`},
 	},
 	// 6: com.example.orders.Money
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.Money","type":"fixed","size":8}`},
 		Name:      "com.example.orders.Money",
 		Parts:     []string{`{"type":"fixed","name":"com.example.orders.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`},
 	},
 	// 7: com.example.orders.Order
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.Order","type":"record","fields":[{"name":"id","type":"string"},{"name":"customer_id","type":"string"},{"name":"placed_at","type":"long"},{"name":"status","type":`, `},{"name":"lines","type":{"type":"array","items":`, `}},{"name":"total","type":`, `},{"name":"payment","type":["null",`, `,`, `,"string"]},{"name":"shipping","type":["null",`, `]},{"name":"notes","type":{"type":"map","values":"string"}}]}`},
 		Name:      "com.example.orders.Order",
 		Parts:     []string{`{"type":"record","name":"com.example.orders.Order","doc":"An order as placed by a customer.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"customer_id","type":{"type":"string","logicalType":"uuid"}},{"name":"placed_at","type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"status","type":`, `,"default":"PLACED"},{"name":"lines","type":{"type":"array","items":`, `}},{"name":"total","type":`, `},{"name":"payment","type":["null",`, `,`, `,"string"],"doc":"How the order is paid: a general union.","default":null},{"name":"shipping","type":["null",`, `],"doc":"Overrides the customer's address when set.","default":null},{"name":"notes","type":{"type":"map","values":"string"},"default":{}}]}`},
 		Refs:      []int{10, 9, 6, 3, 1, 0},
 	},
 	// 8: com.example.orders.OrderEvent
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.OrderEvent","type":"record","fields":[{"name":"order_id","type":"string"},{"name":"status","type":`, `},{"name":"at","type":"long"},{"name":"total","type":`, `},{"name":"customer_tier","type":["null",`, `]}]}`},
 		Name:      "com.example.orders.OrderEvent",
 		Parts:     []string{`{"type":"record","name":"com.example.orders.OrderEvent","doc":"Something that happened to an order, emitted by the pricing agent.","fields":[{"name":"order_id","type":{"type":"string","logicalType":"uuid"}},{"name":"status","type":`, `},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"total","type":`, `},{"name":"customer_tier","type":["null",`, `],"default":null}]}`},
 		Refs:      []int{10, 6, 11},
 	},
 	// 9: com.example.orders.OrderLine
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.OrderLine","type":"record","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":"bytes"}]}`},
 		Name:      "com.example.orders.OrderLine",
 		Parts:     []string{`{"type":"record","name":"com.example.orders.OrderLine","fields":[{"name":"sku","type":"string"},{"name":"quantity","type":"int"},{"name":"unit_price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}`},
 	},
 	// 10: com.example.orders.OrderStatus
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.OrderStatus","type":"enum","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}`},
 		Name:      "com.example.orders.OrderStatus",
 		Parts:     []string{`{"type":"enum","name":"com.example.orders.OrderStatus","doc":"Where an order is in its life.","symbols":["PLACED","PAID","SHIPPED","DELIVERED","CANCELLED"]}`},
 	},
 	// 11: com.example.orders.Tier
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.orders.Tier","type":"enum","symbols":["STANDARD","GOLD","PLATINUM"]}`},
 		Name:      "com.example.orders.Tier",
 		Parts:     []string{`{"type":"enum","name":"com.example.orders.Tier","symbols":["STANDARD","GOLD","PLATINUM"],"default":"STANDARD"}`},
@@ -146,7 +147,7 @@ func (v *Address) UnmarshalAvro(b []byte) error {
 
 func encodeAddress(w *avro.Writer, v *Address, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.orders.Address", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.orders.Address", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Street)
@@ -157,7 +158,7 @@ func encodeAddress(w *avro.Writer, v *Address, depth int) {
 
 func decodeAddress(r *avro.Reader, v *Address, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.orders.Address")
+		genapi.TooDeep(r, "com.example.orders.Address")
 		return
 	}
 	v.Street = r.ReadString()
@@ -212,7 +213,7 @@ func (v *BankTransfer) UnmarshalAvro(b []byte) error {
 
 func encodeBankTransfer(w *avro.Writer, v *BankTransfer, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.orders.BankTransfer", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.orders.BankTransfer", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Iban)
@@ -221,7 +222,7 @@ func encodeBankTransfer(w *avro.Writer, v *BankTransfer, depth int) {
 
 func decodeBankTransfer(r *avro.Reader, v *BankTransfer, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.orders.BankTransfer")
+		genapi.TooDeep(r, "com.example.orders.BankTransfer")
 		return
 	}
 	v.Iban = r.ReadString()
@@ -285,7 +286,7 @@ func (v *CardNetwork) UnmarshalAvro(b []byte) error {
 
 func encodeCardNetwork(w *avro.Writer, v *CardNetwork) {
 	if uint32(*v) >= 3 {
-		runtime.FailEncode(w, "com.example.orders.CardNetwork", "%d is not a symbol", *v)
+		genapi.FailEncode(w, "com.example.orders.CardNetwork", "%d is not a symbol", *v)
 		return
 	}
 	w.WriteInt(int32(*v))
@@ -294,7 +295,7 @@ func encodeCardNetwork(w *avro.Writer, v *CardNetwork) {
 func decodeCardNetwork(r *avro.Reader, v *CardNetwork) {
 	i := r.ReadInt()
 	if uint32(i) >= 3 {
-		runtime.BadIndex(r, "com.example.orders.CardNetwork", int64(i))
+		genapi.BadIndex(r, "com.example.orders.CardNetwork", int64(i))
 		return
 	}
 	*v = CardNetwork(i)
@@ -346,7 +347,7 @@ func (v *CardPayment) UnmarshalAvro(b []byte) error {
 
 func encodeCardPayment(w *avro.Writer, v *CardPayment, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.orders.CardPayment", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.orders.CardPayment", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Last4)
@@ -355,7 +356,7 @@ func encodeCardPayment(w *avro.Writer, v *CardPayment, depth int) {
 
 func decodeCardPayment(r *avro.Reader, v *CardPayment, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.orders.CardPayment")
+		genapi.TooDeep(r, "com.example.orders.CardPayment")
 		return
 	}
 	v.Last4 = r.ReadString()
@@ -417,7 +418,7 @@ func (v *Customer) UnmarshalAvro(b []byte) error {
 
 func encodeCustomer(w *avro.Writer, v *Customer, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.orders.Customer", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.orders.Customer", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.ID)
@@ -430,12 +431,12 @@ func encodeCustomer(w *avro.Writer, v *Customer, depth int) {
 	}
 	encodeTier(w, &v.Tier)
 	encodeAddress(w, &v.Shipping, depth+1)
-	w.WriteInt(runtime.DaysSinceEpoch(v.Since))
+	w.WriteInt(genapi.DaysSinceEpoch(v.Since))
 }
 
 func decodeCustomer(r *avro.Reader, v *Customer, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.orders.Customer")
+		genapi.TooDeep(r, "com.example.orders.Customer")
 		return
 	}
 	v.ID = r.ReadString()
@@ -444,13 +445,13 @@ func decodeCustomer(r *avro.Reader, v *Customer, depth int) {
 	case 0:
 		v.Email = nil
 	case 1:
-		v.Email = runtime.Ptr(r.ReadString())
+		v.Email = genapi.Ptr(r.ReadString())
 	default:
-		runtime.BadIndex(r, "com.example.orders.Customer.email", u0)
+		genapi.BadIndex(r, "com.example.orders.Customer.email", u0)
 	}
 	decodeTier(r, &v.Tier)
 	decodeAddress(r, &v.Shipping, depth+1)
-	v.Since = runtime.DateFromDays(r.ReadInt())
+	v.Since = genapi.DateFromDays(r.ReadInt())
 }
 
 // CustomerTotal is the Avro record com.example.orders.CustomerTotal.
@@ -504,11 +505,11 @@ func (v *CustomerTotal) UnmarshalAvro(b []byte) error {
 
 func encodeCustomerTotal(w *avro.Writer, v *CustomerTotal, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.orders.CustomerTotal", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.orders.CustomerTotal", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteLong(v.Orders)
-	runtime.WriteDecimalBytes(w, "com.example.orders.CustomerTotal.spent", v.Spent, 20, 2)
+	genapi.WriteDecimalBytes(w, "com.example.orders.CustomerTotal.spent", v.Spent, 20, 2)
 	if v.LastOrderAt == nil {
 		w.WriteLong(0)
 	} else {
@@ -519,18 +520,18 @@ func encodeCustomerTotal(w *avro.Writer, v *CustomerTotal, depth int) {
 
 func decodeCustomerTotal(r *avro.Reader, v *CustomerTotal, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.orders.CustomerTotal")
+		genapi.TooDeep(r, "com.example.orders.CustomerTotal")
 		return
 	}
 	v.Orders = r.ReadLong()
-	v.Spent = runtime.ReadDecimalBytes(r, 2)
+	v.Spent = genapi.ReadDecimalBytes(r, 2)
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
 		v.LastOrderAt = nil
 	case 1:
-		v.LastOrderAt = runtime.Ptr(time.UnixMilli(r.ReadLong()).UTC())
+		v.LastOrderAt = genapi.Ptr(time.UnixMilli(r.ReadLong()).UTC())
 	default:
-		runtime.BadIndex(r, "com.example.orders.CustomerTotal.last_order_at", u0)
+		genapi.BadIndex(r, "com.example.orders.CustomerTotal.last_order_at", u0)
 	}
 }
 
@@ -549,11 +550,11 @@ var MoneyCodec = runtime.Codec[Money]{
 }
 
 func encodeMoney(w *avro.Writer, v *Money) {
-	runtime.WriteDecimalFixed(w, "com.example.orders.Money", *v, 8, 18, 2)
+	genapi.WriteDecimalFixed(w, "com.example.orders.Money", *v, 8, 18, 2)
 }
 
 func decodeMoney(r *avro.Reader, v *Money) {
-	*v = runtime.ReadDecimalFixed(r, 8, 2)
+	*v = genapi.ReadDecimalFixed(r, 8, 2)
 }
 
 // Order is the Avro record com.example.orders.Order.
@@ -617,7 +618,7 @@ func (v *Order) UnmarshalAvro(b []byte) error {
 
 func encodeOrder(w *avro.Writer, v *Order, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.orders.Order", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.orders.Order", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.ID)
@@ -641,7 +642,7 @@ func encodeOrder(w *avro.Writer, v *Order, depth int) {
 	}
 	if n0 := len(v.Notes); n0 > 0 {
 		w.WriteLong(int64(n0))
-		for _, k0 := range runtime.SortedKeys(v.Notes) {
+		for _, k0 := range genapi.SortedKeys(v.Notes) {
 			w.WriteString(k0)
 			e0 := v.Notes[k0]
 			w.WriteString(e0)
@@ -652,7 +653,7 @@ func encodeOrder(w *avro.Writer, v *Order, depth int) {
 
 func decodeOrder(r *avro.Reader, v *Order, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.orders.Order")
+		genapi.TooDeep(r, "com.example.orders.Order")
 		return
 	}
 	v.ID = r.ReadString()
@@ -665,7 +666,7 @@ func decodeOrder(r *avro.Reader, v *Order, depth int) {
 		if n0 == 0 || r.Error != nil {
 			break
 		}
-		v.Lines = runtime.Grow(v.Lines, n0)
+		v.Lines = genapi.Grow(v.Lines, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 OrderLine
 			decodeOrderLine(r, &e0, depth+1)
@@ -681,7 +682,7 @@ func decodeOrder(r *avro.Reader, v *Order, depth int) {
 		v.Shipping = new(Address)
 		decodeAddress(r, v.Shipping, depth+1)
 	default:
-		runtime.BadIndex(r, "com.example.orders.Order.shipping", u0)
+		genapi.BadIndex(r, "com.example.orders.Order.shipping", u0)
 	}
 	v.Notes = nil
 	for {
@@ -752,7 +753,7 @@ func (v *OrderEvent) UnmarshalAvro(b []byte) error {
 
 func encodeOrderEvent(w *avro.Writer, v *OrderEvent, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.orders.OrderEvent", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.orders.OrderEvent", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.OrderID)
@@ -769,7 +770,7 @@ func encodeOrderEvent(w *avro.Writer, v *OrderEvent, depth int) {
 
 func decodeOrderEvent(r *avro.Reader, v *OrderEvent, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.orders.OrderEvent")
+		genapi.TooDeep(r, "com.example.orders.OrderEvent")
 		return
 	}
 	v.OrderID = r.ReadString()
@@ -783,7 +784,7 @@ func decodeOrderEvent(r *avro.Reader, v *OrderEvent, depth int) {
 		v.CustomerTier = new(Tier)
 		decodeTier(r, v.CustomerTier)
 	default:
-		runtime.BadIndex(r, "com.example.orders.OrderEvent.customer_tier", u0)
+		genapi.BadIndex(r, "com.example.orders.OrderEvent.customer_tier", u0)
 	}
 }
 
@@ -834,22 +835,22 @@ func (v *OrderLine) UnmarshalAvro(b []byte) error {
 
 func encodeOrderLine(w *avro.Writer, v *OrderLine, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.orders.OrderLine", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.orders.OrderLine", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Sku)
 	w.WriteInt(v.Quantity)
-	runtime.WriteDecimalBytes(w, "com.example.orders.OrderLine.unit_price", v.UnitPrice, 12, 2)
+	genapi.WriteDecimalBytes(w, "com.example.orders.OrderLine.unit_price", v.UnitPrice, 12, 2)
 }
 
 func decodeOrderLine(r *avro.Reader, v *OrderLine, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.orders.OrderLine")
+		genapi.TooDeep(r, "com.example.orders.OrderLine")
 		return
 	}
 	v.Sku = r.ReadString()
 	v.Quantity = r.ReadInt()
-	v.UnitPrice = runtime.ReadDecimalBytes(r, 2)
+	v.UnitPrice = genapi.ReadDecimalBytes(r, 2)
 }
 
 // OrderStatus is the Avro enum com.example.orders.OrderStatus.
@@ -917,7 +918,7 @@ func (v *OrderStatus) UnmarshalAvro(b []byte) error {
 
 func encodeOrderStatus(w *avro.Writer, v *OrderStatus) {
 	if uint32(*v) >= 5 {
-		runtime.FailEncode(w, "com.example.orders.OrderStatus", "%d is not a symbol", *v)
+		genapi.FailEncode(w, "com.example.orders.OrderStatus", "%d is not a symbol", *v)
 		return
 	}
 	w.WriteInt(int32(*v))
@@ -926,7 +927,7 @@ func encodeOrderStatus(w *avro.Writer, v *OrderStatus) {
 func decodeOrderStatus(r *avro.Reader, v *OrderStatus) {
 	i := r.ReadInt()
 	if uint32(i) >= 5 {
-		runtime.BadIndex(r, "com.example.orders.OrderStatus", int64(i))
+		genapi.BadIndex(r, "com.example.orders.OrderStatus", int64(i))
 		return
 	}
 	*v = OrderStatus(i)
@@ -991,7 +992,7 @@ func (v *Tier) UnmarshalAvro(b []byte) error {
 
 func encodeTier(w *avro.Writer, v *Tier) {
 	if uint32(*v) >= 3 {
-		runtime.FailEncode(w, "com.example.orders.Tier", "%d is not a symbol", *v)
+		genapi.FailEncode(w, "com.example.orders.Tier", "%d is not a symbol", *v)
 		return
 	}
 	w.WriteInt(int32(*v))
@@ -1000,7 +1001,7 @@ func encodeTier(w *avro.Writer, v *Tier) {
 func decodeTier(r *avro.Reader, v *Tier) {
 	i := r.ReadInt()
 	if uint32(i) >= 3 {
-		runtime.BadIndex(r, "com.example.orders.Tier", int64(i))
+		genapi.BadIndex(r, "com.example.orders.Tier", int64(i))
 		return
 	}
 	*v = Tier(i)
@@ -1062,7 +1063,7 @@ func encodeOrderPayment(w *avro.Writer, v *OrderPayment, depth int) {
 		w.WriteLong(3)
 		w.WriteString(v.String)
 	default:
-		runtime.FailEncode(w, "OrderPayment", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "OrderPayment", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -1082,6 +1083,6 @@ func decodeOrderPayment(r *avro.Reader, v *OrderPayment, depth int) {
 		v.Kind = OrderPaymentString
 		v.String = r.ReadString()
 	default:
-		runtime.BadIndex(r, "OrderPayment", i)
+		genapi.BadIndex(r, "OrderPayment", i)
 	}
 }

@@ -4,6 +4,7 @@ package pageviews
 
 import (
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"github.com/hamba/avro/v2"
 	"strconv"
 	"time"
@@ -13,46 +14,46 @@ import (
 // the named types a definition uses are cut out of its JSON (and of its Parsing
 // Canonical Form) and referenced by index. A codec's FullSchema and
 // SchemaFingerprint are composed from them on first use.
-var avroSchemas = runtime.NewSchemaTable(
+var avroSchemas = genapi.NewSchemaTable(
 	// 0: com.example.pageviews.Device
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.pageviews.Device","type":"enum","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"]}`},
 		Name:      "com.example.pageviews.Device",
 		Parts:     []string{`{"type":"enum","name":"com.example.pageviews.Device","symbols":["DESKTOP","MOBILE","TABLET","UNKNOWN"],"default":"UNKNOWN"}`},
 	},
 	// 1: com.example.pageviews.Page
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.pageviews.Page","type":"record","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"tags","type":{"type":"array","items":"string"}},{"name":"published","type":["null","int"]}]}`},
 		Name:      "com.example.pageviews.Page",
 		Parts:     []string{`{"type":"record","name":"com.example.pageviews.Page","doc":"What the site knows about one page.","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"tags","type":{"type":"array","items":"string"},"default":[]},{"name":"published","type":["null",{"type":"int","logicalType":"date"}],"default":null}]}`},
 	},
 	// 2: com.example.pageviews.PageCount
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.pageviews.PageCount","type":"record","fields":[{"name":"page","type":"string"},{"name":"title","type":["null","string"]},{"name":"window_start","type":"long"},{"name":"views","type":"long"}]}`},
 		Name:      "com.example.pageviews.PageCount",
 		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PageCount","doc":"Views of one page in one hour, as counted so far.","fields":[{"name":"page","type":"string"},{"name":"title","type":["null","string"],"doc":"The page's title when the pages table knows it.","default":null},{"name":"window_start","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"views","type":"long"}]}`},
 	},
 	// 3: com.example.pageviews.PagePublished
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.pageviews.PagePublished","type":"record","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"at","type":"long"}]}`},
 		Name:      "com.example.pageviews.PagePublished",
 		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PagePublished","doc":"A page went live (or was republished with a new title).","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}}]}`},
 	},
 	// 4: com.example.pageviews.PageRetired
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.pageviews.PageRetired","type":"record","fields":[{"name":"path","type":"string"},{"name":"redirect","type":["null","string"]},{"name":"at","type":"long"}]}`},
 		Name:      "com.example.pageviews.PageRetired",
 		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PageRetired","doc":"A page was taken down; redirect, when set, is where its visitors go now.","fields":[{"name":"path","type":"string"},{"name":"redirect","type":["null","string"],"default":null},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}}]}`},
 	},
 	// 5: com.example.pageviews.PageView
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.pageviews.PageView","type":"record","fields":[{"name":"page","type":"string"},{"name":"user_id","type":"string"},{"name":"viewed_at","type":"long"},{"name":"referrer","type":["null","string"]},{"name":"duration_ms","type":"long"},{"name":"device","type":`, `}]}`},
 		Name:      "com.example.pageviews.PageView",
 		Parts:     []string{`{"type":"record","name":"com.example.pageviews.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string","doc":"The page's path, e.g. /pricing."},{"name":"user_id","type":"string","doc":"The visitor, pseudonymous."},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"When the page was shown."},{"name":"referrer","type":["null","string"],"doc":"The referring URL, when the browser sent one.","default":null},{"name":"duration_ms","type":"long","doc":"Time on the page, in milliseconds.","default":0},{"name":"device","type":`, `,"default":"UNKNOWN"}]}`},
 		Refs:      []int{0},
 	},
 	// 6: [com.example.pageviews.PagePublished, com.example.pageviews.PageRetired], the value of topic events
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`[`, `,`, `]`},
 		Parts:     []string{`[`, `,`, `]`},
 		Refs:      []int{3, 4},
@@ -121,7 +122,7 @@ func (v *Device) UnmarshalAvro(b []byte) error {
 
 func encodeDevice(w *avro.Writer, v *Device) {
 	if uint32(*v) >= 4 {
-		runtime.FailEncode(w, "com.example.pageviews.Device", "%d is not a symbol", *v)
+		genapi.FailEncode(w, "com.example.pageviews.Device", "%d is not a symbol", *v)
 		return
 	}
 	w.WriteInt(int32(*v))
@@ -130,7 +131,7 @@ func encodeDevice(w *avro.Writer, v *Device) {
 func decodeDevice(r *avro.Reader, v *Device) {
 	i := r.ReadInt()
 	if uint32(i) >= 4 {
-		runtime.BadIndex(r, "com.example.pageviews.Device", int64(i))
+		genapi.BadIndex(r, "com.example.pageviews.Device", int64(i))
 		return
 	}
 	*v = Device(i)
@@ -186,7 +187,7 @@ func (v *Page) UnmarshalAvro(b []byte) error {
 
 func encodePage(w *avro.Writer, v *Page, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.pageviews.Page", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.pageviews.Page", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Path)
@@ -202,13 +203,13 @@ func encodePage(w *avro.Writer, v *Page, depth int) {
 		w.WriteLong(0)
 	} else {
 		w.WriteLong(1)
-		w.WriteInt(runtime.DaysSinceEpoch((*v.Published)))
+		w.WriteInt(genapi.DaysSinceEpoch((*v.Published)))
 	}
 }
 
 func decodePage(r *avro.Reader, v *Page, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.pageviews.Page")
+		genapi.TooDeep(r, "com.example.pageviews.Page")
 		return
 	}
 	v.Path = r.ReadString()
@@ -219,7 +220,7 @@ func decodePage(r *avro.Reader, v *Page, depth int) {
 		if n0 == 0 || r.Error != nil {
 			break
 		}
-		v.Tags = runtime.Grow(v.Tags, n0)
+		v.Tags = genapi.Grow(v.Tags, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 string
 			e0 = r.ReadString()
@@ -230,9 +231,9 @@ func decodePage(r *avro.Reader, v *Page, depth int) {
 	case 0:
 		v.Published = nil
 	case 1:
-		v.Published = runtime.Ptr(runtime.DateFromDays(r.ReadInt()))
+		v.Published = genapi.Ptr(genapi.DateFromDays(r.ReadInt()))
 	default:
-		runtime.BadIndex(r, "com.example.pageviews.Page.published", u0)
+		genapi.BadIndex(r, "com.example.pageviews.Page.published", u0)
 	}
 }
 
@@ -288,7 +289,7 @@ func (v *PageCount) UnmarshalAvro(b []byte) error {
 
 func encodePageCount(w *avro.Writer, v *PageCount, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.pageviews.PageCount", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.pageviews.PageCount", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Page)
@@ -304,7 +305,7 @@ func encodePageCount(w *avro.Writer, v *PageCount, depth int) {
 
 func decodePageCount(r *avro.Reader, v *PageCount, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.pageviews.PageCount")
+		genapi.TooDeep(r, "com.example.pageviews.PageCount")
 		return
 	}
 	v.Page = r.ReadString()
@@ -312,9 +313,9 @@ func decodePageCount(r *avro.Reader, v *PageCount, depth int) {
 	case 0:
 		v.Title = nil
 	case 1:
-		v.Title = runtime.Ptr(r.ReadString())
+		v.Title = genapi.Ptr(r.ReadString())
 	default:
-		runtime.BadIndex(r, "com.example.pageviews.PageCount.title", u0)
+		genapi.BadIndex(r, "com.example.pageviews.PageCount.title", u0)
 	}
 	v.WindowStart = time.UnixMilli(r.ReadLong()).UTC()
 	v.Views = r.ReadLong()
@@ -369,7 +370,7 @@ func (v *PagePublished) UnmarshalAvro(b []byte) error {
 
 func encodePagePublished(w *avro.Writer, v *PagePublished, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.pageviews.PagePublished", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.pageviews.PagePublished", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Path)
@@ -379,7 +380,7 @@ func encodePagePublished(w *avro.Writer, v *PagePublished, depth int) {
 
 func decodePagePublished(r *avro.Reader, v *PagePublished, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.pageviews.PagePublished")
+		genapi.TooDeep(r, "com.example.pageviews.PagePublished")
 		return
 	}
 	v.Path = r.ReadString()
@@ -436,7 +437,7 @@ func (v *PageRetired) UnmarshalAvro(b []byte) error {
 
 func encodePageRetired(w *avro.Writer, v *PageRetired, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.pageviews.PageRetired", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.pageviews.PageRetired", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Path)
@@ -451,7 +452,7 @@ func encodePageRetired(w *avro.Writer, v *PageRetired, depth int) {
 
 func decodePageRetired(r *avro.Reader, v *PageRetired, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.pageviews.PageRetired")
+		genapi.TooDeep(r, "com.example.pageviews.PageRetired")
 		return
 	}
 	v.Path = r.ReadString()
@@ -459,9 +460,9 @@ func decodePageRetired(r *avro.Reader, v *PageRetired, depth int) {
 	case 0:
 		v.Redirect = nil
 	case 1:
-		v.Redirect = runtime.Ptr(r.ReadString())
+		v.Redirect = genapi.Ptr(r.ReadString())
 	default:
-		runtime.BadIndex(r, "com.example.pageviews.PageRetired.redirect", u0)
+		genapi.BadIndex(r, "com.example.pageviews.PageRetired.redirect", u0)
 	}
 	v.At = time.UnixMilli(r.ReadLong()).UTC()
 }
@@ -529,7 +530,7 @@ func (v *PageView) UnmarshalAvro(b []byte) error {
 
 func encodePageView(w *avro.Writer, v *PageView, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.pageviews.PageView", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.pageviews.PageView", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Page)
@@ -547,7 +548,7 @@ func encodePageView(w *avro.Writer, v *PageView, depth int) {
 
 func decodePageView(r *avro.Reader, v *PageView, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.pageviews.PageView")
+		genapi.TooDeep(r, "com.example.pageviews.PageView")
 		return
 	}
 	v.Page = r.ReadString()
@@ -557,9 +558,9 @@ func decodePageView(r *avro.Reader, v *PageView, depth int) {
 	case 0:
 		v.Referrer = nil
 	case 1:
-		v.Referrer = runtime.Ptr(r.ReadString())
+		v.Referrer = genapi.Ptr(r.ReadString())
 	default:
-		runtime.BadIndex(r, "com.example.pageviews.PageView.referrer", u0)
+		genapi.BadIndex(r, "com.example.pageviews.PageView.referrer", u0)
 	}
 	v.DurationMs = r.ReadLong()
 	decodeDevice(r, &v.Device)
@@ -607,7 +608,7 @@ func encodeEventsValue(w *avro.Writer, v *EventsValue, depth int) {
 		w.WriteLong(1)
 		encodePageRetired(w, &v.PageRetired, depth)
 	default:
-		runtime.FailEncode(w, "EventsValue", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "EventsValue", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -622,7 +623,7 @@ func decodeEventsValue(r *avro.Reader, v *EventsValue, depth int) {
 		v.Kind = EventsValuePageRetired
 		decodePageRetired(r, &v.PageRetired, depth)
 	default:
-		runtime.BadIndex(r, "EventsValue", i)
+		genapi.BadIndex(r, "EventsValue", i)
 	}
 }
 

@@ -9,9 +9,11 @@
 // prints what flowed and exits after a graceful stop.
 //
 // By default it starts the embedded dev cluster (an in-process Kafka and
-// schema registry on loopback) itself, with the table stores in a
-// temporary folder; set FAUSTGEN_BROKERS and FAUSTGEN_REGISTRY to run it
-// against real services instead (stores in FAUSTGEN_STATE_DIR).
+// schema registry on loopback) itself with embedded.Start, with the table
+// stores in a temporary folder; set FAUSTGEN_BROKERS and FAUSTGEN_REGISTRY to run it
+// against real services instead (stores in FAUSTGEN_STATE_DIR). Importing
+// runtime/embedded is what links that cluster into this binary: a
+// production main, which does not import it, links no test broker.
 //
 // Run it with `make demo`, or `go run ./examples/pageviews/demo -n 50`.
 package main

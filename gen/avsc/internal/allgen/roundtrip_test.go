@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"github.com/hamba/avro/v2"
 )
 
@@ -394,7 +395,7 @@ func decodeWithin(t *testing.T, b []byte) (Sparse, error) {
 
 // Items that encode to nothing (null, an empty record, a fixed of size 0)
 // consume no input, so a corrupt block count cannot be stopped by running
-// out of input: an array of them holds at most runtime.MaxEmptyItems, and
+// out of input: an array of them holds at most genapi.MaxEmptyItems, and
 // a count past that is a decode error naming the field.
 func TestDecodeRejectsHugeCountsOfItemsThatEncodeToNothing(t *testing.T) {
 	huge := avroLong(1 << 62)
@@ -405,7 +406,7 @@ func TestDecodeRejectsHugeCountsOfItemsThatEncodeToNothing(t *testing.T) {
 	}{
 		{"array of null", "Sparse.nulls", huge},
 		{"array of null, negative count with a byte size", "Sparse.nulls", join(avroLong(-(1 << 62)), avroLong(0))},
-		{"array of null, blocks adding up past the limit", "Sparse.nulls", join(avroLong(runtime.MaxEmptyItems), avroLong(1))},
+		{"array of null, blocks adding up past the limit", "Sparse.nulls", join(avroLong(genapi.MaxEmptyItems), avroLong(1))},
 		{"array of empty records", "Sparse.marks", join(zero, huge)},
 		{"array of size-0 fixed", "Sparse.blanks", join(zero, zero, huge)},
 		{"array of null inside an array", "Sparse.grid", join(zero, zero, zero, avroLong(1), huge)},
@@ -427,9 +428,9 @@ func TestDecodeRejectsHugeCountsOfItemsThatEncodeToNothing(t *testing.T) {
 	})
 	// Exactly the limit, in two blocks, decodes.
 	t.Run("at the limit", func(t *testing.T) {
-		v, err := decodeWithin(t, join(avroLong(runtime.MaxEmptyItems-1), avroLong(1), zero, zero, zero, zero, zero, zero))
-		if err != nil || len(v.Nulls) != runtime.MaxEmptyItems {
-			t.Fatalf("got %d items, error %v; want %d items", len(v.Nulls), err, runtime.MaxEmptyItems)
+		v, err := decodeWithin(t, join(avroLong(genapi.MaxEmptyItems-1), avroLong(1), zero, zero, zero, zero, zero, zero))
+		if err != nil || len(v.Nulls) != genapi.MaxEmptyItems {
+			t.Fatalf("got %d items, error %v; want %d items", len(v.Nulls), err, genapi.MaxEmptyItems)
 		}
 	})
 }
@@ -437,16 +438,16 @@ func TestDecodeRejectsHugeCountsOfItemsThatEncodeToNothing(t *testing.T) {
 // Encoding refuses an array of items that encode to nothing longer than
 // decoding accepts, so that whatever encodes also decodes.
 func TestEncodeRefusesMoreItemsThatEncodeToNothingThanDecodingAccepts(t *testing.T) {
-	v := Sparse{Nulls: make([]struct{}, runtime.MaxEmptyItems)}
+	v := Sparse{Nulls: make([]struct{}, genapi.MaxEmptyItems)}
 	b, err := v.MarshalAvro()
 	if err != nil {
 		t.Fatalf("at the limit: %v", err)
 	}
 	var back Sparse
-	if err := back.UnmarshalAvro(b); err != nil || len(back.Nulls) != runtime.MaxEmptyItems {
+	if err := back.UnmarshalAvro(b); err != nil || len(back.Nulls) != genapi.MaxEmptyItems {
 		t.Fatalf("at the limit: decoded %d items, %v", len(back.Nulls), err)
 	}
-	v.Grid = [][]struct{}{nil, make([]struct{}, runtime.MaxEmptyItems+1)}
+	v.Grid = [][]struct{}{nil, make([]struct{}, genapi.MaxEmptyItems+1)}
 	if _, err := v.MarshalAvro(); err == nil || !strings.Contains(err.Error(), "Sparse.grid") || !strings.Contains(err.Error(), "more than the 65536 decoding accepts") {
 		t.Fatalf("past the limit: got error %v", err)
 	}

@@ -4,6 +4,7 @@ package allgen
 
 import (
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"github.com/hamba/avro/v2"
 	"strconv"
 	"time"
@@ -13,122 +14,122 @@ import (
 // the named types a definition uses are cut out of its JSON (and of its Parsing
 // Canonical Form) and referenced by index. A codec's FullSchema and
 // SchemaFingerprint are composed from them on first use.
-var avroSchemas = runtime.NewSchemaTable(
+var avroSchemas = genapi.NewSchemaTable(
 	// 0: com.example.Address
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Address","type":"record","fields":[{"name":"street","type":"string"},{"name":"zip","type":["null","string"]}]}`},
 		Name:      "com.example.Address",
 		Parts:     []string{`{"type":"record","name":"com.example.Address","fields":[{"name":"street","type":"string"},{"name":"zip","type":["null","string"],"default":null}]}`},
 	},
 	// 1: com.example.Blank
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Blank","type":"fixed","size":0}`},
 		Name:      "com.example.Blank",
 		Parts:     []string{`{"type":"fixed","name":"com.example.Blank","size":0}`},
 	},
 	// 2: com.example.Circle
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Circle","type":"record","fields":[{"name":"radius","type":"double"}]}`},
 		Name:      "com.example.Circle",
 		Parts:     []string{`{"type":"record","name":"com.example.Circle","fields":[{"name":"radius","type":"double"}]}`},
 	},
 	// 3: com.example.Everything
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Everything","type":"record","fields":[{"name":"null_field","type":"null"},{"name":"flag","type":"boolean"},{"name":"count","type":"int"},{"name":"total","type":"long"},{"name":"ratio","type":"float"},{"name":"precise","type":"double"},{"name":"blob","type":"bytes"},{"name":"text","type":"string"},{"name":"day","type":"int"},{"name":"clock_ms","type":"int"},{"name":"clock_us","type":"long"},{"name":"at_ms","type":"long"},{"name":"at_us","type":"long"},{"name":"local_ms","type":"long"},{"name":"local_us","type":"long"},{"name":"amount","type":"bytes"},{"name":"price","type":`, `},{"name":"id","type":"string"},{"name":"wait","type":`, `},{"name":"digest","type":`, `},{"name":"status","type":`, `},{"name":"tags","type":{"type":"array","items":"string"}},{"name":"scores","type":{"type":"map","values":"long"}},{"name":"matrix","type":{"type":"array","items":{"type":"array","items":"int"}}},{"name":"nested_maps","type":{"type":"map","values":{"type":"map","values":`, `}}},{"name":"home","type":`, `},{"name":"work","type":["null",`, `]},{"name":"backup","type":[`, `,"null"]},{"name":"maybe_text","type":["null","string"]},{"name":"maybe_long","type":["long","null"]},{"name":"maybe_tags","type":["null",{"type":"array","items":"string"}]},{"name":"maybe_map","type":[{"type":"map","values":"double"},"null"]},{"name":"maybe_status","type":["null",`, `]},{"name":"maybe_digest","type":["null",`, `]},{"name":"maybe_bytes","type":["null","bytes"]},{"name":"maybe_amount","type":["null","bytes"]},{"name":"maybe_at","type":["null","long"]},{"name":"choice","type":["null","string","long"]},{"name":"mixed","type":["string","null",`, `,`, `,`, `,{"type":"array","items":"long"},{"type":"map","values":"string"},"boolean","double"]},{"name":"shape","type":[`, `,`, `]},{"name":"shapes","type":{"type":"array","items":["null",`, `,`, `,"int"]}},{"name":"by_name","type":{"type":"map","values":["int","string"]}},{"name":"when","type":["long","string"]},{"name":"legacy","type":`, `},{"name":"user","type":`, `},{"name":"other_user","type":`, `},{"name":"tree","type":`, `},{"name":"expr","type":`, `},{"name":"custom","type":"string"}]}`},
 		Name:      "com.example.Everything",
 		Parts:     []string{"{\"type\":\"record\",\"name\":\"com.example.Everything\",\"doc\":\"Everything uses every construct the generator knows.\\nA second line, a */ that must not end a comment, and `backticks`.\",\"fields\":[{\"name\":\"null_field\",\"type\":\"null\"},{\"name\":\"flag\",\"type\":\"boolean\",\"default\":true},{\"name\":\"count\",\"type\":\"int\",\"default\":-7},{\"name\":\"total\",\"type\":\"long\",\"default\":9007199254740993},{\"name\":\"ratio\",\"type\":\"float\",\"default\":1.5},{\"name\":\"precise\",\"type\":\"double\",\"default\":2.25},{\"name\":\"blob\",\"type\":\"bytes\",\"default\":\"\\u0000ÿ\\u0010\"},{\"name\":\"text\",\"type\":\"string\",\"default\":\"hello \\\"world\\\"\"},{\"name\":\"day\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"},\"default\":19000},{\"name\":\"clock_ms\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"},\"default\":3600000},{\"name\":\"clock_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},{\"name\":\"at_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"},\"default\":1700000000123},{\"name\":\"at_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},{\"name\":\"local_ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-millis\"}},{\"name\":\"local_us\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-micros\"}},{\"name\":\"amount\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":20,\"scale\":4},\"default\":\"\\u0001â@\"},{\"name\":\"price\",\"type\":", `},{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"wait","type":`, `},{"name":"digest","type":`, `,"default":"0123456789abcdef"},{"name":"status","type":`, `,"default":"DONE"},{"name":"tags","type":{"type":"array","items":"string"},"default":["a","b"]},{"name":"scores","type":{"type":"map","values":"long"},"default":{"x":1}},{"name":"matrix","type":{"type":"array","items":{"type":"array","items":"int"}}},{"name":"nested_maps","type":{"type":"map","values":{"type":"map","values":`, `}}},{"name":"home","type":`, `,"default":{"street":"Main St"}},{"name":"work","type":["null",`, `],"default":null},{"name":"backup","type":[`, `,"null"],"default":{"street":"Side St","zip":null}},{"name":"maybe_text","type":["null","string"]},{"name":"maybe_long","type":["long","null"],"default":42},{"name":"maybe_tags","type":["null",{"type":"array","items":"string"}]},{"name":"maybe_map","type":[{"type":"map","values":"double"},"null"],"default":{}},{"name":"maybe_status","type":["null",`, `]},{"name":"maybe_digest","type":["null",`, `]},{"name":"maybe_bytes","type":["null","bytes"]},{"name":"maybe_amount","type":["null",{"type":"bytes","logicalType":"decimal","precision":5,"scale":2}]},{"name":"maybe_at","type":["null",{"type":"long","logicalType":"timestamp-millis"}]},{"name":"choice","type":["null","string","long"]},{"name":"mixed","type":["string","null",`, `,`, `,`, `,{"type":"array","items":"long"},{"type":"map","values":"string"},"boolean","double"],"default":"first"},{"name":"shape","type":[`, `,`, `],"default":{"radius":1.0}},{"name":"shapes","type":{"type":"array","items":["null",`, `,`, `,"int"]}},{"name":"by_name","type":{"type":"map","values":["int","string"]}},{"name":"when","type":[{"type":"long","logicalType":"timestamp-micros"},"string"]},{"name":"legacy","type":`, `},{"name":"user","type":`, `},{"name":"other_user","type":`, `},{"name":"tree","type":`, `},{"name":"expr","type":`, `},{"name":"custom","type":{"type":"string","logicalType":"not-a-known-type","x-extra":1}}]}`},
 		Refs:      []int{7, 15, 5, 13, 13, 0, 0, 0, 13, 5, 0, 13, 5, 2, 12, 2, 12, 10, 14, 16, 8, 4},
 	},
 	// 4: com.example.Expr
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Expr","type":"record","fields":[{"name":"op","type":"string"},{"name":"left","type":["long",`, `]},{"name":"partner","type":["null",`, `]}]}`},
 		Name:      "com.example.Expr",
 		Parts:     []string{`{"type":"record","name":"com.example.Expr","fields":[{"name":"op","type":"string"},{"name":"left","type":["long",`, `]},{"name":"partner","type":["null",`, `],"default":null}]}`},
 		Refs:      []int{4, 9},
 	},
 	// 5: com.example.MD5
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.MD5","type":"fixed","size":16}`},
 		Name:      "com.example.MD5",
 		Parts:     []string{`{"type":"fixed","name":"com.example.MD5","size":16}`},
 	},
 	// 6: com.example.Mark
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Mark","type":"record","fields":[{"name":"none","type":"null"}]}`},
 		Name:      "com.example.Mark",
 		Parts:     []string{`{"type":"record","name":"com.example.Mark","fields":[{"name":"none","type":"null"}]}`},
 	},
 	// 7: com.example.Money
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Money","type":"fixed","size":8}`},
 		Name:      "com.example.Money",
 		Parts:     []string{`{"type":"fixed","name":"com.example.Money","size":8,"logicalType":"decimal","precision":18,"scale":2}`},
 	},
 	// 8: com.example.Node
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Node","type":"record","fields":[{"name":"value","type":"long"},{"name":"children","type":{"type":"array","items":`, `}},{"name":"next","type":["null",`, `]}]}`},
 		Name:      "com.example.Node",
 		Parts:     []string{`{"type":"record","name":"com.example.Node","fields":[{"name":"value","type":"long"},{"name":"children","type":{"type":"array","items":`, `},"default":[]},{"name":"next","type":["null",`, `],"default":null}]}`},
 		Refs:      []int{8, 8},
 	},
 	// 9: com.example.Pair
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Pair","type":"record","fields":[{"name":"expr","type":`, `},{"name":"more","type":{"type":"map","values":`, `}}]}`},
 		Name:      "com.example.Pair",
 		Parts:     []string{`{"type":"record","name":"com.example.Pair","fields":[{"name":"expr","type":`, `},{"name":"more","type":{"type":"map","values":`, `}}]}`},
 		Refs:      []int{4, 9},
 	},
 	// 10: com.example.Renamed
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Renamed","type":"record","fields":[{"name":"v","type":"int"}]}`},
 		Name:      "com.example.Renamed",
 		Parts:     []string{`{"type":"record","name":"com.example.Renamed","aliases":["com.example.OldName"],"fields":[{"name":"v","type":"int"}]}`},
 	},
 	// 11: com.example.Sparse
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Sparse","type":"record","fields":[{"name":"nulls","type":{"type":"array","items":"null"}},{"name":"marks","type":{"type":"array","items":`, `}},{"name":"blanks","type":{"type":"array","items":`, `}},{"name":"grid","type":{"type":"array","items":{"type":"array","items":"null"}}},{"name":"flags","type":{"type":"map","values":"null"}},{"name":"maybe_nulls","type":["null",{"type":"array","items":"null"}]}]}`},
 		Name:      "com.example.Sparse",
 		Parts:     []string{`{"type":"record","name":"com.example.Sparse","doc":"Arrays and maps whose items encode to nothing.","fields":[{"name":"nulls","type":{"type":"array","items":"null"}},{"name":"marks","type":{"type":"array","items":`, `}},{"name":"blanks","type":{"type":"array","items":`, `}},{"name":"grid","type":{"type":"array","items":{"type":"array","items":"null"}}},{"name":"flags","type":{"type":"map","values":"null"}},{"name":"maybe_nulls","type":["null",{"type":"array","items":"null"}]}]}`},
 		Refs:      []int{6, 1},
 	},
 	// 12: com.example.Square
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Square","type":"record","fields":[{"name":"side","type":"double"}]}`},
 		Name:      "com.example.Square",
 		Parts:     []string{`{"type":"record","name":"com.example.Square","fields":[{"name":"side","type":"double"}]}`},
 	},
 	// 13: com.example.Status
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Status","type":"enum","symbols":["in_progress","IN_PROGRESS","DONE","String"]}`},
 		Name:      "com.example.Status",
 		Parts:     []string{`{"type":"enum","name":"com.example.Status","doc":"Status of a job.","symbols":["in_progress","IN_PROGRESS","DONE","String"],"default":"DONE"}`},
 	},
 	// 14: com.example.User
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.User","type":"record","fields":[{"name":"user_id","type":"string"},{"name":"userId","type":"long"},{"name":"type","type":"string"},{"name":"func","type":"int"},{"name":"marshal_avro","type":"boolean"},{"name":"AvroSchema","type":"string"},{"name":"_hidden","type":"int"}]}`},
 		Name:      "com.example.User",
 		Parts:     []string{`{"type":"record","name":"com.example.User","fields":[{"name":"user_id","type":"string","doc":"snake case"},{"name":"userId","type":"long","doc":"camel case"},{"name":"type","type":"string"},{"name":"func","type":"int"},{"name":"marshal_avro","type":"boolean"},{"name":"AvroSchema","type":"string"},{"name":"_hidden","type":"int"}]}`},
 	},
 	// 15: com.example.Wait
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Wait","type":"fixed","size":12}`},
 		Name:      "com.example.Wait",
 		Parts:     []string{`{"type":"fixed","name":"com.example.Wait","size":12,"logicalType":"duration"}`},
 	},
 	// 16: com.other.User
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.other.User","type":"record","fields":[{"name":"name","type":"string"}]}`},
 		Name:      "com.other.User",
 		Parts:     []string{`{"type":"record","name":"com.other.User","fields":[{"name":"name","type":"string"}]}`},
 	},
 	// 17: [com.example.Node, com.example.Expr, com.example.Status, string, null], the value of topic events
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`[`, `,`, `,`, `,"string","null"]`},
 		Parts:     []string{`[`, `,`, `,`, `,"string","null"]`},
 		Refs:      []int{8, 4, 13},
 	},
 	// 18: [null, com.example.MD5], the key of topic maybe
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`["null",`, `]`},
 		Parts:     []string{`["null",`, `]`},
 		Refs:      []int{5},
@@ -181,7 +182,7 @@ func (v *Address) UnmarshalAvro(b []byte) error {
 
 func encodeAddress(w *avro.Writer, v *Address, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Address", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Address", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Street)
@@ -195,7 +196,7 @@ func encodeAddress(w *avro.Writer, v *Address, depth int) {
 
 func decodeAddress(r *avro.Reader, v *Address, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Address")
+		genapi.TooDeep(r, "com.example.Address")
 		return
 	}
 	v.Street = r.ReadString()
@@ -203,9 +204,9 @@ func decodeAddress(r *avro.Reader, v *Address, depth int) {
 	case 0:
 		v.Zip = nil
 	case 1:
-		v.Zip = runtime.Ptr(r.ReadString())
+		v.Zip = genapi.Ptr(r.ReadString())
 	default:
-		runtime.BadIndex(r, "com.example.Address.zip", u0)
+		genapi.BadIndex(r, "com.example.Address.zip", u0)
 	}
 }
 
@@ -294,7 +295,7 @@ func (v *Circle) UnmarshalAvro(b []byte) error {
 
 func encodeCircle(w *avro.Writer, v *Circle, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Circle", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Circle", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteDouble(v.Radius)
@@ -302,7 +303,7 @@ func encodeCircle(w *avro.Writer, v *Circle, depth int) {
 
 func decodeCircle(r *avro.Reader, v *Circle, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Circle")
+		genapi.TooDeep(r, "com.example.Circle")
 		return
 	}
 	v.Radius = r.ReadDouble()
@@ -393,7 +394,7 @@ func NewEverything() Everything {
 		Backup: &Address{
 			Street: "Side St",
 		},
-		MaybeLong: runtime.Ptr[int64](42),
+		MaybeLong: genapi.Ptr[int64](42),
 		MaybeMap:  map[string]float64{},
 		Mixed: EverythingMixed{
 			Kind:   EverythingMixedString,
@@ -448,7 +449,7 @@ func (v *Everything) UnmarshalAvro(b []byte) error {
 
 func encodeEverything(w *avro.Writer, v *Everything, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Everything", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Everything", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteBool(v.Flag)
@@ -458,14 +459,14 @@ func encodeEverything(w *avro.Writer, v *Everything, depth int) {
 	w.WriteDouble(v.Precise)
 	w.WriteBytes(v.Blob)
 	w.WriteString(v.Text)
-	w.WriteInt(runtime.DaysSinceEpoch(v.Day))
+	w.WriteInt(genapi.DaysSinceEpoch(v.Day))
 	w.WriteInt(int32(v.ClockMs.Milliseconds()))
 	w.WriteLong(v.ClockUs.Microseconds())
 	w.WriteLong(v.AtMs.UnixMilli())
 	w.WriteLong(v.AtUs.UnixMicro())
 	w.WriteLong(v.LocalMs.UnixMilli())
 	w.WriteLong(v.LocalUs.UnixMicro())
-	runtime.WriteDecimalBytes(w, "com.example.Everything.amount", v.Amount, 20, 4)
+	genapi.WriteDecimalBytes(w, "com.example.Everything.amount", v.Amount, 20, 4)
 	encodeMoney(w, &v.Price)
 	w.WriteString(v.ID)
 	encodeWait(w, &v.Wait)
@@ -480,7 +481,7 @@ func encodeEverything(w *avro.Writer, v *Everything, depth int) {
 	w.WriteLong(0)
 	if n0 := len(v.Scores); n0 > 0 {
 		w.WriteLong(int64(n0))
-		for _, k0 := range runtime.SortedKeys(v.Scores) {
+		for _, k0 := range genapi.SortedKeys(v.Scores) {
 			w.WriteString(k0)
 			e0 := v.Scores[k0]
 			w.WriteLong(e0)
@@ -502,12 +503,12 @@ func encodeEverything(w *avro.Writer, v *Everything, depth int) {
 	w.WriteLong(0)
 	if n0 := len(v.NestedMaps); n0 > 0 {
 		w.WriteLong(int64(n0))
-		for _, k0 := range runtime.SortedKeys(v.NestedMaps) {
+		for _, k0 := range genapi.SortedKeys(v.NestedMaps) {
 			w.WriteString(k0)
 			e0 := v.NestedMaps[k0]
 			if n1 := len(e0); n1 > 0 {
 				w.WriteLong(int64(n1))
-				for _, k1 := range runtime.SortedKeys(e0) {
+				for _, k1 := range genapi.SortedKeys(e0) {
 					w.WriteString(k1)
 					e1 := e0[k1]
 					encodeStatus(w, &e1)
@@ -560,7 +561,7 @@ func encodeEverything(w *avro.Writer, v *Everything, depth int) {
 		w.WriteLong(0)
 		if n0 := len(v.MaybeMap); n0 > 0 {
 			w.WriteLong(int64(n0))
-			for _, k0 := range runtime.SortedKeys(v.MaybeMap) {
+			for _, k0 := range genapi.SortedKeys(v.MaybeMap) {
 				w.WriteString(k0)
 				e0 := v.MaybeMap[k0]
 				w.WriteDouble(e0)
@@ -590,7 +591,7 @@ func encodeEverything(w *avro.Writer, v *Everything, depth int) {
 		w.WriteLong(0)
 	} else {
 		w.WriteLong(1)
-		runtime.WriteDecimalBytes(w, "com.example.Everything.maybe_amount", (*v.MaybeAmount), 5, 2)
+		genapi.WriteDecimalBytes(w, "com.example.Everything.maybe_amount", (*v.MaybeAmount), 5, 2)
 	}
 	if v.MaybeAt == nil {
 		w.WriteLong(0)
@@ -610,7 +611,7 @@ func encodeEverything(w *avro.Writer, v *Everything, depth int) {
 	w.WriteLong(0)
 	if n0 := len(v.ByName); n0 > 0 {
 		w.WriteLong(int64(n0))
-		for _, k0 := range runtime.SortedKeys(v.ByName) {
+		for _, k0 := range genapi.SortedKeys(v.ByName) {
 			w.WriteString(k0)
 			e0 := v.ByName[k0]
 			encodeEverythingByNameValue(w, &e0, depth+1)
@@ -628,7 +629,7 @@ func encodeEverything(w *avro.Writer, v *Everything, depth int) {
 
 func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Everything")
+		genapi.TooDeep(r, "com.example.Everything")
 		return
 	}
 	v.Flag = r.ReadBool()
@@ -636,16 +637,16 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 	v.Total = r.ReadLong()
 	v.Ratio = r.ReadFloat()
 	v.Precise = r.ReadDouble()
-	v.Blob = runtime.ReadBytes(r)
+	v.Blob = genapi.ReadBytes(r)
 	v.Text = r.ReadString()
-	v.Day = runtime.DateFromDays(r.ReadInt())
+	v.Day = genapi.DateFromDays(r.ReadInt())
 	v.ClockMs = time.Duration(r.ReadInt()) * time.Millisecond
 	v.ClockUs = time.Duration(r.ReadLong()) * time.Microsecond
 	v.AtMs = time.UnixMilli(r.ReadLong()).UTC()
 	v.AtUs = time.UnixMicro(r.ReadLong()).UTC()
 	v.LocalMs = time.UnixMilli(r.ReadLong()).UTC()
 	v.LocalUs = time.UnixMicro(r.ReadLong()).UTC()
-	v.Amount = runtime.ReadDecimalBytes(r, 4)
+	v.Amount = genapi.ReadDecimalBytes(r, 4)
 	decodeMoney(r, &v.Price)
 	v.ID = r.ReadString()
 	decodeWait(r, &v.Wait)
@@ -657,7 +658,7 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 		if n0 == 0 || r.Error != nil {
 			break
 		}
-		v.Tags = runtime.Grow(v.Tags, n0)
+		v.Tags = genapi.Grow(v.Tags, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 string
 			e0 = r.ReadString()
@@ -686,7 +687,7 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 		if n0 == 0 || r.Error != nil {
 			break
 		}
-		v.Matrix = runtime.Grow(v.Matrix, n0)
+		v.Matrix = genapi.Grow(v.Matrix, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 []int32
 			e0 = nil
@@ -695,7 +696,7 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 				if n1 == 0 || r.Error != nil {
 					break
 				}
-				e0 = runtime.Grow(e0, n1)
+				e0 = genapi.Grow(e0, n1)
 				for ; n1 > 0 && r.Error == nil; n1-- {
 					var e1 int32
 					e1 = r.ReadInt()
@@ -744,7 +745,7 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 		v.Work = new(Address)
 		decodeAddress(r, v.Work, depth+1)
 	default:
-		runtime.BadIndex(r, "com.example.Everything.work", u0)
+		genapi.BadIndex(r, "com.example.Everything.work", u0)
 	}
 	switch u0 := r.ReadLong(); u0 {
 	case 1:
@@ -753,23 +754,23 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 		v.Backup = new(Address)
 		decodeAddress(r, v.Backup, depth+1)
 	default:
-		runtime.BadIndex(r, "com.example.Everything.backup", u0)
+		genapi.BadIndex(r, "com.example.Everything.backup", u0)
 	}
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
 		v.MaybeText = nil
 	case 1:
-		v.MaybeText = runtime.Ptr(r.ReadString())
+		v.MaybeText = genapi.Ptr(r.ReadString())
 	default:
-		runtime.BadIndex(r, "com.example.Everything.maybe_text", u0)
+		genapi.BadIndex(r, "com.example.Everything.maybe_text", u0)
 	}
 	switch u0 := r.ReadLong(); u0 {
 	case 1:
 		v.MaybeLong = nil
 	case 0:
-		v.MaybeLong = runtime.Ptr(r.ReadLong())
+		v.MaybeLong = genapi.Ptr(r.ReadLong())
 	default:
-		runtime.BadIndex(r, "com.example.Everything.maybe_long", u0)
+		genapi.BadIndex(r, "com.example.Everything.maybe_long", u0)
 	}
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
@@ -781,7 +782,7 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 			if n0 == 0 || r.Error != nil {
 				break
 			}
-			v.MaybeTags = runtime.Grow(v.MaybeTags, n0)
+			v.MaybeTags = genapi.Grow(v.MaybeTags, n0)
 			for ; n0 > 0 && r.Error == nil; n0-- {
 				var e0 string
 				e0 = r.ReadString()
@@ -789,7 +790,7 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 			}
 		}
 	default:
-		runtime.BadIndex(r, "com.example.Everything.maybe_tags", u0)
+		genapi.BadIndex(r, "com.example.Everything.maybe_tags", u0)
 	}
 	switch u0 := r.ReadLong(); u0 {
 	case 1:
@@ -812,7 +813,7 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 			}
 		}
 	default:
-		runtime.BadIndex(r, "com.example.Everything.maybe_map", u0)
+		genapi.BadIndex(r, "com.example.Everything.maybe_map", u0)
 	}
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
@@ -821,7 +822,7 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 		v.MaybeStatus = new(Status)
 		decodeStatus(r, v.MaybeStatus)
 	default:
-		runtime.BadIndex(r, "com.example.Everything.maybe_status", u0)
+		genapi.BadIndex(r, "com.example.Everything.maybe_status", u0)
 	}
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
@@ -830,31 +831,31 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 		v.MaybeDigest = new(MD5)
 		decodeMD5(r, v.MaybeDigest)
 	default:
-		runtime.BadIndex(r, "com.example.Everything.maybe_digest", u0)
+		genapi.BadIndex(r, "com.example.Everything.maybe_digest", u0)
 	}
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
 		v.MaybeBytes = nil
 	case 1:
-		v.MaybeBytes = runtime.Ptr(runtime.ReadBytes(r))
+		v.MaybeBytes = genapi.Ptr(genapi.ReadBytes(r))
 	default:
-		runtime.BadIndex(r, "com.example.Everything.maybe_bytes", u0)
+		genapi.BadIndex(r, "com.example.Everything.maybe_bytes", u0)
 	}
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
 		v.MaybeAmount = nil
 	case 1:
-		v.MaybeAmount = runtime.Ptr(runtime.ReadDecimalBytes(r, 2))
+		v.MaybeAmount = genapi.Ptr(genapi.ReadDecimalBytes(r, 2))
 	default:
-		runtime.BadIndex(r, "com.example.Everything.maybe_amount", u0)
+		genapi.BadIndex(r, "com.example.Everything.maybe_amount", u0)
 	}
 	switch u0 := r.ReadLong(); u0 {
 	case 0:
 		v.MaybeAt = nil
 	case 1:
-		v.MaybeAt = runtime.Ptr(time.UnixMilli(r.ReadLong()).UTC())
+		v.MaybeAt = genapi.Ptr(time.UnixMilli(r.ReadLong()).UTC())
 	default:
-		runtime.BadIndex(r, "com.example.Everything.maybe_at", u0)
+		genapi.BadIndex(r, "com.example.Everything.maybe_at", u0)
 	}
 	decodeEverythingChoice(r, &v.Choice, depth+1)
 	decodeEverythingMixed(r, &v.Mixed, depth+1)
@@ -865,7 +866,7 @@ func decodeEverything(r *avro.Reader, v *Everything, depth int) {
 		if n0 == 0 || r.Error != nil {
 			break
 		}
-		v.Shapes = runtime.Grow(v.Shapes, n0)
+		v.Shapes = genapi.Grow(v.Shapes, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 EverythingShapesItem
 			decodeEverythingShapesItem(r, &e0, depth+1)
@@ -944,7 +945,7 @@ func (v *Expr) UnmarshalAvro(b []byte) error {
 
 func encodeExpr(w *avro.Writer, v *Expr, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Expr", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Expr", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Op)
@@ -959,7 +960,7 @@ func encodeExpr(w *avro.Writer, v *Expr, depth int) {
 
 func decodeExpr(r *avro.Reader, v *Expr, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Expr")
+		genapi.TooDeep(r, "com.example.Expr")
 		return
 	}
 	v.Op = r.ReadString()
@@ -971,7 +972,7 @@ func decodeExpr(r *avro.Reader, v *Expr, depth int) {
 		v.Partner = new(Pair)
 		decodePair(r, v.Partner, depth+1)
 	default:
-		runtime.BadIndex(r, "com.example.Expr.partner", u0)
+		genapi.BadIndex(r, "com.example.Expr.partner", u0)
 	}
 }
 
@@ -1060,14 +1061,14 @@ func (v *Mark) UnmarshalAvro(b []byte) error {
 
 func encodeMark(w *avro.Writer, v *Mark, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Mark", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Mark", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 }
 
 func decodeMark(r *avro.Reader, v *Mark, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Mark")
+		genapi.TooDeep(r, "com.example.Mark")
 		return
 	}
 }
@@ -1087,11 +1088,11 @@ var MoneyCodec = runtime.Codec[Money]{
 }
 
 func encodeMoney(w *avro.Writer, v *Money) {
-	runtime.WriteDecimalFixed(w, "com.example.Money", *v, 8, 18, 2)
+	genapi.WriteDecimalFixed(w, "com.example.Money", *v, 8, 18, 2)
 }
 
 func decodeMoney(r *avro.Reader, v *Money) {
-	*v = runtime.ReadDecimalFixed(r, 8, 2)
+	*v = genapi.ReadDecimalFixed(r, 8, 2)
 }
 
 // Node is the Avro record com.example.Node.
@@ -1141,7 +1142,7 @@ func (v *Node) UnmarshalAvro(b []byte) error {
 
 func encodeNode(w *avro.Writer, v *Node, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Node", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Node", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteLong(v.Value)
@@ -1162,7 +1163,7 @@ func encodeNode(w *avro.Writer, v *Node, depth int) {
 
 func decodeNode(r *avro.Reader, v *Node, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Node")
+		genapi.TooDeep(r, "com.example.Node")
 		return
 	}
 	v.Value = r.ReadLong()
@@ -1172,7 +1173,7 @@ func decodeNode(r *avro.Reader, v *Node, depth int) {
 		if n0 == 0 || r.Error != nil {
 			break
 		}
-		v.Children = runtime.Grow(v.Children, n0)
+		v.Children = genapi.Grow(v.Children, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 Node
 			decodeNode(r, &e0, depth+1)
@@ -1186,7 +1187,7 @@ func decodeNode(r *avro.Reader, v *Node, depth int) {
 		v.Next = new(Node)
 		decodeNode(r, v.Next, depth+1)
 	default:
-		runtime.BadIndex(r, "com.example.Node.next", u0)
+		genapi.BadIndex(r, "com.example.Node.next", u0)
 	}
 }
 
@@ -1238,13 +1239,13 @@ func (v *Pair) UnmarshalAvro(b []byte) error {
 
 func encodePair(w *avro.Writer, v *Pair, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Pair", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Pair", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	encodeExpr(w, &v.Expr, depth+1)
 	if n0 := len(v.More); n0 > 0 {
 		w.WriteLong(int64(n0))
-		for _, k0 := range runtime.SortedKeys(v.More) {
+		for _, k0 := range genapi.SortedKeys(v.More) {
 			w.WriteString(k0)
 			e0 := v.More[k0]
 			encodePair(w, &e0, depth+1)
@@ -1255,7 +1256,7 @@ func encodePair(w *avro.Writer, v *Pair, depth int) {
 
 func decodePair(r *avro.Reader, v *Pair, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Pair")
+		genapi.TooDeep(r, "com.example.Pair")
 		return
 	}
 	decodeExpr(r, &v.Expr, depth+1)
@@ -1322,7 +1323,7 @@ func (v *Renamed) UnmarshalAvro(b []byte) error {
 
 func encodeRenamed(w *avro.Writer, v *Renamed, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Renamed", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Renamed", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteInt(v.V)
@@ -1330,7 +1331,7 @@ func encodeRenamed(w *avro.Writer, v *Renamed, depth int) {
 
 func decodeRenamed(r *avro.Reader, v *Renamed, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Renamed")
+		genapi.TooDeep(r, "com.example.Renamed")
 		return
 	}
 	v.V = r.ReadInt()
@@ -1388,19 +1389,19 @@ func (v *Sparse) UnmarshalAvro(b []byte) error {
 
 func encodeSparse(w *avro.Writer, v *Sparse, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Sparse", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Sparse", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	if n0 := len(v.Nulls); n0 > 0 {
-		if n0 > runtime.MaxEmptyItems {
-			runtime.FailEncode(w, "com.example.Sparse.nulls", "%d items that encode to nothing, more than the %d decoding accepts", n0, runtime.MaxEmptyItems)
+		if n0 > genapi.MaxEmptyItems {
+			genapi.FailEncode(w, "com.example.Sparse.nulls", "%d items that encode to nothing, more than the %d decoding accepts", n0, genapi.MaxEmptyItems)
 		}
 		w.WriteLong(int64(n0))
 	}
 	w.WriteLong(0)
 	if n0 := len(v.Marks); n0 > 0 {
-		if n0 > runtime.MaxEmptyItems {
-			runtime.FailEncode(w, "com.example.Sparse.marks", "%d items that encode to nothing, more than the %d decoding accepts", n0, runtime.MaxEmptyItems)
+		if n0 > genapi.MaxEmptyItems {
+			genapi.FailEncode(w, "com.example.Sparse.marks", "%d items that encode to nothing, more than the %d decoding accepts", n0, genapi.MaxEmptyItems)
 		}
 		w.WriteLong(int64(n0))
 		for i0 := range v.Marks {
@@ -1409,8 +1410,8 @@ func encodeSparse(w *avro.Writer, v *Sparse, depth int) {
 	}
 	w.WriteLong(0)
 	if n0 := len(v.Blanks); n0 > 0 {
-		if n0 > runtime.MaxEmptyItems {
-			runtime.FailEncode(w, "com.example.Sparse.blanks", "%d items that encode to nothing, more than the %d decoding accepts", n0, runtime.MaxEmptyItems)
+		if n0 > genapi.MaxEmptyItems {
+			genapi.FailEncode(w, "com.example.Sparse.blanks", "%d items that encode to nothing, more than the %d decoding accepts", n0, genapi.MaxEmptyItems)
 		}
 		w.WriteLong(int64(n0))
 		for i0 := range v.Blanks {
@@ -1422,8 +1423,8 @@ func encodeSparse(w *avro.Writer, v *Sparse, depth int) {
 		w.WriteLong(int64(n0))
 		for i0 := range v.Grid {
 			if n1 := len(v.Grid[i0]); n1 > 0 {
-				if n1 > runtime.MaxEmptyItems {
-					runtime.FailEncode(w, "com.example.Sparse.grid", "%d items that encode to nothing, more than the %d decoding accepts", n1, runtime.MaxEmptyItems)
+				if n1 > genapi.MaxEmptyItems {
+					genapi.FailEncode(w, "com.example.Sparse.grid", "%d items that encode to nothing, more than the %d decoding accepts", n1, genapi.MaxEmptyItems)
 				}
 				w.WriteLong(int64(n1))
 			}
@@ -1433,7 +1434,7 @@ func encodeSparse(w *avro.Writer, v *Sparse, depth int) {
 	w.WriteLong(0)
 	if n0 := len(v.Flags); n0 > 0 {
 		w.WriteLong(int64(n0))
-		for _, k0 := range runtime.SortedKeys(v.Flags) {
+		for _, k0 := range genapi.SortedKeys(v.Flags) {
 			w.WriteString(k0)
 		}
 	}
@@ -1443,8 +1444,8 @@ func encodeSparse(w *avro.Writer, v *Sparse, depth int) {
 	} else {
 		w.WriteLong(1)
 		if n0 := len(v.MaybeNulls); n0 > 0 {
-			if n0 > runtime.MaxEmptyItems {
-				runtime.FailEncode(w, "com.example.Sparse.maybe_nulls", "%d items that encode to nothing, more than the %d decoding accepts", n0, runtime.MaxEmptyItems)
+			if n0 > genapi.MaxEmptyItems {
+				genapi.FailEncode(w, "com.example.Sparse.maybe_nulls", "%d items that encode to nothing, more than the %d decoding accepts", n0, genapi.MaxEmptyItems)
 			}
 			w.WriteLong(int64(n0))
 		}
@@ -1454,16 +1455,16 @@ func encodeSparse(w *avro.Writer, v *Sparse, depth int) {
 
 func decodeSparse(r *avro.Reader, v *Sparse, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Sparse")
+		genapi.TooDeep(r, "com.example.Sparse")
 		return
 	}
 	v.Nulls = nil
 	for c0 := int64(0); ; {
 		n0, _ := r.ReadBlockHeader()
-		if n0 == 0 || r.Error != nil || !runtime.CountEmptyItems(r, "com.example.Sparse.nulls", &c0, n0) {
+		if n0 == 0 || r.Error != nil || !genapi.CountEmptyItems(r, "com.example.Sparse.nulls", &c0, n0) {
 			break
 		}
-		v.Nulls = runtime.Grow(v.Nulls, n0)
+		v.Nulls = genapi.Grow(v.Nulls, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 struct{}
 			v.Nulls = append(v.Nulls, e0)
@@ -1472,10 +1473,10 @@ func decodeSparse(r *avro.Reader, v *Sparse, depth int) {
 	v.Marks = nil
 	for c0 := int64(0); ; {
 		n0, _ := r.ReadBlockHeader()
-		if n0 == 0 || r.Error != nil || !runtime.CountEmptyItems(r, "com.example.Sparse.marks", &c0, n0) {
+		if n0 == 0 || r.Error != nil || !genapi.CountEmptyItems(r, "com.example.Sparse.marks", &c0, n0) {
 			break
 		}
-		v.Marks = runtime.Grow(v.Marks, n0)
+		v.Marks = genapi.Grow(v.Marks, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 Mark
 			decodeMark(r, &e0, depth+1)
@@ -1485,10 +1486,10 @@ func decodeSparse(r *avro.Reader, v *Sparse, depth int) {
 	v.Blanks = nil
 	for c0 := int64(0); ; {
 		n0, _ := r.ReadBlockHeader()
-		if n0 == 0 || r.Error != nil || !runtime.CountEmptyItems(r, "com.example.Sparse.blanks", &c0, n0) {
+		if n0 == 0 || r.Error != nil || !genapi.CountEmptyItems(r, "com.example.Sparse.blanks", &c0, n0) {
 			break
 		}
-		v.Blanks = runtime.Grow(v.Blanks, n0)
+		v.Blanks = genapi.Grow(v.Blanks, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 Blank
 			decodeBlank(r, &e0)
@@ -1501,16 +1502,16 @@ func decodeSparse(r *avro.Reader, v *Sparse, depth int) {
 		if n0 == 0 || r.Error != nil {
 			break
 		}
-		v.Grid = runtime.Grow(v.Grid, n0)
+		v.Grid = genapi.Grow(v.Grid, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 []struct{}
 			e0 = nil
 			for c1 := int64(0); ; {
 				n1, _ := r.ReadBlockHeader()
-				if n1 == 0 || r.Error != nil || !runtime.CountEmptyItems(r, "com.example.Sparse.grid", &c1, n1) {
+				if n1 == 0 || r.Error != nil || !genapi.CountEmptyItems(r, "com.example.Sparse.grid", &c1, n1) {
 					break
 				}
-				e0 = runtime.Grow(e0, n1)
+				e0 = genapi.Grow(e0, n1)
 				for ; n1 > 0 && r.Error == nil; n1-- {
 					var e1 struct{}
 					e0 = append(e0, e1)
@@ -1541,17 +1542,17 @@ func decodeSparse(r *avro.Reader, v *Sparse, depth int) {
 		v.MaybeNulls = []struct{}{}
 		for c0 := int64(0); ; {
 			n0, _ := r.ReadBlockHeader()
-			if n0 == 0 || r.Error != nil || !runtime.CountEmptyItems(r, "com.example.Sparse.maybe_nulls", &c0, n0) {
+			if n0 == 0 || r.Error != nil || !genapi.CountEmptyItems(r, "com.example.Sparse.maybe_nulls", &c0, n0) {
 				break
 			}
-			v.MaybeNulls = runtime.Grow(v.MaybeNulls, n0)
+			v.MaybeNulls = genapi.Grow(v.MaybeNulls, n0)
 			for ; n0 > 0 && r.Error == nil; n0-- {
 				var e0 struct{}
 				v.MaybeNulls = append(v.MaybeNulls, e0)
 			}
 		}
 	default:
-		runtime.BadIndex(r, "com.example.Sparse.maybe_nulls", u0)
+		genapi.BadIndex(r, "com.example.Sparse.maybe_nulls", u0)
 	}
 }
 
@@ -1600,7 +1601,7 @@ func (v *Square) UnmarshalAvro(b []byte) error {
 
 func encodeSquare(w *avro.Writer, v *Square, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Square", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Square", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteDouble(v.Side)
@@ -1608,7 +1609,7 @@ func encodeSquare(w *avro.Writer, v *Square, depth int) {
 
 func decodeSquare(r *avro.Reader, v *Square, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Square")
+		genapi.TooDeep(r, "com.example.Square")
 		return
 	}
 	v.Side = r.ReadDouble()
@@ -1680,7 +1681,7 @@ func (v *Status) UnmarshalAvro(b []byte) error {
 
 func encodeStatus(w *avro.Writer, v *Status) {
 	if uint32(*v) >= 4 {
-		runtime.FailEncode(w, "com.example.Status", "%d is not a symbol", *v)
+		genapi.FailEncode(w, "com.example.Status", "%d is not a symbol", *v)
 		return
 	}
 	w.WriteInt(int32(*v))
@@ -1689,7 +1690,7 @@ func encodeStatus(w *avro.Writer, v *Status) {
 func decodeStatus(r *avro.Reader, v *Status) {
 	i := r.ReadInt()
 	if uint32(i) >= 4 {
-		runtime.BadIndex(r, "com.example.Status", int64(i))
+		genapi.BadIndex(r, "com.example.Status", int64(i))
 		return
 	}
 	*v = Status(i)
@@ -1757,7 +1758,7 @@ func (v *ExampleUser) UnmarshalAvro(b []byte) error {
 
 func encodeExampleUser(w *avro.Writer, v *ExampleUser, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.User", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.User", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.User_id)
@@ -1771,7 +1772,7 @@ func encodeExampleUser(w *avro.Writer, v *ExampleUser, depth int) {
 
 func decodeExampleUser(r *avro.Reader, v *ExampleUser, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.User")
+		genapi.TooDeep(r, "com.example.User")
 		return
 	}
 	v.User_id = r.ReadString()
@@ -1798,11 +1799,11 @@ var WaitCodec = runtime.Codec[Wait]{
 }
 
 func encodeWait(w *avro.Writer, v *Wait) {
-	runtime.WriteDuration(w, *v)
+	genapi.WriteDuration(w, *v)
 }
 
 func decodeWait(r *avro.Reader, v *Wait) {
-	*v = runtime.ReadDuration(r)
+	*v = genapi.ReadDuration(r)
 }
 
 // OtherUser is the Avro record com.other.User.
@@ -1852,7 +1853,7 @@ func (v *OtherUser) UnmarshalAvro(b []byte) error {
 
 func encodeOtherUser(w *avro.Writer, v *OtherUser, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.other.User", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.other.User", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Name)
@@ -1860,7 +1861,7 @@ func encodeOtherUser(w *avro.Writer, v *OtherUser, depth int) {
 
 func decodeOtherUser(r *avro.Reader, v *OtherUser, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.other.User")
+		genapi.TooDeep(r, "com.other.User")
 		return
 	}
 	v.Name = r.ReadString()
@@ -1914,7 +1915,7 @@ func encodeEverythingChoice(w *avro.Writer, v *EverythingChoice, depth int) {
 		w.WriteLong(2)
 		w.WriteLong(v.Long)
 	default:
-		runtime.FailEncode(w, "EverythingChoice", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "EverythingChoice", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -1931,7 +1932,7 @@ func decodeEverythingChoice(r *avro.Reader, v *EverythingChoice, depth int) {
 		v.Kind = EverythingChoiceLong
 		v.Long = r.ReadLong()
 	default:
-		runtime.BadIndex(r, "EverythingChoice", i)
+		genapi.BadIndex(r, "EverythingChoice", i)
 	}
 }
 
@@ -2031,7 +2032,7 @@ func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed, depth int) {
 		w.WriteLong(6)
 		if n0 := len(v.Map); n0 > 0 {
 			w.WriteLong(int64(n0))
-			for _, k0 := range runtime.SortedKeys(v.Map) {
+			for _, k0 := range genapi.SortedKeys(v.Map) {
 				w.WriteString(k0)
 				e0 := v.Map[k0]
 				w.WriteString(e0)
@@ -2045,7 +2046,7 @@ func encodeEverythingMixed(w *avro.Writer, v *EverythingMixed, depth int) {
 		w.WriteLong(8)
 		w.WriteDouble(v.Double)
 	default:
-		runtime.FailEncode(w, "EverythingMixed", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "EverythingMixed", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -2075,7 +2076,7 @@ func decodeEverythingMixed(r *avro.Reader, v *EverythingMixed, depth int) {
 			if n0 == 0 || r.Error != nil {
 				break
 			}
-			v.Array = runtime.Grow(v.Array, n0)
+			v.Array = genapi.Grow(v.Array, n0)
 			for ; n0 > 0 && r.Error == nil; n0-- {
 				var e0 int64
 				e0 = r.ReadLong()
@@ -2107,7 +2108,7 @@ func decodeEverythingMixed(r *avro.Reader, v *EverythingMixed, depth int) {
 		v.Kind = EverythingMixedDouble
 		v.Double = r.ReadDouble()
 	default:
-		runtime.BadIndex(r, "EverythingMixed", i)
+		genapi.BadIndex(r, "EverythingMixed", i)
 	}
 }
 
@@ -2153,7 +2154,7 @@ func encodeEverythingShape(w *avro.Writer, v *EverythingShape, depth int) {
 		w.WriteLong(1)
 		encodeSquare(w, &v.Square, depth)
 	default:
-		runtime.FailEncode(w, "EverythingShape", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "EverythingShape", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -2168,7 +2169,7 @@ func decodeEverythingShape(r *avro.Reader, v *EverythingShape, depth int) {
 		v.Kind = EverythingShapeSquare
 		decodeSquare(r, &v.Square, depth)
 	default:
-		runtime.BadIndex(r, "EverythingShape", i)
+		genapi.BadIndex(r, "EverythingShape", i)
 	}
 }
 
@@ -2228,7 +2229,7 @@ func encodeEverythingShapesItem(w *avro.Writer, v *EverythingShapesItem, depth i
 		w.WriteLong(3)
 		w.WriteInt(v.Int)
 	default:
-		runtime.FailEncode(w, "EverythingShapesItem", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "EverythingShapesItem", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -2248,7 +2249,7 @@ func decodeEverythingShapesItem(r *avro.Reader, v *EverythingShapesItem, depth i
 		v.Kind = EverythingShapesItemInt
 		v.Int = r.ReadInt()
 	default:
-		runtime.BadIndex(r, "EverythingShapesItem", i)
+		genapi.BadIndex(r, "EverythingShapesItem", i)
 	}
 }
 
@@ -2294,7 +2295,7 @@ func encodeEverythingByNameValue(w *avro.Writer, v *EverythingByNameValue, depth
 		w.WriteLong(1)
 		w.WriteString(v.String)
 	default:
-		runtime.FailEncode(w, "EverythingByNameValue", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "EverythingByNameValue", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -2309,7 +2310,7 @@ func decodeEverythingByNameValue(r *avro.Reader, v *EverythingByNameValue, depth
 		v.Kind = EverythingByNameValueString
 		v.String = r.ReadString()
 	default:
-		runtime.BadIndex(r, "EverythingByNameValue", i)
+		genapi.BadIndex(r, "EverythingByNameValue", i)
 	}
 }
 
@@ -2355,7 +2356,7 @@ func encodeEverythingWhen(w *avro.Writer, v *EverythingWhen, depth int) {
 		w.WriteLong(1)
 		w.WriteString(v.String)
 	default:
-		runtime.FailEncode(w, "EverythingWhen", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "EverythingWhen", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -2370,7 +2371,7 @@ func decodeEverythingWhen(r *avro.Reader, v *EverythingWhen, depth int) {
 		v.Kind = EverythingWhenString
 		v.String = r.ReadString()
 	default:
-		runtime.BadIndex(r, "EverythingWhen", i)
+		genapi.BadIndex(r, "EverythingWhen", i)
 	}
 }
 
@@ -2415,12 +2416,12 @@ func encodeExprLeft(w *avro.Writer, v *ExprLeft, depth int) {
 	case ExprLeftExpr:
 		w.WriteLong(1)
 		if v.Expr == nil {
-			runtime.FailEncode(w, "field left of com.example.Expr", "nil *Expr (this field is not nullable)")
+			genapi.FailEncode(w, "field left of com.example.Expr", "nil *Expr (this field is not nullable)")
 		} else {
 			encodeExpr(w, v.Expr, depth)
 		}
 	default:
-		runtime.FailEncode(w, "ExprLeft", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "ExprLeft", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -2436,7 +2437,7 @@ func decodeExprLeft(r *avro.Reader, v *ExprLeft, depth int) {
 		v.Expr = new(Expr)
 		decodeExpr(r, v.Expr, depth)
 	default:
-		runtime.BadIndex(r, "ExprLeft", i)
+		genapi.BadIndex(r, "ExprLeft", i)
 	}
 }
 
@@ -2504,7 +2505,7 @@ func encodeEventsValue(w *avro.Writer, v *EventsValue, depth int) {
 	case EventsValueNull:
 		w.WriteLong(4)
 	default:
-		runtime.FailEncode(w, "EventsValue", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "EventsValue", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -2527,7 +2528,7 @@ func decodeEventsValue(r *avro.Reader, v *EventsValue, depth int) {
 	case 4:
 		v.Kind = EventsValueNull
 	default:
-		runtime.BadIndex(r, "EventsValue", i)
+		genapi.BadIndex(r, "EventsValue", i)
 	}
 }
 
@@ -2571,7 +2572,7 @@ func encodeMaybeKey(w *avro.Writer, v *MaybeKey, depth int) {
 		w.WriteLong(1)
 		encodeMD5(w, &v.MD5)
 	default:
-		runtime.FailEncode(w, "MaybeKey", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "MaybeKey", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -2585,7 +2586,7 @@ func decodeMaybeKey(r *avro.Reader, v *MaybeKey, depth int) {
 		v.Kind = MaybeKeyMD5
 		decodeMD5(r, &v.MD5)
 	default:
-		runtime.BadIndex(r, "MaybeKey", i)
+		genapi.BadIndex(r, "MaybeKey", i)
 	}
 }
 

@@ -4,6 +4,7 @@ package benchgen
 
 import (
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"github.com/hamba/avro/v2"
 	"time"
 )
@@ -12,15 +13,15 @@ import (
 // the named types a definition uses are cut out of its JSON (and of its Parsing
 // Canonical Form) and referenced by index. A codec's FullSchema and
 // SchemaFingerprint are composed from them on first use.
-var avroSchemas = runtime.NewSchemaTable(
+var avroSchemas = genapi.NewSchemaTable(
 	// 0: com.example.bench.Browser
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.bench.Browser","type":"record","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}`},
 		Name:      "com.example.bench.Browser",
 		Parts:     []string{`{"type":"record","name":"com.example.bench.Browser","fields":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"mobile","type":"boolean"}]}`},
 	},
 	// 1: com.example.bench.PageView
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.bench.PageView","type":"record","fields":[{"name":"url","type":"string"},{"name":"referrer","type":["null","string"]},{"name":"user_id","type":"long"},{"name":"session_id","type":"long"},{"name":"duration_ms","type":"long"},{"name":"viewed_at","type":"long"},{"name":"browser","type":`, `},{"name":"tags","type":{"type":"array","items":"string"}}]}`},
 		Name:      "com.example.bench.PageView",
 		Parts:     []string{`{"type":"record","name":"com.example.bench.PageView","doc":"A representative record: strings, longs, a nested record, an array, a nullable union and a timestamp.","fields":[{"name":"url","type":"string"},{"name":"referrer","type":["null","string"],"default":null},{"name":"user_id","type":"long"},{"name":"session_id","type":"long"},{"name":"duration_ms","type":"long"},{"name":"viewed_at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"browser","type":`, `},{"name":"tags","type":{"type":"array","items":"string"}}]}`},
@@ -75,7 +76,7 @@ func (v *Browser) UnmarshalAvro(b []byte) error {
 
 func encodeBrowser(w *avro.Writer, v *Browser, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.bench.Browser", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.bench.Browser", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Name)
@@ -85,7 +86,7 @@ func encodeBrowser(w *avro.Writer, v *Browser, depth int) {
 
 func decodeBrowser(r *avro.Reader, v *Browser, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.bench.Browser")
+		genapi.TooDeep(r, "com.example.bench.Browser")
 		return
 	}
 	v.Name = r.ReadString()
@@ -149,7 +150,7 @@ func (v *PageView) UnmarshalAvro(b []byte) error {
 
 func encodePageView(w *avro.Writer, v *PageView, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.bench.PageView", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.bench.PageView", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.URL)
@@ -175,7 +176,7 @@ func encodePageView(w *avro.Writer, v *PageView, depth int) {
 
 func decodePageView(r *avro.Reader, v *PageView, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.bench.PageView")
+		genapi.TooDeep(r, "com.example.bench.PageView")
 		return
 	}
 	v.URL = r.ReadString()
@@ -183,9 +184,9 @@ func decodePageView(r *avro.Reader, v *PageView, depth int) {
 	case 0:
 		v.Referrer = nil
 	case 1:
-		v.Referrer = runtime.Ptr(r.ReadString())
+		v.Referrer = genapi.Ptr(r.ReadString())
 	default:
-		runtime.BadIndex(r, "com.example.bench.PageView.referrer", u0)
+		genapi.BadIndex(r, "com.example.bench.PageView.referrer", u0)
 	}
 	v.UserID = r.ReadLong()
 	v.SessionID = r.ReadLong()
@@ -198,7 +199,7 @@ func decodePageView(r *avro.Reader, v *PageView, depth int) {
 		if n0 == 0 || r.Error != nil {
 			break
 		}
-		v.Tags = runtime.Grow(v.Tags, n0)
+		v.Tags = genapi.Grow(v.Tags, n0)
 		for ; n0 > 0 && r.Error == nil; n0-- {
 			var e0 string
 			e0 = r.ReadString()

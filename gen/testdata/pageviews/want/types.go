@@ -4,6 +4,7 @@ package pageviews
 
 import (
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"github.com/hamba/avro/v2"
 	"time"
 )
@@ -12,15 +13,15 @@ import (
 // the named types a definition uses are cut out of its JSON (and of its Parsing
 // Canonical Form) and referenced by index. A codec's FullSchema and
 // SchemaFingerprint are composed from them on first use.
-var avroSchemas = runtime.NewSchemaTable(
+var avroSchemas = genapi.NewSchemaTable(
 	// 0: com.example.Page
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Page","type":"record","fields":[{"name":"path","type":"string"},{"name":"title","type":"string"}]}`},
 		Name:      "com.example.Page",
 		Parts:     []string{`{"type":"record","name":"com.example.Page","fields":[{"name":"path","type":"string"},{"name":"title","type":"string","default":""}]}`},
 	},
 	// 1: com.example.PageView
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.PageView","type":"record","fields":[{"name":"page","type":"string"},{"name":"user","type":"string"},{"name":"at","type":"long"},{"name":"referrer","type":["null","string"]}]}`},
 		Name:      "com.example.PageView",
 		Parts:     []string{`{"type":"record","name":"com.example.PageView","doc":"One page shown to one visitor.","fields":[{"name":"page","type":"string"},{"name":"user","type":"string"},{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"referrer","type":["null","string"],"default":null}]}`},
@@ -73,7 +74,7 @@ func (v *Page) UnmarshalAvro(b []byte) error {
 
 func encodePage(w *avro.Writer, v *Page, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Page", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Page", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Path)
@@ -82,7 +83,7 @@ func encodePage(w *avro.Writer, v *Page, depth int) {
 
 func decodePage(r *avro.Reader, v *Page, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Page")
+		genapi.TooDeep(r, "com.example.Page")
 		return
 	}
 	v.Path = r.ReadString()
@@ -139,7 +140,7 @@ func (v *PageView) UnmarshalAvro(b []byte) error {
 
 func encodePageView(w *avro.Writer, v *PageView, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.PageView", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.PageView", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.Page)
@@ -155,7 +156,7 @@ func encodePageView(w *avro.Writer, v *PageView, depth int) {
 
 func decodePageView(r *avro.Reader, v *PageView, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.PageView")
+		genapi.TooDeep(r, "com.example.PageView")
 		return
 	}
 	v.Page = r.ReadString()
@@ -165,8 +166,8 @@ func decodePageView(r *avro.Reader, v *PageView, depth int) {
 	case 0:
 		v.Referrer = nil
 	case 1:
-		v.Referrer = runtime.Ptr(r.ReadString())
+		v.Referrer = genapi.Ptr(r.ReadString())
 	default:
-		runtime.BadIndex(r, "com.example.PageView.referrer", u0)
+		genapi.BadIndex(r, "com.example.PageView.referrer", u0)
 	}
 }

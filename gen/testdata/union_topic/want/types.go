@@ -4,6 +4,7 @@ package accounts
 
 import (
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"github.com/hamba/avro/v2"
 	"strconv"
 )
@@ -12,45 +13,45 @@ import (
 // the named types a definition uses are cut out of its JSON (and of its Parsing
 // Canonical Form) and referenced by index. A codec's FullSchema and
 // SchemaFingerprint are composed from them on first use.
-var avroSchemas = runtime.NewSchemaTable(
+var avroSchemas = genapi.NewSchemaTable(
 	// 0: com.example.Closed
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Closed","type":"record","fields":[{"name":"id","type":"string"},{"name":"reason","type":["null","string"]}]}`},
 		Name:      "com.example.Closed",
 		Parts:     []string{`{"type":"record","name":"com.example.Closed","fields":[{"name":"id","type":"string"},{"name":"reason","type":["null","string"],"default":null}]}`},
 	},
 	// 1: com.example.Created
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Created","type":"record","fields":[{"name":"id","type":"string"},{"name":"owner","type":"string"}]}`},
 		Name:      "com.example.Created",
 		Parts:     []string{`{"type":"record","name":"com.example.Created","doc":"An account was opened.","fields":[{"name":"id","type":"string"},{"name":"owner","type":"string"}]}`},
 	},
 	// 2: com.example.Region
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Region","type":"enum","symbols":["EU","US"]}`},
 		Name:      "com.example.Region",
 		Parts:     []string{`{"type":"enum","name":"com.example.Region","symbols":["EU","US"]}`},
 	},
 	// 3: com.example.Renamed
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"com.example.Renamed","type":"record","fields":[{"name":"id","type":"string"},{"name":"owner","type":"string"}]}`},
 		Name:      "com.example.Renamed",
 		Parts:     []string{`{"type":"record","name":"com.example.Renamed","fields":[{"name":"id","type":"string"},{"name":"owner","type":"string"}]}`},
 	},
 	// 4: [com.example.Created, com.example.Renamed, com.example.Closed], the value of topic events
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`[`, `,`, `,`, `]`},
 		Parts:     []string{`[`, `,`, `,`, `]`},
 		Refs:      []int{1, 3, 0},
 	},
 	// 5: [com.example.Region, null], the key of topic by_region
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`[`, `,"null"]`},
 		Parts:     []string{`[`, `,"null"]`},
 		Refs:      []int{2},
 	},
 	// 6: [string, long], the value of topic by_region
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`["string","long"]`},
 		Parts:     []string{`["string","long"]`},
 	},
@@ -102,7 +103,7 @@ func (v *Closed) UnmarshalAvro(b []byte) error {
 
 func encodeClosed(w *avro.Writer, v *Closed, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Closed", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Closed", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.ID)
@@ -116,7 +117,7 @@ func encodeClosed(w *avro.Writer, v *Closed, depth int) {
 
 func decodeClosed(r *avro.Reader, v *Closed, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Closed")
+		genapi.TooDeep(r, "com.example.Closed")
 		return
 	}
 	v.ID = r.ReadString()
@@ -124,9 +125,9 @@ func decodeClosed(r *avro.Reader, v *Closed, depth int) {
 	case 0:
 		v.Reason = nil
 	case 1:
-		v.Reason = runtime.Ptr(r.ReadString())
+		v.Reason = genapi.Ptr(r.ReadString())
 	default:
-		runtime.BadIndex(r, "com.example.Closed.reason", u0)
+		genapi.BadIndex(r, "com.example.Closed.reason", u0)
 	}
 }
 
@@ -178,7 +179,7 @@ func (v *Created) UnmarshalAvro(b []byte) error {
 
 func encodeCreated(w *avro.Writer, v *Created, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Created", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Created", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.ID)
@@ -187,7 +188,7 @@ func encodeCreated(w *avro.Writer, v *Created, depth int) {
 
 func decodeCreated(r *avro.Reader, v *Created, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Created")
+		genapi.TooDeep(r, "com.example.Created")
 		return
 	}
 	v.ID = r.ReadString()
@@ -248,7 +249,7 @@ func (v *Region) UnmarshalAvro(b []byte) error {
 
 func encodeRegion(w *avro.Writer, v *Region) {
 	if uint32(*v) >= 2 {
-		runtime.FailEncode(w, "com.example.Region", "%d is not a symbol", *v)
+		genapi.FailEncode(w, "com.example.Region", "%d is not a symbol", *v)
 		return
 	}
 	w.WriteInt(int32(*v))
@@ -257,7 +258,7 @@ func encodeRegion(w *avro.Writer, v *Region) {
 func decodeRegion(r *avro.Reader, v *Region) {
 	i := r.ReadInt()
 	if uint32(i) >= 2 {
-		runtime.BadIndex(r, "com.example.Region", int64(i))
+		genapi.BadIndex(r, "com.example.Region", int64(i))
 		return
 	}
 	*v = Region(i)
@@ -309,7 +310,7 @@ func (v *Renamed) UnmarshalAvro(b []byte) error {
 
 func encodeRenamed(w *avro.Writer, v *Renamed, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "com.example.Renamed", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "com.example.Renamed", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteString(v.ID)
@@ -318,7 +319,7 @@ func encodeRenamed(w *avro.Writer, v *Renamed, depth int) {
 
 func decodeRenamed(r *avro.Reader, v *Renamed, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "com.example.Renamed")
+		genapi.TooDeep(r, "com.example.Renamed")
 		return
 	}
 	v.ID = r.ReadString()
@@ -375,7 +376,7 @@ func encodeEventsValue(w *avro.Writer, v *EventsValue, depth int) {
 		w.WriteLong(2)
 		encodeClosed(w, &v.Closed, depth)
 	default:
-		runtime.FailEncode(w, "EventsValue", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "EventsValue", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -393,7 +394,7 @@ func decodeEventsValue(r *avro.Reader, v *EventsValue, depth int) {
 		v.Kind = EventsValueClosed
 		decodeClosed(r, &v.Closed, depth)
 	default:
-		runtime.BadIndex(r, "EventsValue", i)
+		genapi.BadIndex(r, "EventsValue", i)
 	}
 }
 
@@ -437,7 +438,7 @@ func encodeByRegionKey(w *avro.Writer, v *ByRegionKey, depth int) {
 	case ByRegionKeyNull:
 		w.WriteLong(1)
 	default:
-		runtime.FailEncode(w, "ByRegionKey", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "ByRegionKey", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -451,7 +452,7 @@ func decodeByRegionKey(r *avro.Reader, v *ByRegionKey, depth int) {
 	case 1:
 		v.Kind = ByRegionKeyNull
 	default:
-		runtime.BadIndex(r, "ByRegionKey", i)
+		genapi.BadIndex(r, "ByRegionKey", i)
 	}
 }
 
@@ -497,7 +498,7 @@ func encodeByRegionValue(w *avro.Writer, v *ByRegionValue, depth int) {
 		w.WriteLong(1)
 		w.WriteLong(v.Long)
 	default:
-		runtime.FailEncode(w, "ByRegionValue", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "ByRegionValue", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -512,7 +513,7 @@ func decodeByRegionValue(r *avro.Reader, v *ByRegionValue, depth int) {
 		v.Kind = ByRegionValueLong
 		v.Long = r.ReadLong()
 	default:
-		runtime.BadIndex(r, "ByRegionValue", i)
+		genapi.BadIndex(r, "ByRegionValue", i)
 	}
 }
 

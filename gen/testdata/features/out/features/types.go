@@ -4,6 +4,7 @@ package features
 
 import (
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"github.com/hamba/avro/v2"
 	"strconv"
 )
@@ -12,35 +13,35 @@ import (
 // the named types a definition uses are cut out of its JSON (and of its Parsing
 // Canonical Form) and referenced by index. A codec's FullSchema and
 // SchemaFingerprint are composed from them on first use.
-var avroSchemas = runtime.NewSchemaTable(
+var avroSchemas = genapi.NewSchemaTable(
 	// 0: acme.Alert
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"acme.Alert","type":"record","fields":[{"name":"kind","type":`, `},{"name":"message","type":"string"},{"name":"id","type":`, `}]}`},
 		Name:      "acme.Alert",
 		Parts:     []string{`{"type":"record","name":"acme.Alert","fields":[{"name":"kind","type":`, `},{"name":"message","type":"string"},{"name":"id","type":`, `}]}`},
 		Refs:      []int{3, 1},
 	},
 	// 1: acme.AlertID
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"acme.AlertID","type":"fixed","size":16}`},
 		Name:      "acme.AlertID",
 		Parts:     []string{`{"type":"fixed","name":"acme.AlertID","size":16}`},
 	},
 	// 2: acme.Event
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"acme.Event","type":"record","fields":[{"name":"kind","type":`, `},{"name":"payload","type":["string","long",`, `]}]}`},
 		Name:      "acme.Event",
 		Parts:     []string{`{"type":"record","name":"acme.Event","fields":[{"name":"kind","type":`, `},{"name":"payload","type":["string","long",`, `]}]}`},
 		Refs:      []int{3, 4},
 	},
 	// 3: acme.Kind
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"acme.Kind","type":"enum","symbols":["INFO","WARN","ERROR"]}`},
 		Name:      "acme.Kind",
 		Parts:     []string{`{"type":"enum","name":"acme.Kind","symbols":["INFO","WARN","ERROR"]}`},
 	},
 	// 4: acme.Stats
-	runtime.SchemaDef{
+	genapi.SchemaDef{
 		Canonical: []string{`{"name":"acme.Stats","type":"record","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}`},
 		Name:      "acme.Stats",
 		Parts:     []string{`{"type":"record","name":"acme.Stats","fields":[{"name":"count","type":"long"},{"name":"sum","type":"double"}]}`},
@@ -94,7 +95,7 @@ func (v *Alert) UnmarshalAvro(b []byte) error {
 
 func encodeAlert(w *avro.Writer, v *Alert, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "acme.Alert", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "acme.Alert", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	encodeKind(w, &v.Kind)
@@ -104,7 +105,7 @@ func encodeAlert(w *avro.Writer, v *Alert, depth int) {
 
 func decodeAlert(r *avro.Reader, v *Alert, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "acme.Alert")
+		genapi.TooDeep(r, "acme.Alert")
 		return
 	}
 	decodeKind(r, &v.Kind)
@@ -198,7 +199,7 @@ func (v *Event) UnmarshalAvro(b []byte) error {
 
 func encodeEvent(w *avro.Writer, v *Event, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "acme.Event", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "acme.Event", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	encodeKind(w, &v.Kind)
@@ -207,7 +208,7 @@ func encodeEvent(w *avro.Writer, v *Event, depth int) {
 
 func decodeEvent(r *avro.Reader, v *Event, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "acme.Event")
+		genapi.TooDeep(r, "acme.Event")
 		return
 	}
 	decodeKind(r, &v.Kind)
@@ -271,7 +272,7 @@ func (v *Kind) UnmarshalAvro(b []byte) error {
 
 func encodeKind(w *avro.Writer, v *Kind) {
 	if uint32(*v) >= 3 {
-		runtime.FailEncode(w, "acme.Kind", "%d is not a symbol", *v)
+		genapi.FailEncode(w, "acme.Kind", "%d is not a symbol", *v)
 		return
 	}
 	w.WriteInt(int32(*v))
@@ -280,7 +281,7 @@ func encodeKind(w *avro.Writer, v *Kind) {
 func decodeKind(r *avro.Reader, v *Kind) {
 	i := r.ReadInt()
 	if uint32(i) >= 3 {
-		runtime.BadIndex(r, "acme.Kind", int64(i))
+		genapi.BadIndex(r, "acme.Kind", int64(i))
 		return
 	}
 	*v = Kind(i)
@@ -332,7 +333,7 @@ func (v *Stats) UnmarshalAvro(b []byte) error {
 
 func encodeStats(w *avro.Writer, v *Stats, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.FailEncode(w, "acme.Stats", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
+		genapi.FailEncode(w, "acme.Stats", "records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)", runtime.MaxDecodeDepth)
 		return
 	}
 	w.WriteLong(v.Count)
@@ -341,7 +342,7 @@ func encodeStats(w *avro.Writer, v *Stats, depth int) {
 
 func decodeStats(r *avro.Reader, v *Stats, depth int) {
 	if depth >= runtime.MaxDecodeDepth {
-		runtime.TooDeep(r, "acme.Stats")
+		genapi.TooDeep(r, "acme.Stats")
 		return
 	}
 	v.Count = r.ReadLong()
@@ -398,7 +399,7 @@ func encodeEventPayload(w *avro.Writer, v *EventPayload, depth int) {
 		w.WriteLong(2)
 		encodeStats(w, &v.Stats, depth)
 	default:
-		runtime.FailEncode(w, "EventPayload", "kind %d is not a branch of the union", v.Kind)
+		genapi.FailEncode(w, "EventPayload", "kind %d is not a branch of the union", v.Kind)
 	}
 }
 
@@ -416,6 +417,6 @@ func decodeEventPayload(r *avro.Reader, v *EventPayload, depth int) {
 		v.Kind = EventPayloadStats
 		decodeStats(r, &v.Stats, depth)
 	default:
-		runtime.BadIndex(r, "EventPayload", i)
+		genapi.BadIndex(r, "EventPayload", i)
 	}
 }

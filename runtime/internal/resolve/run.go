@@ -26,11 +26,11 @@ const MaxDepth = 4096
 // than MaxDepth deep.
 var ErrTooDeep = errors.New("records nested more than " + strconv.Itoa(MaxDepth) + " deep (runtime.MaxDecodeDepth)")
 
-// maxEmptyItems bounds the items of one array or map block whose items
+// MaxEmptyItems bounds the items of one array or map block whose items
 // take no bytes (null, empty records): their count is not bounded by the
-// body's length. It is runtime.MaxEmptyItems, which generated decoders
+// body's length. It is genapi.MaxEmptyItems, which generated decoders
 // apply to what this package produces.
-const maxEmptyItems = 1 << 16
+const MaxEmptyItems = 1 << 16
 
 // skipper walks one writer type's encoding without producing anything.
 // width is the fixed encoded size, or -1 when it varies.
@@ -202,7 +202,7 @@ func (m *machine) checkCount(n int64, minSize int) error {
 		if n > int64(len(m.in)-m.pos)/int64(minSize) {
 			return m.corrupt(fmt.Sprintf("block of %d items past the end", n))
 		}
-	} else if n > maxEmptyItems {
+	} else if n > MaxEmptyItems {
 		return m.corrupt(fmt.Sprintf("block of %d empty items", n))
 	}
 	return nil

@@ -1,8 +1,10 @@
-package runtime
+package genapi
 
 import (
 	"sync"
 	"testing"
+
+	"github.com/faustgen/faustgen/runtime"
 )
 
 // A full schema defines each named type at its first use and names it
@@ -38,16 +40,16 @@ func TestSchemaTableDefinesEachTypeOnceAndThenNamesIt(t *testing.T) {
 			}
 		}
 	}
-	c := Codec[struct{}]{Schemas: table, SchemaIndex: 2}
+	c := runtime.Codec[struct{}]{Schemas: table, SchemaIndex: 2}
 	if s := c.FullSchema(); s != want[2] {
 		t.Fatalf("FullSchema = %s", s)
 	}
 	// The canonical parts give the fingerprint; of a primitive's form:
 	prim := NewSchemaTable(SchemaDef{Name: "x", Parts: []string{`"string"`}, Canonical: []string{`"string"`}})
-	if fp := prim.Fingerprint(0); fp != StringCodec.Fingerprint {
-		t.Fatalf("fingerprint of \"string\" %#x, want %#x", fp, StringCodec.Fingerprint)
+	if fp := prim.Fingerprint(0); fp != runtime.StringCodec.Fingerprint {
+		t.Fatalf("fingerprint of \"string\" %#x, want %#x", fp, runtime.StringCodec.Fingerprint)
 	}
-	if plain := (Codec[string]{Schema: `"string"`}); plain.FullSchema() != `"string"` {
+	if plain := (runtime.Codec[string]{Schema: `"string"`}); plain.FullSchema() != `"string"` {
 		t.Fatal("a codec without a table does not return its Schema")
 	}
 }

@@ -136,7 +136,7 @@ func TestTranscodeAgreesWithHambaOnHandPairs(t *testing.T) {
 // the compat evolution corpus that resolves (each history version read by
 // the candidate, and the candidate read by each history version).
 func TestTranscodeAgreesWithHambaOnTheCorpus(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "compat", "testdata", "evolution", "*.txt"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "..", "compat", "testdata", "evolution", "*.txt"))
 	if err != nil || len(files) < 60 {
 		t.Fatalf("corpus: %d files, %v", len(files), err)
 	}

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/faustgen/faustgen/runtime/flow"
+	"github.com/faustgen/faustgen/runtime/internal/flow"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
