@@ -45,7 +45,7 @@ func TestCompatCommandExitCodesAndFindings(t *testing.T) {
 			[]string{p("v3.avsc") + ":3:24: type-mismatch: Order.qty", "incompatible at BACKWARD: 1 finding"}},
 		{"transitive finds missing default against v1", []string{"--level", "BACKWARD_TRANSITIVE", p("v1.avsc"), p("v2.avsc"), p("v3.avsc")}, 1,
 			[]string{p("v3.avsc") + ":4:3: field-added-no-default: Order.note", "3 finding"}},
-		{"malformed", []string{p("v1.avsc"), p("bad.avsc")}, 2, []string{p("bad.avsc") + ":3:27: unexpected '\"', expected ',' or '}'"}},
+		{"malformed", []string{p("v1.avsc"), p("bad.avsc")}, 2, []string{p("bad.avsc") + ":3:27: invalid JSON: unexpected '\"', expected ',' or '}'"}},
 		{"unknown type", []string{p("ref.avsc")}, 2, []string{p("ref.avsc") + ":2:30: unknown type \"Money\""}},
 		{"cross-file version", []string{p("money1.avsc") + "," + p("inv.avsc"), p("money2.avsc") + "," + p("inv.avsc")}, 1,
 			[]string{p("money2.avsc") + ":1:66: decimal-scale-changed: Invoice.total.units"}},

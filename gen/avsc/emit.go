@@ -9,6 +9,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/faustgen/faustgen/internal/avroschema"
 	"github.com/faustgen/faustgen/internal/posjson"
 )
 
@@ -232,48 +233,40 @@ const schemaTableName = "avroSchemas"
 func (s *Set) schemaTable() jen.Code {
 	var defs []jen.Code
 	for i, d := range s.order {
-		parts, refs := schemaFragments(d)
-		canonical, _ := canonicalFragments(d) // the same refs
-		var ps, cs, rs []jen.Code
-		for _, p := range parts {
-			ps = append(ps, stringLiteral(p))
-		}
-		for _, c := range canonical {
-			cs = append(cs, stringLiteral(c))
-		}
-		for _, r := range refs {
-			rs = append(rs, jen.Lit(s.index[r]))
-		}
-		fields := jen.Dict{jen.Id("Name"): jen.Lit(d.fullName), jen.Id("Parts"): jen.Index().String().Values(ps...), jen.Id("Canonical"): jen.Index().String().Values(cs...)}
-		if len(rs) > 0 {
-			fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
-		}
-		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s", i, d.fullName))).Line().Add(qr("SchemaDef")).Values(fields))
+		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s", i, d.fullName))).Line().Add(qr("SchemaDef")).Values(s.schemaDef(d.src, d.fullName)))
 	}
 	for i, tu := range s.topUnions {
-		parts, refs := unionFragments(tu.u.s)
-		canonical, _ := unionCanonicalFragments(tu.u.s)
-		var ps, cs, rs []jen.Code
-		for _, p := range parts {
-			ps = append(ps, stringLiteral(p))
-		}
-		for _, c := range canonical {
-			cs = append(cs, stringLiteral(c))
-		}
-		for _, r := range refs {
-			rs = append(rs, jen.Lit(s.index[r]))
-		}
-		fields := jen.Dict{jen.Id("Parts"): jen.Index().String().Values(ps...), jen.Id("Canonical"): jen.Index().String().Values(cs...)}
-		if len(rs) > 0 {
-			fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
-		}
-		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s, the %s", len(s.order)+i, tu.typ, tu.u.context))).Line().Add(qr("SchemaDef")).Values(fields))
+		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s, the %s", len(s.order)+i, tu.typ, tu.u.context))).Line().Add(qr("SchemaDef")).Values(s.schemaDef(tu.u.s.src, "")))
 	}
 	return comment(schemaTableName+" holds the schema of every named type of this package, each written once:",
 		"the named types a definition uses are cut out of its JSON (and of its Parsing",
 		"Canonical Form) and referenced by index. A codec's FullSchema and",
 		"SchemaFingerprint are composed from them on first use.").Line().
 		Var().Id(schemaTableName).Op("=").Add(qr("NewSchemaTable")).Call(append(defs, jen.Line())...)
+}
+
+// schemaDef is the fields of t's runtime.SchemaDef; name is empty for a
+// topic's union, which nothing references by name.
+func (s *Set) schemaDef(t *avroschema.Type, name string) jen.Dict {
+	parts, canonical, refs := s.fragments(t)
+	var ps, cs, rs []jen.Code
+	for _, p := range parts {
+		ps = append(ps, stringLiteral(p))
+	}
+	for _, c := range canonical {
+		cs = append(cs, stringLiteral(c))
+	}
+	for _, r := range refs {
+		rs = append(rs, jen.Lit(s.index[r]))
+	}
+	fields := jen.Dict{jen.Id("Parts"): jen.Index().String().Values(ps...), jen.Id("Canonical"): jen.Index().String().Values(cs...)}
+	if name != "" {
+		fields[jen.Id("Name")] = jen.Lit(name)
+	}
+	if len(rs) > 0 {
+		fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
+	}
+	return fields
 }
 
 // methods emits AvroSchema, AvroFingerprint, MarshalAvro and UnmarshalAvro.
@@ -342,8 +335,8 @@ func (s *Set) enumType(d *named, summary string) []jen.Code {
 		cases = append(cases, jen.Case(jen.Id(d.symbolGo[i])).Block(jen.Return(jen.Lit(sym))))
 	}
 	notes := []string{"Encoding a value that is not one of its constants fails."}
-	if d.enumDefault != nil {
-		notes = append(notes, fmt.Sprintf("Readers of data with an unknown symbol fall back to %s.", d.enumDefault.Str))
+	if d.src.HasEnumDefault {
+		notes = append(notes, fmt.Sprintf("Readers of data with an unknown symbol fall back to %s.", d.enumDefault))
 	}
 	notes = append(notes, d.goNote)
 	out := []jen.Code{
@@ -477,7 +470,7 @@ func (s *Set) unionDecls(u *unionType) []jen.Code {
 	var encCases, decCases, kindCases []jen.Code
 	var branchDesc []string
 	for i, b := range t.branches {
-		label := branchLabel(b)
+		label := avroschema.BranchLabel(b.src)
 		if b.logical != "" {
 			label = fmt.Sprintf("%q (%s)", b.kind, b.logical)
 		}
@@ -525,7 +518,7 @@ func (s *Set) unionDecls(u *unionType) []jen.Code {
 // "com.example.Address"; a logical type is named by itself.
 func branchName(b *schema) string {
 	switch {
-	case b.kind.named():
+	case b.kind.Named():
 		return b.named.fullName
 	case b.logical != "":
 		return b.logical
@@ -886,13 +879,13 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 	case String:
 		return zero(jen.Lit(n.Str), n.Str == "")
 	case Bytes:
-		b, _ := latin1Bytes(n.Str)
+		b, _ := avroschema.Latin1Bytes(n.Str)
 		if t.logical == logicalDecimal {
 			return qr("MustParseDecimal").Call(jen.Lit(decimalString(b, t.scale)))
 		}
 		return zero(jen.Index().Byte().Parens(jen.Lit(string(b))), len(b) == 0)
 	case Fixed:
-		b, _ := latin1Bytes(n.Str)
+		b, _ := avroschema.Latin1Bytes(n.Str)
 		switch t.named.logical {
 		case logicalDecimal:
 			return qr("MustParseDecimal").Call(jen.Lit(decimalString(b, t.named.scale)))
@@ -995,7 +988,7 @@ func timeLiteral(t time.Time) jen.Code {
 
 // decimalString renders a two's-complement unscaled value at a scale.
 func decimalString(b []byte, scale int) string {
-	u := twosComplement(b)
+	u := avroschema.TwosComplement(b)
 	neg := u.Sign() < 0
 	digits := u.Abs(u).String()
 	if scale > 0 {

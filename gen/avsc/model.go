@@ -1,102 +1,83 @@
 package avsc
 
-import "github.com/faustgen/faustgen/internal/posjson"
+import (
+	"github.com/faustgen/faustgen/internal/avroschema"
+	"github.com/faustgen/faustgen/internal/posjson"
+)
+
+// The schema model (parsing, names, logical types, defaults, schema JSON)
+// is internal/avroschema's; this package keeps what emission needs on top
+// of it: the Go names, the union types, which records are held by pointer.
 
 // Kind is the kind of an Avro schema.
-type Kind uint8
+type Kind = avroschema.Kind
 
-// The Avro schema kinds. Error types ("type": "error") load as Record.
+// The Avro schema kinds.
 const (
-	Null Kind = iota
-	Boolean
-	Int
-	Long
-	Float
-	Double
-	Bytes
-	String
-	Record
-	Enum
-	Fixed
-	Array
-	Map
-	Union
+	Null    = avroschema.Null
+	Boolean = avroschema.Boolean
+	Int     = avroschema.Int
+	Long    = avroschema.Long
+	Float   = avroschema.Float
+	Double  = avroschema.Double
+	Bytes   = avroschema.Bytes
+	String  = avroschema.String
+	Record  = avroschema.Record
+	Enum    = avroschema.Enum
+	Fixed   = avroschema.Fixed
+	Array   = avroschema.Array
+	Map     = avroschema.Map
+	Union   = avroschema.Union
 )
-
-var kindNames = [...]string{"null", "boolean", "int", "long", "float", "double", "bytes", "string", "record", "enum", "fixed", "array", "map", "union"}
-
-func (k Kind) String() string { return kindNames[k] }
-
-func (k Kind) named() bool { return k == Record || k == Enum || k == Fixed }
-
-var primitiveKinds = map[string]Kind{
-	"null": Null, "boolean": Boolean, "int": Int, "long": Long,
-	"float": Float, "double": Double, "bytes": Bytes, "string": String,
-}
 
 // The logical types the generator maps to richer Go types. Any other
-// logicalType is ignored (as the Avro specification requires) and kept in
-// the schema JSON.
+// logicalType is kept in the schema JSON and the base type's Go type used.
 const (
-	logicalDecimal              = "decimal"
-	logicalUUID                 = "uuid"
-	logicalDate                 = "date"
-	logicalTimeMillis           = "time-millis"
-	logicalTimeMicros           = "time-micros"
-	logicalTimestampMillis      = "timestamp-millis"
-	logicalTimestampMicros      = "timestamp-micros"
-	logicalLocalTimestampMillis = "local-timestamp-millis"
-	logicalLocalTimestampMicros = "local-timestamp-micros"
-	logicalDuration             = "duration"
+	logicalDecimal              = avroschema.Decimal
+	logicalUUID                 = avroschema.UUID
+	logicalDate                 = avroschema.Date
+	logicalTimeMillis           = avroschema.TimeMillis
+	logicalTimeMicros           = avroschema.TimeMicros
+	logicalTimestampMillis      = avroschema.TimestampMillis
+	logicalTimestampMicros      = avroschema.TimestampMicros
+	logicalTimestampNanos       = avroschema.TimestampNanos
+	logicalLocalTimestampMillis = avroschema.LocalTimestampMillis
+	logicalLocalTimestampMicros = avroschema.LocalTimestampMicros
+	logicalLocalTimestampNanos  = avroschema.LocalTimestampNanos
+	logicalDuration             = avroschema.Duration
 )
 
-// logicalBase is the underlying type each known logical type requires.
-var logicalBase = map[string][]Kind{
-	logicalDecimal:              {Bytes, Fixed},
-	logicalUUID:                 {String, Fixed},
-	logicalDate:                 {Int},
-	logicalTimeMillis:           {Int},
-	logicalTimeMicros:           {Long},
-	logicalTimestampMillis:      {Long},
-	logicalTimestampMicros:      {Long},
-	logicalLocalTimestampMillis: {Long},
-	logicalLocalTimestampMicros: {Long},
-	logicalDuration:             {Fixed},
+// mapped reports whether the generator gives a logical type its own Go type.
+func mapped(logical string) bool {
+	switch logical {
+	case logicalDecimal, logicalUUID, logicalDate, logicalTimeMillis, logicalTimeMicros,
+		logicalTimestampMillis, logicalTimestampMicros, logicalTimestampNanos,
+		logicalLocalTimestampMillis, logicalLocalTimestampMicros, logicalLocalTimestampNanos, logicalDuration:
+		return true
+	}
+	return false
 }
 
-// pos is a position in a schema file: 1-based line and column, the column
-// counting characters, as posjson reports it.
-type pos = posjson.Pos
-
 // schema is one use of a type: a primitive, an array, a map, a union, or a
-// named type (defined in place or referenced by name).
+// named type.
 type schema struct {
 	kind     Kind
-	file     string
-	pos      pos
+	src      *avroschema.Type
 	items    *schema   // array
 	values   *schema   // map
 	branches []*schema // union
 
-	// Primitives: a known logical type and its parameters.
+	// Primitives: a mapped logical type and its parameters.
 	logical          string
 	precision, scale int
-	// props are the other attributes of a primitive, array or map written as
-	// an object (an unknown logicalType, say), kept in the schema JSON.
-	props []posjson.Member
 
-	// Named kinds: the name as written, the namespace in force where it was
-	// written, and after resolution the definition.
-	ref   string
-	refNS string
-	named *named
+	named *named // named kinds: the definition
 
-	// Filled in after loading.
 	union *unionType // a general union: its Go type
 	byRef bool       // a record held by pointer to break a cycle of values
 }
 
-// logicalType returns the known logical type of s, looking through to the
+// logicalType returns the mapped logical type of s, looking through to the
 // definition of a fixed type.
 func (s *schema) logicalType() string {
 	if s.kind == Fixed && s.named != nil {
@@ -130,49 +111,39 @@ func (s *schema) nullable() (other *schema, nullIndex int, ok bool) {
 
 // named is the definition of a record, enum or fixed type.
 type named struct {
+	src       *avroschema.Type
 	kind      Kind
 	fullName  string
 	name      string // the short name
 	namespace string
 	doc       string
-	hasDoc    bool
 	aliases   []string // full names
-	file      string
-	pos       pos
-	isError   bool // "type": "error"
+	isError   bool     // "type": "error"
 
 	fields []*field // record
 
-	symbols     []string      // enum
-	enumDefault *posjson.Node // enum: the symbol readers fall back to
+	symbols     []string // enum
+	enumDefault string   // enum: the symbol readers fall back to, or ""
 
 	size             int // fixed
 	logical          string
 	precision, scale int
-
-	props []posjson.Member // other attributes, kept in the schema JSON
 
 	// Filled in after loading.
 	goName     string
 	goNote     string   // why the Go name differs from the Avro name, if it does
 	symbolGo   []string // enum: the Go constant names
 	symbolNote []string // enum: rename notes
-	self       *schema  // a schema that refers to this definition
 }
 
 // field is one field of a record.
 type field struct {
-	name    string
-	doc     string
-	hasDoc  bool
-	typ     *schema
-	def     *posjson.Node // nil: no default
-	order   string
-	aliases []string
-	props   []posjson.Member
-	pos     pos
-	goName  string
-	goNote  string
+	name   string
+	doc    string
+	typ    *schema
+	def    *posjson.Node // nil: no default
+	goName string
+	goNote string
 }
 
 // unionType is the generated Go type of one general union (a union that is

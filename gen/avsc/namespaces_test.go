@@ -1,6 +1,8 @@
 package avsc
 
 import (
+	"github.com/faustgen/faustgen/internal/avroschema"
+
 	"bytes"
 	"encoding/json"
 	"os"
@@ -135,8 +137,8 @@ func TestEmittedSchemasNameTypesAlikeInEveryReader(t *testing.T) {
 	for _, full := range sortedKeys(set.types) {
 		d := set.types[full]
 		seen := map[string]bool{}
-		modelNames(d.self, seen)
-		schemas = append(schemas, fullSchemaJSON(d))
+		modelNames(set.use(d.src), seen)
+		schemas = append(schemas, avroschema.FullSchema(d.src))
 		want = append(want, sortedNames(seen))
 	}
 	if full := sortedKeys(set.types)[0]; full != "Envelope" || strings.Join(want[0], " ") != "Envelope Meta com.acme.Hash com.acme.Item com.other.Tag" {

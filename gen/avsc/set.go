@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/dave/jennifer/jen"
+
+	"github.com/faustgen/faustgen/internal/avroschema"
 )
 
 // Set is a loaded, resolved and named set of Avro types, ready to emit.
@@ -13,6 +15,7 @@ import (
 type Set struct {
 	types   map[string]*named
 	byAlias map[string]*named
+	bySrc   map[*avroschema.Type]*named
 	order   []*named       // by full name
 	index   map[*named]int // position in order: the index in the schema table
 	unions  []*unionType   // in the order they are emitted
@@ -85,7 +88,7 @@ func (s *Set) Types() []TypeInfo {
 	for _, d := range s.order {
 		out = append(out, TypeInfo{
 			AvroName: d.fullName, Kind: d.kind.String(), GoName: d.goName, Codec: codecName(d),
-			File: d.file, Line: d.pos.Line, Col: d.pos.Col, Aliases: d.aliases, Doc: d.doc,
+			File: d.src.Pos.File, Line: d.src.Pos.Line, Col: d.src.Pos.Col, Aliases: d.aliases, Doc: d.doc,
 		})
 	}
 	return out
@@ -220,13 +223,13 @@ type topUnion struct {
 // whose it is in its doc comment ("value of topic events"). It reports
 // false when a branch does not resolve or two branches are one type.
 func (s *Set) TopicUnion(goName, context string, branches []string) (Ref, bool) {
-	t := &schema{kind: Union}
+	src := &avroschema.Type{Kind: Union}
 	seen := map[string]bool{}
 	var names []string
 	for _, name := range branches {
-		var b *schema
-		if k, ok := primitiveKinds[name]; ok {
-			b = &schema{kind: k}
+		var b *avroschema.Type
+		if k, ok := avroschema.Primitives[name]; ok {
+			b = &avroschema.Type{Kind: k}
 		} else {
 			d, ok := s.types[name]
 			if !ok {
@@ -235,7 +238,7 @@ func (s *Set) TopicUnion(goName, context string, branches []string) (Ref, bool) 
 			if !ok {
 				return Ref{}, false
 			}
-			b = &schema{kind: d.kind, named: d, ref: d.fullName}
+			b = d.src
 			name = d.fullName
 		}
 		if seen[name] {
@@ -243,11 +246,12 @@ func (s *Set) TopicUnion(goName, context string, branches []string) (Ref, bool) 
 		}
 		seen[name] = true
 		names = append(names, name)
-		t.branches = append(t.branches, b)
+		src.Branches = append(src.Branches, b)
 	}
-	if len(t.branches) == 0 {
+	if len(src.Branches) == 0 {
 		return Ref{}, false
 	}
+	t := s.use(src)
 	u, _ := s.newUnion(t, goName, context)
 	codec, _ := s.ids.claim(u.goName + "Codec")
 	typ := "[" + strings.Join(names, ", ") + "]"
@@ -258,7 +262,7 @@ func (s *Set) TopicUnion(goName, context string, branches []string) (Ref, bool) 
 // branchGoName names a union branch's field after its type.
 func branchGoName(b *schema) string {
 	switch {
-	case b.kind.named():
+	case b.kind.Named():
 		return b.named.goName
 	case b.kind == Array:
 		return "Array"

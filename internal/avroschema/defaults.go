@@ -142,7 +142,7 @@ func (p *parser) checkValue(t *Type, n *posjson.Node) *badValue {
 		}
 		bad := p.checkValue(t.Branches[0], n)
 		if bad != nil && bad.at == n.Pos {
-			bad.msg += fmt.Sprintf(" (a union's default must match its first branch, %s)", branchLabel(t.Branches[0]))
+			bad.msg += fmt.Sprintf(" (a union's default must match its first branch, %s)", BranchLabel(t.Branches[0]))
 		}
 		return bad
 	case Record:
@@ -193,8 +193,9 @@ func fieldByName(t *Type, name string) *Field {
 	return nil
 }
 
-// branchLabel names a union branch in messages.
-func branchLabel(t *Type) string {
+// BranchLabel names a union branch in messages and comments: its quoted
+// full name, or its quoted kind.
+func BranchLabel(t *Type) string {
 	if t.Kind.Named() {
 		return strconv.Quote(t.Name)
 	}

@@ -167,7 +167,8 @@ func (p *parser) slot(at **Type, n *posjson.Node, ns string) bool {
 		p.refs = append(p.refs, &ref{at: at, name: n.Str, ns: ns, file: p.file, pos: n.Pos, record: p.record})
 		return true
 	case posjson.Array:
-		t := &Type{Kind: Union, Pos: p.at(n.Pos)}
+		// Branches has its final capacity: refs point into it.
+		t := &Type{Kind: Union, Pos: p.at(n.Pos), Branches: make([]*Type, 0, len(n.Elems))}
 		u := &unionAt{t: t, file: p.file}
 		for _, e := range n.Elems {
 			if e.Kind == posjson.Array {
