@@ -102,3 +102,38 @@ func TestCompatCommandJSONIsOneObjectPerFinding(t *testing.T) {
 		}
 	}
 }
+
+// faustgen compat refuses each schema of the generator's golden case
+// err_schema_rules_shared_with_compat with exactly the lines faustgen
+// generate reports for it (its errors.txt): one parser decides both.
+func TestCompatAndGenerateRefuseTheSameSchemas(t *testing.T) {
+	dir, err := filepath.Abs(filepath.Join("..", "..", "gen", "testdata", "err_schema_rules_shared_with_compat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile(filepath.Join(dir, "errors.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{} // schema file → its lines of errors.txt
+	for _, line := range strings.Split(strings.TrimSpace(string(golden)), "\n") {
+		file, _, _ := strings.Cut(line, ":")
+		want[file] = append(want[file], line)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "schemas", "*.avsc"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no schemas in %s: %v", dir, err)
+	}
+	t.Chdir(dir) // compat names files as given: the paths errors.txt uses
+	for _, f := range files {
+		rel := filepath.ToSlash(filepath.Join("schemas", filepath.Base(f)))
+		t.Run(rel, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := runCompat(context.Background(), []string{rel, "--level", "BACKWARD"}, &out, &errOut)
+			got := strings.Split(strings.TrimSpace(out.String()+errOut.String()), "\n")
+			if code != 2 || strings.Join(got, "\n") != strings.Join(want[rel], "\n") {
+				t.Errorf("exit %d, want 2; got\n%s\nwant (as faustgen generate)\n%s", code, strings.Join(got, "\n"), strings.Join(want[rel], "\n"))
+			}
+		})
+	}
+}

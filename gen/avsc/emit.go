@@ -136,7 +136,8 @@ func goType(t *schema) *jen.Statement {
 		switch t.logical {
 		case logicalTimeMicros:
 			return qt("Duration")
-		case logicalTimestampMillis, logicalTimestampMicros, logicalLocalTimestampMillis, logicalLocalTimestampMicros:
+		case logicalTimestampMillis, logicalTimestampMicros, logicalTimestampNanos,
+			logicalLocalTimestampMillis, logicalLocalTimestampMicros, logicalLocalTimestampNanos:
 			return qt("Time")
 		}
 		return jen.Int64()
@@ -559,6 +560,19 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 			return w("WriteLong", jen.Add(val).Dot("UnixMilli").Call())
 		case logicalTimestampMicros, logicalLocalTimestampMicros:
 			return w("WriteLong", jen.Add(val).Dot("UnixMicro").Call())
+		case logicalTimestampNanos, logicalLocalTimestampNanos:
+			// An int64 of nanoseconds holds 1677-09-21 to 2262-04-11 only;
+			// UnixNano wraps outside them, which the round trip detects:
+			//
+			//	if nanos := v.At.UnixNano(); !time.Unix(0, nanos).Equal(v.At) {
+			//		runtime.FailEncode(w, "...", "%v is outside ...", v.At)
+			//	} else {
+			//		w.WriteLong(nanos)
+			//	}
+			nanos := jen.Id("nanos")
+			return []jen.Code{jen.If(jen.Add(nanos).Op(":=").Add(val).Dot("UnixNano").Call(), jen.Op("!").Add(qt("Unix")).Call(jen.Lit(0), nanos).Dot("Equal").Call(val)).Block(
+				qr("FailEncode").Call(jen.Id("w"), jen.Lit(ctx), jen.Lit("%v is outside the range of "+t.logical+" (an int64 of nanoseconds: 1677-09-21 to 2262-04-11 UTC)"), val),
+			).Else().Block(jen.Id("w").Dot("WriteLong").Call(nanos))}
 		}
 		return w("WriteLong", val)
 	case Float:
@@ -669,6 +683,8 @@ func readExpr(t *schema) *jen.Statement {
 			return qt("UnixMilli").Call(r("ReadLong")).Dot("UTC").Call()
 		case logicalTimestampMicros, logicalLocalTimestampMicros:
 			return qt("UnixMicro").Call(r("ReadLong")).Dot("UTC").Call()
+		case logicalTimestampNanos, logicalLocalTimestampNanos:
+			return qt("Unix").Call(jen.Lit(0), r("ReadLong")).Dot("UTC").Call()
 		}
 		return r("ReadLong")
 	case Float:
@@ -864,6 +880,8 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 			return timeLiteral(time.UnixMilli(v).UTC())
 		case logicalTimestampMicros, logicalLocalTimestampMicros:
 			return timeLiteral(time.UnixMicro(v).UTC())
+		case logicalTimestampNanos, logicalLocalTimestampNanos:
+			return timeLiteral(time.Unix(0, v).UTC())
 		case logicalTimeMillis:
 			return zero(jen.Lit(int(v)).Op("*").Add(qt("Millisecond")), v == 0)
 		case logicalTimeMicros:
