@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/hamba/avro/v2"
+
+	"github.com/faustgen/faustgen/internal/avroschema"
 )
 
 // Codec encodes and decodes one Go type as an Avro body (no framing). The
@@ -107,7 +109,7 @@ func (t *SchemaTable) Fingerprint(i int) uint64 {
 	t.fpOnce[i].Do(func() {
 		var b strings.Builder
 		t.write(&b, i, make([]bool, len(t.defs)), true)
-		t.printFP[i] = rabin(b.String())
+		t.printFP[i] = avroschema.Fingerprint(b.String())
 	})
 	return t.printFP[i]
 }
@@ -134,29 +136,6 @@ func (t *SchemaTable) write(b *strings.Builder, i int, written []bool, canonical
 			t.write(b, d.Refs[k], written, canonical)
 		}
 	}
-}
-
-// rabinEmpty is the CRC-64-AVRO fingerprint of the empty string.
-const rabinEmpty uint64 = 0xc15d213aa4d7a795
-
-var rabinTable = func() (t [256]uint64) {
-	for i := range t {
-		fp := uint64(i)
-		for range 8 {
-			fp = (fp >> 1) ^ (rabinEmpty & -(fp & 1))
-		}
-		t[i] = fp
-	}
-	return t
-}()
-
-// rabin is the CRC-64-AVRO fingerprint of s.
-func rabin(s string) uint64 {
-	fp := rabinEmpty
-	for i := 0; i < len(s); i++ {
-		fp = (fp >> 8) ^ rabinTable[byte(fp)^s[i]]
-	}
-	return fp
 }
 
 // codecWriterPool and codecReaderPool hold the Writers and Readers that Marshal and
