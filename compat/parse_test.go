@@ -175,3 +175,35 @@ func TestParseTypePicksANamedTypeOutOfASet(t *testing.T) {
 		t.Error("Set.Schema does not pick the set's shared types")
 	}
 }
+
+// What is valid Avro but refused by the generator (a Strict problem of
+// internal/avroschema) parses here: every Avro reader, and so a registry,
+// accepts it. What is invalid Avro is refused by both.
+func TestParseAcceptsWhatOnlyTheGeneratorRefuses(t *testing.T) {
+	for name, src := range map[string]string{
+		"misspelt logical type":        `{"type":"record","name":"A","fields":[{"name":"at","type":{"type":"long","logicalType":"timestamp-milis"}}]}`,
+		"decimal wider than its fixed": `{"type":"fixed","name":"F","size":1,"logicalType":"decimal","precision":9}`,
+		"record default with no field": `{"type":"record","name":"A","fields":[{"name":"b","type":{"type":"record","name":"B","fields":[]},"default":{"x":1}}]}`,
+		"null namespace inside one":    `{"type":"record","name":"n.A","fields":[{"name":"b","type":{"type":"enum","name":"B","namespace":"","symbols":["X"]}}]}`,
+	} {
+		s, err := Parse("", Source{Name: "s.avsc", Data: []byte(src)})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if name == "decimal wider than its fixed" && s.Root.Logical != "" {
+			t.Errorf("%s: read as %s, want the plain fixed (the specification ignores an invalid logical type)", name, s.Root.Describe())
+		}
+	}
+}
+
+// timestamp-nanos and local-timestamp-nanos are logical types of long.
+func TestParseKnowsNanosecondTimestamps(t *testing.T) {
+	s, err := Parse("", Source{Name: "s.avsc", Data: []byte(`{"type":"record","name":"A","fields":[{"name":"a","type":{"type":"long","logicalType":"timestamp-nanos"}},{"name":"b","type":{"type":"long","logicalType":"local-timestamp-nanos"}}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := s.Root.Fields[0].Type.Describe(), s.Root.Fields[1].Type.Describe(); a != "long(timestamp-nanos)" || b != "long(local-timestamp-nanos)" {
+		t.Errorf("read as %s and %s", a, b)
+	}
+}
