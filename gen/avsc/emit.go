@@ -120,11 +120,11 @@ func docLines(summary, doc string, notes ...string) []string {
 // goType is the Go type of a schema node.
 func goType(t *schema) *jen.Statement {
 	switch t.kind {
-	case Null:
+	case avroschema.Null:
 		return jen.Struct()
-	case Boolean:
+	case avroschema.Boolean:
 		return jen.Bool()
-	case Int:
+	case avroschema.Int:
 		switch t.logical {
 		case logicalDate:
 			return qt("Time")
@@ -132,7 +132,7 @@ func goType(t *schema) *jen.Statement {
 			return qt("Duration")
 		}
 		return jen.Int32()
-	case Long:
+	case avroschema.Long:
 		switch t.logical {
 		case logicalTimeMicros:
 			return qt("Duration")
@@ -141,29 +141,29 @@ func goType(t *schema) *jen.Statement {
 			return qt("Time")
 		}
 		return jen.Int64()
-	case Float:
+	case avroschema.Float:
 		return jen.Float32()
-	case Double:
+	case avroschema.Double:
 		return jen.Float64()
-	case Bytes:
+	case avroschema.Bytes:
 		if t.logical == logicalDecimal {
 			return qr("Decimal")
 		}
 		return jen.Index().Byte()
-	case String:
+	case avroschema.String:
 		return jen.String()
-	case Record, Enum, Fixed:
+	case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 		if t.byRef {
 			return jen.Op("*").Id(t.named.goName)
 		}
 		return jen.Id(t.named.goName)
-	case Array:
+	case avroschema.Array:
 		return jen.Index().Add(goType(t.items))
-	case Map:
+	case avroschema.Map:
 		return jen.Map(jen.String()).Add(goType(t.values))
-	case Union:
+	case avroschema.Union:
 		if other, _, ok := t.nullable(); ok {
-			if other.kind == Array || other.kind == Map {
+			if other.kind == avroschema.Array || other.kind == avroschema.Map {
 				return goType(other)
 			}
 			return jen.Op("*").Add(goType(other))
@@ -181,13 +181,13 @@ func (s *Set) namedDecls(d *named) []jen.Code {
 		avroKind = "error"
 	}
 	summary := fmt.Sprintf("%s is the Avro %s %s.", d.goName, avroKind, d.fullName)
-	alias := d.kind == Fixed && (d.logical == logicalDecimal || d.logical == logicalDuration)
+	alias := d.kind == avroschema.Fixed && (d.logical == logicalDecimal || d.logical == logicalDuration)
 	switch d.kind {
-	case Record:
+	case avroschema.Record:
 		out = append(out, s.recordType(d, summary), s.recordNew(d))
-	case Enum:
+	case avroschema.Enum:
 		out = append(out, s.enumType(d, summary)...)
-	case Fixed:
+	case avroschema.Fixed:
 		switch d.logical {
 		case logicalDecimal:
 			out = append(out, comment(docLines(summary, d.doc, fmt.Sprintf("A decimal with precision %d and scale %d in %d bytes; an alias, so it has no methods of its own.", d.precision, d.scale, d.size), d.goNote)...).Line().
@@ -355,7 +355,7 @@ func (s *Set) enumType(d *named, summary string) []jen.Code {
 // encodeFunc is a named type's Encode for its Codec: encode<Type>, or for
 // a record a closure that starts it at depth 0.
 func encodeFunc(d *named) jen.Code {
-	if d.kind != Record {
+	if d.kind != avroschema.Record {
 		return jen.Id("encode" + d.goName)
 	}
 	return jen.Func().Params(jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(d.goName)).
@@ -371,7 +371,7 @@ func (s *Set) namedEncoder(d *named) jen.Code {
 	v := jen.Id("v")
 	params := []jen.Code{jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(d.goName)}
 	switch d.kind {
-	case Record:
+	case avroschema.Record:
 		params = append(params, jen.Id("depth").Int())
 		body = append(body, jen.If(jen.Id("depth").Op(">=").Add(qr("MaxDecodeDepth"))).Block(
 			qr("FailEncode").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Lit("records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)"), qr("MaxDecodeDepth")),
@@ -382,14 +382,14 @@ func (s *Set) namedEncoder(d *named) jen.Code {
 			val := jen.Id("v").Dot(f.goName)
 			body = append(body, s.enc(f.typ, val, jen.Op("&").Add(val), d.fullName+"."+f.name, 0, child)...)
 		}
-	case Enum:
+	case avroschema.Enum:
 		body = append(body,
 			jen.If(jen.Uint32().Parens(jen.Op("*").Add(v)).Op(">=").Lit(len(d.symbols))).Block(
 				qr("FailEncode").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Lit("%d is not a symbol"), jen.Op("*").Id("v")),
 				jen.Return(),
 			),
 			jen.Id("w").Dot("WriteInt").Call(jen.Int32().Parens(jen.Op("*").Id("v"))))
-	case Fixed:
+	case avroschema.Fixed:
 		switch d.logical {
 		case logicalDecimal:
 			body = append(body, qr("WriteDecimalFixed").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Op("*").Id("v"), jen.Lit(d.size), jen.Lit(d.precision), jen.Lit(d.scale)))
@@ -407,7 +407,7 @@ func (s *Set) namedEncoder(d *named) jen.Code {
 //
 //	func(r *avro.Reader, v *Node) { decodeNode(r, v, 0) }
 func decodeFunc(d *named) jen.Code {
-	if d.kind != Record {
+	if d.kind != avroschema.Record {
 		return jen.Id("decode" + d.goName)
 	}
 	return jen.Func().Params(jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(d.goName)).
@@ -430,7 +430,7 @@ func (s *Set) namedDecoder(d *named) jen.Code {
 	var body []jen.Code
 	params := []jen.Code{jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(d.goName)}
 	switch d.kind {
-	case Record:
+	case avroschema.Record:
 		params = append(params, jen.Id("depth").Int())
 		body = append(body, jen.If(jen.Id("depth").Op(">=").Add(qr("MaxDecodeDepth"))).Block(
 			qr("TooDeep").Call(jen.Id("r"), jen.Lit(d.fullName)),
@@ -440,7 +440,7 @@ func (s *Set) namedDecoder(d *named) jen.Code {
 		for _, f := range d.fields {
 			body = append(body, s.dec(f.typ, jen.Id("v").Dot(f.goName), d.fullName+"."+f.name, 0, false, child)...)
 		}
-	case Enum:
+	case avroschema.Enum:
 		body = append(body,
 			jen.Id("i").Op(":=").Id("r").Dot("ReadInt").Call(),
 			jen.If(jen.Uint32().Parens(jen.Id("i")).Op(">=").Lit(len(d.symbols))).Block(
@@ -448,7 +448,7 @@ func (s *Set) namedDecoder(d *named) jen.Code {
 				jen.Return(),
 			),
 			jen.Op("*").Id("v").Op("=").Id(d.goName).Parens(jen.Id("i")))
-	case Fixed:
+	case avroschema.Fixed:
 		switch d.logical {
 		case logicalDecimal:
 			body = append(body, jen.Op("*").Id("v").Op("=").Add(qr("ReadDecimalFixed")).Call(jen.Id("r"), jen.Lit(d.size), jen.Lit(d.scale)))
@@ -540,11 +540,11 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 		return []jen.Code{jen.Id("w").Dot(method).Call(arg)}
 	}
 	switch t.kind {
-	case Null:
+	case avroschema.Null:
 		return nil
-	case Boolean:
+	case avroschema.Boolean:
 		return w("WriteBool", val)
-	case Int:
+	case avroschema.Int:
 		switch t.logical {
 		case logicalDate:
 			return w("WriteInt", qr("DaysSinceEpoch").Call(val))
@@ -552,7 +552,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 			return w("WriteInt", jen.Int32().Parens(jen.Add(val).Dot("Milliseconds").Call()))
 		}
 		return w("WriteInt", val)
-	case Long:
+	case avroschema.Long:
 		switch t.logical {
 		case logicalTimeMicros:
 			return w("WriteLong", jen.Add(val).Dot("Microseconds").Call())
@@ -575,21 +575,21 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 			).Else().Block(jen.Id("w").Dot("WriteLong").Call(nanos))}
 		}
 		return w("WriteLong", val)
-	case Float:
+	case avroschema.Float:
 		return w("WriteFloat", val)
-	case Double:
+	case avroschema.Double:
 		return w("WriteDouble", val)
-	case Bytes:
+	case avroschema.Bytes:
 		if t.logical == logicalDecimal {
 			return []jen.Code{qr("WriteDecimalBytes").Call(jen.Id("w"), jen.Lit(ctx), val, jen.Lit(t.precision), jen.Lit(t.scale))}
 		}
 		return w("WriteBytes", val)
-	case String:
+	case avroschema.String:
 		return w("WriteString", val)
-	case Record, Enum, Fixed:
+	case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 		fn := jen.Id("encode" + t.named.goName)
 		args := func(v jen.Code) []jen.Code {
-			if t.kind == Record {
+			if t.kind == avroschema.Record {
 				return []jen.Code{jen.Id("w"), v, level}
 			}
 			return []jen.Code{jen.Id("w"), v}
@@ -600,7 +600,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 			).Else().Block(jen.Add(fn).Call(args(val)...))}
 		}
 		return []jen.Code{jen.Add(fn).Call(args(ptr)...)}
-	case Array:
+	case avroschema.Array:
 		i := depthID("i", depth)
 		n := depthID("n", depth)
 		elem := jen.Add(val).Index(i)
@@ -619,7 +619,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 			jen.If(jen.Add(n).Op(":=").Len(val), jen.Add(n).Op(">").Lit(0)).Block(block...),
 			jen.Id("w").Dot("WriteLong").Call(jen.Lit(0)),
 		}
-	case Map:
+	case avroschema.Map:
 		k := depthID("k", depth)
 		e := depthID("e", depth)
 		n := depthID("n", depth)
@@ -636,15 +636,15 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 			),
 			jen.Id("w").Dot("WriteLong").Call(jen.Lit(0)),
 		}
-	case Union:
+	case avroschema.Union:
 		if other, ni, ok := t.nullable(); ok {
 			var some []jen.Code
 			switch other.kind {
-			case Array, Map:
+			case avroschema.Array, avroschema.Map:
 				some = s.enc(other, val, ptr, ctx, depth, level)
-			case Record, Enum, Fixed:
+			case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 				args := []jen.Code{jen.Id("w"), val}
-				if other.kind == Record {
+				if other.kind == avroschema.Record {
 					args = append(args, level)
 				}
 				some = []jen.Code{jen.Id("encode" + other.named.goName).Call(args...)}
@@ -665,9 +665,9 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 func readExpr(t *schema) *jen.Statement {
 	r := func(method string) *jen.Statement { return jen.Id("r").Dot(method).Call() }
 	switch t.kind {
-	case Boolean:
+	case avroschema.Boolean:
 		return r("ReadBool")
-	case Int:
+	case avroschema.Int:
 		switch t.logical {
 		case logicalDate:
 			return qr("DateFromDays").Call(r("ReadInt"))
@@ -675,7 +675,7 @@ func readExpr(t *schema) *jen.Statement {
 			return qt("Duration").Call(r("ReadInt")).Op("*").Add(qt("Millisecond"))
 		}
 		return r("ReadInt")
-	case Long:
+	case avroschema.Long:
 		switch t.logical {
 		case logicalTimeMicros:
 			return qt("Duration").Call(r("ReadLong")).Op("*").Add(qt("Microsecond"))
@@ -687,16 +687,16 @@ func readExpr(t *schema) *jen.Statement {
 			return qt("Unix").Call(jen.Lit(0), r("ReadLong")).Dot("UTC").Call()
 		}
 		return r("ReadLong")
-	case Float:
+	case avroschema.Float:
 		return r("ReadFloat")
-	case Double:
+	case avroschema.Double:
 		return r("ReadDouble")
-	case Bytes:
+	case avroschema.Bytes:
 		if t.logical == logicalDecimal {
 			return qr("ReadDecimalBytes").Call(jen.Id("r"), jen.Lit(t.scale))
 		}
 		return qr("ReadBytes").Call(jen.Id("r"))
-	case String:
+	case avroschema.String:
 		return r("ReadString")
 	}
 	return nil
@@ -709,14 +709,14 @@ func readExpr(t *schema) *jen.Statement {
 // (or general union) read here is decoded at.
 func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, level jen.Code) []jen.Code {
 	switch t.kind {
-	case Null:
+	case avroschema.Null:
 		return nil
-	case Boolean, Int, Long, Float, Double, Bytes, String:
+	case avroschema.Boolean, avroschema.Int, avroschema.Long, avroschema.Float, avroschema.Double, avroschema.Bytes, avroschema.String:
 		return []jen.Code{jen.Add(dst).Op("=").Add(readExpr(t))}
-	case Record, Enum, Fixed:
+	case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 		fn := jen.Id("decode" + t.named.goName)
 		args := func(v jen.Code) []jen.Code {
-			if t.kind == Record {
+			if t.kind == avroschema.Record {
 				return []jen.Code{jen.Id("r"), v, level}
 			}
 			return []jen.Code{jen.Id("r"), v}
@@ -728,7 +728,7 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 			}
 		}
 		return []jen.Code{jen.Add(fn).Call(args(jen.Op("&").Add(dst))...)}
-	case Array, Map:
+	case avroschema.Array, avroschema.Map:
 		n := depthID("n", depth)
 		e := depthID("e", depth)
 		var start jen.Code = jen.Nil()
@@ -736,7 +736,7 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 			start = goType(t).Values()
 		}
 		var grow, each []jen.Code
-		if t.kind == Array {
+		if t.kind == avroschema.Array {
 			grow = []jen.Code{jen.Add(dst).Op("=").Add(qr("Grow")).Call(dst, n)}
 			each = append([]jen.Code{jen.Var().Add(e).Add(goType(t.items))}, s.dec(t.items, e, ctx, depth+1, false, level)...)
 			each = append(each, jen.Add(dst).Op("=").Append(dst, e))
@@ -758,7 +758,7 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 		//		}
 		stop := jen.Add(n).Op("==").Lit(0).Op("||").Id("r").Dot("Error").Op("!=").Nil()
 		head := jen.For()
-		if t.kind == Array && encodesToNothing(t.items, map[*named]bool{}) {
+		if t.kind == avroschema.Array && encodesToNothing(t.items, map[*named]bool{}) {
 			c := depthID("c", depth)
 			stop = stop.Op("||").Op("!").Add(qr("CountEmptyItems")).Call(jen.Id("r"), jen.Lit(ctx), jen.Op("&").Add(c), n)
 			head = jen.For(jen.Add(c).Op(":=").Int64().Parens(jen.Lit(0)), jen.Empty(), jen.Empty())
@@ -772,16 +772,16 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 			jen.Add(dst).Op("=").Add(start),
 			head.Block(loop...),
 		}
-	case Union:
+	case avroschema.Union:
 		if other, ni, ok := t.nullable(); ok {
 			i := depthID("u", depth)
 			var some []jen.Code
 			switch other.kind {
-			case Array, Map:
+			case avroschema.Array, avroschema.Map:
 				some = s.dec(other, dst, ctx, depth, true, level)
-			case Record, Enum, Fixed:
+			case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 				args := []jen.Code{jen.Id("r"), dst}
-				if other.kind == Record {
+				if other.kind == avroschema.Record {
 					args = append(args, level)
 				}
 				some = []jen.Code{
@@ -807,11 +807,11 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 // guards against records that contain themselves.
 func encodesToNothing(t *schema, visiting map[*named]bool) bool {
 	switch t.kind {
-	case Null:
+	case avroschema.Null:
 		return true
-	case Fixed:
+	case avroschema.Fixed:
 		return t.named.size == 0
-	case Record:
+	case avroschema.Record:
 		d := t.named
 		if visiting[d] {
 			return false
@@ -844,7 +844,7 @@ func (s *Set) recordLiteral(d *named, values *posjson.Node) *jen.Statement {
 		var code jen.Code
 		if v != nil {
 			code = s.defaultExpr(f.typ, v, false)
-		} else if f.typ.kind == Record && !f.typ.byRef {
+		} else if f.typ.kind == avroschema.Record && !f.typ.byRef {
 			code = jen.Id("New" + f.typ.named.goName).Call()
 		}
 		if code != nil {
@@ -867,11 +867,11 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 		return c
 	}
 	switch t.kind {
-	case Null:
+	case avroschema.Null:
 		return zero(jen.Struct().Values(), true)
-	case Boolean:
+	case avroschema.Boolean:
 		return zero(jen.Lit(n.Bool), !n.Bool)
-	case Int, Long:
+	case avroschema.Int, avroschema.Long:
 		v, _ := strconv.ParseInt(n.Str, 10, 64)
 		switch t.logical {
 		case logicalDate:
@@ -888,21 +888,21 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 			return zero(jen.Lit(int(v)).Op("*").Add(qt("Microsecond")), v == 0)
 		}
 		return zero(jen.Lit(int(v)), v == 0)
-	case Float, Double:
+	case avroschema.Float, avroschema.Double:
 		f, _ := strconv.ParseFloat(n.Str, 64)
-		if t.kind == Float {
+		if t.kind == avroschema.Float {
 			return zero(jen.Lit(float32(f)), f == 0)
 		}
 		return zero(jen.Lit(f), f == 0)
-	case String:
+	case avroschema.String:
 		return zero(jen.Lit(n.Str), n.Str == "")
-	case Bytes:
+	case avroschema.Bytes:
 		b, _ := avroschema.Latin1Bytes(n.Str)
 		if t.logical == logicalDecimal {
 			return qr("MustParseDecimal").Call(jen.Lit(decimalString(b, t.scale)))
 		}
 		return zero(jen.Index().Byte().Parens(jen.Lit(string(b))), len(b) == 0)
-	case Fixed:
+	case avroschema.Fixed:
 		b, _ := avroschema.Latin1Bytes(n.Str)
 		switch t.named.logical {
 		case logicalDecimal:
@@ -922,19 +922,19 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 			bytes = append(bytes, jen.Op(fmt.Sprintf("0x%02x", c)))
 		}
 		return zero(jen.Id(t.named.goName).Values(bytes...), allZero)
-	case Enum:
+	case avroschema.Enum:
 		for i, sym := range t.named.symbols {
 			if sym == n.Str {
 				return jen.Id(t.named.symbolGo[i])
 			}
 		}
-	case Record:
+	case avroschema.Record:
 		lit := s.recordLiteral(t.named, n)
 		if t.byRef {
 			return jen.Op("&").Add(lit)
 		}
 		return lit
-	case Array:
+	case avroschema.Array:
 		if len(n.Elems) == 0 {
 			return zero(goType(t).Values(), true)
 		}
@@ -943,7 +943,7 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 			elems = append(elems, jen.Line().Add(s.defaultExpr(t.items, e, true)))
 		}
 		return goType(t).Values(append(elems, jen.Line())...)
-	case Map:
+	case avroschema.Map:
 		if len(n.Members) == 0 {
 			return zero(goType(t).Values(), true)
 		}
@@ -952,27 +952,27 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 			elems = append(elems, jen.Line().Lit(m.Key).Op(":").Add(s.defaultExpr(t.values, m.Value, true)))
 		}
 		return goType(t).Values(append(elems, jen.Line())...)
-	case Union:
+	case avroschema.Union:
 		first := t.branches[0]
 		if other, _, ok := t.nullable(); ok {
-			if first.kind == Null {
+			if first.kind == avroschema.Null {
 				return zero(jen.Nil(), true)
 			}
 			switch other.kind {
-			case Array, Map:
+			case avroschema.Array, avroschema.Map:
 				return s.defaultExpr(other, n, true)
-			case Record:
+			case avroschema.Record:
 				return jen.Op("&").Add(s.recordLiteral(other.named, n))
 			}
 			return qr("Ptr").Types(goType(other)).Call(s.defaultExpr(other, n, true))
 		}
 		u := t.union
-		if first.kind == Null {
+		if first.kind == avroschema.Null {
 			return zero(jen.Id(u.goName).Values(), true)
 		}
 		items := jen.Dict{jen.Id("Kind"): jen.Id(u.consts[0])}
 		v := s.defaultExpr(first, n, true)
-		if first.kind == Record && first.byRef {
+		if first.kind == avroschema.Record && first.byRef {
 			v = jen.Op("&").Add(s.recordLiteral(first.named, n))
 		}
 		items[jen.Id(u.branches[0])] = v

@@ -43,15 +43,6 @@ func Load(files []File) (*Set, error) {
 	return set, nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // newSet wraps the parsed named types in the emission model.
 func newSet(parsed *avroschema.Set) *Set {
 	s := &Set{types: map[string]*named{}, byAlias: map[string]*named{}, bySrc: map[*avroschema.Type]*named{}}
@@ -82,13 +73,13 @@ func newSet(parsed *avroschema.Set) *Set {
 func (s *Set) use(t *avroschema.Type) *schema {
 	u := &schema{kind: t.Kind, src: t}
 	switch t.Kind {
-	case Record, Enum, Fixed:
+	case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 		u.named = s.bySrc[t]
-	case Array:
+	case avroschema.Array:
 		u.items = s.use(t.Items)
-	case Map:
+	case avroschema.Map:
 		u.values = s.use(t.Values)
-	case Union:
+	case avroschema.Union:
 		for _, b := range t.Branches {
 			u.branches = append(u.branches, s.use(b))
 		}

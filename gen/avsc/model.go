@@ -9,27 +9,6 @@ import (
 // is internal/avroschema's; this package keeps what emission needs on top
 // of it: the Go names, the union types, which records are held by pointer.
 
-// Kind is the kind of an Avro schema.
-type Kind = avroschema.Kind
-
-// The Avro schema kinds.
-const (
-	Null    = avroschema.Null
-	Boolean = avroschema.Boolean
-	Int     = avroschema.Int
-	Long    = avroschema.Long
-	Float   = avroschema.Float
-	Double  = avroschema.Double
-	Bytes   = avroschema.Bytes
-	String  = avroschema.String
-	Record  = avroschema.Record
-	Enum    = avroschema.Enum
-	Fixed   = avroschema.Fixed
-	Array   = avroschema.Array
-	Map     = avroschema.Map
-	Union   = avroschema.Union
-)
-
 // The logical types the generator maps to richer Go types. Any other
 // logicalType is kept in the schema JSON and the base type's Go type used.
 const (
@@ -61,7 +40,7 @@ func mapped(logical string) bool {
 // schema is one use of a type: a primitive, an array, a map, a union, or a
 // named type.
 type schema struct {
-	kind     Kind
+	kind     avroschema.Kind
 	src      *avroschema.Type
 	items    *schema   // array
 	values   *schema   // map
@@ -80,7 +59,7 @@ type schema struct {
 // logicalType returns the mapped logical type of s, looking through to the
 // definition of a fixed type.
 func (s *schema) logicalType() string {
-	if s.kind == Fixed && s.named != nil {
+	if s.kind == avroschema.Fixed && s.named != nil {
 		return s.named.logical
 	}
 	return s.logical
@@ -88,7 +67,7 @@ func (s *schema) logicalType() string {
 
 // decimalParams returns the precision and scale of a decimal.
 func (s *schema) decimalParams() (precision, scale int) {
-	if s.kind == Fixed && s.named != nil {
+	if s.kind == avroschema.Fixed && s.named != nil {
 		return s.named.precision, s.named.scale
 	}
 	return s.precision, s.scale
@@ -97,13 +76,13 @@ func (s *schema) decimalParams() (precision, scale int) {
 // nullable reports whether s is a union of null and exactly one other
 // branch, and returns that branch and the index of null.
 func (s *schema) nullable() (other *schema, nullIndex int, ok bool) {
-	if s.kind != Union || len(s.branches) != 2 {
+	if s.kind != avroschema.Union || len(s.branches) != 2 {
 		return nil, 0, false
 	}
 	switch {
-	case s.branches[0].kind == Null && s.branches[1].kind != Null:
+	case s.branches[0].kind == avroschema.Null && s.branches[1].kind != avroschema.Null:
 		return s.branches[1], 0, true
-	case s.branches[1].kind == Null && s.branches[0].kind != Null:
+	case s.branches[1].kind == avroschema.Null && s.branches[0].kind != avroschema.Null:
 		return s.branches[0], 1, true
 	}
 	return nil, 0, false
@@ -112,7 +91,7 @@ func (s *schema) nullable() (other *schema, nullIndex int, ok bool) {
 // named is the definition of a record, enum or fixed type.
 type named struct {
 	src       *avroschema.Type
-	kind      Kind
+	kind      avroschema.Kind
 	fullName  string
 	name      string // the short name
 	namespace string

@@ -2,6 +2,8 @@ package avsc
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -110,7 +112,7 @@ func codecName(d *named) string { return d.goName + "Codec" }
 // decides which record values are held by pointer.
 func (s *Set) settleNames() {
 	s.ids = idents{taken: map[string]bool{}}
-	for _, name := range sortedKeys(s.types) {
+	for _, name := range slices.Sorted(maps.Keys(s.types)) {
 		s.order = append(s.order, s.types[name])
 	}
 	typeNames(s.order)
@@ -126,7 +128,7 @@ func (s *Set) settleNames() {
 		s.ids.claim("encode" + d.goName)
 		s.ids.claim("decode" + d.goName)
 		switch d.kind {
-		case Record:
+		case avroschema.Record:
 			s.ids.claim("New" + d.goName)
 			names := make([]string, len(d.fields))
 			for i, f := range d.fields {
@@ -135,7 +137,7 @@ func (s *Set) settleNames() {
 			for i, it := range settleScope(names, goName, reservedFields) {
 				d.fields[i].goName, d.fields[i].goNote = it.go_, it.note
 			}
-		case Enum:
+		case avroschema.Enum:
 			items := settleScope(d.symbols, goName, nil)
 			d.symbolGo = make([]string, len(items))
 			d.symbolNote = make([]string, len(items))
@@ -161,11 +163,11 @@ func (s *Set) settleNames() {
 // it sits.
 func (s *Set) nameUnions(t *schema, goName, context string) {
 	switch t.kind {
-	case Array:
+	case avroschema.Array:
 		s.nameUnions(t.items, goName+"Item", "items of "+context)
-	case Map:
+	case avroschema.Map:
 		s.nameUnions(t.values, goName+"Value", "values of "+context)
-	case Union:
+	case avroschema.Union:
 		if other, _, ok := t.nullable(); ok {
 			s.nameUnions(other, goName, context)
 			return
@@ -195,7 +197,7 @@ func (s *Set) newUnion(t *schema, goName, context string) (*unionType, []string)
 		c, _ := s.ids.claim(u.goName + it.go_)
 		u.consts = append(u.consts, c)
 		names = append(names, it.go_)
-		if t.branches[i].kind == Null {
+		if t.branches[i].kind == avroschema.Null {
 			u.branches = append(u.branches, "")
 		} else {
 			u.branches = append(u.branches, it.go_)
@@ -223,7 +225,7 @@ type topUnion struct {
 // whose it is in its doc comment ("value of topic events"). It reports
 // false when a branch does not resolve or two branches are one type.
 func (s *Set) TopicUnion(goName, context string, branches []string) (Ref, bool) {
-	src := &avroschema.Type{Kind: Union}
+	src := &avroschema.Type{Kind: avroschema.Union}
 	seen := map[string]bool{}
 	var names []string
 	for _, name := range branches {
@@ -264,9 +266,9 @@ func branchGoName(b *schema) string {
 	switch {
 	case b.kind.Named():
 		return b.named.goName
-	case b.kind == Array:
+	case b.kind == avroschema.Array:
 		return "Array"
-	case b.kind == Map:
+	case b.kind == avroschema.Map:
 		return "Map"
 	case b.logical != "":
 		return goName(b.logical)
@@ -290,15 +292,15 @@ func (s *Set) breakCycles() {
 	var valueEdges func(from any, t *schema)
 	valueEdges = func(from any, t *schema) {
 		switch {
-		case t.kind == Record:
+		case t.kind == avroschema.Record:
 			graph[from] = append(graph[from], edge{t.named, t})
-		case t.kind == Union && t.union != nil:
+		case t.kind == avroschema.Union && t.union != nil:
 			graph[from] = append(graph[from], edge{t.union, t})
 		}
 	}
 	var nodes []any
 	for _, d := range s.order {
-		if d.kind != Record {
+		if d.kind != avroschema.Record {
 			continue
 		}
 		nodes = append(nodes, d)
@@ -309,7 +311,7 @@ func (s *Set) breakCycles() {
 	for _, u := range s.unions {
 		nodes = append(nodes, u)
 		for _, b := range u.s.branches {
-			if b.kind == Record {
+			if b.kind == avroschema.Record {
 				valueEdges(u, b)
 			}
 		}

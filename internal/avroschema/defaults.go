@@ -2,7 +2,9 @@ package avroschema
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -13,7 +15,7 @@ import (
 // checkDefaults reports every field default of a record in force that
 // does not match the field's type.
 func (p *parser) checkDefaults() {
-	for _, name := range sortedKeys(p.set.Named) {
+	for _, name := range slices.Sorted(maps.Keys(p.set.Named)) {
 		t := p.set.Named[name]
 		for _, f := range t.Fields {
 			if !f.HasDefault {

@@ -127,14 +127,24 @@ func (w *schemaWriter) names(k string, names []string) {
 	}
 	w.b.WriteByte(',')
 	w.key(k)
-	w.b.WriteByte('[')
-	for i, n := range names {
+	writeStrings(&w.b, names, WriteJSONString)
+}
+
+// writeList writes n items as a JSON array.
+func writeList(b *strings.Builder, n int, item func(i int)) {
+	b.WriteByte('[')
+	for i := range n {
 		if i > 0 {
-			w.b.WriteByte(',')
+			b.WriteByte(',')
 		}
-		WriteJSONString(&w.b, n)
+		item(i)
 	}
-	w.b.WriteByte(']')
+	b.WriteByte(']')
+}
+
+// writeStrings writes a JSON array of strings, quoted by q.
+func writeStrings(b *strings.Builder, items []string, q func(*strings.Builder, string)) {
+	writeList(b, len(items), func(i int) { q(b, items[i]) })
 }
 
 func (w *schemaWriter) logical(t *Type) {
@@ -174,14 +184,7 @@ func (w *schemaWriter) schema(t *Type, ns string) {
 		w.props(t.Props)
 		w.b.WriteByte('}')
 	case Union:
-		w.b.WriteByte('[')
-		for i, br := range t.Branches {
-			if i > 0 {
-				w.b.WriteByte(',')
-			}
-			w.schema(br, ns)
-		}
-		w.b.WriteByte(']')
+		writeList(&w.b, len(t.Branches), func(i int) { w.schema(t.Branches[i], ns) })
 	default:
 		if t.Logical == "" && len(t.Props) == 0 {
 			WriteJSONString(&w.b, t.Kind.String())
@@ -216,11 +219,9 @@ func (w *schemaWriter) named(t *Type, ns string) {
 	w.names("aliases", t.Aliases)
 	switch t.Kind {
 	case Record:
-		w.b.WriteString(`,"fields":[`)
-		for i, f := range t.Fields {
-			if i > 0 {
-				w.b.WriteByte(',')
-			}
+		w.b.WriteString(`,"fields":`)
+		writeList(&w.b, len(t.Fields), func(i int) {
+			f := t.Fields[i]
 			w.b.WriteString(`{"name":`)
 			WriteJSONString(&w.b, f.Name)
 			w.b.WriteString(`,"type":`)
@@ -238,8 +239,7 @@ func (w *schemaWriter) named(t *Type, ns string) {
 			w.names("aliases", f.Aliases)
 			w.props(f.Props)
 			w.b.WriteByte('}')
-		}
-		w.b.WriteByte(']')
+		})
 	case Enum:
 		w.names("symbols", t.Symbols)
 		if len(t.Symbols) == 0 {
@@ -304,27 +304,17 @@ func writeCanonical(b *strings.Builder, t *Type, written map[*Type]bool, cut *cu
 		WriteJSONString(b, t.Kind.String())
 		switch t.Kind {
 		case Record:
-			b.WriteString(`,"fields":[`)
-			for i, f := range t.Fields {
-				if i > 0 {
-					b.WriteByte(',')
-				}
+			b.WriteString(`,"fields":`)
+			writeList(b, len(t.Fields), func(i int) {
 				b.WriteString(`{"name":`)
-				WriteJSONString(b, f.Name)
+				WriteJSONString(b, t.Fields[i].Name)
 				b.WriteString(`,"type":`)
-				writeCanonical(b, f.Type, written, cut)
+				writeCanonical(b, t.Fields[i].Type, written, cut)
 				b.WriteByte('}')
-			}
-			b.WriteByte(']')
+			})
 		case Enum:
-			b.WriteString(`,"symbols":[`)
-			for i, sym := range t.Symbols {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				WriteJSONString(b, sym)
-			}
-			b.WriteByte(']')
+			b.WriteString(`,"symbols":`)
+			writeStrings(b, t.Symbols, WriteJSONString)
 		case Fixed:
 			b.WriteString(`,"size":` + strconv.Itoa(t.Size))
 		}
@@ -338,14 +328,7 @@ func writeCanonical(b *strings.Builder, t *Type, written map[*Type]bool, cut *cu
 		writeCanonical(b, t.Values, written, cut)
 		b.WriteByte('}')
 	case Union:
-		b.WriteByte('[')
-		for i, br := range t.Branches {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeCanonical(b, br, written, cut)
-		}
-		b.WriteByte(']')
+		writeList(b, len(t.Branches), func(i int) { writeCanonical(b, t.Branches[i], written, cut) })
 	default:
 		WriteJSONString(b, t.Kind.String())
 	}
@@ -401,14 +384,8 @@ func writeQuotedList(b *strings.Builder, key string, names []string) {
 	if len(names) == 0 {
 		return
 	}
-	b.WriteString(`,"` + key + `":[`)
-	for i, a := range names {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(quote(a))
-	}
-	b.WriteByte(']')
+	b.WriteString(`,"` + key + `":`)
+	writeStrings(b, names, writeQuoted)
 }
 
 func writeRegistryForm(b *strings.Builder, t *Type, defined map[*Type]bool) {
@@ -418,14 +395,7 @@ func writeRegistryForm(b *strings.Builder, t *Type, defined map[*Type]bool) {
 	}
 	switch t.Kind {
 	case Union:
-		b.WriteByte('[')
-		for i, br := range t.Branches {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeRegistryForm(b, br, defined)
-		}
-		b.WriteByte(']')
+		writeList(b, len(t.Branches), func(i int) { writeRegistryForm(b, t.Branches[i], defined) })
 		return
 	case Null, Boolean, Int, Long, Float, Double, Bytes, String:
 		if t.Logical == "" {
@@ -442,11 +412,9 @@ func writeRegistryForm(b *strings.Builder, t *Type, defined map[*Type]bool) {
 	}
 	switch t.Kind {
 	case Record:
-		b.WriteString(`,"fields":[`)
-		for i, f := range t.Fields {
-			if i > 0 {
-				b.WriteByte(',')
-			}
+		b.WriteString(`,"fields":`)
+		writeList(b, len(t.Fields), func(i int) {
+			f := t.Fields[i]
 			b.WriteString(`{"name":` + quote(f.Name) + `,"type":`)
 			writeRegistryForm(b, f.Type, defined)
 			if f.HasDefault {
@@ -455,17 +423,10 @@ func writeRegistryForm(b *strings.Builder, t *Type, defined map[*Type]bool) {
 			}
 			writeQuotedList(b, "aliases", f.Aliases)
 			b.WriteByte('}')
-		}
-		b.WriteByte(']')
+		})
 	case Enum:
-		b.WriteString(`,"symbols":[`)
-		for i, s := range t.Symbols {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(quote(s))
-		}
-		b.WriteByte(']')
+		b.WriteString(`,"symbols":`)
+		writeStrings(b, t.Symbols, writeQuoted)
 		if t.HasEnumDefault {
 			b.WriteString(`,"default":` + quote(t.EnumDefault))
 		}

@@ -2,9 +2,9 @@ package avroschema
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -420,13 +420,8 @@ func (p *parser) aliases(n *posjson.Node, space string, qualify bool) []string {
 var validOrders = []string{"ascending", "descending", "ignore"}
 
 func (p *parser) fields(n *posjson.Node, t *Type) {
-	fields := n.Get("fields")
+	fields := p.arrayAttr(n, t, "fields", "an array")
 	if fields == nil {
-		p.errorf(n.Pos, "record %s has no \"fields\"", quoteName(t.Name))
-		return
-	}
-	if fields.Kind != posjson.Array {
-		p.errorf(fields.Pos, `record "fields" must be an array`)
 		return
 	}
 	seen := map[string]posjson.Pos{}
@@ -482,14 +477,24 @@ func (p *parser) fields(n *posjson.Node, t *Type) {
 	}
 }
 
-func (p *parser) enum(n *posjson.Node, t *Type) {
-	symbols := n.Get("symbols")
-	if symbols == nil {
-		p.errorf(n.Pos, "enum %s has no \"symbols\"", quoteName(t.Name))
-		return
+// arrayAttr returns the array attribute key of the definition of t, or
+// reports that it is missing or not what it must be (an array...).
+func (p *parser) arrayAttr(n *posjson.Node, t *Type, key, must string) *posjson.Node {
+	v := n.Get(key)
+	if v == nil {
+		p.errorf(n.Pos, "%s %s has no %q", t.Kind, quoteName(t.Name), key)
+		return nil
 	}
-	if symbols.Kind != posjson.Array {
-		p.errorf(symbols.Pos, `enum "symbols" must be an array of names`)
+	if v.Kind != posjson.Array {
+		p.errorf(v.Pos, "%s %q must be %s", t.Kind, key, must)
+		return nil
+	}
+	return v
+}
+
+func (p *parser) enum(n *posjson.Node, t *Type) {
+	symbols := p.arrayAttr(n, t, "symbols", "an array of names")
+	if symbols == nil {
 		return
 	}
 	seen := map[string]bool{}
@@ -514,23 +519,14 @@ func (p *parser) enum(n *posjson.Node, t *Type) {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // settleDefinitions puts the first definition of each full name in force
 // and registers the aliases.
 func (p *parser) settleDefinitions() {
 	named, aliases := p.set.Named, p.set.Aliases
-	for _, name := range sortedKeys(p.defs) {
+	for _, name := range slices.Sorted(maps.Keys(p.defs)) {
 		named[name] = p.defs[name][0]
 	}
-	for _, name := range sortedKeys(named) {
+	for _, name := range slices.Sorted(maps.Keys(named)) {
 		d := named[name]
 		for _, a := range d.Aliases {
 			if other, ok := named[a]; ok && other != d {
@@ -600,7 +596,7 @@ func (p *parser) resolve() {
 // compareDuplicates reports a second definition of a full name that is
 // not the same as the first.
 func (p *parser) compareDuplicates() {
-	for _, name := range sortedKeys(p.defs) {
+	for _, name := range slices.Sorted(maps.Keys(p.defs)) {
 		defs := p.defs[name]
 		first := defs[0]
 		for _, d := range defs[1:] {
@@ -617,7 +613,7 @@ func (p *parser) nearest(name string) string {
 	short := name[strings.LastIndex(name, ".")+1:]
 	var best string
 	bestDist := max(1, len(short)/3) + 1 // suggest only close names
-	for _, full := range sortedKeys(p.set.Named) {
+	for _, full := range slices.Sorted(maps.Keys(p.set.Named)) {
 		cand := full[strings.LastIndex(full, ".")+1:]
 		if strings.EqualFold(cand, short) {
 			return full
