@@ -56,23 +56,6 @@ type schema struct {
 	byRef bool       // a record held by pointer to break a cycle of values
 }
 
-// logicalType returns the mapped logical type of s, looking through to the
-// definition of a fixed type.
-func (s *schema) logicalType() string {
-	if s.kind == avroschema.Fixed && s.named != nil {
-		return s.named.logical
-	}
-	return s.logical
-}
-
-// decimalParams returns the precision and scale of a decimal.
-func (s *schema) decimalParams() (precision, scale int) {
-	if s.kind == avroschema.Fixed && s.named != nil {
-		return s.named.precision, s.named.scale
-	}
-	return s.precision, s.scale
-}
-
 // nullable reports whether s is a union of null and exactly one other
 // branch, and returns that branch and the index of null.
 func (s *schema) nullable() (other *schema, nullIndex int, ok bool) {
