@@ -48,12 +48,12 @@ func newSet(parsed *avroschema.Set) *Set {
 	s := &Set{types: map[string]*named{}, byAlias: map[string]*named{}, bySrc: map[*avroschema.Type]*named{}}
 	for name, t := range parsed.Named {
 		d := &named{
-			src: t, kind: t.Kind, fullName: t.Name, name: t.ShortName(), namespace: t.Namespace,
+			src: t, kind: t.Kind, fullName: t.Name, name: t.ShortName(), namespace: t.Namespace(),
 			doc: t.Doc, aliases: t.Aliases, isError: t.IsError, symbols: t.Symbols, enumDefault: t.EnumDefault,
 			size: t.Size,
 		}
 		if mapped(t.Logical) {
-			d.logical, d.precision, d.scale = t.Logical, t.Precision, t.Scale
+			d.logical, d.precision, d.scale = t.Logical, int(t.Precision), int(t.Scale)
 		}
 		s.types[name] = d
 		s.bySrc[t] = d
@@ -85,7 +85,7 @@ func (s *Set) use(t *avroschema.Type) *schema {
 		}
 	default:
 		if mapped(t.Logical) {
-			u.logical, u.precision, u.scale = t.Logical, t.Precision, t.Scale
+			u.logical, u.precision, u.scale = t.Logical, int(t.Precision), int(t.Scale)
 		}
 	}
 	return u

@@ -2,9 +2,7 @@ package avroschema
 
 import (
 	"fmt"
-	"maps"
 	"math/big"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -15,7 +13,7 @@ import (
 // checkDefaults reports every field default of a record in force that
 // does not match the field's type.
 func (p *parser) checkDefaults() {
-	for _, name := range slices.Sorted(maps.Keys(p.set.Named)) {
+	for _, name := range p.names {
 		t := p.set.Named[name]
 		for _, f := range t.Fields {
 			if !f.HasDefault {
@@ -96,7 +94,7 @@ func (p *parser) checkValue(t *Type, n *posjson.Node) *badValue {
 			return &badValue{at: n.Pos, msg: fmt.Sprintf("want %d bytes for fixed %q, got %d", t.Size, t.Name, len(b))}
 		}
 		if t.Logical == Decimal && len(b) > 0 {
-			if digits := len(new(big.Int).Abs(TwosComplement(b)).String()); digits > t.Precision {
+			if digits := len(new(big.Int).Abs(TwosComplement(b)).String()); digits > int(t.Precision) {
 				return &badValue{at: n.Pos, msg: fmt.Sprintf("the decimal has %d digits, more than its precision %d", digits, t.Precision)}
 			}
 		}

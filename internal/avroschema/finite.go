@@ -2,8 +2,6 @@ package avroschema
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 )
 
@@ -19,7 +17,7 @@ import (
 // fields from it into the cycle: "R.next → R".
 func (p *parser) checkFiniteValues() {
 	var records []*Type
-	for _, name := range slices.Sorted(maps.Keys(p.set.Named)) {
+	for _, name := range p.names {
 		if t := p.set.Named[name]; t.Kind == Record {
 			records = append(records, t)
 		}

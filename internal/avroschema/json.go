@@ -153,7 +153,7 @@ func (w *schemaWriter) logical(t *Type) {
 	}
 	w.str("logicalType", t.Logical)
 	if t.Logical == Decimal {
-		w.b.WriteString(`,"precision":` + strconv.Itoa(t.Precision) + `,"scale":` + strconv.Itoa(t.Scale))
+		w.b.WriteString(`,"precision":` + strconv.Itoa(int(t.Precision)) + `,"scale":` + strconv.Itoa(int(t.Scale)))
 	}
 }
 
@@ -210,7 +210,7 @@ func (w *schemaWriter) named(t *Type, ns string) {
 		WriteJSONString(&w.b, t.Kind.String())
 	}
 	w.str("name", t.Name)
-	if t.Namespace == "" && ns != "" {
+	if t.Namespace() == "" && ns != "" {
 		w.str("namespace", "")
 	}
 	if t.HasDoc {
@@ -225,7 +225,7 @@ func (w *schemaWriter) named(t *Type, ns string) {
 			w.b.WriteString(`{"name":`)
 			WriteJSONString(&w.b, f.Name)
 			w.b.WriteString(`,"type":`)
-			w.schema(f.Type, t.Namespace)
+			w.schema(f.Type, t.Namespace())
 			if f.HasDoc {
 				w.str("doc", f.Doc)
 			}
@@ -442,7 +442,7 @@ func writeRegistryForm(b *strings.Builder, t *Type, defined map[*Type]bool) {
 	if t.Logical != "" {
 		b.WriteString(`,"logicalType":` + quote(t.Logical))
 		if t.Logical == Decimal {
-			b.WriteString(`,"precision":` + strconv.Itoa(t.Precision) + `,"scale":` + strconv.Itoa(t.Scale))
+			b.WriteString(`,"precision":` + strconv.Itoa(int(t.Precision)) + `,"scale":` + strconv.Itoa(int(t.Scale)))
 		}
 	}
 	b.WriteByte('}')

@@ -10,7 +10,7 @@ import (
 )
 
 // Kind is the kind of an Avro type.
-type Kind int
+type Kind uint8
 
 // The Avro type kinds. Error types ("type": "error") are records.
 const (
@@ -34,7 +34,7 @@ var kindNames = [...]string{"null", "boolean", "int", "long", "float", "double",
 
 // String returns the Avro name of the kind ("int", "record", ...).
 func (k Kind) String() string {
-	if k >= 0 && int(k) < len(kindNames) {
+	if int(k) < len(kindNames) {
 		return kindNames[k]
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
@@ -165,30 +165,29 @@ func (l List) Error() string {
 // *Type per place they are written.
 type Type struct {
 	Kind Kind
-	// Name is the full name of a record, enum or fixed; Namespace is the
-	// namespace part of it ("" for the null namespace).
-	Name      string
-	Namespace string
+	// HasDoc tells whether a named type has a "doc"; IsError is set for a
+	// record written "type": "error"; HasEnumDefault tells whether an enum
+	// has a default symbol. (Next to Kind, they take no room of their own:
+	// the struct is sized to its allocation class.)
+	HasDoc, IsError, HasEnumDefault bool
+	// Name is the full name of a record, enum or fixed (Namespace returns
+	// its namespace part).
+	Name string
 	// Aliases are the full names a named type also answers to.
 	Aliases []string
-	// Doc is a named type's "doc"; HasDoc tells whether it has one.
-	Doc    string
-	HasDoc bool
-	// IsError is set for a record written "type": "error".
-	IsError bool
+	// Doc is a named type's "doc".
+	Doc string
 	// Logical is the logical type ("decimal", "timestamp-millis", ...), or
 	// empty: an unknown or invalid logical type is left out, as the Avro
 	// specification requires (it stays in Props).
 	Logical string
 	// Precision and Scale are set for decimals.
-	Precision, Scale int
+	Precision, Scale int32
 	// Fields are a record's fields, in order.
 	Fields []*Field
-	// Symbols are an enum's symbols; EnumDefault is its default symbol
-	// (HasEnumDefault tells whether it has one).
-	Symbols        []string
-	EnumDefault    string
-	HasEnumDefault bool
+	// Symbols are an enum's symbols; EnumDefault is its default symbol.
+	Symbols     []string
+	EnumDefault string
 	// Size is a fixed's size in bytes.
 	Size int
 	// Items is an array's item type; Values a map's value type.
@@ -202,20 +201,29 @@ type Type struct {
 	Pos Pos
 }
 
+// Namespace returns the namespace part of a named type's full name, ""
+// for the null namespace.
+func (t *Type) Namespace() string {
+	if i := strings.LastIndexByte(t.Name, '.'); i >= 0 {
+		return t.Name[:i]
+	}
+	return ""
+}
+
 // Field is one field of a record.
 type Field struct {
+	// HasDoc tells whether the field has a "doc"; HasDefault whether it
+	// declares a default value.
+	HasDoc, HasDefault bool
 	// Name is the field's name; Aliases are earlier names it reads from.
 	Name    string
 	Aliases []string
-	// Doc is the field's "doc"; HasDoc tells whether it has one.
-	Doc    string
-	HasDoc bool
+	// Doc is the field's "doc".
+	Doc string
 	// Type is the field's type.
 	Type *Type
-	// HasDefault tells whether the field declares a default value, and
-	// Default is it as written.
-	HasDefault bool
-	Default    *posjson.Node
+	// Default is the default value as written, when HasDefault.
+	Default *posjson.Node
 	// Order is the field's "order" ("ascending", "descending", "ignore"),
 	// or empty when it is not written.
 	Order string

@@ -3,7 +3,6 @@ package avroschema
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,9 +108,11 @@ type parser struct {
 	badName map[*Type]bool
 	// refs are the places that name a type (a reference or a definition),
 	// resolved once every source is read.
-	refs []*ref
-	// unions are the unions read, with the positions of their branches.
-	unions []*unionAt
+	refs []ref
+	// unions are the unions read, with the JSON they were read from.
+	unions []unionAt
+	// names are the full names in force, sorted (once they are settled).
+	names []string
 	// unresolved are the null types put where a name resolved to nothing.
 	unresolved map[*Type]bool
 }
@@ -131,7 +132,7 @@ type ref struct {
 type unionAt struct {
 	t    *Type
 	file string
-	pos  []posjson.Pos
+	n    *posjson.Node
 }
 
 func (p *parser) errorf(at posjson.Pos, format string, args ...any) {
@@ -148,7 +149,21 @@ func (p *parser) at(pos posjson.Pos) Pos {
 	return Pos{File: p.file, Line: pos.Line, Col: pos.Col}
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// validName reports whether s is an Avro name: [A-Za-z_][A-Za-z0-9_]*.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '_' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z':
+		case '0' <= c && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // slot reads the type n into *at; ns is the namespace in force. A named
 // type is put there when references resolve. It reports false when n is
@@ -164,12 +179,11 @@ func (p *parser) slot(at **Type, n *posjson.Node, ns string) bool {
 			p.errorf(n.Pos, "empty type name")
 			return false
 		}
-		p.refs = append(p.refs, &ref{at: at, name: n.Str, ns: ns, file: p.file, pos: n.Pos, record: p.record})
+		p.refs = append(p.refs, ref{at: at, name: n.Str, ns: ns, file: p.file, pos: n.Pos, record: p.record})
 		return true
 	case posjson.Array:
 		// Branches has its final capacity: refs point into it.
 		t := &Type{Kind: Union, Pos: p.at(n.Pos), Branches: make([]*Type, 0, len(n.Elems))}
-		u := &unionAt{t: t, file: p.file}
 		for _, e := range n.Elems {
 			if e.Kind == posjson.Array {
 				p.errorf(e.Pos, "a union cannot directly contain another union")
@@ -178,14 +192,12 @@ func (p *parser) slot(at **Type, n *posjson.Node, ns string) bool {
 			t.Branches = append(t.Branches, nil)
 			if !p.slot(&t.Branches[len(t.Branches)-1], e, ns) {
 				t.Branches = t.Branches[:len(t.Branches)-1]
-				continue
 			}
-			u.pos = append(u.pos, e.Pos)
 		}
 		if len(n.Elems) == 0 {
 			p.errorf(n.Pos, "a union needs at least one branch")
 		}
-		p.unions = append(p.unions, u)
+		p.unions = append(p.unions, unionAt{t: t, file: p.file, n: n})
 		*at = t
 		return true
 	case posjson.Object:
@@ -265,6 +277,7 @@ func (p *parser) named(at **Type, n *posjson.Node, ns string, k Kind) bool {
 	// A definition with a bad name is still read through (fields,
 	// symbols, size...), so that every problem of it is reported at once.
 	valid := true
+	space := ns // the namespace of the types named inside, for a bad name too
 	nameNode := n.Get("name")
 	switch {
 	case nameNode == nil:
@@ -274,13 +287,13 @@ func (p *parser) named(at **Type, n *posjson.Node, ns string, k Kind) bool {
 		p.errorf(nameNode.Pos, "%s \"name\" must be a string", k)
 		valid = false
 	default:
-		full, space, ok := p.fullName(nameNode, n.Get("namespace"), ns)
+		full, fullSpace, ok := p.fullName(nameNode, n.Get("namespace"), ns)
 		if !ok {
-			t.Name, t.Namespace = nameNode.Str, ns
+			t.Name = nameNode.Str
 			valid = false
 			break
 		}
-		t.Name, t.Namespace = full, space
+		t.Name, space = full, fullSpace
 		if _, prim := Primitives[full]; prim {
 			p.errorf(nameNode.Pos, "%q is a primitive type and cannot be redefined", full)
 			valid = false
@@ -293,14 +306,14 @@ func (p *parser) named(at **Type, n *posjson.Node, ns string, k Kind) bool {
 			t.Doc, t.HasDoc = doc.Str, true
 		}
 	}
-	t.Aliases = p.aliases(n.Get("aliases"), t.Namespace, true)
+	t.Aliases = p.aliases(n.Get("aliases"), space, true)
 
 	skip := []string{"type", "name", "namespace", "doc", "aliases"}
 	switch k {
 	case Record:
 		outer := p.record
 		p.record = t
-		p.fields(n, t)
+		p.fields(n, t, space)
 		p.record = outer
 		skip = append(skip, "fields")
 	case Enum:
@@ -332,7 +345,7 @@ func (p *parser) named(at **Type, n *posjson.Node, ns string, k Kind) bool {
 		return true
 	}
 	p.defs[t.Name] = append(p.defs[t.Name], t)
-	p.refs = append(p.refs, &ref{at: at, name: t.Name, file: p.file, pos: n.Pos, def: t, record: p.record})
+	p.refs = append(p.refs, ref{at: at, name: t.Name, file: p.file, pos: n.Pos, def: t, record: p.record})
 	return true
 }
 
@@ -365,7 +378,7 @@ func (p *parser) fullName(nameNode, nsNode *posjson.Node, enclosing string) (ful
 	} else {
 		space = enclosing
 	}
-	if !nameRE.MatchString(name) {
+	if !validName(name) {
 		p.errorf(nameNode.Pos, "invalid name %q: a name starts with a letter or _ and has only letters, digits and _", name)
 		return "", "", false
 	}
@@ -373,7 +386,7 @@ func (p *parser) fullName(nameNode, nsNode *posjson.Node, enclosing string) (ful
 		return name, "", true
 	}
 	for _, part := range strings.Split(space, ".") {
-		if !nameRE.MatchString(part) {
+		if !validName(part) {
 			at := nameNode.Pos
 			if nsNode != nil && !strings.Contains(nameNode.Str, ".") {
 				at = nsNode.Pos
@@ -403,7 +416,7 @@ func (p *parser) aliases(n *posjson.Node, space string, qualify bool) []string {
 		a := e.Str
 		valid := true
 		for _, part := range strings.Split(a, ".") {
-			valid = valid && nameRE.MatchString(part)
+			valid = valid && validName(part)
 		}
 		if !valid || (!qualify && strings.Contains(a, ".")) {
 			p.errorf(e.Pos, "invalid alias %q", a)
@@ -419,24 +432,43 @@ func (p *parser) aliases(n *posjson.Node, space string, qualify bool) []string {
 
 var validOrders = []string{"ascending", "descending", "ignore"}
 
-func (p *parser) fields(n *posjson.Node, t *Type) {
+func (p *parser) fields(n *posjson.Node, t *Type, space string) {
 	fields := p.arrayAttr(n, t, "fields", "an array")
 	if fields == nil {
 		return
 	}
-	seen := map[string]posjson.Pos{}
+	seen := make(map[string]posjson.Pos, len(fields.Elems))
 	for _, fn := range fields.Elems {
 		if fn.Kind != posjson.Object {
 			p.errorf(fn.Pos, "a field must be an object with \"name\" and \"type\"")
 			continue
 		}
 		f := &Field{Pos: p.at(fn.Pos)}
-		name := fn.Get("name")
+		// One pass over the attributes: a record may have many fields.
+		var name, doc, tn, def, order, aliases *posjson.Node
+		for i, m := range fn.Members {
+			switch m.Key {
+			case "name":
+				name = m.Value
+			case "doc":
+				doc = m.Value
+			case "type":
+				tn = m.Value
+			case "default":
+				def = m.Value
+			case "order":
+				order = m.Value
+			case "aliases":
+				aliases = m.Value
+			default:
+				f.Props = append(f.Props, fn.Members[i])
+			}
+		}
 		switch {
 		case name == nil:
 			p.errorf(fn.Pos, "field has no \"name\"")
 			continue
-		case name.Kind != posjson.String || !nameRE.MatchString(name.Str):
+		case name.Kind != posjson.String || !validName(name.Str):
 			p.errorf(name.Pos, "invalid field name %s: a name starts with a letter or _ and has only letters, digits and _", jsonText(name))
 			continue
 		}
@@ -446,33 +478,31 @@ func (p *parser) fields(n *posjson.Node, t *Type) {
 			continue
 		}
 		seen[f.Name] = name.Pos
-		if doc := fn.Get("doc"); doc != nil {
+		if doc != nil {
 			if doc.Kind != posjson.String {
 				p.strictf(doc.Pos, `"doc" must be a string`)
 			} else {
 				f.Doc, f.HasDoc = doc.Str, true
 			}
 		}
-		tn := fn.Get("type")
 		if tn == nil {
 			p.errorf(fn.Pos, "field %q has no \"type\"", f.Name)
 			continue
 		}
-		if !p.slot(&f.Type, tn, t.Namespace) {
+		if !p.slot(&f.Type, tn, space) {
 			continue
 		}
-		if d := fn.Get("default"); d != nil {
-			f.HasDefault, f.Default = true, d
+		if def != nil {
+			f.HasDefault, f.Default = true, def
 		}
-		if o := fn.Get("order"); o != nil {
-			if o.Kind != posjson.String || !slices.Contains(validOrders, o.Str) {
-				p.errorf(o.Pos, `field "order" must be "ascending", "descending" or "ignore"`)
+		if order != nil {
+			if order.Kind != posjson.String || !slices.Contains(validOrders, order.Str) {
+				p.errorf(order.Pos, `field "order" must be "ascending", "descending" or "ignore"`)
 			} else {
-				f.Order = o.Str
+				f.Order = order.Str
 			}
 		}
-		f.Aliases = p.aliases(fn.Get("aliases"), "", false)
-		f.Props = otherProps(fn, "name", "doc", "type", "default", "order", "aliases")
+		f.Aliases = p.aliases(aliases, "", false)
 		t.Fields = append(t.Fields, f)
 	}
 }
@@ -499,7 +529,7 @@ func (p *parser) enum(n *posjson.Node, t *Type) {
 	}
 	seen := map[string]bool{}
 	for _, s := range symbols.Elems {
-		if s.Kind != posjson.String || !nameRE.MatchString(s.Str) {
+		if s.Kind != posjson.String || !validName(s.Str) {
 			p.errorf(s.Pos, "invalid enum symbol %s: a symbol starts with a letter or _ and has only letters, digits and _", jsonText(s))
 			continue
 		}
@@ -523,10 +553,11 @@ func (p *parser) enum(n *posjson.Node, t *Type) {
 // and registers the aliases.
 func (p *parser) settleDefinitions() {
 	named, aliases := p.set.Named, p.set.Aliases
-	for _, name := range slices.Sorted(maps.Keys(p.defs)) {
+	p.names = slices.Sorted(maps.Keys(p.defs))
+	for _, name := range p.names {
 		named[name] = p.defs[name][0]
 	}
-	for _, name := range slices.Sorted(maps.Keys(named)) {
+	for _, name := range p.names {
 		d := named[name]
 		for _, a := range d.Aliases {
 			if other, ok := named[a]; ok && other != d {
@@ -562,7 +593,8 @@ func (p *parser) lookup(name, ns string) *Type {
 // resolve puts every named type in the places that name it, and reports
 // the names that resolve to nothing.
 func (p *parser) resolve() {
-	for _, r := range p.refs {
+	for i := range p.refs {
+		r := &p.refs[i]
 		p.file = r.file
 		if r.def != nil {
 			*r.at = p.set.Named[r.name] // identical duplicates merge
@@ -596,7 +628,7 @@ func (p *parser) resolve() {
 // compareDuplicates reports a second definition of a full name that is
 // not the same as the first.
 func (p *parser) compareDuplicates() {
-	for _, name := range slices.Sorted(maps.Keys(p.defs)) {
+	for _, name := range p.names {
 		defs := p.defs[name]
 		first := defs[0]
 		for _, d := range defs[1:] {
@@ -613,7 +645,7 @@ func (p *parser) nearest(name string) string {
 	short := name[strings.LastIndex(name, ".")+1:]
 	var best string
 	bestDist := max(1, len(short)/3) + 1 // suggest only close names
-	for _, full := range slices.Sorted(maps.Keys(p.set.Named)) {
+	for _, full := range p.names {
 		cand := full[strings.LastIndex(full, ".")+1:]
 		if strings.EqualFold(cand, short) {
 			return full
@@ -640,18 +672,35 @@ func (p *parser) nearest(name string) string {
 // way for every reader, code generation refuses it (Strict).
 func (p *parser) checkNullNamespaceUse(r *ref, t *Type) {
 	d := r.record
-	if d == nil || d.Namespace == "" || p.badName[d] || t.Namespace != "" {
+	if d == nil || p.badName[d] || d.Namespace() == "" || t.Namespace() != "" {
 		return
 	}
 	p.strictf(r.pos, "%s %q has no namespace but is used inside %q: Avro readers disagree on its full name there (some read %q) and no schema JSON names it %[2]q for all of them; give %[2]q a namespace, or %[3]q none",
-		t.Kind, t.Name, d.Name, d.Namespace+"."+t.Name)
+		t.Kind, t.Name, d.Name, d.Namespace()+"."+t.Name)
+}
+
+// branchPos is where branch i of the union is written: the i-th element
+// that is no union, unless an element could not be read at all
+// (reported), when the union's position stands for its branches'.
+func (u *unionAt) branchPos(i int) posjson.Pos {
+	var elems []*posjson.Node
+	for _, e := range u.n.Elems {
+		if e.Kind != posjson.Array {
+			elems = append(elems, e)
+		}
+	}
+	if len(elems) != len(u.t.Branches) {
+		return u.n.Pos
+	}
+	return elems[i].Pos
 }
 
 // checkUnions reports unions with two branches of one type.
 func (p *parser) checkUnions() {
 	for _, u := range p.unions {
 		p.file = u.file
-		seen := map[string]bool{}
+		var buf [8]string // most unions are short: no allocation
+		seen := buf[:0]
 		for i, b := range u.t.Branches {
 			if b == nil || p.badName[b] || p.unresolved[b] {
 				continue // not read, or a bad name (reported): it means nothing
@@ -660,10 +709,10 @@ func (p *parser) checkUnions() {
 			if b.Kind.Named() {
 				key = b.Name
 			}
-			if seen[key] {
-				p.errorf(u.pos[i], "a union cannot hold two branches of type %q", key)
+			if slices.Contains(seen, key) {
+				p.errorf(u.branchPos(i), "a union cannot hold two branches of type %q", key)
 			}
-			seen[key] = true
+			seen = append(seen, key)
 		}
 	}
 }
