@@ -49,11 +49,11 @@ func newSet(parsed *avroschema.Set) *Set {
 	for name, t := range parsed.Named {
 		d := &named{
 			src: t, kind: t.Kind, fullName: t.Name, name: t.ShortName(), namespace: t.Namespace(),
-			doc: t.Doc, aliases: t.Aliases, isError: t.IsError, symbols: t.Symbols, enumDefault: t.EnumDefault,
+			doc: t.Doc(), aliases: t.Aliases, isError: t.IsError, symbols: t.Symbols, enumDefault: t.EnumDefault,
 			size: t.Size,
 		}
 		if mapped(t.Logical) {
-			d.logical, d.precision, d.scale = t.Logical, int(t.Precision), int(t.Scale)
+			d.logical, d.precision, d.scale = t.Logical, t.Precision, t.Scale
 		}
 		s.types[name] = d
 		s.bySrc[t] = d
@@ -63,7 +63,7 @@ func newSet(parsed *avroschema.Set) *Set {
 	}
 	for _, d := range s.types {
 		for _, f := range d.src.Fields {
-			d.fields = append(d.fields, &field{name: f.Name, doc: f.Doc, typ: s.use(f.Type), def: f.Default})
+			d.fields = append(d.fields, &field{name: f.Name, doc: f.Doc(), typ: s.use(f.Type), def: f.Default})
 		}
 	}
 	return s
@@ -85,7 +85,7 @@ func (s *Set) use(t *avroschema.Type) *schema {
 		}
 	default:
 		if mapped(t.Logical) {
-			u.logical, u.precision, u.scale = t.Logical, int(t.Precision), int(t.Scale)
+			u.logical, u.precision, u.scale = t.Logical, t.Precision, t.Scale
 		}
 	}
 	return u

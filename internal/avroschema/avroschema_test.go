@@ -68,11 +68,11 @@ func TestNanosecondTimestampsAreLogicalTypes(t *testing.T) {
 	for _, lt := range []string{TimestampNanos, LocalTimestampNanos} {
 		set, diags := parseOne(t, record(`{"name":"at","type":{"type":"long","logicalType":"`+lt+`"}},{"name":"bad","type":{"type":"int","logicalType":"`+lt+`"}}`))
 		at := set.Named["R"].Fields[0].Type
-		if at.Logical != lt || at.Describe() != "long("+lt+")" || len(at.Props) != 0 {
-			t.Errorf("%s: parsed as %s, props %v", lt, at.Describe(), at.Props)
+		if at.Logical != lt || at.Describe() != "long("+lt+")" || at.Attrs != nil {
+			t.Errorf("%s: parsed as %s, props %v", lt, at.Describe(), at.Attrs)
 		}
-		if bad := set.Named["R"].Fields[1].Type; bad.Logical != "" || len(bad.Props) != 1 {
-			t.Errorf("%s on int: logical %q, props %v; want none, the attribute kept", lt, bad.Logical, bad.Props)
+		if bad := set.Named["R"].Fields[1].Type; bad.Logical != "" || bad.Attrs == nil || len(bad.Attrs.Props) != 1 {
+			t.Errorf("%s on int: logical %q, props %v; want none, the attribute kept", lt, bad.Logical, bad.Attrs)
 		}
 		if len(diags) != 1 || !diags[0].Strict || !strings.Contains(diags[0].Msg, `logical type "`+lt+`" applies to type "long", not "int"`) {
 			t.Errorf("%s on int: %v", lt, diags)

@@ -94,7 +94,7 @@ func (p *parser) checkValue(t *Type, n *posjson.Node) *badValue {
 			return &badValue{at: n.Pos, msg: fmt.Sprintf("want %d bytes for fixed %q, got %d", t.Size, t.Name, len(b))}
 		}
 		if t.Logical == Decimal && len(b) > 0 {
-			if digits := len(new(big.Int).Abs(TwosComplement(b)).String()); digits > int(t.Precision) {
+			if digits := len(new(big.Int).Abs(TwosComplement(b)).String()); digits > t.Precision {
 				return &badValue{at: n.Pos, msg: fmt.Sprintf("the decimal has %d digits, more than its precision %d", digits, t.Precision)}
 			}
 		}

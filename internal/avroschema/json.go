@@ -153,7 +153,7 @@ func (w *schemaWriter) logical(t *Type) {
 	}
 	w.str("logicalType", t.Logical)
 	if t.Logical == Decimal {
-		w.b.WriteString(`,"precision":` + strconv.Itoa(int(t.Precision)) + `,"scale":` + strconv.Itoa(int(t.Scale)))
+		w.b.WriteString(`,"precision":` + strconv.Itoa(t.Precision) + `,"scale":` + strconv.Itoa(t.Scale))
 	}
 }
 
@@ -181,19 +181,19 @@ func (w *schemaWriter) schema(t *Type, ns string) {
 			w.b.WriteString(`"map","values":`)
 			w.schema(t.Values, ns)
 		}
-		w.props(t.Props)
+		w.props(t.Attrs.props())
 		w.b.WriteByte('}')
 	case Union:
 		writeList(&w.b, len(t.Branches), func(i int) { w.schema(t.Branches[i], ns) })
 	default:
-		if t.Logical == "" && len(t.Props) == 0 {
+		if t.Logical == "" && len(t.Attrs.props()) == 0 {
 			WriteJSONString(&w.b, t.Kind.String())
 			return
 		}
 		w.b.WriteString(`{"type":`)
 		WriteJSONString(&w.b, t.Kind.String())
 		w.logical(t)
-		w.props(t.Props)
+		w.props(t.Attrs.props())
 		w.b.WriteByte('}')
 	}
 }
@@ -213,8 +213,8 @@ func (w *schemaWriter) named(t *Type, ns string) {
 	if t.Namespace() == "" && ns != "" {
 		w.str("namespace", "")
 	}
-	if t.HasDoc {
-		w.str("doc", t.Doc)
+	if doc, ok := t.Attrs.doc(); ok {
+		w.str("doc", doc)
 	}
 	w.names("aliases", t.Aliases)
 	switch t.Kind {
@@ -226,18 +226,18 @@ func (w *schemaWriter) named(t *Type, ns string) {
 			WriteJSONString(&w.b, f.Name)
 			w.b.WriteString(`,"type":`)
 			w.schema(f.Type, t.Namespace())
-			if f.HasDoc {
-				w.str("doc", f.Doc)
+			if doc, ok := f.Attrs.doc(); ok {
+				w.str("doc", doc)
 			}
 			if f.HasDefault {
 				w.b.WriteString(`,"default":`)
 				f.Default.WriteCompact(&w.b, WriteJSONString)
 			}
-			if f.Order != "" {
-				w.str("order", f.Order)
+			if f.Attrs != nil && f.Attrs.Order != "" {
+				w.str("order", f.Attrs.Order)
 			}
 			w.names("aliases", f.Aliases)
-			w.props(f.Props)
+			w.props(f.Attrs.props())
 			w.b.WriteByte('}')
 		})
 	case Enum:
@@ -252,7 +252,7 @@ func (w *schemaWriter) named(t *Type, ns string) {
 		w.b.WriteString(`,"size":` + strconv.Itoa(t.Size))
 		w.logical(t)
 	}
-	w.props(t.Props)
+	w.props(t.Attrs.props())
 	w.b.WriteByte('}')
 }
 
@@ -442,7 +442,7 @@ func writeRegistryForm(b *strings.Builder, t *Type, defined map[*Type]bool) {
 	if t.Logical != "" {
 		b.WriteString(`,"logicalType":` + quote(t.Logical))
 		if t.Logical == Decimal {
-			b.WriteString(`,"precision":` + strconv.Itoa(int(t.Precision)) + `,"scale":` + strconv.Itoa(int(t.Scale)))
+			b.WriteString(`,"precision":` + strconv.Itoa(t.Precision) + `,"scale":` + strconv.Itoa(t.Scale))
 		}
 	}
 	b.WriteByte('}')

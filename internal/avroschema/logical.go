@@ -1,7 +1,6 @@
 package avroschema
 
 import (
-	"math"
 	"math/big"
 	"slices"
 	"sort"
@@ -90,10 +89,6 @@ func (p *parser) logical(t *Type, n *posjson.Node) {
 			p.strictf(n.Get("precision").Pos, "decimal precision must be a positive integer, not %d", prec)
 			return
 		}
-		if prec > math.MaxInt32 {
-			p.strictf(n.Get("precision").Pos, "decimal precision %d is too large (at most %d)", prec, math.MaxInt32)
-			return
-		}
 		if scale < 0 || scale > prec {
 			p.strictf(n.Get("scale").Pos, "decimal scale must be between 0 and the precision (%d), not %d", prec, scale)
 			return
@@ -104,7 +99,7 @@ func (p *parser) logical(t *Type, n *posjson.Node) {
 				return
 			}
 		}
-		t.Precision, t.Scale = int32(prec), int32(scale)
+		t.Precision, t.Scale = prec, scale
 	case Duration:
 		if t.Size != 12 {
 			p.strictf(lt.Pos, "logical type \"duration\" needs a fixed of size 12, not %d", t.Size)

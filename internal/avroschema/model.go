@@ -165,24 +165,21 @@ func (l List) Error() string {
 // *Type per place they are written.
 type Type struct {
 	Kind Kind
-	// HasDoc tells whether a named type has a "doc"; IsError is set for a
-	// record written "type": "error"; HasEnumDefault tells whether an enum
-	// has a default symbol. (Next to Kind, they take no room of their own:
-	// the struct is sized to its allocation class.)
-	HasDoc, IsError, HasEnumDefault bool
+	// IsError is set for a record written "type": "error"; HasEnumDefault
+	// tells whether an enum has a default symbol. (Next to Kind, they take
+	// no room of their own.)
+	IsError, HasEnumDefault bool
 	// Name is the full name of a record, enum or fixed (Namespace returns
 	// its namespace part).
 	Name string
 	// Aliases are the full names a named type also answers to.
 	Aliases []string
-	// Doc is a named type's "doc".
-	Doc string
 	// Logical is the logical type ("decimal", "timestamp-millis", ...), or
 	// empty: an unknown or invalid logical type is left out, as the Avro
 	// specification requires (it stays in Props).
 	Logical string
 	// Precision and Scale are set for decimals.
-	Precision, Scale int32
+	Precision, Scale int
 	// Fields are a record's fields, in order.
 	Fields []*Field
 	// Symbols are an enum's symbols; EnumDefault is its default symbol.
@@ -194,12 +191,48 @@ type Type struct {
 	Items, Values *Type
 	// Branches are a union's branches, in order.
 	Branches []*Type
-	// Props are the other attributes of the type's object, in file order,
-	// kept in the full schema JSON.
-	Props []posjson.Member
+	// Attrs are the type's doc and other attributes, nil when it has none.
+	Attrs *Attrs
 	// Pos is where the type is written (its definition for named types).
 	Pos Pos
 }
+
+// Attrs are the attributes of a type or a field that do not change how
+// data is read: its doc, a field's sort order, and any other property
+// (an unknown logicalType, say), kept for the full schema JSON. Types and
+// fields without them (most) hold none, which keeps the model small.
+type Attrs struct {
+	// Doc is the "doc"; HasDoc tells whether there is one.
+	Doc    string
+	HasDoc bool
+	// Order is a field's "order" ("ascending", "descending", "ignore"),
+	// or empty when it is not written.
+	Order string
+	// Props are the other attributes of the object, in file order.
+	Props []posjson.Member
+}
+
+// doc returns the "doc" and whether there is one (none for a nil Attrs).
+func (a *Attrs) doc() (string, bool) {
+	if a == nil {
+		return "", false
+	}
+	return a.Doc, a.HasDoc
+}
+
+// props returns the other attributes (none for a nil Attrs).
+func (a *Attrs) props() []posjson.Member {
+	if a == nil {
+		return nil
+	}
+	return a.Props
+}
+
+// Doc returns the type's "doc", "" when it has none.
+func (t *Type) Doc() string { d, _ := t.Attrs.doc(); return d }
+
+// Doc returns the field's "doc", "" when it has none.
+func (f *Field) Doc() string { d, _ := f.Attrs.doc(); return d }
 
 // Namespace returns the namespace part of a named type's full name, ""
 // for the null namespace.
@@ -212,23 +245,18 @@ func (t *Type) Namespace() string {
 
 // Field is one field of a record.
 type Field struct {
-	// HasDoc tells whether the field has a "doc"; HasDefault whether it
-	// declares a default value.
-	HasDoc, HasDefault bool
+	// HasDefault tells whether the field declares a default value.
+	HasDefault bool
 	// Name is the field's name; Aliases are earlier names it reads from.
 	Name    string
 	Aliases []string
-	// Doc is the field's "doc".
-	Doc string
 	// Type is the field's type.
 	Type *Type
 	// Default is the default value as written, when HasDefault.
 	Default *posjson.Node
-	// Order is the field's "order" ("ascending", "descending", "ignore"),
-	// or empty when it is not written.
-	Order string
-	// Props are the field's other attributes, in file order.
-	Props []posjson.Member
+	// Attrs are the field's doc, order and other attributes, nil when it
+	// has none.
+	Attrs *Attrs
 	// Pos is the position of the field's object in the source.
 	Pos Pos
 }

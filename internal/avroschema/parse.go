@@ -238,7 +238,8 @@ func (p *parser) object(at **Type, n *posjson.Node, ns string) bool {
 			p.errorf(n.Pos, "%s schema has no %q", tn.Str, key)
 			return false
 		}
-		t := &Type{Kind: kind, Pos: p.at(n.Pos), Props: otherProps(n, "type", key)}
+		t := &Type{Kind: kind, Pos: p.at(n.Pos)}
+		setProps(&t.Attrs, otherProps(n, "type", key))
 		inner := &t.Items
 		if kind == Map {
 			inner = &t.Values
@@ -252,12 +253,27 @@ func (p *parser) object(at **Type, n *posjson.Node, ns string) bool {
 	if k, ok := Primitives[tn.Str]; ok {
 		t := &Type{Kind: k, Pos: p.at(n.Pos)}
 		p.logical(t, n)
-		t.Props = otherProps(n, append([]string{"type"}, logicalKeys(t)...)...)
+		setProps(&t.Attrs, otherProps(n, append([]string{"type"}, logicalKeys(t)...)...))
 		*at = t
 		return true
 	}
 	// {"type": "com.example.Name"}: a reference in object form.
 	return p.slot(at, tn, ns)
+}
+
+// attrs returns *a, made when it is nil.
+func attrs(a **Attrs) *Attrs {
+	if *a == nil {
+		*a = &Attrs{}
+	}
+	return *a
+}
+
+// setProps sets the other attributes, making Attrs only for some.
+func setProps(a **Attrs, props []posjson.Member) {
+	if len(props) > 0 {
+		attrs(a).Props = props
+	}
 }
 
 // otherProps returns the members of n not in skip, in file order.
@@ -303,7 +319,8 @@ func (p *parser) named(at **Type, n *posjson.Node, ns string, k Kind) bool {
 		if doc.Kind != posjson.String {
 			p.strictf(doc.Pos, `"doc" must be a string`)
 		} else {
-			t.Doc, t.HasDoc = doc.Str, true
+			a := attrs(&t.Attrs)
+			a.Doc, a.HasDoc = doc.Str, true
 		}
 	}
 	t.Aliases = p.aliases(n.Get("aliases"), space, true)
@@ -338,7 +355,7 @@ func (p *parser) named(at **Type, n *posjson.Node, ns string, k Kind) bool {
 		skip = append(skip, "size")
 		skip = append(skip, logicalKeys(t)...)
 	}
-	t.Props = otherProps(n, skip...)
+	setProps(&t.Attrs, otherProps(n, skip...))
 	if !valid {
 		p.badName[t] = true
 		*at = t
@@ -461,7 +478,8 @@ func (p *parser) fields(n *posjson.Node, t *Type, space string) {
 			case "aliases":
 				aliases = m.Value
 			default:
-				f.Props = append(f.Props, fn.Members[i])
+				a := attrs(&f.Attrs)
+				a.Props = append(a.Props, fn.Members[i])
 			}
 		}
 		switch {
@@ -482,7 +500,8 @@ func (p *parser) fields(n *posjson.Node, t *Type, space string) {
 			if doc.Kind != posjson.String {
 				p.strictf(doc.Pos, `"doc" must be a string`)
 			} else {
-				f.Doc, f.HasDoc = doc.Str, true
+				a := attrs(&f.Attrs)
+				a.Doc, a.HasDoc = doc.Str, true
 			}
 		}
 		if tn == nil {
@@ -499,7 +518,7 @@ func (p *parser) fields(n *posjson.Node, t *Type, space string) {
 			if order.Kind != posjson.String || !slices.Contains(validOrders, order.Str) {
 				p.errorf(order.Pos, `field "order" must be "ascending", "descending" or "ignore"`)
 			} else {
-				f.Order = order.Str
+				attrs(&f.Attrs).Order = order.Str
 			}
 		}
 		f.Aliases = p.aliases(aliases, "", false)
