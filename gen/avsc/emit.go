@@ -126,18 +126,18 @@ func goType(t *schema) *jen.Statement {
 		return jen.Bool()
 	case avroschema.Int:
 		switch t.logical {
-		case logicalDate:
+		case avroschema.Date:
 			return qt("Time")
-		case logicalTimeMillis:
+		case avroschema.TimeMillis:
 			return qt("Duration")
 		}
 		return jen.Int32()
 	case avroschema.Long:
 		switch t.logical {
-		case logicalTimeMicros:
+		case avroschema.TimeMicros:
 			return qt("Duration")
-		case logicalTimestampMillis, logicalTimestampMicros, logicalTimestampNanos,
-			logicalLocalTimestampMillis, logicalLocalTimestampMicros, logicalLocalTimestampNanos:
+		case avroschema.TimestampMillis, avroschema.TimestampMicros, avroschema.TimestampNanos,
+			avroschema.LocalTimestampMillis, avroschema.LocalTimestampMicros, avroschema.LocalTimestampNanos:
 			return qt("Time")
 		}
 		return jen.Int64()
@@ -146,7 +146,7 @@ func goType(t *schema) *jen.Statement {
 	case avroschema.Double:
 		return jen.Float64()
 	case avroschema.Bytes:
-		if t.logical == logicalDecimal {
+		if t.logical == avroschema.Decimal {
 			return qr("Decimal")
 		}
 		return jen.Index().Byte()
@@ -181,7 +181,7 @@ func (s *Set) namedDecls(d *named) []jen.Code {
 		avroKind = "error"
 	}
 	summary := fmt.Sprintf("%s is the Avro %s %s.", d.goName, avroKind, d.fullName)
-	alias := d.kind == avroschema.Fixed && (d.logical == logicalDecimal || d.logical == logicalDuration)
+	alias := d.kind == avroschema.Fixed && (d.logical == avroschema.Decimal || d.logical == avroschema.Duration)
 	switch d.kind {
 	case avroschema.Record:
 		out = append(out, s.recordType(d, summary), s.recordNew(d))
@@ -189,10 +189,10 @@ func (s *Set) namedDecls(d *named) []jen.Code {
 		out = append(out, s.enumType(d, summary)...)
 	case avroschema.Fixed:
 		switch d.logical {
-		case logicalDecimal:
+		case avroschema.Decimal:
 			out = append(out, comment(docLines(summary, d.doc, fmt.Sprintf("A decimal with precision %d and scale %d in %d bytes; an alias, so it has no methods of its own.", d.precision, d.scale, d.size), d.goNote)...).Line().
 				Type().Id(d.goName).Op("=").Add(qr("Decimal")))
-		case logicalDuration:
+		case avroschema.Duration:
 			out = append(out, comment(docLines(summary, d.doc, "A duration (months, days, milliseconds); an alias, so it has no methods of its own.", d.goNote)...).Line().
 				Type().Id(d.goName).Op("=").Add(qr("Duration")))
 		default:
@@ -391,9 +391,9 @@ func (s *Set) namedEncoder(d *named) jen.Code {
 			jen.Id("w").Dot("WriteInt").Call(jen.Int32().Parens(jen.Op("*").Id("v"))))
 	case avroschema.Fixed:
 		switch d.logical {
-		case logicalDecimal:
+		case avroschema.Decimal:
 			body = append(body, qr("WriteDecimalFixed").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Op("*").Id("v"), jen.Lit(d.size), jen.Lit(d.precision), jen.Lit(d.scale)))
-		case logicalDuration:
+		case avroschema.Duration:
 			body = append(body, qr("WriteDuration").Call(jen.Id("w"), jen.Op("*").Id("v")))
 		default:
 			body = append(body, jen.Id("_").Op(",").Id("_").Op("=").Id("w").Dot("Write").Call(jen.Id("v").Index(jen.Op(":"))))
@@ -450,9 +450,9 @@ func (s *Set) namedDecoder(d *named) jen.Code {
 			jen.Op("*").Id("v").Op("=").Id(d.goName).Parens(jen.Id("i")))
 	case avroschema.Fixed:
 		switch d.logical {
-		case logicalDecimal:
+		case avroschema.Decimal:
 			body = append(body, jen.Op("*").Id("v").Op("=").Add(qr("ReadDecimalFixed")).Call(jen.Id("r"), jen.Lit(d.size), jen.Lit(d.scale)))
-		case logicalDuration:
+		case avroschema.Duration:
 			body = append(body, jen.Op("*").Id("v").Op("=").Add(qr("ReadDuration")).Call(jen.Id("r")))
 		default:
 			body = append(body, jen.Id("r").Dot("Read").Call(jen.Id("v").Index(jen.Op(":"))))
@@ -546,21 +546,21 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 		return w("WriteBool", val)
 	case avroschema.Int:
 		switch t.logical {
-		case logicalDate:
+		case avroschema.Date:
 			return w("WriteInt", qr("DaysSinceEpoch").Call(val))
-		case logicalTimeMillis:
+		case avroschema.TimeMillis:
 			return w("WriteInt", jen.Int32().Parens(jen.Add(val).Dot("Milliseconds").Call()))
 		}
 		return w("WriteInt", val)
 	case avroschema.Long:
 		switch t.logical {
-		case logicalTimeMicros:
+		case avroschema.TimeMicros:
 			return w("WriteLong", jen.Add(val).Dot("Microseconds").Call())
-		case logicalTimestampMillis, logicalLocalTimestampMillis:
+		case avroschema.TimestampMillis, avroschema.LocalTimestampMillis:
 			return w("WriteLong", jen.Add(val).Dot("UnixMilli").Call())
-		case logicalTimestampMicros, logicalLocalTimestampMicros:
+		case avroschema.TimestampMicros, avroschema.LocalTimestampMicros:
 			return w("WriteLong", jen.Add(val).Dot("UnixMicro").Call())
-		case logicalTimestampNanos, logicalLocalTimestampNanos:
+		case avroschema.TimestampNanos, avroschema.LocalTimestampNanos:
 			// An int64 of nanoseconds holds 1677-09-21 to 2262-04-11 only;
 			// UnixNano wraps outside them, which the round trip detects:
 			//
@@ -580,7 +580,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 	case avroschema.Double:
 		return w("WriteDouble", val)
 	case avroschema.Bytes:
-		if t.logical == logicalDecimal {
+		if t.logical == avroschema.Decimal {
 			return []jen.Code{qr("WriteDecimalBytes").Call(jen.Id("w"), jen.Lit(ctx), val, jen.Lit(t.precision), jen.Lit(t.scale))}
 		}
 		return w("WriteBytes", val)
@@ -669,21 +669,21 @@ func readExpr(t *schema) *jen.Statement {
 		return r("ReadBool")
 	case avroschema.Int:
 		switch t.logical {
-		case logicalDate:
+		case avroschema.Date:
 			return qr("DateFromDays").Call(r("ReadInt"))
-		case logicalTimeMillis:
+		case avroschema.TimeMillis:
 			return qt("Duration").Call(r("ReadInt")).Op("*").Add(qt("Millisecond"))
 		}
 		return r("ReadInt")
 	case avroschema.Long:
 		switch t.logical {
-		case logicalTimeMicros:
+		case avroschema.TimeMicros:
 			return qt("Duration").Call(r("ReadLong")).Op("*").Add(qt("Microsecond"))
-		case logicalTimestampMillis, logicalLocalTimestampMillis:
+		case avroschema.TimestampMillis, avroschema.LocalTimestampMillis:
 			return qt("UnixMilli").Call(r("ReadLong")).Dot("UTC").Call()
-		case logicalTimestampMicros, logicalLocalTimestampMicros:
+		case avroschema.TimestampMicros, avroschema.LocalTimestampMicros:
 			return qt("UnixMicro").Call(r("ReadLong")).Dot("UTC").Call()
-		case logicalTimestampNanos, logicalLocalTimestampNanos:
+		case avroschema.TimestampNanos, avroschema.LocalTimestampNanos:
 			return qt("Unix").Call(jen.Lit(0), r("ReadLong")).Dot("UTC").Call()
 		}
 		return r("ReadLong")
@@ -692,7 +692,7 @@ func readExpr(t *schema) *jen.Statement {
 	case avroschema.Double:
 		return r("ReadDouble")
 	case avroschema.Bytes:
-		if t.logical == logicalDecimal {
+		if t.logical == avroschema.Decimal {
 			return qr("ReadDecimalBytes").Call(jen.Id("r"), jen.Lit(t.scale))
 		}
 		return qr("ReadBytes").Call(jen.Id("r"))
@@ -874,17 +874,17 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 	case avroschema.Int, avroschema.Long:
 		v, _ := strconv.ParseInt(n.Str, 10, 64)
 		switch t.logical {
-		case logicalDate:
+		case avroschema.Date:
 			return timeLiteral(time.Unix(v*86400, 0).UTC())
-		case logicalTimestampMillis, logicalLocalTimestampMillis:
+		case avroschema.TimestampMillis, avroschema.LocalTimestampMillis:
 			return timeLiteral(time.UnixMilli(v).UTC())
-		case logicalTimestampMicros, logicalLocalTimestampMicros:
+		case avroschema.TimestampMicros, avroschema.LocalTimestampMicros:
 			return timeLiteral(time.UnixMicro(v).UTC())
-		case logicalTimestampNanos, logicalLocalTimestampNanos:
+		case avroschema.TimestampNanos, avroschema.LocalTimestampNanos:
 			return timeLiteral(time.Unix(0, v).UTC())
-		case logicalTimeMillis:
+		case avroschema.TimeMillis:
 			return zero(jen.Lit(int(v)).Op("*").Add(qt("Millisecond")), v == 0)
-		case logicalTimeMicros:
+		case avroschema.TimeMicros:
 			return zero(jen.Lit(int(v)).Op("*").Add(qt("Microsecond")), v == 0)
 		}
 		return zero(jen.Lit(int(v)), v == 0)
@@ -898,16 +898,16 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 		return zero(jen.Lit(n.Str), n.Str == "")
 	case avroschema.Bytes:
 		b, _ := avroschema.Latin1Bytes(n.Str)
-		if t.logical == logicalDecimal {
+		if t.logical == avroschema.Decimal {
 			return qr("MustParseDecimal").Call(jen.Lit(decimalString(b, t.scale)))
 		}
 		return zero(jen.Index().Byte().Parens(jen.Lit(string(b))), len(b) == 0)
 	case avroschema.Fixed:
 		b, _ := avroschema.Latin1Bytes(n.Str)
 		switch t.named.logical {
-		case logicalDecimal:
+		case avroschema.Decimal:
 			return qr("MustParseDecimal").Call(jen.Lit(decimalString(b, t.named.scale)))
-		case logicalDuration:
+		case avroschema.Duration:
 			u := func(i int) uint32 {
 				return uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16 | uint32(b[i+3])<<24
 			}

@@ -9,29 +9,14 @@ import (
 // is internal/avroschema's; this package keeps what emission needs on top
 // of it: the Go names, the union types, which records are held by pointer.
 
-// The logical types the generator maps to richer Go types. Any other
-// logicalType is kept in the schema JSON and the base type's Go type used.
-const (
-	logicalDecimal              = avroschema.Decimal
-	logicalUUID                 = avroschema.UUID
-	logicalDate                 = avroschema.Date
-	logicalTimeMillis           = avroschema.TimeMillis
-	logicalTimeMicros           = avroschema.TimeMicros
-	logicalTimestampMillis      = avroschema.TimestampMillis
-	logicalTimestampMicros      = avroschema.TimestampMicros
-	logicalTimestampNanos       = avroschema.TimestampNanos
-	logicalLocalTimestampMillis = avroschema.LocalTimestampMillis
-	logicalLocalTimestampMicros = avroschema.LocalTimestampMicros
-	logicalLocalTimestampNanos  = avroschema.LocalTimestampNanos
-	logicalDuration             = avroschema.Duration
-)
-
-// mapped reports whether the generator gives a logical type its own Go type.
+// mapped reports whether the generator gives a logical type its own Go
+// type. Any other logicalType is kept in the schema JSON and the base
+// type's Go type used.
 func mapped(logical string) bool {
 	switch logical {
-	case logicalDecimal, logicalUUID, logicalDate, logicalTimeMillis, logicalTimeMicros,
-		logicalTimestampMillis, logicalTimestampMicros, logicalTimestampNanos,
-		logicalLocalTimestampMillis, logicalLocalTimestampMicros, logicalLocalTimestampNanos, logicalDuration:
+	case avroschema.Decimal, avroschema.UUID, avroschema.Date, avroschema.TimeMillis, avroschema.TimeMicros,
+		avroschema.TimestampMillis, avroschema.TimestampMicros, avroschema.TimestampNanos,
+		avroschema.LocalTimestampMillis, avroschema.LocalTimestampMicros, avroschema.LocalTimestampNanos, avroschema.Duration:
 		return true
 	}
 	return false
