@@ -342,14 +342,14 @@ func (c *resolver) resolve(w, r *Type, path string) {
 func (c *resolver) unionMissing(w, r *Type, path string) {
 	var msg, hint string
 	if r.Kind == Union {
-		msg = fmt.Sprintf("writer type %s has no matching branch in the reader's %s", w.describe(), r.describe())
+		msg = fmt.Sprintf("writer type %s has no matching branch in the reader's %s", w.Describe(), r.Describe())
 	} else {
-		msg = fmt.Sprintf("writer branch %s cannot be read as %s", w.describe(), r.describe())
+		msg = fmt.Sprintf("writer branch %s cannot be read as %s", w.Describe(), r.Describe())
 	}
 	if c.dir == DirBackward {
-		hint = "keep " + w.describe() + " as a branch of the new schema's union"
+		hint = "keep " + w.Describe() + " as a branch of the new schema's union"
 	} else {
-		hint = "don't add " + w.describe() + " to the union, or first release readers whose union accepts it"
+		hint = "don't add " + w.Describe() + " to the union, or first release readers whose union accepts it"
 	}
 	c.add(RuleUnionBranchMissing, path, c.candPos(w.Pos, r.Pos), hint, "%s", msg)
 }
@@ -359,12 +359,12 @@ func (c *resolver) mismatch(w, r *Type, path string) {
 	if promotable(r.Kind, w.Kind) {
 		c.add(RuleTypeNarrowed, path, pos,
 			"Avro only widens (int→long→float→double, string↔bytes); keep the wider type or add a new field",
-			"writer %s cannot be read as the narrower %s", w.describe(), r.describe())
+			"writer %s cannot be read as the narrower %s", w.Describe(), r.Describe())
 		return
 	}
 	c.add(RuleTypeMismatch, path, pos,
 		"keep the type; to change it, add a new field with a default and deprecate the old one",
-		"writer %s cannot be read as %s", w.describe(), r.describe())
+		"writer %s cannot be read as %s", w.Describe(), r.Describe())
 }
 
 func (c *resolver) record(w, r *Type, path string) {
@@ -456,5 +456,5 @@ func (c *resolver) logical(w, r *Type, path string) {
 	}
 	c.add(RuleLogicalTypeChanged, path, pos,
 		"keep the logical type; a value read with another one changes meaning (e.g. millis read as micros)",
-		"writer %s is read as %s", w.describe(), r.describe())
+		"writer %s is read as %s", w.Describe(), r.Describe())
 }

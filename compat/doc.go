@@ -7,12 +7,14 @@
 // path such as "Order.lines[].qty", both versions, a position and a hint.
 //
 // It is used by `faustgen compat`, `faustgen check` and the embedded
-// schema registry (runtime/srembed). It depends only on the standard
-// library and internal/posjson (the JSON parser it shares with gen/avsc),
-// and imports neither gen/ nor runtime/.
+// schema registry (runtime/srembed). It parses with internal/avroschema,
+// the schema model it shares with the generator (so both accept and
+// refuse the same schemas, and its Type is avroschema's), depends on
+// nothing else of this module and imports neither gen/ nor runtime/.
+// Problems avroschema marks Strict (valid Avro that code generation
+// refuses) are not errors here: every Avro reader accepts such a schema.
 //
-// It is not a codec: it does not encode or decode data, and its parsed
-// Types are not meant for code generation (gen/ has its own model).
+// It is not a codec: it does not encode or decode data.
 //
 // Where it is stricter than registries: decimals must keep precision and
 // scale (the specification's rule; Java's SchemaCompatibility, and so the

@@ -1,22 +1,9 @@
 package compat
 
-import "strings"
-
 // This file exports what a runtime needs to follow the resolution rules
 // exactly as Resolve checks them (runtime/resolve compiles transcoding
 // plans with it): the field, union-branch and promotion matching, and
-// field defaults as JSON.
-
-// DefaultJSON returns the field's default value as JSON text (numbers as
-// written in the schema), and whether the field has a default.
-func (f *Field) DefaultJSON() ([]byte, bool) {
-	if !f.HasDefault || f.defNode == nil {
-		return nil, false
-	}
-	var b strings.Builder
-	f.defNode.WriteCompact(&b, writeQuoted)
-	return []byte(b.String()), true
-}
+// field defaults as JSON (Field.DefaultJSON, in internal/avroschema).
 
 // WriterField returns the field of writer record w that reader field rf
 // reads: the same name, else a writer field named by one of rf's aliases;

@@ -7,7 +7,7 @@ func TestExportedMatchingHelpers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Parse("r", Source{Name: "r.avsc", Data: []byte(`{"type":"record","name":"R","fields":[{"name":"new","aliases":["old"],"type":"long","default":-1.0e1},{"name":"m","type":{"type":"map","values":"string"},"default":{"a":"\u00e9"}},{"name":"n","type":"int"}]}`)})
+	r, err := Parse("r", Source{Name: "r.avsc", Data: []byte(`{"type":"record","name":"R","fields":[{"name":"new","aliases":["old"],"type":"double","default":-1.0e1},{"name":"m","type":{"type":"map","values":"string"},"default":{"a":"\u00e9"}},{"name":"n","type":"int"}]}`)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -244,7 +244,7 @@ func TestCheckBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"-f", filepath.Join(dir, "faustgen.yaml"), "--against", "dir:" + dir}, "faustgen.yaml:13:12: topic orders: type shop.Nope is not defined"},
-		{[]string{"-f", filepath.Join(dir, "bad", "faustgen.yaml"), "--against", "dir:" + dir}, "schemas/o.avsc:2:8: unexpected '}'"},
+		{[]string{"-f", filepath.Join(dir, "bad", "faustgen.yaml"), "--against", "dir:" + dir}, "schemas/o.avsc:2:8: invalid JSON: unexpected '}'"},
 		{[]string{"-f", filepath.Join(dir, "self", "faustgen.yaml"), "--against", "dir:" + dir}, "schemas/money.avsc:1:1: record shop.Money has no finite value: its required fields always lead back into a cycle (Money.order → Order.total → Money)"},
 		{[]string{"-f", filepath.Join(dir, "self", "faustgen.yaml"), "--against", "dir:" + dir}, "schemas/order.avsc:1:1: record shop.Order has no finite value: its required fields always lead back into a cycle (Order.total → Money.order → Order)"},
 		{[]string{"-f", filepath.Join(dir, "faustgen.yaml"), "--against", "svn:1"}, "--against must be"},

@@ -45,7 +45,7 @@ func TestCompatCommandExitCodesAndFindings(t *testing.T) {
 			[]string{p("v3.avsc") + ":3:24: type-mismatch: Order.qty", "incompatible at BACKWARD: 1 finding"}},
 		{"transitive finds missing default against v1", []string{"--level", "BACKWARD_TRANSITIVE", p("v1.avsc"), p("v2.avsc"), p("v3.avsc")}, 1,
 			[]string{p("v3.avsc") + ":4:3: field-added-no-default: Order.note", "3 finding"}},
-		{"malformed", []string{p("v1.avsc"), p("bad.avsc")}, 2, []string{p("bad.avsc") + ":3:27: unexpected '\"', expected ',' or '}'"}},
+		{"malformed", []string{p("v1.avsc"), p("bad.avsc")}, 2, []string{p("bad.avsc") + ":3:27: invalid JSON: unexpected '\"', expected ',' or '}'"}},
 		{"unknown type", []string{p("ref.avsc")}, 2, []string{p("ref.avsc") + ":2:30: unknown type \"Money\""}},
 		{"cross-file version", []string{p("money1.avsc") + "," + p("inv.avsc"), p("money2.avsc") + "," + p("inv.avsc")}, 1,
 			[]string{p("money2.avsc") + ":1:66: decimal-scale-changed: Invoice.total.units"}},
@@ -100,5 +100,40 @@ func TestCompatCommandJSONIsOneObjectPerFinding(t *testing.T) {
 		if f.Rule != "enum-symbol-removed" || f.Path != "S" || f.Direction != "backward" || f.Pos.Line != 1 || f.Hint == "" {
 			t.Errorf("unexpected finding %+v", f)
 		}
+	}
+}
+
+// faustgen compat refuses each schema of the generator's golden case
+// err_schema_rules_shared_with_compat with exactly the lines faustgen
+// generate reports for it (its errors.txt): one parser decides both.
+func TestCompatAndGenerateRefuseTheSameSchemas(t *testing.T) {
+	dir, err := filepath.Abs(filepath.Join("..", "..", "gen", "testdata", "err_schema_rules_shared_with_compat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile(filepath.Join(dir, "errors.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{} // schema file → its lines of errors.txt
+	for _, line := range strings.Split(strings.TrimSpace(string(golden)), "\n") {
+		file, _, _ := strings.Cut(line, ":")
+		want[file] = append(want[file], line)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "schemas", "*.avsc"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no schemas in %s: %v", dir, err)
+	}
+	t.Chdir(dir) // compat names files as given: the paths errors.txt uses
+	for _, f := range files {
+		rel := filepath.ToSlash(filepath.Join("schemas", filepath.Base(f)))
+		t.Run(rel, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := runCompat(context.Background(), []string{rel, "--level", "BACKWARD"}, &out, &errOut)
+			got := strings.Split(strings.TrimSpace(out.String()+errOut.String()), "\n")
+			if code != 2 || strings.Join(got, "\n") != strings.Join(want[rel], "\n") {
+				t.Errorf("exit %d, want 2; got\n%s\nwant (as faustgen generate)\n%s", code, strings.Join(got, "\n"), strings.Join(want[rel], "\n"))
+			}
+		})
 	}
 }

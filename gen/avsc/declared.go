@@ -1,6 +1,6 @@
 package avsc
 
-import "github.com/faustgen/faustgen/internal/posjson"
+import "github.com/faustgen/faustgen/internal/avroschema"
 
 // Declared is what a set of files defines as far as each one could be
 // read, for reporting problems next to a Load that failed: a topology's
@@ -18,23 +18,6 @@ type Declared struct {
 // them, and returns the named types they define. It never fails: the
 // problems are Load's to report.
 func Declare(files []File) Declared {
-	l := &loader{defs: map[string][]*named{}, byAlias: map[string]*named{}, types: map[string]*named{}}
-	out := Declared{Names: map[string]bool{}}
-	for _, f := range files {
-		n, err := posjson.Parse(f.Data)
-		if err != nil {
-			out.Unparsed = append(out.Unparsed, f.Path)
-			continue
-		}
-		l.parse(f.Path, n, "")
-	}
-	for name, defs := range l.defs {
-		out.Names[name] = true
-		for _, d := range defs {
-			for _, a := range d.aliases {
-				out.Names[a] = true
-			}
-		}
-	}
-	return out
+	names, unparsed := avroschema.DeclaredNames(sources(files)...)
+	return Declared{Names: names, Unparsed: unparsed}
 }

@@ -4,9 +4,12 @@
 // that encodes and decodes with hamba/avro's Reader and Writer primitives
 // (no reflection), and the union types the records need.
 //
-// Load is pure: it takes file paths and contents and reads nothing from
-// disk. Every problem in the input is reported at once as a diag.List of
-// "file:line:col: message" entries. Ref, Types, Idents and Render are what
+// The Avro model under it (parsing, names, logical types, default
+// values, schema JSON) is internal/avroschema's, shared with compat; this
+// package adds the Go names and the code. Load is pure: it takes file
+// paths and contents and reads nothing from disk. Every problem in the
+// input is reported at once as a diag.List of "file:line:col: message"
+// entries. Ref, Types, Idents and Render are what
 // the rest of the generator (gen and gen/topology) uses.
 //
 // It is not for runtime schema work (registering, resolving writer
@@ -29,7 +32,10 @@
 //     maps (an empty one decodes as non-nil)
 //   - any other union → a struct with a Kind discriminator (the branch
 //     index) and one field per non-null branch
-//   - date, timestamp-*, local-timestamp-* → time.Time (UTC);
+//   - date, timestamp-*, local-timestamp-* → time.Time (UTC); encoding
+//     a timestamp-nanos or local-timestamp-nanos outside what an int64 of
+//     nanoseconds holds (1677-09-21 to 2262-04-11 UTC) fails, never wraps
+//     (so does the zero time.Time, year 1: set such fields);
 //     time-millis, time-micros → time.Duration; decimal on bytes →
 //     runtime.Decimal; uuid → string
 //

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/faustgen/faustgen/internal/avroschema"
 	"github.com/faustgen/faustgen/internal/posjson"
 )
 
@@ -124,49 +125,50 @@ func docLines(summary, doc string, notes ...string) []string {
 // goType is the Go type of a schema node.
 func goType(t *schema) *jen.Statement {
 	switch t.kind {
-	case Null:
+	case avroschema.Null:
 		return jen.Struct()
-	case Boolean:
+	case avroschema.Boolean:
 		return jen.Bool()
-	case Int:
+	case avroschema.Int:
 		switch t.logical {
-		case logicalDate:
+		case avroschema.Date:
 			return qt("Time")
-		case logicalTimeMillis:
+		case avroschema.TimeMillis:
 			return qt("Duration")
 		}
 		return jen.Int32()
-	case Long:
+	case avroschema.Long:
 		switch t.logical {
-		case logicalTimeMicros:
+		case avroschema.TimeMicros:
 			return qt("Duration")
-		case logicalTimestampMillis, logicalTimestampMicros, logicalLocalTimestampMillis, logicalLocalTimestampMicros:
+		case avroschema.TimestampMillis, avroschema.TimestampMicros, avroschema.TimestampNanos,
+			avroschema.LocalTimestampMillis, avroschema.LocalTimestampMicros, avroschema.LocalTimestampNanos:
 			return qt("Time")
 		}
 		return jen.Int64()
-	case Float:
+	case avroschema.Float:
 		return jen.Float32()
-	case Double:
+	case avroschema.Double:
 		return jen.Float64()
-	case Bytes:
-		if t.logical == logicalDecimal {
+	case avroschema.Bytes:
+		if t.logical == avroschema.Decimal {
 			return qr("Decimal")
 		}
 		return jen.Index().Byte()
-	case String:
+	case avroschema.String:
 		return jen.String()
-	case Record, Enum, Fixed:
+	case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 		if t.byRef {
 			return jen.Op("*").Id(t.named.goName)
 		}
 		return jen.Id(t.named.goName)
-	case Array:
+	case avroschema.Array:
 		return jen.Index().Add(goType(t.items))
-	case Map:
+	case avroschema.Map:
 		return jen.Map(jen.String()).Add(goType(t.values))
-	case Union:
+	case avroschema.Union:
 		if other, _, ok := t.nullable(); ok {
-			if other.kind == Array || other.kind == Map {
+			if other.kind == avroschema.Array || other.kind == avroschema.Map {
 				return goType(other)
 			}
 			return jen.Op("*").Add(goType(other))
@@ -184,18 +186,18 @@ func (s *Set) namedDecls(d *named) []jen.Code {
 		avroKind = "error"
 	}
 	summary := fmt.Sprintf("%s is the Avro %s %s.", d.goName, avroKind, d.fullName)
-	alias := d.kind == Fixed && (d.logical == logicalDecimal || d.logical == logicalDuration)
+	alias := d.kind == avroschema.Fixed && (d.logical == avroschema.Decimal || d.logical == avroschema.Duration)
 	switch d.kind {
-	case Record:
+	case avroschema.Record:
 		out = append(out, s.recordType(d, summary), s.recordNew(d))
-	case Enum:
+	case avroschema.Enum:
 		out = append(out, s.enumType(d, summary)...)
-	case Fixed:
+	case avroschema.Fixed:
 		switch d.logical {
-		case logicalDecimal:
+		case avroschema.Decimal:
 			out = append(out, comment(docLines(summary, d.doc, fmt.Sprintf("A decimal with precision %d and scale %d in %d bytes; an alias, so it has no methods of its own.", d.precision, d.scale, d.size), d.goNote)...).Line().
 				Type().Id(d.goName).Op("=").Add(qr("Decimal")))
-		case logicalDuration:
+		case avroschema.Duration:
 			out = append(out, comment(docLines(summary, d.doc, "A duration (months, days, milliseconds); an alias, so it has no methods of its own.", d.goNote)...).Line().
 				Type().Id(d.goName).Op("=").Add(qr("Duration")))
 		default:
@@ -228,57 +230,49 @@ const schemaTableName = "avroSchemas"
 // schemaTable emits the table of every named type's definition, each
 // written once, from which the codecs' full schemas are composed.
 //
-//	var avroSchemas = runtime.NewSchemaTable(
+//	var avroSchemas = genapi.NewSchemaTable(
 //		// 0: com.example.Page
-//		runtime.SchemaDef{Name: "com.example.Page", Parts: []string{`{"type":"record",...}`}},
+//		genapi.SchemaDef{Name: "com.example.Page", Parts: []string{`{"type":"record",...}`}},
 //		// 1: com.example.PageView
-//		runtime.SchemaDef{Name: "com.example.PageView", Parts: []string{`{...,"type":`, `}]}`}, Refs: []int{0}},
+//		genapi.SchemaDef{Name: "com.example.PageView", Parts: []string{`{...,"type":`, `}]}`}, Refs: []int{0}},
 //	)
 func (s *Set) schemaTable() jen.Code {
 	var defs []jen.Code
 	for i, d := range s.order {
-		parts, refs := schemaFragments(d)
-		canonical, _ := canonicalFragments(d) // the same refs
-		var ps, cs, rs []jen.Code
-		for _, p := range parts {
-			ps = append(ps, stringLiteral(p))
-		}
-		for _, c := range canonical {
-			cs = append(cs, stringLiteral(c))
-		}
-		for _, r := range refs {
-			rs = append(rs, jen.Lit(s.index[r]))
-		}
-		fields := jen.Dict{jen.Id("Name"): jen.Lit(d.fullName), jen.Id("Parts"): jen.Index().String().Values(ps...), jen.Id("Canonical"): jen.Index().String().Values(cs...)}
-		if len(rs) > 0 {
-			fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
-		}
-		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s", i, d.fullName))).Line().Add(qg("SchemaDef")).Values(fields))
+		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s", i, d.fullName))).Line().Add(qg("SchemaDef")).Values(s.schemaDef(d.src, d.fullName)))
 	}
 	for i, tu := range s.topUnions {
-		parts, refs := unionFragments(tu.u.s)
-		canonical, _ := unionCanonicalFragments(tu.u.s)
-		var ps, cs, rs []jen.Code
-		for _, p := range parts {
-			ps = append(ps, stringLiteral(p))
-		}
-		for _, c := range canonical {
-			cs = append(cs, stringLiteral(c))
-		}
-		for _, r := range refs {
-			rs = append(rs, jen.Lit(s.index[r]))
-		}
-		fields := jen.Dict{jen.Id("Parts"): jen.Index().String().Values(ps...), jen.Id("Canonical"): jen.Index().String().Values(cs...)}
-		if len(rs) > 0 {
-			fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
-		}
-		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s, the %s", len(s.order)+i, tu.typ, tu.u.context))).Line().Add(qg("SchemaDef")).Values(fields))
+		defs = append(defs, jen.Line().Add(comment(fmt.Sprintf("%d: %s, the %s", len(s.order)+i, tu.typ, tu.u.context))).Line().Add(qg("SchemaDef")).Values(s.schemaDef(tu.u.s.src, "")))
 	}
 	return comment(schemaTableName+" holds the schema of every named type of this package, each written once:",
 		"the named types a definition uses are cut out of its JSON (and of its Parsing",
 		"Canonical Form) and referenced by index. A codec's FullSchema and",
 		"SchemaFingerprint are composed from them on first use.").Line().
 		Var().Id(schemaTableName).Op("=").Add(qg("NewSchemaTable")).Call(append(defs, jen.Line())...)
+}
+
+// schemaDef is the fields of t's genapi.SchemaDef; name is empty for a
+// topic's union, which nothing references by name.
+func (s *Set) schemaDef(t *avroschema.Type, name string) jen.Dict {
+	parts, canonical, refs := s.fragments(t)
+	var ps, cs, rs []jen.Code
+	for _, p := range parts {
+		ps = append(ps, stringLiteral(p))
+	}
+	for _, c := range canonical {
+		cs = append(cs, stringLiteral(c))
+	}
+	for _, r := range refs {
+		rs = append(rs, jen.Lit(s.index[r]))
+	}
+	fields := jen.Dict{jen.Id("Parts"): jen.Index().String().Values(ps...), jen.Id("Canonical"): jen.Index().String().Values(cs...)}
+	if name != "" {
+		fields[jen.Id("Name")] = jen.Lit(name)
+	}
+	if len(rs) > 0 {
+		fields[jen.Id("Refs")] = jen.Index().Int().Values(rs...)
+	}
+	return fields
 }
 
 // methods emits AvroSchema, AvroFingerprint, MarshalAvro and UnmarshalAvro.
@@ -347,8 +341,8 @@ func (s *Set) enumType(d *named, summary string) []jen.Code {
 		cases = append(cases, jen.Case(jen.Id(d.symbolGo[i])).Block(jen.Return(jen.Lit(sym))))
 	}
 	notes := []string{"Encoding a value that is not one of its constants fails."}
-	if d.enumDefault != nil {
-		notes = append(notes, fmt.Sprintf("Readers of data with an unknown symbol fall back to %s.", d.enumDefault.Str))
+	if d.src.HasEnumDefault {
+		notes = append(notes, fmt.Sprintf("Readers of data with an unknown symbol fall back to %s.", d.enumDefault))
 	}
 	notes = append(notes, d.goNote)
 	out := []jen.Code{
@@ -366,7 +360,7 @@ func (s *Set) enumType(d *named, summary string) []jen.Code {
 // encodeFunc is a named type's Encode for its Codec: encode<Type>, or for
 // a record a closure that starts it at depth 0.
 func encodeFunc(d *named) jen.Code {
-	if d.kind != Record {
+	if d.kind != avroschema.Record {
 		return jen.Id("encode" + d.goName)
 	}
 	return jen.Func().Params(jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(d.goName)).
@@ -382,7 +376,7 @@ func (s *Set) namedEncoder(d *named) jen.Code {
 	v := jen.Id("v")
 	params := []jen.Code{jen.Id("w").Op("*").Add(qa("Writer")), jen.Id("v").Op("*").Id(d.goName)}
 	switch d.kind {
-	case Record:
+	case avroschema.Record:
 		params = append(params, jen.Id("depth").Int())
 		body = append(body, jen.If(jen.Id("depth").Op(">=").Add(qr("MaxDecodeDepth"))).Block(
 			qg("FailEncode").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Lit("records nested more than %d deep (runtime.MaxDecodeDepth; a pointer cycle?)"), qr("MaxDecodeDepth")),
@@ -393,18 +387,18 @@ func (s *Set) namedEncoder(d *named) jen.Code {
 			val := jen.Id("v").Dot(f.goName)
 			body = append(body, s.enc(f.typ, val, jen.Op("&").Add(val), d.fullName+"."+f.name, 0, child)...)
 		}
-	case Enum:
+	case avroschema.Enum:
 		body = append(body,
 			jen.If(jen.Uint32().Parens(jen.Op("*").Add(v)).Op(">=").Lit(len(d.symbols))).Block(
 				qg("FailEncode").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Lit("%d is not a symbol"), jen.Op("*").Id("v")),
 				jen.Return(),
 			),
 			jen.Id("w").Dot("WriteInt").Call(jen.Int32().Parens(jen.Op("*").Id("v"))))
-	case Fixed:
+	case avroschema.Fixed:
 		switch d.logical {
-		case logicalDecimal:
+		case avroschema.Decimal:
 			body = append(body, qg("WriteDecimalFixed").Call(jen.Id("w"), jen.Lit(d.fullName), jen.Op("*").Id("v"), jen.Lit(d.size), jen.Lit(d.precision), jen.Lit(d.scale)))
-		case logicalDuration:
+		case avroschema.Duration:
 			body = append(body, qg("WriteDuration").Call(jen.Id("w"), jen.Op("*").Id("v")))
 		default:
 			body = append(body, jen.Id("_").Op(",").Id("_").Op("=").Id("w").Dot("Write").Call(jen.Id("v").Index(jen.Op(":"))))
@@ -418,7 +412,7 @@ func (s *Set) namedEncoder(d *named) jen.Code {
 //
 //	func(r *avro.Reader, v *Node) { decodeNode(r, v, 0) }
 func decodeFunc(d *named) jen.Code {
-	if d.kind != Record {
+	if d.kind != avroschema.Record {
 		return jen.Id("decode" + d.goName)
 	}
 	return jen.Func().Params(jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(d.goName)).
@@ -441,7 +435,7 @@ func (s *Set) namedDecoder(d *named) jen.Code {
 	var body []jen.Code
 	params := []jen.Code{jen.Id("r").Op("*").Add(qa("Reader")), jen.Id("v").Op("*").Id(d.goName)}
 	switch d.kind {
-	case Record:
+	case avroschema.Record:
 		params = append(params, jen.Id("depth").Int())
 		body = append(body, jen.If(jen.Id("depth").Op(">=").Add(qr("MaxDecodeDepth"))).Block(
 			qg("TooDeep").Call(jen.Id("r"), jen.Lit(d.fullName)),
@@ -451,7 +445,7 @@ func (s *Set) namedDecoder(d *named) jen.Code {
 		for _, f := range d.fields {
 			body = append(body, s.dec(f.typ, jen.Id("v").Dot(f.goName), d.fullName+"."+f.name, 0, false, child)...)
 		}
-	case Enum:
+	case avroschema.Enum:
 		body = append(body,
 			jen.Id("i").Op(":=").Id("r").Dot("ReadInt").Call(),
 			jen.If(jen.Uint32().Parens(jen.Id("i")).Op(">=").Lit(len(d.symbols))).Block(
@@ -459,11 +453,11 @@ func (s *Set) namedDecoder(d *named) jen.Code {
 				jen.Return(),
 			),
 			jen.Op("*").Id("v").Op("=").Id(d.goName).Parens(jen.Id("i")))
-	case Fixed:
+	case avroschema.Fixed:
 		switch d.logical {
-		case logicalDecimal:
+		case avroschema.Decimal:
 			body = append(body, jen.Op("*").Id("v").Op("=").Add(qg("ReadDecimalFixed")).Call(jen.Id("r"), jen.Lit(d.size), jen.Lit(d.scale)))
-		case logicalDuration:
+		case avroschema.Duration:
 			body = append(body, jen.Op("*").Id("v").Op("=").Add(qg("ReadDuration")).Call(jen.Id("r")))
 		default:
 			body = append(body, jen.Id("r").Dot("Read").Call(jen.Id("v").Index(jen.Op(":"))))
@@ -482,7 +476,7 @@ func (s *Set) unionDecls(u *unionType) []jen.Code {
 	var encCases, decCases, kindCases []jen.Code
 	var branchDesc []string
 	for i, b := range t.branches {
-		label := branchLabel(b)
+		label := avroschema.BranchLabel(b.src)
 		if b.logical != "" {
 			label = fmt.Sprintf("%q (%s)", b.kind, b.logical)
 		}
@@ -530,7 +524,7 @@ func (s *Set) unionDecls(u *unionType) []jen.Code {
 // "com.example.Address"; a logical type is named by itself.
 func branchName(b *schema) string {
 	switch {
-	case b.kind.named():
+	case b.kind.Named():
 		return b.named.fullName
 	case b.logical != "":
 		return b.logical
@@ -551,43 +545,56 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 		return []jen.Code{jen.Id("w").Dot(method).Call(arg)}
 	}
 	switch t.kind {
-	case Null:
+	case avroschema.Null:
 		return nil
-	case Boolean:
+	case avroschema.Boolean:
 		return w("WriteBool", val)
-	case Int:
+	case avroschema.Int:
 		switch t.logical {
-		case logicalDate:
+		case avroschema.Date:
 			return w("WriteInt", qg("DaysSinceEpoch").Call(val))
-		case logicalTimeMillis:
+		case avroschema.TimeMillis:
 			return w("WriteInt", jen.Int32().Parens(jen.Add(val).Dot("Milliseconds").Call()))
 		}
 		return w("WriteInt", val)
-	case Long:
+	case avroschema.Long:
 		switch t.logical {
-		case logicalTimeMicros:
+		case avroschema.TimeMicros:
 			return w("WriteLong", jen.Add(val).Dot("Microseconds").Call())
-		case logicalTimestampMillis, logicalLocalTimestampMillis:
+		case avroschema.TimestampMillis, avroschema.LocalTimestampMillis:
 			return w("WriteLong", jen.Add(val).Dot("UnixMilli").Call())
-		case logicalTimestampMicros, logicalLocalTimestampMicros:
+		case avroschema.TimestampMicros, avroschema.LocalTimestampMicros:
 			return w("WriteLong", jen.Add(val).Dot("UnixMicro").Call())
+		case avroschema.TimestampNanos, avroschema.LocalTimestampNanos:
+			// An int64 of nanoseconds holds 1677-09-21 to 2262-04-11 only;
+			// UnixNano wraps outside them, which the round trip detects:
+			//
+			//	if nanos := v.At.UnixNano(); !time.Unix(0, nanos).Equal(v.At) {
+			//		genapi.FailEncode(w, "...", "%v is outside ...", v.At)
+			//	} else {
+			//		w.WriteLong(nanos)
+			//	}
+			nanos := jen.Id("nanos")
+			return []jen.Code{jen.If(jen.Add(nanos).Op(":=").Add(val).Dot("UnixNano").Call(), jen.Op("!").Add(qt("Unix")).Call(jen.Lit(0), nanos).Dot("Equal").Call(val)).Block(
+				qg("FailEncode").Call(jen.Id("w"), jen.Lit(ctx), jen.Lit("%v is outside the range of "+t.logical+" (an int64 of nanoseconds: 1677-09-21 to 2262-04-11 UTC)"), val),
+			).Else().Block(jen.Id("w").Dot("WriteLong").Call(nanos))}
 		}
 		return w("WriteLong", val)
-	case Float:
+	case avroschema.Float:
 		return w("WriteFloat", val)
-	case Double:
+	case avroschema.Double:
 		return w("WriteDouble", val)
-	case Bytes:
-		if t.logical == logicalDecimal {
+	case avroschema.Bytes:
+		if t.logical == avroschema.Decimal {
 			return []jen.Code{qg("WriteDecimalBytes").Call(jen.Id("w"), jen.Lit(ctx), val, jen.Lit(t.precision), jen.Lit(t.scale))}
 		}
 		return w("WriteBytes", val)
-	case String:
+	case avroschema.String:
 		return w("WriteString", val)
-	case Record, Enum, Fixed:
+	case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 		fn := jen.Id("encode" + t.named.goName)
 		args := func(v jen.Code) []jen.Code {
-			if t.kind == Record {
+			if t.kind == avroschema.Record {
 				return []jen.Code{jen.Id("w"), v, level}
 			}
 			return []jen.Code{jen.Id("w"), v}
@@ -598,7 +605,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 			).Else().Block(jen.Add(fn).Call(args(val)...))}
 		}
 		return []jen.Code{jen.Add(fn).Call(args(ptr)...)}
-	case Array:
+	case avroschema.Array:
 		i := depthID("i", depth)
 		n := depthID("n", depth)
 		elem := jen.Add(val).Index(i)
@@ -617,7 +624,7 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 			jen.If(jen.Add(n).Op(":=").Len(val), jen.Add(n).Op(">").Lit(0)).Block(block...),
 			jen.Id("w").Dot("WriteLong").Call(jen.Lit(0)),
 		}
-	case Map:
+	case avroschema.Map:
 		k := depthID("k", depth)
 		e := depthID("e", depth)
 		n := depthID("n", depth)
@@ -634,15 +641,15 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 			),
 			jen.Id("w").Dot("WriteLong").Call(jen.Lit(0)),
 		}
-	case Union:
+	case avroschema.Union:
 		if other, ni, ok := t.nullable(); ok {
 			var some []jen.Code
 			switch other.kind {
-			case Array, Map:
+			case avroschema.Array, avroschema.Map:
 				some = s.enc(other, val, ptr, ctx, depth, level)
-			case Record, Enum, Fixed:
+			case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 				args := []jen.Code{jen.Id("w"), val}
-				if other.kind == Record {
+				if other.kind == avroschema.Record {
 					args = append(args, level)
 				}
 				some = []jen.Code{jen.Id("encode" + other.named.goName).Call(args...)}
@@ -663,36 +670,38 @@ func (s *Set) enc(t *schema, val, ptr jen.Code, ctx string, depth int, level jen
 func readExpr(t *schema) *jen.Statement {
 	r := func(method string) *jen.Statement { return jen.Id("r").Dot(method).Call() }
 	switch t.kind {
-	case Boolean:
+	case avroschema.Boolean:
 		return r("ReadBool")
-	case Int:
+	case avroschema.Int:
 		switch t.logical {
-		case logicalDate:
+		case avroschema.Date:
 			return qg("DateFromDays").Call(r("ReadInt"))
-		case logicalTimeMillis:
+		case avroschema.TimeMillis:
 			return qt("Duration").Call(r("ReadInt")).Op("*").Add(qt("Millisecond"))
 		}
 		return r("ReadInt")
-	case Long:
+	case avroschema.Long:
 		switch t.logical {
-		case logicalTimeMicros:
+		case avroschema.TimeMicros:
 			return qt("Duration").Call(r("ReadLong")).Op("*").Add(qt("Microsecond"))
-		case logicalTimestampMillis, logicalLocalTimestampMillis:
+		case avroschema.TimestampMillis, avroschema.LocalTimestampMillis:
 			return qt("UnixMilli").Call(r("ReadLong")).Dot("UTC").Call()
-		case logicalTimestampMicros, logicalLocalTimestampMicros:
+		case avroschema.TimestampMicros, avroschema.LocalTimestampMicros:
 			return qt("UnixMicro").Call(r("ReadLong")).Dot("UTC").Call()
+		case avroschema.TimestampNanos, avroschema.LocalTimestampNanos:
+			return qt("Unix").Call(jen.Lit(0), r("ReadLong")).Dot("UTC").Call()
 		}
 		return r("ReadLong")
-	case Float:
+	case avroschema.Float:
 		return r("ReadFloat")
-	case Double:
+	case avroschema.Double:
 		return r("ReadDouble")
-	case Bytes:
-		if t.logical == logicalDecimal {
+	case avroschema.Bytes:
+		if t.logical == avroschema.Decimal {
 			return qg("ReadDecimalBytes").Call(jen.Id("r"), jen.Lit(t.scale))
 		}
 		return qg("ReadBytes").Call(jen.Id("r"))
-	case String:
+	case avroschema.String:
 		return r("ReadString")
 	}
 	return nil
@@ -705,14 +714,14 @@ func readExpr(t *schema) *jen.Statement {
 // (or general union) read here is decoded at.
 func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, level jen.Code) []jen.Code {
 	switch t.kind {
-	case Null:
+	case avroschema.Null:
 		return nil
-	case Boolean, Int, Long, Float, Double, Bytes, String:
+	case avroschema.Boolean, avroschema.Int, avroschema.Long, avroschema.Float, avroschema.Double, avroschema.Bytes, avroschema.String:
 		return []jen.Code{jen.Add(dst).Op("=").Add(readExpr(t))}
-	case Record, Enum, Fixed:
+	case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 		fn := jen.Id("decode" + t.named.goName)
 		args := func(v jen.Code) []jen.Code {
-			if t.kind == Record {
+			if t.kind == avroschema.Record {
 				return []jen.Code{jen.Id("r"), v, level}
 			}
 			return []jen.Code{jen.Id("r"), v}
@@ -724,7 +733,7 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 			}
 		}
 		return []jen.Code{jen.Add(fn).Call(args(jen.Op("&").Add(dst))...)}
-	case Array, Map:
+	case avroschema.Array, avroschema.Map:
 		n := depthID("n", depth)
 		e := depthID("e", depth)
 		var start jen.Code = jen.Nil()
@@ -732,7 +741,7 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 			start = goType(t).Values()
 		}
 		var grow, each []jen.Code
-		if t.kind == Array {
+		if t.kind == avroschema.Array {
 			grow = []jen.Code{jen.Add(dst).Op("=").Add(qg("Grow")).Call(dst, n)}
 			each = append([]jen.Code{jen.Var().Add(e).Add(goType(t.items))}, s.dec(t.items, e, ctx, depth+1, false, level)...)
 			each = append(each, jen.Add(dst).Op("=").Append(dst, e))
@@ -754,7 +763,7 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 		//		}
 		stop := jen.Add(n).Op("==").Lit(0).Op("||").Id("r").Dot("Error").Op("!=").Nil()
 		head := jen.For()
-		if t.kind == Array && encodesToNothing(t.items, map[*named]bool{}) {
+		if t.kind == avroschema.Array && encodesToNothing(t.items, map[*named]bool{}) {
 			c := depthID("c", depth)
 			stop = stop.Op("||").Op("!").Add(qg("CountEmptyItems")).Call(jen.Id("r"), jen.Lit(ctx), jen.Op("&").Add(c), n)
 			head = jen.For(jen.Add(c).Op(":=").Int64().Parens(jen.Lit(0)), jen.Empty(), jen.Empty())
@@ -768,16 +777,16 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 			jen.Add(dst).Op("=").Add(start),
 			head.Block(loop...),
 		}
-	case Union:
+	case avroschema.Union:
 		if other, ni, ok := t.nullable(); ok {
 			i := depthID("u", depth)
 			var some []jen.Code
 			switch other.kind {
-			case Array, Map:
+			case avroschema.Array, avroschema.Map:
 				some = s.dec(other, dst, ctx, depth, true, level)
-			case Record, Enum, Fixed:
+			case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 				args := []jen.Code{jen.Id("r"), dst}
-				if other.kind == Record {
+				if other.kind == avroschema.Record {
 					args = append(args, level)
 				}
 				some = []jen.Code{
@@ -803,11 +812,11 @@ func (s *Set) dec(t *schema, dst jen.Code, ctx string, depth int, nonNil bool, l
 // guards against records that contain themselves.
 func encodesToNothing(t *schema, visiting map[*named]bool) bool {
 	switch t.kind {
-	case Null:
+	case avroschema.Null:
 		return true
-	case Fixed:
+	case avroschema.Fixed:
 		return t.named.size == 0
-	case Record:
+	case avroschema.Record:
 		d := t.named
 		if visiting[d] {
 			return false
@@ -840,7 +849,7 @@ func (s *Set) recordLiteral(d *named, values *posjson.Node) *jen.Statement {
 		var code jen.Code
 		if v != nil {
 			code = s.defaultExpr(f.typ, v, false)
-		} else if f.typ.kind == Record && !f.typ.byRef {
+		} else if f.typ.kind == avroschema.Record && !f.typ.byRef {
 			code = jen.Id("New" + f.typ.named.goName).Call()
 		}
 		if code != nil {
@@ -863,45 +872,47 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 		return c
 	}
 	switch t.kind {
-	case Null:
+	case avroschema.Null:
 		return zero(jen.Struct().Values(), true)
-	case Boolean:
+	case avroschema.Boolean:
 		return zero(jen.Lit(n.Bool), !n.Bool)
-	case Int, Long:
+	case avroschema.Int, avroschema.Long:
 		v, _ := strconv.ParseInt(n.Str, 10, 64)
 		switch t.logical {
-		case logicalDate:
+		case avroschema.Date:
 			return timeLiteral(time.Unix(v*86400, 0).UTC())
-		case logicalTimestampMillis, logicalLocalTimestampMillis:
+		case avroschema.TimestampMillis, avroschema.LocalTimestampMillis:
 			return timeLiteral(time.UnixMilli(v).UTC())
-		case logicalTimestampMicros, logicalLocalTimestampMicros:
+		case avroschema.TimestampMicros, avroschema.LocalTimestampMicros:
 			return timeLiteral(time.UnixMicro(v).UTC())
-		case logicalTimeMillis:
+		case avroschema.TimestampNanos, avroschema.LocalTimestampNanos:
+			return timeLiteral(time.Unix(0, v).UTC())
+		case avroschema.TimeMillis:
 			return zero(jen.Lit(int(v)).Op("*").Add(qt("Millisecond")), v == 0)
-		case logicalTimeMicros:
+		case avroschema.TimeMicros:
 			return zero(jen.Lit(int(v)).Op("*").Add(qt("Microsecond")), v == 0)
 		}
 		return zero(jen.Lit(int(v)), v == 0)
-	case Float, Double:
+	case avroschema.Float, avroschema.Double:
 		f, _ := strconv.ParseFloat(n.Str, 64)
-		if t.kind == Float {
+		if t.kind == avroschema.Float {
 			return zero(jen.Lit(float32(f)), f == 0)
 		}
 		return zero(jen.Lit(f), f == 0)
-	case String:
+	case avroschema.String:
 		return zero(jen.Lit(n.Str), n.Str == "")
-	case Bytes:
-		b, _ := latin1Bytes(n.Str)
-		if t.logical == logicalDecimal {
+	case avroschema.Bytes:
+		b, _ := avroschema.Latin1Bytes(n.Str)
+		if t.logical == avroschema.Decimal {
 			return qr("MustParseDecimal").Call(jen.Lit(decimalString(b, t.scale)))
 		}
 		return zero(jen.Index().Byte().Parens(jen.Lit(string(b))), len(b) == 0)
-	case Fixed:
-		b, _ := latin1Bytes(n.Str)
+	case avroschema.Fixed:
+		b, _ := avroschema.Latin1Bytes(n.Str)
 		switch t.named.logical {
-		case logicalDecimal:
+		case avroschema.Decimal:
 			return qr("MustParseDecimal").Call(jen.Lit(decimalString(b, t.named.scale)))
-		case logicalDuration:
+		case avroschema.Duration:
 			u := func(i int) uint32 {
 				return uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16 | uint32(b[i+3])<<24
 			}
@@ -916,19 +927,19 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 			bytes = append(bytes, jen.Op(fmt.Sprintf("0x%02x", c)))
 		}
 		return zero(jen.Id(t.named.goName).Values(bytes...), allZero)
-	case Enum:
+	case avroschema.Enum:
 		for i, sym := range t.named.symbols {
 			if sym == n.Str {
 				return jen.Id(t.named.symbolGo[i])
 			}
 		}
-	case Record:
+	case avroschema.Record:
 		lit := s.recordLiteral(t.named, n)
 		if t.byRef {
 			return jen.Op("&").Add(lit)
 		}
 		return lit
-	case Array:
+	case avroschema.Array:
 		if len(n.Elems) == 0 {
 			return zero(goType(t).Values(), true)
 		}
@@ -937,7 +948,7 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 			elems = append(elems, jen.Line().Add(s.defaultExpr(t.items, e, true)))
 		}
 		return goType(t).Values(append(elems, jen.Line())...)
-	case Map:
+	case avroschema.Map:
 		if len(n.Members) == 0 {
 			return zero(goType(t).Values(), true)
 		}
@@ -946,27 +957,27 @@ func (s *Set) defaultExpr(t *schema, n *posjson.Node, force bool) jen.Code {
 			elems = append(elems, jen.Line().Lit(m.Key).Op(":").Add(s.defaultExpr(t.values, m.Value, true)))
 		}
 		return goType(t).Values(append(elems, jen.Line())...)
-	case Union:
+	case avroschema.Union:
 		first := t.branches[0]
 		if other, _, ok := t.nullable(); ok {
-			if first.kind == Null {
+			if first.kind == avroschema.Null {
 				return zero(jen.Nil(), true)
 			}
 			switch other.kind {
-			case Array, Map:
+			case avroschema.Array, avroschema.Map:
 				return s.defaultExpr(other, n, true)
-			case Record:
+			case avroschema.Record:
 				return jen.Op("&").Add(s.recordLiteral(other.named, n))
 			}
 			return qg("Ptr").Types(goType(other)).Call(s.defaultExpr(other, n, true))
 		}
 		u := t.union
-		if first.kind == Null {
+		if first.kind == avroschema.Null {
 			return zero(jen.Id(u.goName).Values(), true)
 		}
 		items := jen.Dict{jen.Id("Kind"): jen.Id(u.consts[0])}
 		v := s.defaultExpr(first, n, true)
-		if first.kind == Record && first.byRef {
+		if first.kind == avroschema.Record && first.byRef {
 			v = jen.Op("&").Add(s.recordLiteral(first.named, n))
 		}
 		items[jen.Id(u.branches[0])] = v
@@ -1000,7 +1011,7 @@ func timeLiteral(t time.Time) jen.Code {
 
 // decimalString renders a two's-complement unscaled value at a scale.
 func decimalString(b []byte, scale int) string {
-	u := twosComplement(b)
+	u := avroschema.TwosComplement(b)
 	neg := u.Sign() < 0
 	digits := u.Abs(u).String()
 	if scale > 0 {

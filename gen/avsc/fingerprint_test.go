@@ -1,6 +1,8 @@
 package avsc
 
 import (
+	"github.com/faustgen/faustgen/internal/avroschema"
+
 	"encoding/binary"
 	"testing"
 
@@ -12,7 +14,7 @@ import (
 func TestPrimitiveCodecFingerprints(t *testing.T) {
 	for name, p := range primitiveRefs {
 		_ = p
-		want := rabin(`"` + name + `"`)
+		want := avroschema.Fingerprint(`"` + name + `"`)
 		s, err := avro.ParseWithCache(`"`+name+`"`, "", &avro.SchemaCache{})
 		if err != nil {
 			t.Fatal(err)

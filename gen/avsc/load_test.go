@@ -65,7 +65,7 @@ func TestLoadReportsEveryProblemWithItsPosition(t *testing.T) {
 ]}`),
 			[]string{
 				`a.avsc:2:43: invalid default for field "i" of "A": want an integer, got "1"`,
-				`a.avsc:3:45: invalid default for field "big" of "A": want a 32-bit integer, got 2147483648`,
+				`a.avsc:3:45: invalid default for field "big" of "A": 2147483648 is out of range for int (a 32-bit integer)`,
 				`a.avsc:5:56: invalid default for field "u" of "A": want null, got "x" (a union's default must match its first branch, "null")`,
 				`a.avsc:6:85: invalid default for field "e" of "A": "Y" is not a symbol of enum "E"`,
 				`a.avsc:7:80: invalid default for field "fx" of "A": want 2 bytes for fixed "F", got 3`,

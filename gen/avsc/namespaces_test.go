@@ -1,6 +1,9 @@
 package avsc
 
 import (
+	"github.com/faustgen/faustgen/internal/avroschema"
+	"maps"
+
 	"bytes"
 	"encoding/json"
 	"os"
@@ -39,15 +42,15 @@ var mixedNamespaces = files(
 // modelNames collects the full names of the named types s uses.
 func modelNames(s *schema, seen map[string]bool) {
 	switch s.kind {
-	case Array:
+	case avroschema.Array:
 		modelNames(s.items, seen)
-	case Map:
+	case avroschema.Map:
 		modelNames(s.values, seen)
-	case Union:
+	case avroschema.Union:
 		for _, b := range s.branches {
 			modelNames(b, seen)
 		}
-	case Record, Enum, Fixed:
+	case avroschema.Record, avroschema.Enum, avroschema.Fixed:
 		if seen[s.named.fullName] {
 			return
 		}
@@ -132,14 +135,14 @@ func TestEmittedSchemasNameTypesAlikeInEveryReader(t *testing.T) {
 	}
 	var schemas []string
 	var want [][]string
-	for _, full := range sortedKeys(set.types) {
+	for _, full := range slices.Sorted(maps.Keys(set.types)) {
 		d := set.types[full]
 		seen := map[string]bool{}
-		modelNames(d.self, seen)
-		schemas = append(schemas, fullSchemaJSON(d))
+		modelNames(set.use(d.src), seen)
+		schemas = append(schemas, avroschema.FullSchema(d.src))
 		want = append(want, sortedNames(seen))
 	}
-	if full := sortedKeys(set.types)[0]; full != "Envelope" || strings.Join(want[0], " ") != "Envelope Meta com.acme.Hash com.acme.Item com.other.Tag" {
+	if full := slices.Sorted(maps.Keys(set.types))[0]; full != "Envelope" || strings.Join(want[0], " ") != "Envelope Meta com.acme.Hash com.acme.Item com.other.Tag" {
 		t.Fatalf("the generator's own names for %s: %v", full, want[0])
 	}
 	for i, text := range schemas {

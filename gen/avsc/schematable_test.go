@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/faustgen/faustgen/internal/avroschema"
 	"github.com/faustgen/faustgen/runtime/genapi"
 )
 
@@ -20,15 +21,19 @@ func TestSchemaTableComposesEveryFullSchema(t *testing.T) {
 	}
 	var defs []genapi.SchemaDef
 	for _, d := range set.order {
-		parts, refs := schemaFragments(d)
-		canonical, canonRefs := canonicalFragments(d)
-		if len(canonRefs) != len(refs) {
-			t.Fatalf("%s: %d refs in the full schema, %d in the canonical form", d.fullName, len(refs), len(canonRefs))
+		parts, srcRefs := avroschema.SchemaFragments(d.src)
+		canonical, canonRefs := avroschema.CanonicalFragments(d.src)
+		if len(canonRefs) != len(srcRefs) {
+			t.Fatalf("%s: %d refs in the full schema, %d in the canonical form", d.fullName, len(srcRefs), len(canonRefs))
 		}
-		for i := range refs {
-			if refs[i] != canonRefs[i] {
-				t.Fatalf("%s: ref %d is %s in the full schema, %s in the canonical form", d.fullName, i, refs[i].fullName, canonRefs[i].fullName)
+		for i := range srcRefs {
+			if srcRefs[i] != canonRefs[i] {
+				t.Fatalf("%s: ref %d is %s in the full schema, %s in the canonical form", d.fullName, i, srcRefs[i].Name, canonRefs[i].Name)
 			}
+		}
+		var refs []*named
+		for _, r := range srcRefs {
+			refs = append(refs, set.bySrc[r])
 		}
 		def := genapi.SchemaDef{Name: d.fullName, Parts: parts, Canonical: canonical}
 		for _, r := range refs {
@@ -38,10 +43,10 @@ func TestSchemaTableComposesEveryFullSchema(t *testing.T) {
 	}
 	table := genapi.NewSchemaTable(defs...)
 	for i, d := range set.order {
-		if got, want := table.Schema(i), fullSchemaJSON(d); got != want {
+		if got, want := table.Schema(i), avroschema.FullSchema(d.src); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", d.fullName, got, want)
 		}
-		if got, want := table.Fingerprint(i), rabin(canonicalForm(d.self)); got != want {
+		if got, want := table.Fingerprint(i), avroschema.Fingerprint(avroschema.CanonicalForm(d.src)); got != want {
 			t.Errorf("%s: fingerprint %#x, want %#x", d.fullName, got, want)
 		}
 	}

@@ -2,10 +2,14 @@ package avsc
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
+
+	"github.com/faustgen/faustgen/internal/avroschema"
 )
 
 // Set is a loaded, resolved and named set of Avro types, ready to emit.
@@ -13,6 +17,7 @@ import (
 type Set struct {
 	types   map[string]*named
 	byAlias map[string]*named
+	bySrc   map[*avroschema.Type]*named
 	order   []*named       // by full name
 	index   map[*named]int // position in order: the index in the schema table
 	unions  []*unionType   // in the order they are emitted
@@ -85,7 +90,7 @@ func (s *Set) Types() []TypeInfo {
 	for _, d := range s.order {
 		out = append(out, TypeInfo{
 			AvroName: d.fullName, Kind: d.kind.String(), GoName: d.goName, Codec: codecName(d),
-			File: d.file, Line: d.pos.Line, Col: d.pos.Col, Aliases: d.aliases, Doc: d.doc,
+			File: d.src.Pos.File, Line: d.src.Pos.Line, Col: d.src.Pos.Col, Aliases: d.aliases, Doc: d.doc,
 		})
 	}
 	return out
@@ -107,7 +112,7 @@ func codecName(d *named) string { return d.goName + "Codec" }
 // decides which record values are held by pointer.
 func (s *Set) settleNames() {
 	s.ids = idents{taken: map[string]bool{}}
-	for _, name := range sortedKeys(s.types) {
+	for _, name := range slices.Sorted(maps.Keys(s.types)) {
 		s.order = append(s.order, s.types[name])
 	}
 	typeNames(s.order)
@@ -123,7 +128,7 @@ func (s *Set) settleNames() {
 		s.ids.claim("encode" + d.goName)
 		s.ids.claim("decode" + d.goName)
 		switch d.kind {
-		case Record:
+		case avroschema.Record:
 			s.ids.claim("New" + d.goName)
 			names := make([]string, len(d.fields))
 			for i, f := range d.fields {
@@ -132,7 +137,7 @@ func (s *Set) settleNames() {
 			for i, it := range settleScope(names, goName, reservedFields) {
 				d.fields[i].goName, d.fields[i].goNote = it.go_, it.note
 			}
-		case Enum:
+		case avroschema.Enum:
 			items := settleScope(d.symbols, goName, nil)
 			d.symbolGo = make([]string, len(items))
 			d.symbolNote = make([]string, len(items))
@@ -158,11 +163,11 @@ func (s *Set) settleNames() {
 // it sits.
 func (s *Set) nameUnions(t *schema, goName, context string) {
 	switch t.kind {
-	case Array:
+	case avroschema.Array:
 		s.nameUnions(t.items, goName+"Item", "items of "+context)
-	case Map:
+	case avroschema.Map:
 		s.nameUnions(t.values, goName+"Value", "values of "+context)
-	case Union:
+	case avroschema.Union:
 		if other, _, ok := t.nullable(); ok {
 			s.nameUnions(other, goName, context)
 			return
@@ -192,7 +197,7 @@ func (s *Set) newUnion(t *schema, goName, context string) (*unionType, []string)
 		c, _ := s.ids.claim(u.goName + it.go_)
 		u.consts = append(u.consts, c)
 		names = append(names, it.go_)
-		if t.branches[i].kind == Null {
+		if t.branches[i].kind == avroschema.Null {
 			u.branches = append(u.branches, "")
 		} else {
 			u.branches = append(u.branches, it.go_)
@@ -220,13 +225,13 @@ type topUnion struct {
 // whose it is in its doc comment ("value of topic events"). It reports
 // false when a branch does not resolve or two branches are one type.
 func (s *Set) TopicUnion(goName, context string, branches []string) (Ref, bool) {
-	t := &schema{kind: Union}
+	src := &avroschema.Type{Kind: avroschema.Union}
 	seen := map[string]bool{}
 	var names []string
 	for _, name := range branches {
-		var b *schema
-		if k, ok := primitiveKinds[name]; ok {
-			b = &schema{kind: k}
+		var b *avroschema.Type
+		if k, ok := avroschema.Primitives[name]; ok {
+			b = &avroschema.Type{Kind: k}
 		} else {
 			d, ok := s.types[name]
 			if !ok {
@@ -235,7 +240,7 @@ func (s *Set) TopicUnion(goName, context string, branches []string) (Ref, bool) 
 			if !ok {
 				return Ref{}, false
 			}
-			b = &schema{kind: d.kind, named: d, ref: d.fullName}
+			b = d.src
 			name = d.fullName
 		}
 		if seen[name] {
@@ -243,11 +248,12 @@ func (s *Set) TopicUnion(goName, context string, branches []string) (Ref, bool) 
 		}
 		seen[name] = true
 		names = append(names, name)
-		t.branches = append(t.branches, b)
+		src.Branches = append(src.Branches, b)
 	}
-	if len(t.branches) == 0 {
+	if len(src.Branches) == 0 {
 		return Ref{}, false
 	}
+	t := s.use(src)
 	u, _ := s.newUnion(t, goName, context)
 	codec, _ := s.ids.claim(u.goName + "Codec")
 	typ := "[" + strings.Join(names, ", ") + "]"
@@ -258,11 +264,11 @@ func (s *Set) TopicUnion(goName, context string, branches []string) (Ref, bool) 
 // branchGoName names a union branch's field after its type.
 func branchGoName(b *schema) string {
 	switch {
-	case b.kind.named():
+	case b.kind.Named():
 		return b.named.goName
-	case b.kind == Array:
+	case b.kind == avroschema.Array:
 		return "Array"
-	case b.kind == Map:
+	case b.kind == avroschema.Map:
 		return "Map"
 	case b.logical != "":
 		return goName(b.logical)
@@ -286,15 +292,15 @@ func (s *Set) breakCycles() {
 	var valueEdges func(from any, t *schema)
 	valueEdges = func(from any, t *schema) {
 		switch {
-		case t.kind == Record:
+		case t.kind == avroschema.Record:
 			graph[from] = append(graph[from], edge{t.named, t})
-		case t.kind == Union && t.union != nil:
+		case t.kind == avroschema.Union && t.union != nil:
 			graph[from] = append(graph[from], edge{t.union, t})
 		}
 	}
 	var nodes []any
 	for _, d := range s.order {
-		if d.kind != Record {
+		if d.kind != avroschema.Record {
 			continue
 		}
 		nodes = append(nodes, d)
@@ -305,7 +311,7 @@ func (s *Set) breakCycles() {
 	for _, u := range s.unions {
 		nodes = append(nodes, u)
 		for _, b := range u.s.branches {
-			if b.kind == Record {
+			if b.kind == avroschema.Record {
 				valueEdges(u, b)
 			}
 		}

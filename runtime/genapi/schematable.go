@@ -3,6 +3,8 @@ package genapi
 import (
 	"strings"
 	"sync"
+
+	"github.com/faustgen/faustgen/internal/avroschema"
 )
 
 // SchemaDef is one named type's definition in a generated package's
@@ -56,7 +58,7 @@ func (t *SchemaTable) Fingerprint(i int) uint64 {
 	t.fpOnce[i].Do(func() {
 		var b strings.Builder
 		t.write(&b, i, make([]bool, len(t.defs)), true)
-		t.printFP[i] = rabin(b.String())
+		t.printFP[i] = avroschema.Fingerprint(b.String())
 	})
 	return t.printFP[i]
 }
@@ -83,27 +85,4 @@ func (t *SchemaTable) write(b *strings.Builder, i int, written []bool, canonical
 			t.write(b, d.Refs[k], written, canonical)
 		}
 	}
-}
-
-// rabinEmpty is the CRC-64-AVRO fingerprint of the empty string.
-const rabinEmpty uint64 = 0xc15d213aa4d7a795
-
-var rabinTable = func() (t [256]uint64) {
-	for i := range t {
-		fp := uint64(i)
-		for range 8 {
-			fp = (fp >> 1) ^ (rabinEmpty & -(fp & 1))
-		}
-		t[i] = fp
-	}
-	return t
-}()
-
-// rabin is the CRC-64-AVRO fingerprint of s.
-func rabin(s string) uint64 {
-	fp := rabinEmpty
-	for i := 0; i < len(s); i++ {
-		fp = (fp >> 8) ^ rabinTable[byte(fp)^s[i]]
-	}
-	return fp
 }

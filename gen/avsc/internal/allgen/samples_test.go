@@ -2,6 +2,7 @@ package allgen
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"reflect"
 	"time"
@@ -120,6 +121,19 @@ func deepEqual(a, b reflect.Value) bool {
 
 func ptr[T any](v T) *T { return &v }
 
+// withNanos sets the nanosecond timestamps that v leaves at the zero
+// time.Time (year 1), which they cannot hold (encoding refuses it), to the
+// epoch.
+func withNanos(v Everything) Everything {
+	if v.AtNs.IsZero() {
+		v.AtNs = time.Unix(0, 0).UTC()
+	}
+	if v.LocalNs.IsZero() {
+		v.LocalNs = time.Unix(0, 0).UTC()
+	}
+	return v
+}
+
 func dec(s string, scale int) runtime.Decimal {
 	d := runtime.MustParseDecimal(s)
 	if d.Scale != scale {
@@ -148,6 +162,9 @@ func full() Everything {
 		AtUs:    at.Add(456 * time.Microsecond),
 		LocalMs: at.Add(-time.Hour),
 		LocalUs: at.Add(-time.Hour + 9*time.Microsecond),
+		AtNs:    at.Add(456_256 * time.Nanosecond), // its UnixNano is a float64 too, for Python's summary
+		LocalNs: time.Unix(0, math.MaxInt64).UTC(), // the last time an int64 of nanoseconds holds
+		MaybeNs: ptr(time.Unix(0, math.MinInt64).UTC()),
 		Amount:  dec("-98765432109876.5432", 4),
 		Price:   dec("123456789012345.67", 2),
 		ID:      "7c9e6679-7425-40de-944b-e07fc1f90ae7",
@@ -207,8 +224,8 @@ func samples() []sample {
 	out := []sample{
 		newSample("Everything/full", EverythingCodec, full(), true),
 		// python3-avro refuses "" as a uuid.
-		newSample("Everything/defaults", EverythingCodec, NewEverything(), false),
-		newSample("Everything/zero", EverythingCodec, Everything{}, false),
+		newSample("Everything/defaults", EverythingCodec, withNanos(NewEverything()), false),
+		newSample("Everything/zero", EverythingCodec, withNanos(Everything{}), false),
 		newSample("Address", AddressCodec, Address{Street: "s", Zip: ptr("z")}, true),
 		newSample("Status", StatusCodec, StatusString, true),
 		newSample("MD5", MD5Codec, MD5{0: 9, 15: 7}, true),
