@@ -1,7 +1,7 @@
 package compat
 
 // This file exports what a runtime needs to follow the resolution rules
-// exactly as Resolve checks them (runtime/resolve compiles transcoding
+// exactly as Resolve checks them (runtime/internal/resolve compiles transcoding
 // plans with it): the field, union-branch and promotion matching, and
 // field defaults as JSON (Field.DefaultJSON, in internal/avroschema).
 

@@ -224,7 +224,7 @@ func (s *Set) namedDecls(d *named) []jen.Code {
 	return out
 }
 
-// schemaTableName is the generated package's runtime.SchemaTable.
+// schemaTableName is the generated package's genapi.SchemaTable.
 const schemaTableName = "avroSchemas"
 
 // schemaTable emits the table of every named type's definition, each
