@@ -5,9 +5,9 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/hamba/avro/v2"
-
+	"github.com/faustgen/faustgen/internal/avroschema"
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/hamba/avro/v2"
 )
 
 // The encodings of Avro's logical types, on their runtime Go values.
@@ -27,7 +27,7 @@ func WriteDecimalBytes(w *avro.Writer, typ string, d runtime.Decimal, precision,
 
 // ReadDecimalBytes reads a decimal on bytes.
 func ReadDecimalBytes(r *avro.Reader, scale int) runtime.Decimal {
-	return runtime.Decimal{Unscaled: fromTwosComplement(r.ReadBytes()), Scale: scale}
+	return runtime.Decimal{Unscaled: avroschema.TwosComplement(r.ReadBytes()), Scale: scale}
 }
 
 // WriteDecimalFixed writes d as a decimal on a fixed of size bytes, like
@@ -51,7 +51,7 @@ func WriteDecimalFixed(w *avro.Writer, typ string, d runtime.Decimal, size, prec
 func ReadDecimalFixed(r *avro.Reader, size, scale int) runtime.Decimal {
 	b := make([]byte, size)
 	r.Read(b)
-	return runtime.Decimal{Unscaled: fromTwosComplement(b), Scale: scale}
+	return runtime.Decimal{Unscaled: avroschema.TwosComplement(b), Scale: scale}
 }
 
 // WriteDuration writes d as a 12-byte fixed (three little-endian uint32).
@@ -135,14 +135,6 @@ func twosComplement(u *big.Int, size int) ([]byte, bool) {
 	m.Add(m, u)
 	m.FillBytes(b)
 	return b, true
-}
-
-func fromTwosComplement(b []byte) *big.Int {
-	v := new(big.Int).SetBytes(b)
-	if len(b) > 0 && b[0]&0x80 != 0 {
-		v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
-	}
-	return v
 }
 
 func putUint32(b []byte, v uint32) {

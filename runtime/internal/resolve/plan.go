@@ -483,18 +483,7 @@ func appendValue(dst []byte, t *compat.Type, v any, depth int) ([]byte, error) {
 			if f, err = x.Float64(); err != nil {
 				return bad()
 			}
-		case string:
-			switch x {
-			case "NaN":
-				f = math.NaN()
-			case "Infinity":
-				f = math.Inf(1)
-			case "-Infinity":
-				f = math.Inf(-1)
-			default:
-				return bad()
-			}
-		default:
+		default: // a string ("NaN") too: the parser refuses it as a default
 			return bad()
 		}
 		if t.Kind == compat.Float {
