@@ -28,7 +28,8 @@ type countOutput struct {
 
 // readCommittedCounts reads topic read_committed from its start until it
 // holds at least n records, then a second more (so that duplicates past n
-// show), and decodes them.
+// show), and decodes them; n < 0 reads until nothing new came for 2 s
+// (all of a topic nothing writes any more).
 func readCommittedCounts(t testing.TB, c *env, topic string, n int) []countOutput {
 	t.Helper()
 	cl := rawClient(t, c, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -37,13 +38,18 @@ func readCommittedCounts(t testing.TB, c *env, topic string, n int) []countOutpu
 	defer cancel()
 	var out []countOutput
 	var extra time.Time
+	lastNew := time.Now()
 	for {
-		if len(out) >= n && extra.IsZero() {
+		if n >= 0 && len(out) >= n && extra.IsZero() {
 			extra = time.Now().Add(time.Second)
 		}
 		if !extra.IsZero() && time.Now().After(extra) {
 			return out
 		}
+		if n < 0 && time.Since(lastNew) > 2*time.Second {
+			return out // all of it: nothing new for 2 s
+		}
+		had := len(out)
 		pctx, pcancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		fs := cl.PollFetches(pctx)
 		pcancel()
@@ -65,6 +71,9 @@ func readCommittedCounts(t testing.TB, c *env, topic string, n int) []countOutpu
 			}
 			out = append(out, o)
 		})
+		if len(out) > had {
+			lastNew = time.Now()
+		}
 	}
 }
 
@@ -393,8 +402,9 @@ func committedSoFar(t testing.TB, c *env, group, topic string) int64 {
 // them leaves — by SIGTERM and by SIGKILL in turn — and comes back, its
 // partitions moving to the others and back. The read_committed output
 // holds, for each key, exactly the counts 1..n (no duplicate, no gap);
-// the committed changelog holds exactly one record per input and ends at
-// the true counts; no store is wiped; every SIGTERM exits 0.
+// the committed changelog holds, per key, strictly increasing counts
+// (one per transaction at most) ending at the true counts; no store is
+// wiped; every SIGTERM exits 0.
 // FAUSTGEN_STORM_CYCLES sets the cycles (make soak: 30), else 4. The same
 // test run at-least-once fails (duplicated counts).
 func TestExactlyOnceRebalanceStorm(t *testing.T) {
@@ -441,14 +451,21 @@ func TestExactlyOnceRebalanceStorm(t *testing.T) {
 	producer.stop(t)
 
 	checkExact(t, readCommittedCounts(t, c, out.Name, records), sent.want)
-	changelog := readCommittedCounts(t, c, changelogName(group, "counts"), records)
+	// The changelog holds the newest count of each key per transaction:
+	// per key strictly increasing, at most one record per input, ending at
+	// the true count.
+	changelog := readCommittedCounts(t, c, changelogName(group, "counts"), -1)
 	final := map[string]int64{}
 	for _, o := range changelog {
+		if o.n <= final[o.key] {
+			t.Errorf("committed changelog: %s = %d after %d", o.key, o.n, final[o.key])
+		}
 		final[o.key] = o.n
 	}
-	if len(changelog) != records {
+	if len(changelog) > records {
 		t.Errorf("the committed changelog holds %d records for %d inputs", len(changelog), records)
 	}
+	t.Logf("the committed changelog holds %d records for %d inputs (coalesced per key per transaction)", len(changelog), records)
 	for k, w := range sent.want {
 		if final[k] != w {
 			t.Errorf("committed table: %s = %d, want %d", k, final[k], w)

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/internal/tables"
 	"github.com/faustgen/faustgen/runtime/internal/transport"
+	"github.com/twmb/franz-go/pkg/kgo"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -23,6 +26,10 @@ import (
 //
 //	Start         open the partition's store and restore it from the
 //	              changelog (the source partition stays paused meanwhile)
+//	PreCommit     send the newest write of each key the records the commit
+//	              covers made, not sent yet, to the changelog, and wait
+//	              for Kafka to acknowledge them (under exactly-once: in
+//	              the transaction, before the producer is flushed)
 //	BeforeCommit  store what the overlay holds for the records the commit
 //	              covers, with the changelog offset they reached, in one
 //	              bbolt transaction (at-least-once)
@@ -176,15 +183,112 @@ func (a *App) tableHooks() transport.Hooks {
 	if a.spec.Guarantee == ExactlyOnce {
 		return transport.Hooks{
 			Start:     a.restoreTables,
+			PreCommit: a.sendChangelogs,
 			Committed: a.storeTables,
 			Closed:    a.closeTables,
 		}
 	}
 	return transport.Hooks{
 		Start:        a.restoreTables,
+		PreCommit:    a.sendChangelogs,
 		BeforeCommit: a.storeTables,
 		Closed:       a.closeTables,
 	}
+}
+
+// sendChangelogs sends to the changelogs of partition p's tables the
+// newest write of each key made by the records before offset that is not
+// sent yet (one record per key per commit, however often the key was
+// written), and returns a wait for their acknowledgement. A failed
+// delivery fails the partition: its offset is not committed, and the
+// group stops.
+func (a *App) sendChangelogs(ctx context.Context, p *transport.Partition, offset int64) func() error {
+	var b *changelogBatch
+	pctx := context.WithoutCancel(ctx) // a stop lets the commit's records complete
+	for _, st := range a.tablesBySource[p.Topic] {
+		if st.sourced {
+			continue // written through its topic
+		}
+		part := a.tablePartOf(st, p.Partition)
+		if part == nil {
+			continue
+		}
+		vs := part.overlay.Unsent(offset, part.unsent[:0])
+		if len(vs) == 0 {
+			continue
+		}
+		if b == nil {
+			b = &changelogBatch{p: p, offset: offset}
+		}
+		topic := st.changelog.spec().Name
+		recs := make([]changelogRecord, len(vs))
+		b.wg.Add(len(vs))
+		for i, v := range vs {
+			r := &recs[i]
+			r.Context, r.v, r.b, r.table = pctx, v, b, st.spec.Name
+			r.rec = kgo.Record{Topic: topic, Partition: p.Partition, Key: v.ChangelogKey(), Value: v.Value(), Context: r}
+			a.client.Produce(pctx, &r.rec, changelogPromise)
+		}
+		clear(vs)
+		part.unsent = vs[:0]
+	}
+	if b == nil {
+		return nil
+	}
+	return b.wait
+}
+
+// changelogBatch is what one commit of one partition sends to its
+// tables' changelogs.
+type changelogBatch struct {
+	p      *transport.Partition
+	offset int64 // the offset to commit
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	err    error // the first delivery failure
+}
+
+// changelogRecord is one changelog record of a batch, and its record's
+// Context.
+type changelogRecord struct {
+	context.Context
+	rec   kgo.Record
+	v     *tables.Version
+	b     *changelogBatch
+	table string
+}
+
+// changelogPromise completes a changelog record: the overlay learns its
+// offset.
+func changelogPromise(r *kgo.Record, err error) {
+	c := r.Context.(*changelogRecord)
+	if err != nil {
+		c.b.mu.Lock()
+		if c.b.err == nil {
+			before := "every record processed"
+			if c.b.offset != math.MaxInt64 {
+				before = "the records before offset " + strconv.FormatInt(c.b.offset, 10)
+			}
+			c.b.err = fmt.Errorf("write table %s to its changelog %s[%d] (the change of %s[%d] at offset %d, for the commit of %s): %w",
+				c.table, r.Topic, r.Partition, c.b.p.Topic, c.b.p.Partition, c.v.Input(), before, err)
+		}
+		c.b.mu.Unlock()
+	} else {
+		c.v.Acked(r.Offset)
+	}
+	c.b.wg.Done()
+}
+
+// wait waits for the batch's acknowledgements; a failure fails its
+// partition.
+func (b *changelogBatch) wait() error {
+	b.wg.Wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		b.p.Fail(b.err)
+	}
+	return b.err
 }
 
 // lockStateDir takes the state dir of this App, refusing one another live

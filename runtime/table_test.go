@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // readyLog captures the "table partition ready" records an App logs.
@@ -328,4 +330,98 @@ func killTwiceThenRestartEmpty(t *testing.T, c *env, group, in string, n int64, 
 	eventually30s(t, "the restart processes the rest", func() bool { return sumCommitted(t, c, group, in) == n })
 	third.signal(syscall.SIGTERM)
 	third.wait(t, 30*time.Second)
+}
+
+// tableCounter counts the views of each key in table and sends nothing:
+// every record it produces is a changelog record.
+func tableCounter(in *Topic[string, view], table *TableDef[string, int64]) *Agent[string, view] {
+	return &Agent[string, view]{
+		Name: "count", Source: in, Tables: []AnyTable{table}, OnError: Fail,
+		Process: func(t *Task, k string, _ view) error {
+			tb := TableOf(t, table)
+			n, _, err := tb.Get(k)
+			if err != nil {
+				return err
+			}
+			return tb.Put(k, n+1)
+		},
+	}
+}
+
+// A key written many times between two commits costs one changelog
+// record per commit: the changelog ends at the exact counts, in far fewer
+// records than inputs, each key's values increasing.
+func TestChangelogHoldsTheNewestWriteOfEachKeyPerCommit(t *testing.T) {
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	cfg.StateDir = t.TempDir()
+	cfg.CommitInterval = 500 * time.Millisecond
+	in := viewTopic(c.name("coalesce-in"), 1)
+	table := countsTable(1)
+	spec := AppSpec{ID: c.name("coalesce"), Topics: []AnyTopic{in}, Tables: []AnyTable{table}, Agents: []AnyAgent{tableCounter(in, table)}}
+	keys := keysN(3)
+	const n = 3000
+	producer := start(t, cfg, AppSpec{ID: c.name("coalesce-producer"), Topics: []AnyTopic{in}})
+	produceViews(t, producer, in, keys, n)
+	r := start(t, cfg, spec)
+	eventually(t, "everything counted", func() bool { return sumCommitted(t, c, spec.ID, in.Name) == n })
+	if err := r.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	cl := changelogName(spec.ID, "counts")
+	size := endOffsets(t, c, cl)[0]
+	last := map[string]int64{}
+	for _, rec := range readN(t, c, cl, int(size)) {
+		k, v := stringLong(t, rec)
+		if v <= last[k] {
+			t.Errorf("changelog: %s = %d after %d", k, v, last[k])
+		}
+		last[k] = v
+	}
+	if want := wantCounts(keys, n); fmt.Sprint(last) != fmt.Sprint(want) {
+		t.Errorf("the changelog ends at %v, want %v", last, want)
+	}
+	// A commit every 500 ms sends at most one record per key: far fewer
+	// than one per input, which is what writing through would cost.
+	if size > n/10 {
+		t.Errorf("the changelog holds %d records for %d inputs of %d keys: not coalesced", size, n, len(keys))
+	}
+	t.Logf("%d inputs of %d keys: %d changelog records", n, len(keys), size)
+}
+
+// A changelog record Kafka refuses fails its partition: the App stops
+// with an error naming the table, the changelog partition and the input
+// record, and commits nothing the refused write covered.
+func TestARefusedChangelogWriteStopsTheAppAndCommitsNothing(t *testing.T) {
+	c := newEnv(t)
+	cfg := testConfig(t, c)
+	cfg.StateDir = t.TempDir()
+	in := viewTopic(c.name("clrefuse-in"), 1)
+	table := countsTable(1)
+	spec := AppSpec{ID: c.name("clrefuse"), Topics: []AnyTopic{in}, Tables: []AnyTable{table}, Agents: []AnyAgent{tableCounter(in, table)}}
+	// The changelog exists, refusing every batch: its max.message.bytes is
+	// below a record batch's header.
+	cl := changelogName(spec.ID, "counts")
+	adm := kadm.NewClient(rawClient(t, c))
+	if _, err := adm.CreateTopic(context.Background(), 1, -1, map[string]*string{"cleanup.policy": ptrTo("compact"), "max.message.bytes": ptrTo("64")}, cl); err != nil {
+		t.Fatal(err)
+	}
+	producer := start(t, cfg, AppSpec{ID: c.name("clrefuse-producer"), Topics: []AnyTopic{in}})
+	produceViews(t, producer, in, keysN(4), 40)
+	r := start(t, cfg, spec)
+	var err error
+	select {
+	case err = <-r.errc:
+		r.once.Do(func() { r.err = err })
+	case <-time.After(60 * time.Second):
+		t.Fatal("the App did not stop after its changelog refused a write")
+	}
+	for _, want := range []string{"write table counts to its changelog " + cl + "[0]", "the change of " + in.Name + "[0] at offset "} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Run returned %v, want an error containing %q", err, want)
+		}
+	}
+	if got := committed(t, c, spec.ID, in.Name); len(got) != 0 {
+		t.Errorf("committed %v although no changelog write was acknowledged", got)
+	}
 }

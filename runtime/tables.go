@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,9 +11,7 @@ import (
 	"time"
 
 	"github.com/faustgen/faustgen/runtime/internal/tables"
-	"github.com/faustgen/faustgen/runtime/internal/transport"
 	"github.com/hamba/avro/v2"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TableSpec declares one table of the topology.
@@ -161,22 +158,23 @@ type tablePart struct {
 	win       *windowState     // a windowed table's clock; nil for a plain table
 	follower  *tables.Follower // a sourced table's reader of its topic
 
-	// writes are changelogWrites allocated together and handed out one
-	// per write (a slab lives until its last write is stored and
-	// acknowledged).
+	// writes are overlay versions allocated together and handed out one
+	// per write (a slab lives until its last write is stored).
 	writesMu sync.Mutex
-	writes   []changelogWrite
+	writes   []tables.Version
+	// unsent is the commit's scratch of what it sends to the changelog
+	// (the commit loop, or the poll loop under exactly-once, only).
+	unsent []*tables.Version
 }
 
-// changelogSlab is how many changelogWrites a table partition allocates
-// at once.
+// changelogSlab is how many versions a table partition allocates at once.
 const changelogSlab = 64
 
-// newWrite returns a zeroed changelogWrite of p.
-func (p *tablePart) newWrite() *changelogWrite {
+// newWrite returns a version of p to put in its overlay.
+func (p *tablePart) newWrite() *tables.Version {
 	p.writesMu.Lock()
 	if len(p.writes) == 0 {
-		p.writes = make([]changelogWrite, changelogSlab)
+		p.writes = make([]tables.Version, changelogSlab)
 	}
 	w := &p.writes[0]
 	p.writes = p.writes[1:]
@@ -197,34 +195,6 @@ type table[K, V any] struct {
 	// on every call.
 	k      K
 	v, got V
-}
-
-// changelogWrite is one table write on its way to the changelog: the
-// record, the overlay version it acknowledges and what its promise needs,
-// in one allocation. It is its record's Context.
-type changelogWrite struct {
-	context.Context
-	rec   kgo.Record
-	v     tables.Version
-	track *transport.Inflight
-	table string
-	// srcTopic and srcPartition (with track's offset) name the input
-	// record in errors, as a sink's sends do.
-	srcTopic     string
-	srcPartition int32
-}
-
-// changelogPromise completes a table write: the overlay learns its
-// changelog offset, then the input record its acknowledgement.
-func changelogPromise(r *kgo.Record, err error) {
-	w := r.Context.(*changelogWrite)
-	if err != nil {
-		src := RecordMeta{Topic: w.srcTopic, Partition: w.srcPartition, Offset: w.track.Offset()}
-		w.track.Done(fmt.Errorf("write table %s (changelog %s[%d]) while processing %s: %w", w.table, r.Topic, r.Partition, src, err))
-		return
-	}
-	w.v.Acked(r.Offset)
-	w.track.Done(nil)
 }
 
 // TableOf returns the read-write table def for the record t is
@@ -345,8 +315,10 @@ func (h *table[K, V]) decode(framed []byte, v *V) error {
 	return nil
 }
 
-// Put sets key to value: the write is sent to the changelog at once and
-// stored once a commit covers the record being processed.
+// Put sets key to value: the write is kept in the partition's overlay,
+// sent to the changelog before the next commit (the newest write of each
+// key only) and stored once that commit covers the record being
+// processed.
 func (h *table[K, V]) Put(key K, value V) error { return h.write(key, value, false) }
 
 // Delete removes key: a tombstone goes to the changelog.
@@ -393,9 +365,10 @@ func (h *table[K, V]) writable() error {
 }
 
 // writeChange writes one change of table partition part for the record t
-// processes: into the overlay under storeKey, and to the changelog under
-// the key body clKey, with value body vb (a tombstone when del). The
-// record's offset is committable only once the changelog acknowledged it.
+// processes into the overlay, under storeKey, with the changelog key body
+// clKey and the value body vb (a tombstone when del). The commit that
+// covers the record first sends the newest change of each key to the
+// changelog (sendChangelogs) and waits for Kafka to acknowledge it.
 func (a *App) writeChange(t *Task, part *tablePart, storeKey, clKey, vb []byte, del bool) {
 	// The framed key and value, and the store key the overlay keeps, in
 	// one buffer.
@@ -412,12 +385,7 @@ func (a *App) writeChange(t *Task, part *tablePart, storeKey, clKey, vb []byte, 
 		putFrameHeader(framedValue, part.ids.value)
 		copy(framedValue[frameHeader:], vb)
 	}
-	w := part.newWrite()
-	w.Context, w.track, w.table, w.srcTopic, w.srcPartition = t.ctx, t.track, part.table.spec.Name, t.rec.Topic, t.rec.Partition
-	part.overlay.Put(body, framedValue, t.track.Offset(), &w.v)
-	w.rec = kgo.Record{Topic: part.table.changelog.spec().Name, Partition: part.partition, Key: framedKey, Value: framedValue, Context: w}
-	t.track.Add()
-	a.client.Produce(t.ctx, &w.rec, changelogPromise)
+	part.overlay.Put(body, framedKey, framedValue, t.track.Offset(), part.newWrite())
 }
 
 // valueBody returns the Avro body of value, in h's scratch.

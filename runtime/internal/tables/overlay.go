@@ -9,20 +9,28 @@ import (
 	"unsafe"
 )
 
-// Overlay holds a table partition's writes that are not in its store yet:
-// every write is sent to the changelog at once and kept here, tagged with
-// the input offset of the record that made it, until a commit covers that
-// record. Reads see the newest write first.
+// Overlay holds a table partition's writes that are not in its store yet,
+// each tagged with the input offset of the record that made it, until a
+// commit covers that record. Reads see the newest write first.
 //
-// Flush(before) hands out what may be stored once the input offset before
-// is to be committed: the newest write per key among those of records
-// before it — each of which Kafka acknowledged, since a record's offset is
-// committable only when its changelog records are — and the highest
-// changelog offset among them. Writes of later records stay, so the store
-// never holds a write whose changelog record may still fail.
+// The changelog is written in coalesced form (a write cache, as Kafka
+// Streams' record cache): a commit that is to cover the input offset
+// before first takes Unsent(before), the newest write per key among
+// those of records before it that has not been sent, sends each to the
+// changelog and waits for Kafka to acknowledge them (Acked); a key
+// written a thousand times between two commits costs one changelog
+// record. Writes a newer one of the same key superseded before the
+// commit are never sent: the changelog holds every value a commit
+// covered, not every intermediate one.
 //
-// The partition's goroutine writes and reads; the commit runs Flush; the
-// producer's promises call Acked.
+// Flush(before) then hands out what may be stored: the newest write per
+// key among those of records before it, each of which must be
+// acknowledged, and the highest changelog offset among them. Writes of
+// later records stay, so the store never holds a write whose changelog
+// record may still fail.
+//
+// The partition's goroutine writes and reads; the commit runs Unsent and
+// Flush; the producer's promises call Acked.
 type Overlay struct {
 	mu sync.Mutex
 	// index maps a key to its slot in slots. A key held already costs no
@@ -47,13 +55,24 @@ const cleanMax = 1 << 16
 // Version is one write in an overlay.
 type Version struct {
 	input int64  // the input offset of the record that wrote it
+	clKey []byte // the framed changelog key
 	value []byte // framed value; nil deletes
 	cl    atomic.Int64
+	sent  bool     // handed out by Unsent (under the overlay's lock)
 	next  *Version // the key's next write
 }
 
 // Acked records the changelog offset Kafka gave the write.
 func (v *Version) Acked(offset int64) { v.cl.Store(offset) }
+
+// ChangelogKey returns the framed changelog key of the write.
+func (v *Version) ChangelogKey() []byte { return v.clKey }
+
+// Value returns the framed value of the write (nil: a tombstone).
+func (v *Version) Value() []byte { return v.value }
+
+// Input returns the input offset of the record that made the write.
+func (v *Version) Input() int64 { return v.input }
 
 // NewOverlay returns an empty overlay.
 func NewOverlay() *Overlay {
@@ -61,15 +80,15 @@ func NewOverlay() *Overlay {
 }
 
 // Put records that the record at input offset input wrote value (nil:
-// deleted) for key, in v (a fresh *Version when nil: callers may embed
-// one in what they allocate anyway). The overlay keeps value; the caller
-// must not change it after. key is copied when the overlay does not hold
-// it already.
-func (o *Overlay) Put(key, value []byte, input int64, v *Version) *Version {
+// deleted) for key, whose framed changelog key is clKey, in v (a fresh
+// *Version when nil: callers may embed one in what they allocate
+// anyway). The overlay keeps clKey and value; the caller must not change
+// them after. key is copied when the overlay does not hold it already.
+func (o *Overlay) Put(key, clKey, value []byte, input int64, v *Version) *Version {
 	if v == nil {
 		v = new(Version)
 	}
-	v.input, v.value, v.next = input, value, nil
+	v.input, v.clKey, v.value, v.next, v.sent = input, clKey, value, nil, false
 	v.cl.Store(-1)
 	o.mu.Lock()
 	if i, ok := o.index[string(key)]; ok {
@@ -117,12 +136,34 @@ func (o *Overlay) Len() int {
 	return o.pending
 }
 
+// Unsent appends to dst, and marks sent, the newest write per key among
+// those of records before input offset before, where that write has not
+// been handed out already: what must reach the changelog before a commit
+// covers before. Older writes of those keys are superseded and are never
+// sent.
+func (o *Overlay) Unsent(before int64, dst []*Version) []*Version {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i := range o.slots {
+		var last *Version
+		for v := o.slots[i].oldest; v != nil && v.input < before; v = v.next {
+			last = v
+		}
+		if last != nil && !last.sent {
+			last.sent = true
+			dst = append(dst, last)
+		}
+	}
+	return dst
+}
+
 // Flush removes the writes of records before input offset before and
 // returns the newest of them per key, in key order (bbolt writes sorted
-// keys fastest), with the highest changelog offset among all of them (-1
-// when there are none). It fails, removing nothing, when one of them has
-// no acknowledged changelog offset: storing it could run ahead of the
-// changelog. The changes' keys share the overlay's memory: read only.
+// keys fastest), with the highest changelog offset among them (-1 when
+// there are none). It fails, removing nothing, when one of those newest
+// writes has no acknowledged changelog offset: storing it could run
+// ahead of the changelog. The changes' keys share the overlay's memory:
+// read only.
 func (o *Overlay) Flush(before int64) ([]Change, int64, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -132,14 +173,14 @@ func (o *Overlay) Flush(before int64) ([]Change, int64, error) {
 		s := &o.slots[i]
 		var last *Version
 		for v := s.oldest; v != nil && v.input < before; v = v.next {
-			cl := v.cl.Load()
-			if cl < 0 {
-				return nil, -1, fmt.Errorf("write of the record at input offset %d has no acknowledged changelog offset yet", v.input)
-			}
-			maxCL = max(maxCL, cl)
 			last = v
 		}
 		if last != nil {
+			cl := last.cl.Load()
+			if cl < 0 {
+				return nil, -1, fmt.Errorf("write of the record at input offset %d has no acknowledged changelog offset yet", last.input)
+			}
+			maxCL = max(maxCL, cl)
 			changes = append(changes, Change{Key: unsafe.Slice(unsafe.StringData(s.key), len(s.key)), Value: last.value})
 		}
 	}

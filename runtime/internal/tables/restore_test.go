@@ -236,9 +236,9 @@ func TestACorruptStoreIsMovedAsideAndRebuilt(t *testing.T) {
 // acknowledged.
 func TestOverlayFlushesOnlyCommittedAcknowledgedWrites(t *testing.T) {
 	o := NewOverlay()
-	a1 := o.Put([]byte("a"), framed("1"), 10, nil)
-	b1 := o.Put([]byte("b"), framed("1"), 11, nil)
-	a2 := o.Put([]byte("a"), framed("2"), 12, nil)
+	a1 := o.Put([]byte("a"), framed("a"), framed("1"), 10, nil)
+	b1 := o.Put([]byte("b"), framed("b"), framed("1"), 11, nil)
+	a2 := o.Put([]byte("a"), framed("a"), framed("2"), 12, nil)
 	a1.Acked(100)
 	b1.Acked(101)
 	if _, _, err := o.Flush(13); err == nil {
@@ -262,6 +262,43 @@ func TestOverlayFlushesOnlyCommittedAcknowledgedWrites(t *testing.T) {
 	changes, cl, _ = o.Flush(13)
 	if len(changes) != 1 || cl != 102 || o.Len() != 0 {
 		t.Fatalf("second flush: %d changes, offset %d, %d left", len(changes), cl, o.Len())
+	}
+}
+
+// Unsent hands out, once, the newest write per key of the records before
+// the offset to commit; the superseded ones are never sent, and Flush
+// needs only the newest acknowledged.
+func TestOverlayCoalescesWritesPerKey(t *testing.T) {
+	o := NewOverlay()
+	for i, kv := range []string{"a1", "b1", "a2", "a3", "b2", "c1", "a4"} {
+		o.Put([]byte(kv[:1]), framed(kv[:1]), framed(kv[1:]), int64(10+i), nil)
+	}
+	// Records 10..14 are to be committed: a's newest is a3, b's b2.
+	sent := o.Unsent(15, nil)
+	got := map[string]string{}
+	for _, v := range sent {
+		got[string(v.ChangelogKey()[5:])] = string(v.Value()[5:])
+	}
+	if fmt.Sprint(got) != "map[a:3 b:2]" {
+		t.Fatalf("unsent before 15: %v, want a:3 b:2", got)
+	}
+	if again := o.Unsent(15, nil); len(again) != 0 {
+		t.Fatalf("a second Unsent handed out %d writes again", len(again))
+	}
+	if _, _, err := o.Flush(15); err == nil {
+		t.Fatal("flushed writes whose changelog records were not acknowledged")
+	}
+	for i, v := range sent {
+		v.Acked(int64(200 + i))
+	}
+	changes, cl, err := o.Flush(15)
+	if err != nil || len(changes) != 2 || cl != 201 {
+		t.Fatalf("flush before 15: %d changes, changelog offset %d, %v", len(changes), cl, err)
+	}
+	// What is left: c1 (15) and a4 (16).
+	left := o.Unsent(100, nil)
+	if len(left) != 2 || o.Len() != 2 {
+		t.Fatalf("left: %d unsent, %d held, want 2 and 2", len(left), o.Len())
 	}
 }
 

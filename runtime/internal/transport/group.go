@@ -470,8 +470,8 @@ func (g *Group) kickCommit() {
 }
 
 // commit commits the committable offsets of ps that moved since their
-// last commit, each after its BeforeCommit hook accepted it. Lost
-// partitions are skipped.
+// last commit, each after its PreCommit sends were acknowledged and its
+// BeforeCommit hook accepted it. Lost partitions are skipped.
 func (g *Group) commit(ctx context.Context, ps []*Partition) error {
 	g.commitMu.Lock()
 	defer g.commitMu.Unlock()
@@ -479,8 +479,12 @@ func (g *Group) commit(ctx context.Context, ps []*Partition) error {
 		return nil
 	}
 	var errs []error
-	offsets := map[string]map[int32]kgo.EpochOffset{}
-	byTP := map[topicPartition]*Partition{}
+	type candidate struct {
+		p    *Partition
+		eo   kgo.EpochOffset
+		wait func() error
+	}
+	var cands []candidate
 	for _, p := range ps {
 		if p.State() == Lost {
 			continue
@@ -488,6 +492,23 @@ func (g *Group) commit(ctx context.Context, ps []*Partition) error {
 		eo, ok := p.tracker.Committable()
 		if !ok || p.committed.Load() >= eo.Offset {
 			continue
+		}
+		cands = append(cands, candidate{p: p, eo: eo})
+	}
+	if h := g.o.Hooks.PreCommit; h != nil {
+		for i := range cands {
+			cands[i].wait = h(ctx, cands[i].p, cands[i].eo.Offset)
+		}
+	}
+	offsets := map[string]map[int32]kgo.EpochOffset{}
+	byTP := map[topicPartition]*Partition{}
+	for _, c := range cands {
+		p, eo := c.p, c.eo
+		if c.wait != nil {
+			if err := c.wait(); err != nil {
+				errs = append(errs, fmt.Errorf("before commit of %s[%d]@%d: %w", p.Topic, p.Partition, eo.Offset, err))
+				continue
+			}
 		}
 		if h := g.o.Hooks.BeforeCommit; h != nil {
 			if err := h(ctx, p, eo.Offset); err != nil {

@@ -27,8 +27,9 @@ import (
 // running     records are taken from the buffer and processed in order.
 // revoking    revoked or stopping: the record in progress finishes, the
 //             buffered records that have not started are dropped, what
-//             was produced is awaited, BeforeCommit runs and the offset is
-//             committed.
+//             was produced is awaited, PreCommit's sends (the tables'
+//             changelog records) are made and awaited, BeforeCommit runs
+//             and the offset is committed.
 // lost        the group lost the partition (session lost, fenced), or,
 //             under exactly-once, the transaction holding its work since
 //             the last commit aborted: processing stops after the record
@@ -45,8 +46,9 @@ import (
 //     goroutine, in offset order.
 //   - An offset is committed only when its record and every earlier one
 //     are processed and everything they produced is acknowledged (the
-//     OffsetTracker's watermark), and after BeforeCommit accepted it:
-//     state written by the hooks never runs ahead of Kafka.
+//     OffsetTracker's watermark), after what PreCommit sent for it is
+//     acknowledged, and after BeforeCommit accepted it: state written by
+//     the hooks never runs ahead of Kafka.
 //   - Nothing is committed for a partition after it is lost.
 //   - Under exactly-once a record is processed only while its partition
 //     holds the transaction gate, its offset is committed in the
@@ -86,6 +88,17 @@ type Hooks struct {
 	// ctx is canceled when the partition is revoked or lost meanwhile. An
 	// error stops the group.
 	Start func(ctx context.Context, p *Partition) error
+	// PreCommit runs first when the partition's offset is about to be
+	// committed, with that offset (under exactly-once: math.MaxInt64,
+	// every record processed in the transaction, as the producer is about
+	// to be flushed): it sends what must reach Kafka before the commit (a
+	// table's coalesced changelog records) and returns a function that
+	// waits until Kafka acknowledged them (nil: nothing to wait for). The
+	// group starts the sends of every partition it commits before it
+	// waits for any. An error from the wait skips this commit of the
+	// partition (under exactly-once: aborts the transaction); the hook
+	// reports a failed delivery with Partition.Fail.
+	PreCommit func(ctx context.Context, p *Partition, offset int64) (wait func() error)
 	// BeforeCommit runs before the partition's offset is committed, with
 	// the offset about to be committed (the next record to process),
 	// after everything before it is processed and acknowledged. An error
@@ -171,6 +184,13 @@ func (g *Group) newPartition(tp topicPartition) *Partition {
 
 // State returns the partition's state now.
 func (p *Partition) State() State { return State(p.state.Load()) }
+
+// Fail records a failed delivery of something produced on the
+// partition's behalf outside its records' tracking (a hook's): its
+// offsets stop being committable, a transaction holding its work aborts,
+// and the group stops with err, as after a failed delivery of a record's
+// output.
+func (p *Partition) Fail(err error) { p.tracker.fail(err) }
 
 // run is the partition's goroutine: recovering, then running until it is
 // told to stop.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -29,9 +30,11 @@ import (
 //  1. the gate closes: each partition finishes the record in progress
 //     and waits before its next one, so nothing is produced while the
 //     transaction ends;
-//  2. the producer is flushed: every record processed is then
-//     acknowledged (franz-go runs promises before Flush returns), and its
-//     partition's tracker watermark covers it;
+//  2. the PreCommit hooks send what must commit with the partitions'
+//     work (tables' coalesced changelog records), and the producer is
+//     flushed: every record processed is then acknowledged (franz-go
+//     runs promises before Flush returns), and its partition's tracker
+//     watermark covers it;
 //  3. the transaction commits, carrying the offsets of every partition
 //     that processed in it — unless one of them is no longer owned here
 //     (revoked, lost, or this member was expelled) or asked to abort,
@@ -178,8 +181,27 @@ func (g *Group) endTxn(ctx context.Context, commit, final bool) error {
 	cl := g.client()
 	var why string
 	if commit {
+		// What the hooks send before a commit (tables' coalesced
+		// changelog records) goes in this transaction too, flushed with
+		// the rest.
+		var waits []func() error
+		if h := g.o.Hooks.PreCommit; h != nil {
+			for p := range touched {
+				if p.closed.Load() || p.State() == Lost {
+					continue // the transaction aborts below
+				}
+				if w := h(ctx, p, math.MaxInt64); w != nil {
+					waits = append(waits, w)
+				}
+			}
+		}
 		if err := cl.Flush(ctx); err != nil {
 			commit, why = false, "flush: "+err.Error()
+		}
+		for _, w := range waits {
+			if err := w(); err != nil && commit {
+				commit, why = false, err.Error()
+			}
 		}
 	} else {
 		why = "asked to abort"
