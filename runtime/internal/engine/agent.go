@@ -172,10 +172,15 @@ type Task struct {
 	// tables holds, per table (by tableState.index), the *table[K, V]
 	// handle of this partition's agent: reused for every record.
 	tables []any
+	// sinks holds, per sink topic of the agent (by index in
+	// agentState.sinks), the *sink[K, V] of this Task: reused for every
+	// record.
+	sinks []any
 	// gen tells the uses of a Task apart (a partition reuses its Task for
 	// every record): odd while a record is being processed, even once
-	// processing returned. A Sink remembers the gen it was made in, so one
-	// kept past its processing refuses to send.
+	// processing returned. A sink remembers the gen SinkOf last handed it
+	// out in, so one kept past its processing refuses to send until
+	// SinkOf hands it out again for a later record (see runtime.Sink).
 	gen atomic.Uint64
 }
 

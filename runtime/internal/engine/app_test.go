@@ -494,15 +494,16 @@ func TestSinkOfATopicNotGrantedFails(t *testing.T) {
 }
 
 // TestSinkKeptPastItsRecordRefuses keeps the Sink of one record and sends
-// with it while processing later ones: the runtime recycles Tasks, and the
-// stale Sink must refuse instead of sending on behalf of another record.
+// with it while processing later ones: the runtime recycles Tasks and
+// their sinks, and the stale Sink must refuse instead of sending on behalf
+// of another record until SinkOf hands it out again for that record.
 func TestSinkKeptPastItsRecordRefuses(t *testing.T) {
 	c := newEnv(t)
 	cfg := testConfig(t, c)
 	in, out := viewTopic(c.name("stale-in"), 1), viewTopic(c.name("stale-out"), 1)
 	const n = 50
 	errc := make(chan error, n)
-	var kept *Sink[string, view]
+	var kept runtime.Sink[string, view]
 	agent := &Agent[string, view]{
 		Name: "relay", Source: in, Sinks: []AnyTopic{out},
 		Process: func(t *Task, k string, v view) error {
@@ -510,7 +511,7 @@ func TestSinkKeptPastItsRecordRefuses(t *testing.T) {
 				errc <- kept.Send(k, v) // the previous record's sink
 			}
 			s := SinkOf(t, out)
-			kept = &s
+			kept = s
 			return s.Send(k, v)
 		},
 	}

@@ -8,25 +8,24 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// Producer sends typed records to one topic from outside agents. Keys are
-// placed on partitions as the Java client's default partitioner does
-// (murmur2 of the framed key bytes), so other clients agree on placement.
-type Producer[K, V any] struct {
+// producer is the runtime.Producer of one topic of an App.
+type producer[K, V any] struct {
 	app   *App
 	topic *Topic[K, V]
 }
 
 // ProducerOf returns the Producer of topic for a. Sends wait until a has
-// started (see App.Started).
-func ProducerOf[K, V any](a *App, topic *Topic[K, V]) Producer[K, V] {
-	return Producer[K, V]{app: a, topic: topic}
+// started (see App.Started). Each call allocates one: the generated App
+// makes its producers once, in New.
+func ProducerOf[K, V any](a *App, topic *Topic[K, V]) runtime.Producer[K, V] {
+	return &producer[K, V]{app: a, topic: topic}
 }
 
 // Send encodes key and value and produces them asynchronously with
 // headers; done (which may be nil) is called once with the record's
 // coordinates or the error. Send blocks while the App is starting and
 // while the producer's buffer is full, until ctx ends.
-func (p Producer[K, V]) Send(ctx context.Context, key K, value V, done func(runtime.RecordMeta, error), headers ...runtime.Header) {
+func (p *producer[K, V]) Send(ctx context.Context, key K, value V, done func(runtime.RecordMeta, error), headers ...runtime.Header) {
 	if done == nil {
 		done = func(runtime.RecordMeta, error) {}
 	}
@@ -48,7 +47,7 @@ func (p Producer[K, V]) Send(ctx context.Context, key K, value V, done func(runt
 
 // SendSync is Send that waits for the broker's acknowledgement and returns
 // where the record was written.
-func (p Producer[K, V]) SendSync(ctx context.Context, key K, value V, headers ...runtime.Header) (runtime.RecordMeta, error) {
+func (p *producer[K, V]) SendSync(ctx context.Context, key K, value V, headers ...runtime.Header) (runtime.RecordMeta, error) {
 	rec, err := p.record(ctx, &key, &value, headers)
 	if err != nil {
 		return runtime.RecordMeta{Topic: p.topicName()}, err
@@ -62,14 +61,14 @@ func (p Producer[K, V]) SendSync(ctx context.Context, key K, value V, headers ..
 	return meta, nil
 }
 
-func (p Producer[K, V]) topicName() string {
+func (p *producer[K, V]) topicName() string {
 	if p.topic == nil {
 		return ""
 	}
 	return p.topic.Name
 }
 
-func (p Producer[K, V]) record(ctx context.Context, key *K, value *V, headers []runtime.Header) (*kgo.Record, error) {
+func (p *producer[K, V]) record(ctx context.Context, key *K, value *V, headers []runtime.Header) (*kgo.Record, error) {
 	if p.app == nil || p.topic == nil {
 		return nil, fmt.Errorf("producer without an app or a topic")
 	}

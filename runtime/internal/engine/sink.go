@@ -3,53 +3,59 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/faustgen/faustgen/runtime"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// Sink sends records to one topic from inside an agent. The input offset is
-// committed only after every record sent while processing it is
-// acknowledged by the broker. A Sink is valid only while the Task it was
-// made from is being processed.
-type Sink[K, V any] struct {
+// sink is the runtime.Sink of one topic for one agent's Task: a partition
+// reuses its Task, and the Task its sinks (Task.sinks), for every record,
+// so that handing one to the agent's context allocates nothing.
+type sink[K, V any] struct {
 	task  *Task
-	gen   uint64 // the task's gen when the Sink was made
 	topic *Topic[K, V]
 	ids   schemaIDs
 	err   error
+	// gen is the task's gen when SinkOf last handed the sink out: it sends
+	// only while that record is being processed.
+	gen atomic.Uint64
 }
 
 // SinkOf returns the Sink of topic for the record t is processing. Sending
-// fails when the topology does not grant the agent that topic.
-func SinkOf[K, V any](t *Task, topic *Topic[K, V]) Sink[K, V] {
-	s := Sink[K, V]{task: t, topic: topic}
+// fails when the topology does not grant the agent that topic, or when
+// t's record is no longer being processed (see runtime.Sink).
+func SinkOf[K, V any](t *Task, topic *Topic[K, V]) runtime.Sink[K, V] {
 	switch {
 	case t == nil || t.agent == nil:
-		s.err = errors.New("sink used without a task")
+		return &sink[K, V]{task: t, topic: topic, err: errors.New("sink used without a task")}
 	case topic == nil:
-		s.err = fmt.Errorf("agent %s: sink of a nil topic", t.agent.name)
-	default:
-		ids, ok := t.agent.sinkIDsOf(topic)
-		if !ok {
-			s.err = fmt.Errorf("agent %s may not send to topic %s: the topology does not list it in the agent's sinks", t.agent.name, topic.Name)
-		}
-		s.ids = ids
-		s.gen = t.gen.Load()
+		return &sink[K, V]{task: t, err: fmt.Errorf("agent %s: sink of a nil topic", t.agent.name)}
 	}
-	return s
-}
-
-// sinkIDsOf returns the schema ids of topic, a sink of st's agent.
-func (st *agentState) sinkIDsOf(topic AnyTopic) (schemaIDs, bool) {
-	for _, s := range st.sinks {
+	for i, s := range t.agent.sinks {
 		if s.topic == topic {
-			return s.ids, true
+			for len(t.sinks) <= i {
+				t.sinks = append(t.sinks, nil)
+			}
+			h, _ := t.sinks[i].(*sink[K, V])
+			if h == nil {
+				h = &sink[K, V]{task: t, topic: topic, ids: s.ids}
+				t.sinks[i] = h
+			}
+			h.gen.Store(t.gen.Load())
+			return h
 		}
 	}
-	ids, ok := st.sinkIDs[topic.spec().Name]
-	return ids, ok
+	// Not a declared *Topic: another one of the same name, or none.
+	h := &sink[K, V]{task: t, topic: topic}
+	ids, ok := t.agent.sinkIDs[topic.Name]
+	if !ok {
+		h.err = fmt.Errorf("agent %s may not send to topic %s: the topology does not list it in the agent's sinks", t.agent.name, topic.Name)
+	}
+	h.ids = ids
+	h.gen.Store(t.gen.Load())
+	return h
 }
 
 // Send encodes key and value and produces them asynchronously to the
@@ -57,12 +63,12 @@ func (st *agentState) sinkIDsOf(topic AnyTopic) (schemaIDs, bool) {
 // the Task is no longer being processed; a failed delivery stops the App
 // (the input record is not committed, so it is processed again on restart).
 // Send blocks while the producer's buffer is full.
-func (s Sink[K, V]) Send(key K, value V, headers ...runtime.Header) error {
+func (s *sink[K, V]) Send(key K, value V, headers ...runtime.Header) error {
 	if s.err != nil {
 		return s.err
 	}
 	t := s.task
-	if g := t.gen.Load(); g != s.gen || g&1 == 0 {
+	if g := t.gen.Load(); g != s.gen.Load() || g&1 == 0 {
 		return fmt.Errorf("sink to %s used after the processing it was made for returned", s.topic.Name)
 	}
 	if t.track != nil {
