@@ -8,8 +8,8 @@ import (
 	"github.com/faustgen/faustgen/runtime/internal/transport"
 )
 
-// withDefaults fills the defaults the runtime itself uses; those only the
-// consumer group uses (SessionTimeout, RebalanceTimeout,
+// configWithDefaults returns c with the defaults the engine itself uses;
+// those only the consumer group uses (SessionTimeout, RebalanceTimeout,
 // PartitionBufferBytes) are filled by transport.NewGroup.
 func configWithDefaults(c runtime.Config, appID string) runtime.Config {
 	if c.ClientID == "" {
