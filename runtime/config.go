@@ -39,7 +39,7 @@ type Config struct {
 	// generated type's. Default: nil, the built-in resolver (the writer
 	// schema is fetched once by id, checked and compiled into a cached
 	// transcoding plan; an unresolvable one is an *UnresolvableSchemaError
-	// routed to the agent's ErrorPolicy).
+	// routed to the agent's on_error policy).
 	Resolver Resolver
 
 	// CommitInterval is how often processed offsets are committed. Under
@@ -143,8 +143,8 @@ type Config struct {
 	// connects to them instead of Brokers and RegistryURL. For demos,
 	// examples and tests only: nothing persists. It needs the program to
 	// link the cluster: import _ "github.com/faustgen/faustgen/runtime/embedded"
-	// (NewApp fails naming that import otherwise), which a production
-	// binary leaves out. Default: false.
+	// (the generated New fails naming that import otherwise), which a
+	// production binary leaves out. Default: false.
 	Embedded bool
 }
 

@@ -65,7 +65,7 @@ func (e *UnresolvableSchemaError) Unwrap() error { return e.Err }
 // DecodeError is a record key or value that could not be decoded. It
 // wraps ErrShortFrame, ErrBadMagic, ErrCorruptBody, *UnknownSchemaIDError,
 // *UnresolvableSchemaError or a registry failure. It is routed to the agent's
-// ErrorPolicy.
+// on_error policy.
 type DecodeError struct {
 	// Part is "key" or "value".
 	Part string

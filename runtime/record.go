@@ -27,7 +27,7 @@ func (m RecordMeta) String() string {
 }
 
 // RecordError is an error processing one record: a decode failure, an
-// error returned by Process, or a recovered panic. Under the Fail policy Run
+// error returned by Process, or a recovered panic. Under on_error: fail, Run
 // returns it.
 type RecordError struct {
 	// Agent is the topology name of the agent.
@@ -51,7 +51,7 @@ func (e *RecordError) Error() string {
 func (e *RecordError) Unwrap() error { return e.Err }
 
 // PanicError is a panic recovered from an agent's Process function; it is
-// handled by the agent's ErrorPolicy like any other error.
+// handled by the agent's on_error policy like any other error.
 type PanicError struct {
 	// Value is what was passed to panic.
 	Value any

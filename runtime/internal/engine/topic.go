@@ -86,8 +86,8 @@ const (
 	// while processing it (and every earlier record of its partition) is
 	// acknowledged. A crash replays uncommitted records.
 	AtLeastOnce Guarantee = iota
-	// ExactlyOnce runs consume-process-produce in Kafka transactions. It is
-	// not implemented yet: NewApp refuses it.
+	// ExactlyOnce runs consume-process-produce in Kafka transactions: an
+	// input's outputs, table changes and offset commit together.
 	ExactlyOnce
 )
 
