@@ -19,8 +19,8 @@ test-integration: ## go test -tags integration ./... on real Kafka + Apicurio (s
 	bash scripts/services/with-services.sh $(GO) test -tags integration -count=1 ./...
 
 soak: ## the long crash runs: 30-cycle rebalance storms (SIGTERM/SIGKILL; at-least-once and exactly-once) and 20 kills of an exactly-once count over 1M records, on kfake, then on the real services (make test runs 4 cycles, 4 kills over 50k)
-	FAUSTGEN_STORM_CYCLES=30 FAUSTGEN_EOS_KILLS=20 FAUSTGEN_EOS_RECORDS=1000000 $(GO) test -count=1 -run 'RebalanceStorm|Expelled|StaticMember|ExactlyOnceCountsSurviveRepeatedSIGKILLs' -timeout 60m -v ./runtime/
-	FAUSTGEN_STORM_CYCLES=30 FAUSTGEN_EOS_KILLS=20 FAUSTGEN_EOS_RECORDS=1000000 bash scripts/services/with-services.sh $(GO) test -tags integration -count=1 -run 'RebalanceStorm|Expelled|StaticMember|ExactlyOnceCountsSurviveRepeatedSIGKILLs' -timeout 60m -v ./runtime/
+	FAUSTGEN_STORM_CYCLES=30 FAUSTGEN_EOS_KILLS=20 FAUSTGEN_EOS_RECORDS=1000000 $(GO) test -count=1 -run 'RebalanceStorm|Expelled|StaticMember|ExactlyOnceCountsSurviveRepeatedSIGKILLs' -timeout 60m -v ./runtime/internal/engine/
+	FAUSTGEN_STORM_CYCLES=30 FAUSTGEN_EOS_KILLS=20 FAUSTGEN_EOS_RECORDS=1000000 bash scripts/services/with-services.sh $(GO) test -tags integration -count=1 -run 'RebalanceStorm|Expelled|StaticMember|ExactlyOnceCountsSurviveRepeatedSIGKILLs' -timeout 60m -v ./runtime/internal/engine/
 
 generate: ## regenerate examples/generated from the example topologies (go generate)
 	$(GO) generate ./examples/...

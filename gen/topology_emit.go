@@ -28,13 +28,16 @@ func emitTopology(f *File, m *model) {
 		f.Add(agentBinding(m, a))
 	}
 	f.Add(agentsStruct(t))
-	f.Add(appType(t))
+	f.Add(appType(m))
 	f.Add(newFunc(t))
 	f.Add(runMethod(t))
+	f.Add(statsMethod(t))
 	for _, tp := range t.Topics {
 		f.Add(producerMethod(m, tp))
 	}
 }
+
+func producerFieldName(tp *topology.Topic) string { return lowerFirst(tp.GoName) + "Producer" }
 
 func topicVarName(tp *topology.Topic) string  { return lowerFirst(tp.GoName) + "Topic" }
 func tableVarName(tb *topology.Table) string  { return lowerFirst(tb.GoName) + "Table" }
@@ -99,8 +102,8 @@ func lowerFirst(s string) string {
 // topicVar:
 //
 //	// pageViewsTopic is the Kafka topic "page-views" (topology key page_views): ...
-//	var pageViewsTopic = runtime.Topic[string, PageView]{
-//		TopicSpec: runtime.TopicSpec{Name: "page-views", Partitions: 12, ...},
+//	var pageViewsTopic = genapi.Topic[string, PageView]{
+//		TopicSpec: genapi.TopicSpec{Name: "page-views", Partitions: 12, ...},
 //		Key:       runtime.StringCodec,
 //		Value:     PageViewCodec,
 //	}
@@ -118,8 +121,8 @@ func topicVar(m *model, tp *topology.Topic) Code {
 	}
 	key, value := m.ref(tp.KeyType), m.ref(tp.ValueType)
 	return doc("%s is the Kafka topic %q (topology key %s): keys %s, values %s.", topicVarName(tp), tp.Name, tp.Key, tp.KeyType.Name, tp.ValueType.Name).
-		Var().Id(topicVarName(tp)).Op("=").Qual(runtimePath, "Topic").Types(key.goType, value.goType).Add(literal(
-		kv("TopicSpec", Qual(runtimePath, "TopicSpec").Add(literal(spec...))),
+		Var().Id(topicVarName(tp)).Op("=").Qual(genapiPath, "Topic").Types(key.goType, value.goType).Add(literal(
+		kv("TopicSpec", Qual(genapiPath, "TopicSpec").Add(literal(spec...))),
 		kv("Key", key.codec),
 		kv("Value", value.codec),
 	)).Line()
@@ -128,10 +131,10 @@ func topicVar(m *model, tp *topology.Topic) Code {
 // tableVar:
 //
 //	// viewsPerPageTable is the table views_per_page, windowed ...
-//	var viewsPerPageTable = runtime.TableDef[string, int64]{
-//		TableSpec: runtime.TableSpec{
+//	var viewsPerPageTable = genapi.TableDef[string, int64]{
+//		TableSpec: genapi.TableSpec{
 //			Name: "views_per_page", Partitions: 12, KeyType: "string", ValueType: "long",
-//			Window: &runtime.WindowSpec{Tumbling: time.Hour, Expires: 24 * time.Hour},
+//			Window: &genapi.WindowSpec{Tumbling: time.Hour, Expires: 24 * time.Hour},
 //		},
 //		Key: runtime.StringCodec, Value: runtime.LongCodec,
 //	}
@@ -167,12 +170,12 @@ func tableVar(m *model, tb *topology.Table) Code {
 		} else {
 			kind = strings.TrimSuffix(kind, ")") + " after it ends)"
 		}
-		elems = append(elems, kv("Window", Op("&").Qual(runtimePath, "WindowSpec").Add(literal(wd...))))
+		elems = append(elems, kv("Window", Op("&").Qual(genapiPath, "WindowSpec").Add(literal(wd...))))
 	}
 	elems = append(elems, kv("KeyType", Lit(tb.KeyType.Name)), kv("ValueType", Lit(tb.ValueType.Name)))
 	key, value := m.ref(tb.KeyType), m.ref(tb.ValueType)
 	def := []Code{
-		kv("TableSpec", Qual(runtimePath, "TableSpec").Add(literal(elems...))),
+		kv("TableSpec", Qual(genapiPath, "TableSpec").Add(literal(elems...))),
 		kv("Key", key.codec),
 		kv("Value", value.codec),
 	}
@@ -180,7 +183,7 @@ func tableVar(m *model, tb *topology.Table) Code {
 		def = append(def, kv("Source", Op("&").Id(topicVarName(tb.Source))))
 	}
 	return doc("%s is the table %s, %s: keys %s, values %s.", tableVarName(tb), tb.Key, kind, tb.KeyType.Name, tb.ValueType.Name).
-		Var().Id(tableVarName(tb)).Op("=").Qual(runtimePath, "TableDef").Types(key.goType, value.goType).Add(literal(def...)).Line()
+		Var().Id(tableVarName(tb)).Op("=").Qual(genapiPath, "TableDef").Types(key.goType, value.goType).Add(literal(def...)).Line()
 }
 
 // duration renders d as a time constant expression: 24 * time.Hour.
@@ -302,10 +305,10 @@ func agentContext(m *model, a *topology.Agent) Code {
 // agentBinding:
 //
 //	// countViewsAgent binds an implementation of CountViewsAgent to the runtime.
-//	func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
-//		return &runtime.Agent[string, PageView]{
+//	func countViewsAgent(impl CountViewsAgent) *genapi.Agent[string, PageView] {
+//		return &genapi.Agent[string, PageView]{
 //			Name: "count_views", Source: &pageViewsTopic, ...,
-//			Process: func(t *runtime.Task, key string, value PageView) error {
+//			Process: func(t *genapi.Task, key string, value PageView) error {
 //				return impl.Process(&CountViewsContext{...}, key, value)
 //			},
 //		}
@@ -322,15 +325,15 @@ func agentBinding(m *model, a *topology.Agent) Code {
 				ctor = "SessionTableOf"
 			}
 		}
-		ctx = append(ctx, kv(tb.GoName, Qual(runtimePath, ctor).Call(Id("t"), Op("&").Id(tableVarName(tb)))))
+		ctx = append(ctx, kv(tb.GoName, Qual(genapiPath, ctor).Call(Id("t"), Op("&").Id(tableVarName(tb)))))
 		tables = append(tables, Op("&").Id(tableVarName(tb)))
 	}
 	for _, tb := range a.Lookups {
-		ctx = append(ctx, kv(tb.GoName, Qual(runtimePath, "ReadTableOf").Call(Id("t"), Op("&").Id(tableVarName(tb)))))
+		ctx = append(ctx, kv(tb.GoName, Qual(genapiPath, "ReadTableOf").Call(Id("t"), Op("&").Id(tableVarName(tb)))))
 		lookups = append(lookups, Op("&").Id(tableVarName(tb)))
 	}
 	for _, tp := range a.Sinks {
-		ctx = append(ctx, kv(tp.GoName, Qual(runtimePath, "SinkOf").Call(Id("t"), Op("&").Id(topicVarName(tp)))))
+		ctx = append(ctx, kv(tp.GoName, Qual(genapiPath, "SinkOf").Call(Id("t"), Op("&").Id(topicVarName(tp)))))
 		sinks = append(sinks, Op("&").Id(topicVarName(tp)))
 	}
 	ctx = append(ctx, kv("Record", Id("t").Dot("Record").Call()))
@@ -339,22 +342,22 @@ func agentBinding(m *model, a *topology.Agent) Code {
 		kv("Source", Op("&").Id(topicVarName(a.Source))),
 	}
 	if len(sinks) > 0 {
-		agent = append(agent, kv("Sinks", Index().Qual(runtimePath, "AnyTopic").Values(sinks...)))
+		agent = append(agent, kv("Sinks", Index().Qual(genapiPath, "AnyTopic").Values(sinks...)))
 	}
 	if len(tables) > 0 {
-		agent = append(agent, kv("Tables", Index().Qual(runtimePath, "AnyTable").Values(tables...)))
+		agent = append(agent, kv("Tables", Index().Qual(genapiPath, "AnyTable").Values(tables...)))
 	}
 	if len(lookups) > 0 {
-		agent = append(agent, kv("Lookups", Index().Qual(runtimePath, "AnyTable").Values(lookups...)))
+		agent = append(agent, kv("Lookups", Index().Qual(genapiPath, "AnyTable").Values(lookups...)))
 	}
 	agent = append(agent,
-		kv("OnError", Qual(runtimePath, policyName(a.OnError))),
-		kv("Process", Func().Params(Id("t").Op("*").Qual(runtimePath, "Task"), Id("key").Add(key.goType), Id("value").Add(value.goType)).Error().Block(
+		kv("OnError", Qual(genapiPath, policyName(a.OnError))),
+		kv("Process", Func().Params(Id("t").Op("*").Qual(genapiPath, "Task"), Id("key").Add(key.goType), Id("value").Add(value.goType)).Error().Block(
 			Return(Id("impl").Dot("Process").Call(Op("&").Id(contextName(a)).Add(literal(ctx...)), Id("key"), Id("value"))),
 		)),
 	)
 	var body []Code
-	newAgent := Op("&").Qual(runtimePath, "Agent").Types(key.goType, value.goType).Add(literal(agent...))
+	newAgent := Op("&").Qual(genapiPath, "Agent").Types(key.goType, value.goType).Add(literal(agent...))
 	for _, tb := range a.Tables {
 		if tb.Window == nil {
 			continue
@@ -364,8 +367,8 @@ func agentBinding(m *model, a *topology.Agent) Code {
 		}
 		k, v := m.ref(tb.KeyType), m.ref(tb.ValueType)
 		body = append(body, If(List(Id("c"), Id("ok")).Op(":=").Id("impl").Assert(Id(closerIfaceName(a, tb))), Id("ok")).Block(
-			Id("a").Dot("Closers").Op("=").Append(Id("a").Dot("Closers"), Qual(runtimePath, "OnWindowClose").Call(Op("&").Id(tableVarName(tb)),
-				Func().Params(Id("t").Op("*").Qual(runtimePath, "Task"), Id("key").Add(k.goType), Id("window").Qual(runtimePath, "Window"), Id("value").Add(v.goType)).Error().Block(
+			Id("a").Dot("Closers").Op("=").Append(Id("a").Dot("Closers"), Qual(genapiPath, "OnWindowClose").Call(Op("&").Id(tableVarName(tb)),
+				Func().Params(Id("t").Op("*").Qual(genapiPath, "Task"), Id("key").Add(k.goType), Id("window").Qual(runtimePath, "Window"), Id("value").Add(v.goType)).Error().Block(
 					Return(Id("c").Dot(closerMethodName(tb)).Call(Op("&").Id(contextName(a)).Add(literal(ctx...)), Id("key"), Id("window"), Id("value"))),
 				))),
 		))
@@ -376,7 +379,7 @@ func agentBinding(m *model, a *topology.Agent) Code {
 		body = append(body, Return(Id("a")))
 	}
 	return doc("%s binds an implementation of %s to the runtime.", agentFuncName(a), agentIfaceName(a)).
-		Func().Id(agentFuncName(a)).Params(Id("impl").Id(agentIfaceName(a))).Op("*").Qual(runtimePath, "Agent").Types(key.goType, value.goType).Block(body...).Line()
+		Func().Id(agentFuncName(a)).Params(Id("impl").Id(agentIfaceName(a))).Op("*").Qual(genapiPath, "Agent").Types(key.goType, value.goType).Block(body...).Line()
 }
 
 // agentsStruct:
@@ -399,10 +402,24 @@ func agentsStruct(t *topology.Topology) Code {
 // appType:
 //
 //	// App is the app pageviews ...
-//	type App struct{ rt *runtime.App }
-func appType(t *topology.Topology) Code {
-	return doc("App is the app %s: its agents, tables and a typed producer per topic. Create it with New and start it with Run.", t.App.ID).
-		Type().Id("App").Struct(Id("rt").Op("*").Qual(runtimePath, "App")).Line()
+//	type App struct {
+//		rt                *genapi.App
+//		pageViewsProducer runtime.Producer[string, PageView]
+//		...
+//	}
+//
+//	var _ runtime.App = (*App)(nil)
+func appType(m *model) Code {
+	t := m.top
+	fields := []Code{Id("rt").Op("*").Qual(genapiPath, "App")}
+	for _, tp := range t.Topics {
+		key, value := m.ref(tp.KeyType), m.ref(tp.ValueType)
+		fields = append(fields, Id(producerFieldName(tp)).Qual(runtimePath, "Producer").Types(key.goType, value.goType))
+	}
+	return Add(doc("App is the app %s: its agents, tables and a typed producer per topic. Create it with New and start it with Run; it is a runtime.App.", t.App.ID).
+		Type().Id("App").Struct(fields...).Line(),
+		Var().Id("_").Qual(runtimePath, "App").Op("=").Parens(Op("*").Id("App")).Parens(Nil()).Line(),
+	)
 }
 
 var guaranteeNames = map[topology.Guarantee]string{topology.AtLeastOnce: "AtLeastOnce", topology.ExactlyOnce: "ExactlyOnce"}
@@ -415,15 +432,15 @@ var subjectNames = map[topology.SubjectStrategy]string{
 //
 //	// New creates the app ...
 //	func New(cfg runtime.Config, agents Agents) (*App, error) {
-//		spec := runtime.AppSpec{ID: "pageviews", ..., Topics: ..., Tables: ...}
+//		spec := genapi.AppSpec{ID: "pageviews", ..., Topics: ..., Tables: ...}
 //		if agents.CountViews != nil {
 //			spec.Agents = append(spec.Agents, countViewsAgent(agents.CountViews))
 //		}
-//		rt, err := runtime.NewApp(cfg, spec)
+//		rt, err := genapi.NewApp(cfg, spec)
 //		if err != nil {
 //			return nil, fmt.Errorf("create app pageviews: %w", err)
 //		}
-//		return &App{rt: rt}, nil
+//		return &App{rt: rt, pageViewsProducer: genapi.ProducerOf(rt, &pageViewsTopic), ...}, nil
 //	}
 func newFunc(t *topology.Topology) Code {
 	var topics, tables []Code
@@ -435,28 +452,32 @@ func newFunc(t *topology.Topology) Code {
 	}
 	spec := []Code{
 		kv("ID", Lit(t.App.ID)),
-		kv("Guarantee", Qual(runtimePath, guaranteeNames[t.App.Guarantee])),
-		kv("Subjects", Qual(runtimePath, subjectNames[t.Registry.Subjects])),
+		kv("Guarantee", Qual(genapiPath, guaranteeNames[t.App.Guarantee])),
+		kv("Subjects", Qual(genapiPath, subjectNames[t.Registry.Subjects])),
 		kv("Compatibility", Lit(t.Registry.Compatibility)),
 	}
 	if len(topics) > 0 {
-		spec = append(spec, kv("Topics", Index().Qual(runtimePath, "AnyTopic").Add(literal(topics...))))
+		spec = append(spec, kv("Topics", Index().Qual(genapiPath, "AnyTopic").Add(literal(topics...))))
 	}
 	if len(tables) > 0 {
-		spec = append(spec, kv("Tables", Index().Qual(runtimePath, "AnyTable").Add(literal(tables...))))
+		spec = append(spec, kv("Tables", Index().Qual(genapiPath, "AnyTable").Add(literal(tables...))))
 	}
-	body := []Code{Id("spec").Op(":=").Qual(runtimePath, "AppSpec").Add(literal(spec...))}
+	body := []Code{Id("spec").Op(":=").Qual(genapiPath, "AppSpec").Add(literal(spec...))}
 	for _, a := range t.Agents {
 		body = append(body, If(Id("agents").Dot(a.GoName).Op("!=").Nil()).Block(
 			Id("spec").Dot("Agents").Op("=").Append(Id("spec").Dot("Agents"), Id(agentFuncName(a)).Call(Id("agents").Dot(a.GoName))),
 		))
 	}
+	appFields := Dict{Id("rt"): Id("rt")}
+	for _, tp := range t.Topics {
+		appFields[Id(producerFieldName(tp))] = Qual(genapiPath, "ProducerOf").Call(Id("rt"), Op("&").Id(topicVarName(tp)))
+	}
 	body = append(body,
-		List(Id("rt"), Err()).Op(":=").Qual(runtimePath, "NewApp").Call(Id("cfg"), Id("spec")),
+		List(Id("rt"), Err()).Op(":=").Qual(genapiPath, "NewApp").Call(Id("cfg"), Id("spec")),
 		If(Err().Op("!=").Nil()).Block(
 			Return(Nil(), Qual("fmt", "Errorf").Call(Lit(fmt.Sprintf("create app %s: %%w", t.App.ID)), Err())),
 		),
-		Return(Op("&").Id("App").Values(Dict{Id("rt"): Id("rt")}), Nil()),
+		Return(Op("&").Id("App").Values(appFields), Nil()),
 	)
 	return doc("New creates the app with the given configuration and agent implementations. It connects to nothing until Run.").
 		Func().Id("New").Params(Id("cfg").Qual(runtimePath, "Config"), Id("agents").Id("Agents")).Params(Op("*").Id("App"), Error()).Block(body...).Line()
@@ -473,16 +494,27 @@ func runMethod(t *topology.Topology) Code {
 	).Line()
 }
 
+// statsMethod:
+//
+//	// Stats returns a snapshot ...
+//	func (a *App) Stats() runtime.Stats { return a.rt.Stats() }
+func statsMethod(t *topology.Topology) Code {
+	return doc("Stats returns a snapshot of the app's flow control: the input it buffers against Config.MaxBufferedBytes, its late records, its transactions, and the state, buffer, pauses, progress and lag of each partition it owns. Before Run has started the app (or in an instance that runs no agent) it is the zero Stats but for MaxBufferedBytes.").
+		Func().Params(Id("a").Op("*").Id("App")).Id("Stats").Params().Qual(runtimePath, "Stats").Block(
+		Return(Id("a").Dot("rt").Dot("Stats").Call()),
+	).Line()
+}
+
 // producerMethod:
 //
-//	// PageViews returns a producer for the topic page_views ...
+//	// PageViews returns the producer of the topic page_views ...
 //	func (a *App) PageViews() runtime.Producer[string, PageView] {
-//		return runtime.ProducerOf(a.rt, &pageViewsTopic)
+//		return a.pageViewsProducer
 //	}
 func producerMethod(m *model, tp *topology.Topic) Code {
 	key, value := m.ref(tp.KeyType), m.ref(tp.ValueType)
-	return doc("%s returns a producer for the topic %s (Kafka %q), for sending from outside agents.", tp.GoName, tp.Key, tp.Name).
+	return doc("%s returns the producer of the topic %s (Kafka %q), for sending from outside agents. Its sends wait until Run has started the app.", tp.GoName, tp.Key, tp.Name).
 		Func().Params(Id("a").Op("*").Id("App")).Id(tp.GoName).Params().Qual(runtimePath, "Producer").Types(key.goType, value.goType).Block(
-		Return(Qual(runtimePath, "ProducerOf").Call(Id("a").Dot("rt"), Op("&").Id(topicVarName(tp)))),
+		Return(Id("a").Dot(producerFieldName(tp))),
 	).Line()
 }

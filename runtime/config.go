@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/faustgen/faustgen/runtime/internal/transport"
 )
 
 // Config holds the connection and tuning settings of an App. The zero
@@ -41,7 +39,7 @@ type Config struct {
 	// generated type's. Default: nil, the built-in resolver (the writer
 	// schema is fetched once by id, checked and compiled into a cached
 	// transcoding plan; an unresolvable one is an *UnresolvableSchemaError
-	// routed to the agent's ErrorPolicy).
+	// routed to the agent's on_error policy).
 	Resolver Resolver
 
 	// CommitInterval is how often processed offsets are committed. Under
@@ -145,8 +143,8 @@ type Config struct {
 	// connects to them instead of Brokers and RegistryURL. For demos,
 	// examples and tests only: nothing persists. It needs the program to
 	// link the cluster: import _ "github.com/faustgen/faustgen/runtime/embedded"
-	// (NewApp fails naming that import otherwise), which a production
-	// binary leaves out. Default: false.
+	// (the generated New fails naming that import otherwise), which a
+	// production binary leaves out. Default: false.
 	Embedded bool
 }
 
@@ -262,49 +260,6 @@ func ConfigFromEnv() (Config, error) {
 		c.Embedded = on
 	}
 	return c, nil
-}
-
-// withDefaults fills the defaults the runtime itself uses; those only the
-// consumer group uses (SessionTimeout, RebalanceTimeout,
-// PartitionBufferBytes) are filled by transport.NewGroup.
-func (c Config) withDefaults(appID string) Config {
-	if c.ClientID == "" {
-		c.ClientID = appID
-	}
-	if c.CommitInterval <= 0 {
-		c.CommitInterval = time.Second
-	}
-	if c.MaxPollRecords <= 0 {
-		c.MaxPollRecords = 10000
-	}
-	if c.MaxBufferedBytes <= 0 {
-		c.MaxBufferedBytes = transport.DefaultMaxBufferedBytes
-	}
-	if c.StateDir == "" {
-		c.StateDir = "faustgen-state"
-	}
-	if c.PartitionBufferRecords <= 0 {
-		c.PartitionBufferRecords = 4 * c.MaxPollRecords
-	}
-	if c.MaxBufferedRecords <= 0 {
-		c.MaxBufferedRecords = 10000
-	}
-	if c.ProducerBufferBytes <= 0 {
-		c.ProducerBufferBytes = 32 << 20
-	}
-	if c.Linger <= 0 {
-		c.Linger = 5 * time.Millisecond
-	}
-	if c.StartTimeout <= 0 {
-		c.StartTimeout = 30 * time.Second
-	}
-	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = 30 * time.Second
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	return c
 }
 
 // ParseSize reads a byte count: a whole number of bytes ("1048576") or a

@@ -16,6 +16,7 @@ import (
 	"github.com/faustgen/faustgen/examples/generated/orders"
 	"github.com/faustgen/faustgen/examples/generated/pageviews"
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -110,9 +111,9 @@ func (c *collector[V]) get(k string) (V, bool) {
 
 // runApp runs an App in the background until the test ends; it returns a
 // channel with Run's result.
-func runApp(t testing.TB, cfg runtime.Config, spec runtime.AppSpec) (*runtime.App, <-chan error) {
+func runApp(t testing.TB, cfg runtime.Config, spec genapi.AppSpec) (*genapi.App, <-chan error) {
 	t.Helper()
-	app, err := runtime.NewApp(cfg, spec)
+	app, err := genapi.NewApp(cfg, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,19 +219,19 @@ const (
 // unresolvable writer schema goes to the dead-letter topic.
 func TestRecordsOfOlderAndNewerSchemasAreReadAsTheGeneratedType(t *testing.T) {
 	s := newServices(t)
-	views := &runtime.Topic[string, pageviews.PageView]{TopicSpec: runtime.TopicSpec{Name: s.name("evo-views"), Partitions: 2}, Key: runtime.StringCodec, Value: pageviews.PageViewCodec}
-	customers := &runtime.Topic[string, orders.Customer]{TopicSpec: runtime.TopicSpec{Name: s.name("evo-customers"), Partitions: 1}, Key: runtime.StringCodec, Value: orders.CustomerCodec}
+	views := &genapi.Topic[string, pageviews.PageView]{TopicSpec: genapi.TopicSpec{Name: s.name("evo-views"), Partitions: 2}, Key: runtime.StringCodec, Value: pageviews.PageViewCodec}
+	customers := &genapi.Topic[string, orders.Customer]{TopicSpec: genapi.TopicSpec{Name: s.name("evo-customers"), Partitions: 1}, Key: runtime.StringCodec, Value: orders.CustomerCodec}
 	var gotViews collector[pageviews.PageView]
 	var gotCustomers collector[orders.Customer]
 	appID := s.name("evo")
-	spec := runtime.AppSpec{
-		ID: appID, Subjects: runtime.TopicSubjects, Compatibility: "BACKWARD",
-		Topics: []runtime.AnyTopic{views, customers},
-		Agents: []runtime.AnyAgent{
-			&runtime.Agent[string, pageviews.PageView]{Name: "views", Source: views, OnError: runtime.DeadLetter,
-				Process: func(_ *runtime.Task, k string, v pageviews.PageView) error { gotViews.add(k, v); return nil }},
-			&runtime.Agent[string, orders.Customer]{Name: "customers", Source: customers, OnError: runtime.DeadLetter,
-				Process: func(_ *runtime.Task, k string, v orders.Customer) error { gotCustomers.add(k, v); return nil }},
+	spec := genapi.AppSpec{
+		ID: appID, Subjects: genapi.TopicSubjects, Compatibility: "BACKWARD",
+		Topics: []genapi.AnyTopic{views, customers},
+		Agents: []genapi.AnyAgent{
+			&genapi.Agent[string, pageviews.PageView]{Name: "views", Source: views, OnError: genapi.DeadLetter,
+				Process: func(_ *genapi.Task, k string, v pageviews.PageView) error { gotViews.add(k, v); return nil }},
+			&genapi.Agent[string, orders.Customer]{Name: "customers", Source: customers, OnError: genapi.DeadLetter,
+				Process: func(_ *genapi.Task, k string, v orders.Customer) error { gotCustomers.add(k, v); return nil }},
 		},
 	}
 	_, _ = runApp(t, s.config(), spec)
@@ -379,11 +380,11 @@ func TestBadFramesReachOnErrorAsTypedErrors(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			topic := &runtime.Topic[string, pageviews.PageView]{TopicSpec: runtime.TopicSpec{Name: s.name("bad-" + strconv.Itoa(i)), Partitions: 1}, Key: runtime.StringCodec, Value: pageviews.PageViewCodec}
+			topic := &genapi.Topic[string, pageviews.PageView]{TopicSpec: genapi.TopicSpec{Name: s.name("bad-" + strconv.Itoa(i)), Partitions: 1}, Key: runtime.StringCodec, Value: pageviews.PageViewCodec}
 			var processed collector[pageviews.PageView]
-			_, done := runApp(t, s.config(), runtime.AppSpec{ID: s.name("bad-app-" + strconv.Itoa(i)), Topics: []runtime.AnyTopic{topic},
-				Agents: []runtime.AnyAgent{&runtime.Agent[string, pageviews.PageView]{Name: "a", Source: topic, OnError: runtime.Fail,
-					Process: func(_ *runtime.Task, k string, v pageviews.PageView) error { processed.add(k, v); return nil }}}})
+			_, done := runApp(t, s.config(), genapi.AppSpec{ID: s.name("bad-app-" + strconv.Itoa(i)), Topics: []genapi.AnyTopic{topic},
+				Agents: []genapi.AnyAgent{&genapi.Agent[string, pageviews.PageView]{Name: "a", Source: topic, OnError: genapi.Fail,
+					Process: func(_ *genapi.Task, k string, v pageviews.PageView) error { processed.add(k, v); return nil }}}})
 			viewID := s.register(t, topic.Name+"-value", pageviews.PageViewCodec.FullSchema())
 			produce(t, cl, &kgo.Record{Topic: topic.Name, Key: good, Value: c.value(viewID)})
 			var err error

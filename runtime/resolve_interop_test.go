@@ -15,6 +15,7 @@ import (
 
 	"github.com/faustgen/faustgen/examples/generated/pageviews"
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 )
 
 // interopPython installs (once per test binary) Python's confluent-kafka
@@ -74,14 +75,14 @@ func runPython(t testing.TB, stdin string, args ...string) string {
 func TestInteropWithConfluentKafkaPython(t *testing.T) {
 	interopPython(t) // install (or fail/skip) before starting anything
 	s := newServices(t)
-	topic := &runtime.Topic[string, pageviews.PageView]{TopicSpec: runtime.TopicSpec{Name: s.name("interop-views"), Partitions: 3}, Key: runtime.StringCodec, Value: pageviews.PageViewCodec}
-	out := &runtime.Topic[string, pageviews.PageView]{TopicSpec: runtime.TopicSpec{Name: s.name("interop-out"), Partitions: 1}, Key: runtime.StringCodec, Value: pageviews.PageViewCodec}
+	topic := &genapi.Topic[string, pageviews.PageView]{TopicSpec: genapi.TopicSpec{Name: s.name("interop-views"), Partitions: 3}, Key: runtime.StringCodec, Value: pageviews.PageViewCodec}
+	out := &genapi.Topic[string, pageviews.PageView]{TopicSpec: genapi.TopicSpec{Name: s.name("interop-out"), Partitions: 1}, Key: runtime.StringCodec, Value: pageviews.PageViewCodec}
 	var got collector[pageviews.PageView]
-	app, _ := runApp(t, s.config(), runtime.AppSpec{
-		ID: s.name("interop"), Subjects: runtime.TopicSubjects, Compatibility: "BACKWARD",
-		Topics: []runtime.AnyTopic{topic, out},
-		Agents: []runtime.AnyAgent{&runtime.Agent[string, pageviews.PageView]{Name: "read", Source: topic, OnError: runtime.DeadLetter,
-			Process: func(_ *runtime.Task, k string, v pageviews.PageView) error { got.add(k, v); return nil }}},
+	app, _ := runApp(t, s.config(), genapi.AppSpec{
+		ID: s.name("interop"), Subjects: genapi.TopicSubjects, Compatibility: "BACKWARD",
+		Topics: []genapi.AnyTopic{topic, out},
+		Agents: []genapi.AnyAgent{&genapi.Agent[string, pageviews.PageView]{Name: "read", Source: topic, OnError: genapi.DeadLetter,
+			Process: func(_ *genapi.Task, k string, v pageviews.PageView) error { got.add(k, v); return nil }}},
 	})
 	bootstrap := strings.Join(s.brokers, ",")
 	dir := t.TempDir()
@@ -132,7 +133,7 @@ func TestInteropWithConfluentKafkaPython(t *testing.T) {
 	}
 
 	// The runtime's producer → Python's AvroDeserializer.
-	p := runtime.ProducerOf(app, out)
+	p := genapi.ProducerOf(app, out)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	sent := pageviews.PageView{Page: "/go", UserID: "gopher", ViewedAt: time.UnixMilli(at).UTC(), DurationMs: 1 << 40, Device: pageviews.DeviceMobile}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/faustgen/faustgen/examples/generated/pageviews"
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 )
 
 // A topic whose value is a union of event types (the example's events:
@@ -23,23 +24,23 @@ import (
 // read as that branch of the union.
 func TestUnionValuedTopicCarriesEveryBranchToATypedAgent(t *testing.T) {
 	s := newServices(t)
-	events := &runtime.Topic[string, pageviews.EventsValue]{
-		TopicSpec: runtime.TopicSpec{Name: s.name("page-events"), Partitions: 1},
+	events := &genapi.Topic[string, pageviews.EventsValue]{
+		TopicSpec: genapi.TopicSpec{Name: s.name("page-events"), Partitions: 1},
 		Key:       runtime.StringCodec, Value: pageviews.EventsValueCodec,
 	}
 	var mu sync.Mutex
 	var got []pageviews.EventsValue
-	agent := &runtime.Agent[string, pageviews.EventsValue]{
-		Name: "catalog", Source: events, OnError: runtime.Fail,
-		Process: func(_ *runtime.Task, _ string, v pageviews.EventsValue) error {
+	agent := &genapi.Agent[string, pageviews.EventsValue]{
+		Name: "catalog", Source: events, OnError: genapi.Fail,
+		Process: func(_ *genapi.Task, _ string, v pageviews.EventsValue) error {
 			mu.Lock()
 			got = append(got, v)
 			mu.Unlock()
 			return nil
 		},
 	}
-	app, _ := runApp(t, s.config(), runtime.AppSpec{ID: s.name("union"), Subjects: runtime.TopicRecordSubjects,
-		Topics: []runtime.AnyTopic{events}, Agents: []runtime.AnyAgent{agent}})
+	app, _ := runApp(t, s.config(), genapi.AppSpec{ID: s.name("union"), Subjects: genapi.TopicRecordSubjects,
+		Topics: []genapi.AnyTopic{events}, Agents: []genapi.AnyAgent{agent}})
 
 	at := time.UnixMilli(1_700_000_000_000).UTC()
 	redirect := "/new"
@@ -47,7 +48,7 @@ func TestUnionValuedTopicCarriesEveryBranchToATypedAgent(t *testing.T) {
 		{Kind: pageviews.EventsValuePagePublished, PagePublished: pageviews.PagePublished{Path: "/p", Title: "P", At: at}},
 		{Kind: pageviews.EventsValuePageRetired, PageRetired: pageviews.PageRetired{Path: "/p", Redirect: &redirect, At: at}},
 	}
-	p := runtime.ProducerOf(app, events)
+	p := genapi.ProducerOf(app, events)
 	for _, v := range sent {
 		if _, err := p.SendSync(context.Background(), "/p", v); err != nil {
 			t.Fatal(err)

@@ -66,11 +66,11 @@ step() {
 step generate env "$GO" test -count=1 -run '^$' -bench 'Generate' -benchtime 3x ./gen
 step codec env FAUSTGEN_BENCH=1 "$GO" test -count=1 -run 'SpeedRatios' -v ./gen/avsc/internal/benchgen
 step compat "$GO" test -count=1 -run '^$' -bench 'Check200|CheckCommand' -benchtime 3x ./compat ./cmd/faustgen
-step runtime "$GO" test -count=1 -run '^$' -bench "$runtime_pattern" -benchtime 1x -timeout 20m ./runtime/
+step runtime "$GO" test -count=1 -run '^$' -bench "$runtime_pattern" -benchtime 1x -timeout 20m ./runtime/internal/engine/
 # The same stateful benchmarks on the real services (started and stopped
 # here unless FAUSTGEN_BROKERS/FAUSTGEN_REGISTRY name running ones):
 # exactly-once's cost is a broker's, not kfake's.
-step kafka bash scripts/services/with-services.sh "$GO" test -tags integration -count=1 -run '^$' -bench "$kafka_pattern" -benchtime 1x -timeout 40m ./runtime/
+step kafka bash scripts/services/with-services.sh "$GO" test -tags integration -count=1 -run '^$' -bench "$kafka_pattern" -benchtime 1x -timeout 40m ./runtime/internal/engine/
 
 # metric FILE BENCH UNIT: the value reported with UNIT on the result line
 # of the benchmark whose name starts with BENCH.

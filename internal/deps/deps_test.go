@@ -14,18 +14,25 @@ const (
 	kfake   = "github.com/twmb/franz-go/pkg/kfake"
 	srembed = module + "/runtime/srembed"
 	runtime = module + "/runtime"
+	genapi  = runtime + "/genapi"
+	engine  = runtime + "/internal/engine"
 )
 
-// TestDependencyRules lists the dependencies of binaries with go list
-// -deps: a production main (testdata/prodmain: the generated package and
-// runtime, no runtime/embedded) links no test broker; a demo that imports
-// runtime/embedded does; the faustgen command links no runtime.
+// TestDependencyRules lists the dependencies of binaries and packages
+// with go list -deps: a production main (testdata/prodmain: the generated
+// package and runtime, no runtime/embedded) links the engine through
+// runtime/genapi but no test broker; a demo that imports runtime/embedded
+// does; the faustgen command links no runtime; the engine links no test
+// broker either, and runtime (what users import) does not import the
+// engine that implements it.
 func TestDependencyRules(t *testing.T) {
 	for _, tc := range []struct {
 		pkg           string
 		want, without []string
 	}{
-		{pkg: "./testdata/prodmain", want: []string{runtime}, without: []string{kfake, srembed, module + "/runtime/embedded"}},
+		{pkg: "./testdata/prodmain", want: []string{runtime, genapi, engine}, without: []string{kfake, srembed, module + "/runtime/embedded"}},
+		{pkg: engine, want: []string{runtime}, without: []string{kfake, srembed, module + "/runtime/embedded", genapi}},
+		{pkg: runtime, without: []string{engine, genapi, kfake, srembed, module + "/runtime/embedded"}},
 		{pkg: module + "/examples/pageviews/demo", want: []string{runtime, kfake, srembed}},
 		{pkg: module + "/cmd/faustgen", want: []string{module + "/compat", module + "/gen"}, without: []string{runtime, kfake, srembed}},
 	} {

@@ -1,13 +1,21 @@
 // Package genapi is for generated code; it is not a stable API for users.
 //
-// faustgen-generated packages call it to encode and decode Avro values
-// without reflection (bounds on corrupt input, logical types, errors
-// reported on hamba's Reader and Writer) and to compose their schemas from
-// a table of named-type definitions. What a program calls (the App, its
-// Config, the typed Producer, Sink and Table handles, Codec, Decimal, the
-// errors to match) is in package runtime; nothing here is needed to use a
-// generated package, and its names may change with any release of the
-// generator, which regenerates the code that calls them.
+// faustgen-generated packages call it for two things. The binding
+// (binding.go): they declare their topology with Topic, TableDef, Agent
+// and AppSpec, create the engine with NewApp and fill their agents'
+// contexts with SinkOf, TableOf, ReadTableOf, WindowedTableOf,
+// SessionTableOf and their producers with ProducerOf; these alias and wrap
+// the engine in runtime/internal/engine, whose doc has their fields and
+// methods (go doc ./runtime/internal/engine.AppSpec). And the codecs: they encode and
+// decode Avro values without reflection (bounds on corrupt input, logical
+// types, errors reported on hamba's Reader and Writer) and compose their
+// schemas from a table of named-type definitions.
+//
+// What a program calls (the App, its Config, the typed Producer, Sink and
+// Table handles, Codec, Decimal, the errors to match) is in package
+// runtime; nothing here is needed to use a generated package, and its
+// names may change with any release of the generator, which regenerates
+// the code that calls them.
 package genapi
 
 import (

@@ -9,12 +9,13 @@ import (
 	"context"
 	"fmt"
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 )
 
 // ordersTopic is the Kafka topic "orders" (topology key orders): keys string,
 // values com.example.orders.Order.
-var ordersTopic = runtime.Topic[string, Order]{
-	TopicSpec: runtime.TopicSpec{
+var ordersTopic = genapi.Topic[string, Order]{
+	TopicSpec: genapi.TopicSpec{
 		Name:        "orders",
 		Partitions:  6,
 		Replication: 1,
@@ -25,8 +26,8 @@ var ordersTopic = runtime.Topic[string, Order]{
 
 // orderEventsTopic is the Kafka topic "order-events" (topology key
 // order_events): keys string, values com.example.orders.OrderEvent.
-var orderEventsTopic = runtime.Topic[string, OrderEvent]{
-	TopicSpec: runtime.TopicSpec{
+var orderEventsTopic = genapi.Topic[string, OrderEvent]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "order-events",
 		Partitions: 6,
 	},
@@ -36,8 +37,8 @@ var orderEventsTopic = runtime.Topic[string, OrderEvent]{
 
 // customersTopic is the Kafka topic "customers.v1" (topology key customers):
 // keys string, values com.example.orders.Customer.
-var customersTopic = runtime.Topic[string, Customer]{
-	TopicSpec: runtime.TopicSpec{
+var customersTopic = genapi.Topic[string, Customer]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "customers.v1",
 		Partitions: 3,
 		Config: map[string]string{
@@ -50,8 +51,8 @@ var customersTopic = runtime.Topic[string, Customer]{
 
 // customerTotalsTable is the table customer_totals, partitioned like its
 // agents' source topics: keys string, values com.example.orders.CustomerTotal.
-var customerTotalsTable = runtime.TableDef[string, CustomerTotal]{
-	TableSpec: runtime.TableSpec{
+var customerTotalsTable = genapi.TableDef[string, CustomerTotal]{
+	TableSpec: genapi.TableSpec{
 		Name:       "customer_totals",
 		Partitions: 6,
 		KeyType:    "string",
@@ -65,8 +66,8 @@ var customerTotalsTable = runtime.TableDef[string, CustomerTotal]{
 // instance holds all partitions), read from topic customers (Kafka
 // "customers.v1"), which is its changelog: keys string, values
 // com.example.orders.Customer.
-var customerDirectoryTable = runtime.TableDef[string, Customer]{
-	TableSpec: runtime.TableSpec{
+var customerDirectoryTable = genapi.TableDef[string, Customer]{
+	TableSpec: genapi.TableSpec{
 		Name:       "customer_directory",
 		Partitions: 3,
 		Global:     true,
@@ -108,20 +109,20 @@ type PriceOrdersContext struct {
 }
 
 // priceOrdersAgent binds an implementation of PriceOrdersAgent to the runtime.
-func priceOrdersAgent(impl PriceOrdersAgent) *runtime.Agent[string, Order] {
-	return &runtime.Agent[string, Order]{
+func priceOrdersAgent(impl PriceOrdersAgent) *genapi.Agent[string, Order] {
+	return &genapi.Agent[string, Order]{
 		Name:    "price_orders",
 		Source:  &ordersTopic,
-		Sinks:   []runtime.AnyTopic{&orderEventsTopic},
-		Tables:  []runtime.AnyTable{&customerTotalsTable},
-		Lookups: []runtime.AnyTable{&customerDirectoryTable},
-		OnError: runtime.DeadLetter,
-		Process: func(t *runtime.Task, key string, value Order) error {
+		Sinks:   []genapi.AnyTopic{&orderEventsTopic},
+		Tables:  []genapi.AnyTable{&customerTotalsTable},
+		Lookups: []genapi.AnyTable{&customerDirectoryTable},
+		OnError: genapi.DeadLetter,
+		Process: func(t *genapi.Task, key string, value Order) error {
 			return impl.Process(&PriceOrdersContext{
 				Context:           t.Context(),
-				CustomerTotals:    runtime.TableOf(t, &customerTotalsTable),
-				CustomerDirectory: runtime.ReadTableOf(t, &customerDirectoryTable),
-				OrderEvents:       runtime.SinkOf(t, &orderEventsTopic),
+				CustomerTotals:    genapi.TableOf(t, &customerTotalsTable),
+				CustomerDirectory: genapi.ReadTableOf(t, &customerDirectoryTable),
+				OrderEvents:       genapi.SinkOf(t, &orderEventsTopic),
 				Record:            t.Record(),
 			}, key, value)
 		},
@@ -152,12 +153,12 @@ type AuditCustomersContext struct {
 
 // auditCustomersAgent binds an implementation of AuditCustomersAgent to the
 // runtime.
-func auditCustomersAgent(impl AuditCustomersAgent) *runtime.Agent[string, Customer] {
-	return &runtime.Agent[string, Customer]{
+func auditCustomersAgent(impl AuditCustomersAgent) *genapi.Agent[string, Customer] {
+	return &genapi.Agent[string, Customer]{
 		Name:    "audit_customers",
 		Source:  &customersTopic,
-		OnError: runtime.Skip,
-		Process: func(t *runtime.Task, key string, value Customer) error {
+		OnError: genapi.Skip,
+		Process: func(t *genapi.Task, key string, value Customer) error {
 			return impl.Process(&AuditCustomersContext{
 				Context: t.Context(),
 				Record:  t.Record(),
@@ -178,25 +179,30 @@ type Agents struct {
 }
 
 // App is the app orders: its agents, tables and a typed producer per topic.
-// Create it with New and start it with Run.
+// Create it with New and start it with Run; it is a runtime.App.
 type App struct {
-	rt *runtime.App
+	rt                  *genapi.App
+	ordersProducer      runtime.Producer[string, Order]
+	orderEventsProducer runtime.Producer[string, OrderEvent]
+	customersProducer   runtime.Producer[string, Customer]
 }
+
+var _ runtime.App = (*App)(nil)
 
 // New creates the app with the given configuration and agent implementations.
 // It connects to nothing until Run.
 func New(cfg runtime.Config, agents Agents) (*App, error) {
-	spec := runtime.AppSpec{
+	spec := genapi.AppSpec{
 		ID:            "orders",
-		Guarantee:     runtime.ExactlyOnce,
-		Subjects:      runtime.TopicRecordSubjects,
+		Guarantee:     genapi.ExactlyOnce,
+		Subjects:      genapi.TopicRecordSubjects,
 		Compatibility: "FULL_TRANSITIVE",
-		Topics: []runtime.AnyTopic{
+		Topics: []genapi.AnyTopic{
 			&ordersTopic,
 			&orderEventsTopic,
 			&customersTopic,
 		},
-		Tables: []runtime.AnyTable{
+		Tables: []genapi.AnyTable{
 			&customerTotalsTable,
 			&customerDirectoryTable,
 		},
@@ -207,11 +213,16 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 	if agents.AuditCustomers != nil {
 		spec.Agents = append(spec.Agents, auditCustomersAgent(agents.AuditCustomers))
 	}
-	rt, err := runtime.NewApp(cfg, spec)
+	rt, err := genapi.NewApp(cfg, spec)
 	if err != nil {
 		return nil, fmt.Errorf("create app orders: %w", err)
 	}
-	return &App{rt: rt}, nil
+	return &App{
+		customersProducer:   genapi.ProducerOf(rt, &customersTopic),
+		orderEventsProducer: genapi.ProducerOf(rt, &orderEventsTopic),
+		ordersProducer:      genapi.ProducerOf(rt, &ordersTopic),
+		rt:                  rt,
+	}, nil
 }
 
 // Run creates missing topics, registers the schemas, recovers the tables and
@@ -221,20 +232,31 @@ func (a *App) Run(ctx context.Context) error {
 	return a.rt.Run(ctx)
 }
 
-// Orders returns a producer for the topic orders (Kafka "orders"), for sending
-// from outside agents.
+// Stats returns a snapshot of the app's flow control: the input it buffers
+// against Config.MaxBufferedBytes, its late records, its transactions, and the
+// state, buffer, pauses, progress and lag of each partition it owns. Before Run
+// has started the app (or in an instance that runs no agent) it is the zero
+// Stats but for MaxBufferedBytes.
+func (a *App) Stats() runtime.Stats {
+	return a.rt.Stats()
+}
+
+// Orders returns the producer of the topic orders (Kafka "orders"), for sending
+// from outside agents. Its sends wait until Run has started the app.
 func (a *App) Orders() runtime.Producer[string, Order] {
-	return runtime.ProducerOf(a.rt, &ordersTopic)
+	return a.ordersProducer
 }
 
-// OrderEvents returns a producer for the topic order_events (Kafka
-// "order-events"), for sending from outside agents.
+// OrderEvents returns the producer of the topic order_events (Kafka
+// "order-events"), for sending from outside agents. Its sends wait until Run
+// has started the app.
 func (a *App) OrderEvents() runtime.Producer[string, OrderEvent] {
-	return runtime.ProducerOf(a.rt, &orderEventsTopic)
+	return a.orderEventsProducer
 }
 
-// Customers returns a producer for the topic customers (Kafka "customers.v1"),
-// for sending from outside agents.
+// Customers returns the producer of the topic customers (Kafka "customers.v1"),
+// for sending from outside agents. Its sends wait until Run has started the
+// app.
 func (a *App) Customers() runtime.Producer[string, Customer] {
-	return runtime.ProducerOf(a.rt, &customersTopic)
+	return a.customersProducer
 }

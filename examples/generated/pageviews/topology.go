@@ -9,13 +9,14 @@ import (
 	"context"
 	"fmt"
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"time"
 )
 
 // pageViewsTopic is the Kafka topic "page-views" (topology key page_views):
 // keys string, values com.example.pageviews.PageView.
-var pageViewsTopic = runtime.Topic[string, PageView]{
-	TopicSpec: runtime.TopicSpec{
+var pageViewsTopic = genapi.Topic[string, PageView]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "page-views",
 		Partitions: 6,
 		Config: map[string]string{
@@ -28,8 +29,8 @@ var pageViewsTopic = runtime.Topic[string, PageView]{
 
 // normalizedViewsTopic is the Kafka topic "page-views-normalized" (topology key
 // normalized_views): keys string, values com.example.pageviews.PageView.
-var normalizedViewsTopic = runtime.Topic[string, PageView]{
-	TopicSpec: runtime.TopicSpec{
+var normalizedViewsTopic = genapi.Topic[string, PageView]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "page-views-normalized",
 		Partitions: 6,
 	},
@@ -39,8 +40,8 @@ var normalizedViewsTopic = runtime.Topic[string, PageView]{
 
 // pageCountsTopic is the Kafka topic "page-counts" (topology key page_counts):
 // keys string, values com.example.pageviews.PageCount.
-var pageCountsTopic = runtime.Topic[string, PageCount]{
-	TopicSpec: runtime.TopicSpec{
+var pageCountsTopic = genapi.Topic[string, PageCount]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "page-counts",
 		Partitions: 6,
 	},
@@ -50,8 +51,8 @@ var pageCountsTopic = runtime.Topic[string, PageCount]{
 
 // pageTotalsTopic is the Kafka topic "page-totals" (topology key page_totals):
 // keys string, values long.
-var pageTotalsTopic = runtime.Topic[string, int64]{
-	TopicSpec: runtime.TopicSpec{
+var pageTotalsTopic = genapi.Topic[string, int64]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "page-totals",
 		Partitions: 6,
 	},
@@ -61,8 +62,8 @@ var pageTotalsTopic = runtime.Topic[string, int64]{
 
 // pagesTopic is the Kafka topic "pages" (topology key pages): keys string,
 // values com.example.pageviews.Page.
-var pagesTopic = runtime.Topic[string, Page]{
-	TopicSpec: runtime.TopicSpec{
+var pagesTopic = genapi.Topic[string, Page]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "pages",
 		Partitions: 1,
 		Config: map[string]string{
@@ -76,8 +77,8 @@ var pagesTopic = runtime.Topic[string, Page]{
 // eventsTopic is the Kafka topic "page-events" (topology key events): keys
 // string, values [com.example.pageviews.PagePublished,
 // com.example.pageviews.PageRetired].
-var eventsTopic = runtime.Topic[string, EventsValue]{
-	TopicSpec: runtime.TopicSpec{
+var eventsTopic = genapi.Topic[string, EventsValue]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "page-events",
 		Partitions: 6,
 	},
@@ -87,8 +88,8 @@ var eventsTopic = runtime.Topic[string, EventsValue]{
 
 // viewsTotalTable is the table views_total, partitioned like its agents' source
 // topics: keys string, values long.
-var viewsTotalTable = runtime.TableDef[string, int64]{
-	TableSpec: runtime.TableSpec{
+var viewsTotalTable = genapi.TableDef[string, int64]{
+	TableSpec: genapi.TableSpec{
 		Name:       "views_total",
 		Partitions: 6,
 		KeyType:    "string",
@@ -100,11 +101,11 @@ var viewsTotalTable = runtime.TableDef[string, int64]{
 
 // viewsPerPageTable is the table views_per_page, windowed (tumbling 1h, kept
 // 24h after it ends, grace 10m): keys string, values long.
-var viewsPerPageTable = runtime.TableDef[string, int64]{
-	TableSpec: runtime.TableSpec{
+var viewsPerPageTable = genapi.TableDef[string, int64]{
+	TableSpec: genapi.TableSpec{
 		Name:       "views_per_page",
 		Partitions: 6,
-		Window: &runtime.WindowSpec{
+		Window: &genapi.WindowSpec{
 			Tumbling: time.Hour,
 			Expires:  24 * time.Hour,
 			Grace:    10 * time.Minute,
@@ -119,8 +120,8 @@ var viewsPerPageTable = runtime.TableDef[string, int64]{
 // pageInfoTable is the table page_info, global (every instance holds all
 // partitions), read from topic pages (Kafka "pages"), which is its changelog:
 // keys string, values com.example.pageviews.Page.
-var pageInfoTable = runtime.TableDef[string, Page]{
-	TableSpec: runtime.TableSpec{
+var pageInfoTable = genapi.TableDef[string, Page]{
+	TableSpec: genapi.TableSpec{
 		Name:       "page_info",
 		Partitions: 1,
 		Global:     true,
@@ -177,31 +178,31 @@ type CountViewsContext struct {
 }
 
 // countViewsAgent binds an implementation of CountViewsAgent to the runtime.
-func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
-	a := &runtime.Agent[string, PageView]{
+func countViewsAgent(impl CountViewsAgent) *genapi.Agent[string, PageView] {
+	a := &genapi.Agent[string, PageView]{
 		Name:    "count_views",
 		Source:  &pageViewsTopic,
-		Sinks:   []runtime.AnyTopic{&pageCountsTopic},
-		Tables:  []runtime.AnyTable{&viewsPerPageTable},
-		Lookups: []runtime.AnyTable{&pageInfoTable},
-		OnError: runtime.DeadLetter,
-		Process: func(t *runtime.Task, key string, value PageView) error {
+		Sinks:   []genapi.AnyTopic{&pageCountsTopic},
+		Tables:  []genapi.AnyTable{&viewsPerPageTable},
+		Lookups: []genapi.AnyTable{&pageInfoTable},
+		OnError: genapi.DeadLetter,
+		Process: func(t *genapi.Task, key string, value PageView) error {
 			return impl.Process(&CountViewsContext{
 				Context:      t.Context(),
-				ViewsPerPage: runtime.WindowedTableOf(t, &viewsPerPageTable),
-				PageInfo:     runtime.ReadTableOf(t, &pageInfoTable),
-				PageCounts:   runtime.SinkOf(t, &pageCountsTopic),
+				ViewsPerPage: genapi.WindowedTableOf(t, &viewsPerPageTable),
+				PageInfo:     genapi.ReadTableOf(t, &pageInfoTable),
+				PageCounts:   genapi.SinkOf(t, &pageCountsTopic),
 				Record:       t.Record(),
 			}, key, value)
 		},
 	}
 	if c, ok := impl.(CountViewsViewsPerPageCloser); ok {
-		a.Closers = append(a.Closers, runtime.OnWindowClose(&viewsPerPageTable, func(t *runtime.Task, key string, window runtime.Window, value int64) error {
+		a.Closers = append(a.Closers, genapi.OnWindowClose(&viewsPerPageTable, func(t *genapi.Task, key string, window runtime.Window, value int64) error {
 			return c.ViewsPerPageClosed(&CountViewsContext{
 				Context:      t.Context(),
-				ViewsPerPage: runtime.WindowedTableOf(t, &viewsPerPageTable),
-				PageInfo:     runtime.ReadTableOf(t, &pageInfoTable),
-				PageCounts:   runtime.SinkOf(t, &pageCountsTopic),
+				ViewsPerPage: genapi.WindowedTableOf(t, &viewsPerPageTable),
+				PageInfo:     genapi.ReadTableOf(t, &pageInfoTable),
+				PageCounts:   genapi.SinkOf(t, &pageCountsTopic),
 				Record:       t.Record(),
 			}, key, window, value)
 		}))
@@ -237,16 +238,16 @@ type NormalizeViewsContext struct {
 
 // normalizeViewsAgent binds an implementation of NormalizeViewsAgent to the
 // runtime.
-func normalizeViewsAgent(impl NormalizeViewsAgent) *runtime.Agent[string, PageView] {
-	return &runtime.Agent[string, PageView]{
+func normalizeViewsAgent(impl NormalizeViewsAgent) *genapi.Agent[string, PageView] {
+	return &genapi.Agent[string, PageView]{
 		Name:    "normalize_views",
 		Source:  &pageViewsTopic,
-		Sinks:   []runtime.AnyTopic{&normalizedViewsTopic},
-		OnError: runtime.DeadLetter,
-		Process: func(t *runtime.Task, key string, value PageView) error {
+		Sinks:   []genapi.AnyTopic{&normalizedViewsTopic},
+		OnError: genapi.DeadLetter,
+		Process: func(t *genapi.Task, key string, value PageView) error {
 			return impl.Process(&NormalizeViewsContext{
 				Context:         t.Context(),
-				NormalizedViews: runtime.SinkOf(t, &normalizedViewsTopic),
+				NormalizedViews: genapi.SinkOf(t, &normalizedViewsTopic),
 				Record:          t.Record(),
 			}, key, value)
 		},
@@ -281,18 +282,18 @@ type TotalViewsContext struct {
 }
 
 // totalViewsAgent binds an implementation of TotalViewsAgent to the runtime.
-func totalViewsAgent(impl TotalViewsAgent) *runtime.Agent[string, PageView] {
-	return &runtime.Agent[string, PageView]{
+func totalViewsAgent(impl TotalViewsAgent) *genapi.Agent[string, PageView] {
+	return &genapi.Agent[string, PageView]{
 		Name:    "total_views",
 		Source:  &pageViewsTopic,
-		Sinks:   []runtime.AnyTopic{&pageTotalsTopic},
-		Tables:  []runtime.AnyTable{&viewsTotalTable},
-		OnError: runtime.Fail,
-		Process: func(t *runtime.Task, key string, value PageView) error {
+		Sinks:   []genapi.AnyTopic{&pageTotalsTopic},
+		Tables:  []genapi.AnyTable{&viewsTotalTable},
+		OnError: genapi.Fail,
+		Process: func(t *genapi.Task, key string, value PageView) error {
 			return impl.Process(&TotalViewsContext{
 				Context:    t.Context(),
-				ViewsTotal: runtime.TableOf(t, &viewsTotalTable),
-				PageTotals: runtime.SinkOf(t, &pageTotalsTopic),
+				ViewsTotal: genapi.TableOf(t, &viewsTotalTable),
+				PageTotals: genapi.SinkOf(t, &pageTotalsTopic),
 				Record:     t.Record(),
 			}, key, value)
 		},
@@ -314,20 +315,28 @@ type Agents struct {
 }
 
 // App is the app pageviews: its agents, tables and a typed producer per topic.
-// Create it with New and start it with Run.
+// Create it with New and start it with Run; it is a runtime.App.
 type App struct {
-	rt *runtime.App
+	rt                      *genapi.App
+	pageViewsProducer       runtime.Producer[string, PageView]
+	normalizedViewsProducer runtime.Producer[string, PageView]
+	pageCountsProducer      runtime.Producer[string, PageCount]
+	pageTotalsProducer      runtime.Producer[string, int64]
+	pagesProducer           runtime.Producer[string, Page]
+	eventsProducer          runtime.Producer[string, EventsValue]
 }
+
+var _ runtime.App = (*App)(nil)
 
 // New creates the app with the given configuration and agent implementations.
 // It connects to nothing until Run.
 func New(cfg runtime.Config, agents Agents) (*App, error) {
-	spec := runtime.AppSpec{
+	spec := genapi.AppSpec{
 		ID:            "pageviews",
-		Guarantee:     runtime.AtLeastOnce,
-		Subjects:      runtime.TopicSubjects,
+		Guarantee:     genapi.AtLeastOnce,
+		Subjects:      genapi.TopicSubjects,
 		Compatibility: "BACKWARD",
-		Topics: []runtime.AnyTopic{
+		Topics: []genapi.AnyTopic{
 			&pageViewsTopic,
 			&normalizedViewsTopic,
 			&pageCountsTopic,
@@ -335,7 +344,7 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 			&pagesTopic,
 			&eventsTopic,
 		},
-		Tables: []runtime.AnyTable{
+		Tables: []genapi.AnyTable{
 			&viewsTotalTable,
 			&viewsPerPageTable,
 			&pageInfoTable,
@@ -350,11 +359,19 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 	if agents.TotalViews != nil {
 		spec.Agents = append(spec.Agents, totalViewsAgent(agents.TotalViews))
 	}
-	rt, err := runtime.NewApp(cfg, spec)
+	rt, err := genapi.NewApp(cfg, spec)
 	if err != nil {
 		return nil, fmt.Errorf("create app pageviews: %w", err)
 	}
-	return &App{rt: rt}, nil
+	return &App{
+		eventsProducer:          genapi.ProducerOf(rt, &eventsTopic),
+		normalizedViewsProducer: genapi.ProducerOf(rt, &normalizedViewsTopic),
+		pageCountsProducer:      genapi.ProducerOf(rt, &pageCountsTopic),
+		pageTotalsProducer:      genapi.ProducerOf(rt, &pageTotalsTopic),
+		pageViewsProducer:       genapi.ProducerOf(rt, &pageViewsTopic),
+		pagesProducer:           genapi.ProducerOf(rt, &pagesTopic),
+		rt:                      rt,
+	}, nil
 }
 
 // Run creates missing topics, registers the schemas, recovers the tables and
@@ -364,38 +381,51 @@ func (a *App) Run(ctx context.Context) error {
 	return a.rt.Run(ctx)
 }
 
-// PageViews returns a producer for the topic page_views (Kafka "page-views"),
-// for sending from outside agents.
+// Stats returns a snapshot of the app's flow control: the input it buffers
+// against Config.MaxBufferedBytes, its late records, its transactions, and the
+// state, buffer, pauses, progress and lag of each partition it owns. Before Run
+// has started the app (or in an instance that runs no agent) it is the zero
+// Stats but for MaxBufferedBytes.
+func (a *App) Stats() runtime.Stats {
+	return a.rt.Stats()
+}
+
+// PageViews returns the producer of the topic page_views (Kafka "page-views"),
+// for sending from outside agents. Its sends wait until Run has started the
+// app.
 func (a *App) PageViews() runtime.Producer[string, PageView] {
-	return runtime.ProducerOf(a.rt, &pageViewsTopic)
+	return a.pageViewsProducer
 }
 
-// NormalizedViews returns a producer for the topic normalized_views (Kafka
-// "page-views-normalized"), for sending from outside agents.
+// NormalizedViews returns the producer of the topic normalized_views (Kafka
+// "page-views-normalized"), for sending from outside agents. Its sends wait
+// until Run has started the app.
 func (a *App) NormalizedViews() runtime.Producer[string, PageView] {
-	return runtime.ProducerOf(a.rt, &normalizedViewsTopic)
+	return a.normalizedViewsProducer
 }
 
-// PageCounts returns a producer for the topic page_counts (Kafka
-// "page-counts"), for sending from outside agents.
+// PageCounts returns the producer of the topic page_counts (Kafka
+// "page-counts"), for sending from outside agents. Its sends wait until Run has
+// started the app.
 func (a *App) PageCounts() runtime.Producer[string, PageCount] {
-	return runtime.ProducerOf(a.rt, &pageCountsTopic)
+	return a.pageCountsProducer
 }
 
-// PageTotals returns a producer for the topic page_totals (Kafka
-// "page-totals"), for sending from outside agents.
+// PageTotals returns the producer of the topic page_totals (Kafka
+// "page-totals"), for sending from outside agents. Its sends wait until Run has
+// started the app.
 func (a *App) PageTotals() runtime.Producer[string, int64] {
-	return runtime.ProducerOf(a.rt, &pageTotalsTopic)
+	return a.pageTotalsProducer
 }
 
-// Pages returns a producer for the topic pages (Kafka "pages"), for sending
-// from outside agents.
+// Pages returns the producer of the topic pages (Kafka "pages"), for sending
+// from outside agents. Its sends wait until Run has started the app.
 func (a *App) Pages() runtime.Producer[string, Page] {
-	return runtime.ProducerOf(a.rt, &pagesTopic)
+	return a.pagesProducer
 }
 
-// Events returns a producer for the topic events (Kafka "page-events"), for
-// sending from outside agents.
+// Events returns the producer of the topic events (Kafka "page-events"), for
+// sending from outside agents. Its sends wait until Run has started the app.
 func (a *App) Events() runtime.Producer[string, EventsValue] {
-	return runtime.ProducerOf(a.rt, &eventsTopic)
+	return a.eventsProducer
 }

@@ -63,8 +63,13 @@ func main() {
 // result is what a run saw flow.
 type result struct {
 	sent, out, dead int
-	totals          map[string]int64               // the last total read per page
-	hours           map[string]pageviews.PageCount // the closed hour read per page
+	// partitions and processed are what app.Stats() said once every
+	// output was read: the partitions of page-views it owned and the
+	// records they had processed.
+	partitions int
+	processed  int64
+	totals     map[string]int64               // the last total read per page
+	hours      map[string]pageviews.PageCount // the closed hour read per page
 }
 
 // run runs the demo with cfg (the embedded cluster when cfg names no
@@ -237,6 +242,21 @@ func run(ctx context.Context, w io.Writer, cfg runtime.Config, n int) (result, e
 			return fail(perr)
 		}
 	}
+	// A partition counts a record processed just after its outputs are
+	// sent: give the count a moment to catch up with them.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		res.partitions, res.processed = 0, 0
+		for _, p := range app.Stats().Partitions {
+			if p.Topic == inTopic {
+				res.partitions++
+				res.processed += p.Processed
+			}
+		}
+		if res.processed >= int64(res.sent) || time.Now().After(deadline) {
+			break
+		}
+	}
+	fmt.Fprintf(w, "stats: %d partitions of %s owned, %d records processed\n", res.partitions, inTopic, res.processed)
 	cancel()
 	if err := <-errc; err != nil {
 		return res, err

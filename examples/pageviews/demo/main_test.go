@@ -21,6 +21,12 @@ func TestDemo(t *testing.T) {
 	if res.sent != 13 || res.out != 12 || res.dead != 1 {
 		t.Fatalf("sent %d, out %d, dead %d; want 13, 12, 1\n%s", res.sent, res.out, res.dead, out.String())
 	}
+	// The generated App's Stats: this one instance owns every partition
+	// of page-views, and they processed every view before its output
+	// could be read back.
+	if res.partitions != 6 || res.processed < int64(res.sent) {
+		t.Errorf("Stats: %d partitions of page-views processed %d records; want 6 partitions, at least %d records\n%s", res.partitions, res.processed, res.sent, out.String())
+	}
 	// 8 views cycle over 4 pages, then the malformed one, then one view
 	// of each page two hours later: the table counts each page's views
 	// exactly.

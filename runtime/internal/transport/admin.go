@@ -13,7 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// TopicSpec is a topic to create or check: see runtime.TopicSpec.
+// TopicSpec is a topic to create or check: see engine.TopicSpec.
 type TopicSpec struct {
 	Name        string
 	Partitions  int32

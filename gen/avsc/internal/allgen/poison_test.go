@@ -16,6 +16,7 @@ import (
 
 	"github.com/faustgen/faustgen/runtime"
 	"github.com/faustgen/faustgen/runtime/embedded"
+	"github.com/faustgen/faustgen/runtime/genapi"
 )
 
 // A record of a recursive type nested past runtime.MaxDecodeDepth, framed
@@ -32,12 +33,12 @@ func TestDeeplyNestedRecordIsDeadLetteredAndProcessingContinues(t *testing.T) {
 	}
 	t.Cleanup(cluster.Close)
 
-	nodes := &runtime.Topic[string, Node]{TopicSpec: runtime.TopicSpec{Name: "nodes", Partitions: 1}, Key: runtime.StringCodec, Value: NodeCodec}
+	nodes := &genapi.Topic[string, Node]{TopicSpec: genapi.TopicSpec{Name: "nodes", Partitions: 1}, Key: runtime.StringCodec, Value: NodeCodec}
 	var mu sync.Mutex
 	var seen []string // key: depth of the value
-	agent := &runtime.Agent[string, Node]{
-		Name: "walk", Source: nodes, OnError: runtime.DeadLetter,
-		Process: func(_ *runtime.Task, k string, v Node) error {
+	agent := &genapi.Agent[string, Node]{
+		Name: "walk", Source: nodes, OnError: genapi.DeadLetter,
+		Process: func(_ *genapi.Task, k string, v Node) error {
 			d := 0
 			for p := &v; p != nil; p = p.Next {
 				d++
@@ -48,11 +49,11 @@ func TestDeeplyNestedRecordIsDeadLetteredAndProcessingContinues(t *testing.T) {
 			return nil
 		},
 	}
-	app, err := runtime.NewApp(runtime.Config{
+	app, err := genapi.NewApp(runtime.Config{
 		Brokers: cluster.Brokers(), RegistryURL: cluster.RegistryURL(),
 		CommitInterval: 50 * time.Millisecond, ShutdownTimeout: 10 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}, runtime.AppSpec{ID: "deep", Topics: []runtime.AnyTopic{nodes}, Agents: []runtime.AnyAgent{agent}})
+	}, genapi.AppSpec{ID: "deep", Topics: []genapi.AnyTopic{nodes}, Agents: []genapi.AnyAgent{agent}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestDeeplyNestedRecordIsDeadLetteredAndProcessingContinues(t *testing.T) {
 		return append(b, 0x00, 0x00)
 	}
 
-	p := runtime.ProducerOf(app, nodes)
+	p := genapi.ProducerOf(app, nodes)
 	chain := func(n int) Node {
 		var v *Node
 		for range n {

@@ -9,13 +9,14 @@ import (
 	"context"
 	"fmt"
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"time"
 )
 
 // pageViewsTopic is the Kafka topic "page-views" (topology key page_views):
 // keys string, values com.example.PageView.
-var pageViewsTopic = runtime.Topic[string, PageView]{
-	TopicSpec: runtime.TopicSpec{
+var pageViewsTopic = genapi.Topic[string, PageView]{
+	TopicSpec: genapi.TopicSpec{
 		Name:        "page-views",
 		Partitions:  12,
 		Replication: 3,
@@ -29,8 +30,8 @@ var pageViewsTopic = runtime.Topic[string, PageView]{
 
 // pageCountsTopic is the Kafka topic "page_counts" (topology key page_counts):
 // keys string, values long.
-var pageCountsTopic = runtime.Topic[string, int64]{
-	TopicSpec: runtime.TopicSpec{
+var pageCountsTopic = genapi.Topic[string, int64]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "page_counts",
 		Partitions: 12,
 	},
@@ -40,8 +41,8 @@ var pageCountsTopic = runtime.Topic[string, int64]{
 
 // pageInfoTopic is the Kafka topic "page_info" (topology key page_info): keys
 // string, values com.example.Page.
-var pageInfoTopic = runtime.Topic[string, Page]{
-	TopicSpec: runtime.TopicSpec{
+var pageInfoTopic = genapi.Topic[string, Page]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "page_info",
 		Partitions: 1,
 		Config: map[string]string{
@@ -54,11 +55,11 @@ var pageInfoTopic = runtime.Topic[string, Page]{
 
 // viewsPerPageTable is the table views_per_page, windowed (tumbling 1h, kept
 // 24h after it ends): keys string, values long.
-var viewsPerPageTable = runtime.TableDef[string, int64]{
-	TableSpec: runtime.TableSpec{
+var viewsPerPageTable = genapi.TableDef[string, int64]{
+	TableSpec: genapi.TableSpec{
 		Name:       "views_per_page",
 		Partitions: 12,
-		Window: &runtime.WindowSpec{
+		Window: &genapi.WindowSpec{
 			Tumbling: time.Hour,
 			Expires:  24 * time.Hour,
 		},
@@ -72,8 +73,8 @@ var viewsPerPageTable = runtime.TableDef[string, int64]{
 // pagesTable is the table pages, global (every instance holds all partitions),
 // read from topic page_info (Kafka "page_info"), which is its changelog: keys
 // string, values com.example.Page.
-var pagesTable = runtime.TableDef[string, Page]{
-	TableSpec: runtime.TableSpec{
+var pagesTable = genapi.TableDef[string, Page]{
+	TableSpec: genapi.TableSpec{
 		Name:       "pages",
 		Partitions: 1,
 		Global:     true,
@@ -130,31 +131,31 @@ type CountViewsContext struct {
 }
 
 // countViewsAgent binds an implementation of CountViewsAgent to the runtime.
-func countViewsAgent(impl CountViewsAgent) *runtime.Agent[string, PageView] {
-	a := &runtime.Agent[string, PageView]{
+func countViewsAgent(impl CountViewsAgent) *genapi.Agent[string, PageView] {
+	a := &genapi.Agent[string, PageView]{
 		Name:    "count_views",
 		Source:  &pageViewsTopic,
-		Sinks:   []runtime.AnyTopic{&pageCountsTopic},
-		Tables:  []runtime.AnyTable{&viewsPerPageTable},
-		Lookups: []runtime.AnyTable{&pagesTable},
-		OnError: runtime.DeadLetter,
-		Process: func(t *runtime.Task, key string, value PageView) error {
+		Sinks:   []genapi.AnyTopic{&pageCountsTopic},
+		Tables:  []genapi.AnyTable{&viewsPerPageTable},
+		Lookups: []genapi.AnyTable{&pagesTable},
+		OnError: genapi.DeadLetter,
+		Process: func(t *genapi.Task, key string, value PageView) error {
 			return impl.Process(&CountViewsContext{
 				Context:      t.Context(),
-				ViewsPerPage: runtime.WindowedTableOf(t, &viewsPerPageTable),
-				Pages:        runtime.ReadTableOf(t, &pagesTable),
-				PageCounts:   runtime.SinkOf(t, &pageCountsTopic),
+				ViewsPerPage: genapi.WindowedTableOf(t, &viewsPerPageTable),
+				Pages:        genapi.ReadTableOf(t, &pagesTable),
+				PageCounts:   genapi.SinkOf(t, &pageCountsTopic),
 				Record:       t.Record(),
 			}, key, value)
 		},
 	}
 	if c, ok := impl.(CountViewsViewsPerPageCloser); ok {
-		a.Closers = append(a.Closers, runtime.OnWindowClose(&viewsPerPageTable, func(t *runtime.Task, key string, window runtime.Window, value int64) error {
+		a.Closers = append(a.Closers, genapi.OnWindowClose(&viewsPerPageTable, func(t *genapi.Task, key string, window runtime.Window, value int64) error {
 			return c.ViewsPerPageClosed(&CountViewsContext{
 				Context:      t.Context(),
-				ViewsPerPage: runtime.WindowedTableOf(t, &viewsPerPageTable),
-				Pages:        runtime.ReadTableOf(t, &pagesTable),
-				PageCounts:   runtime.SinkOf(t, &pageCountsTopic),
+				ViewsPerPage: genapi.WindowedTableOf(t, &viewsPerPageTable),
+				Pages:        genapi.ReadTableOf(t, &pagesTable),
+				PageCounts:   genapi.SinkOf(t, &pageCountsTopic),
 				Record:       t.Record(),
 			}, key, window, value)
 		}))
@@ -171,25 +172,30 @@ type Agents struct {
 }
 
 // App is the app pageviews: its agents, tables and a typed producer per topic.
-// Create it with New and start it with Run.
+// Create it with New and start it with Run; it is a runtime.App.
 type App struct {
-	rt *runtime.App
+	rt                 *genapi.App
+	pageViewsProducer  runtime.Producer[string, PageView]
+	pageCountsProducer runtime.Producer[string, int64]
+	pageInfoProducer   runtime.Producer[string, Page]
 }
+
+var _ runtime.App = (*App)(nil)
 
 // New creates the app with the given configuration and agent implementations.
 // It connects to nothing until Run.
 func New(cfg runtime.Config, agents Agents) (*App, error) {
-	spec := runtime.AppSpec{
+	spec := genapi.AppSpec{
 		ID:            "pageviews",
-		Guarantee:     runtime.AtLeastOnce,
-		Subjects:      runtime.TopicSubjects,
+		Guarantee:     genapi.AtLeastOnce,
+		Subjects:      genapi.TopicSubjects,
 		Compatibility: "BACKWARD",
-		Topics: []runtime.AnyTopic{
+		Topics: []genapi.AnyTopic{
 			&pageViewsTopic,
 			&pageCountsTopic,
 			&pageInfoTopic,
 		},
-		Tables: []runtime.AnyTable{
+		Tables: []genapi.AnyTable{
 			&viewsPerPageTable,
 			&pagesTable,
 		},
@@ -197,11 +203,16 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 	if agents.CountViews != nil {
 		spec.Agents = append(spec.Agents, countViewsAgent(agents.CountViews))
 	}
-	rt, err := runtime.NewApp(cfg, spec)
+	rt, err := genapi.NewApp(cfg, spec)
 	if err != nil {
 		return nil, fmt.Errorf("create app pageviews: %w", err)
 	}
-	return &App{rt: rt}, nil
+	return &App{
+		pageCountsProducer: genapi.ProducerOf(rt, &pageCountsTopic),
+		pageInfoProducer:   genapi.ProducerOf(rt, &pageInfoTopic),
+		pageViewsProducer:  genapi.ProducerOf(rt, &pageViewsTopic),
+		rt:                 rt,
+	}, nil
 }
 
 // Run creates missing topics, registers the schemas, recovers the tables and
@@ -211,20 +222,31 @@ func (a *App) Run(ctx context.Context) error {
 	return a.rt.Run(ctx)
 }
 
-// PageViews returns a producer for the topic page_views (Kafka "page-views"),
-// for sending from outside agents.
+// Stats returns a snapshot of the app's flow control: the input it buffers
+// against Config.MaxBufferedBytes, its late records, its transactions, and the
+// state, buffer, pauses, progress and lag of each partition it owns. Before Run
+// has started the app (or in an instance that runs no agent) it is the zero
+// Stats but for MaxBufferedBytes.
+func (a *App) Stats() runtime.Stats {
+	return a.rt.Stats()
+}
+
+// PageViews returns the producer of the topic page_views (Kafka "page-views"),
+// for sending from outside agents. Its sends wait until Run has started the
+// app.
 func (a *App) PageViews() runtime.Producer[string, PageView] {
-	return runtime.ProducerOf(a.rt, &pageViewsTopic)
+	return a.pageViewsProducer
 }
 
-// PageCounts returns a producer for the topic page_counts (Kafka
-// "page_counts"), for sending from outside agents.
+// PageCounts returns the producer of the topic page_counts (Kafka
+// "page_counts"), for sending from outside agents. Its sends wait until Run has
+// started the app.
 func (a *App) PageCounts() runtime.Producer[string, int64] {
-	return runtime.ProducerOf(a.rt, &pageCountsTopic)
+	return a.pageCountsProducer
 }
 
-// PageInfo returns a producer for the topic page_info (Kafka "page_info"), for
-// sending from outside agents.
+// PageInfo returns the producer of the topic page_info (Kafka "page_info"), for
+// sending from outside agents. Its sends wait until Run has started the app.
 func (a *App) PageInfo() runtime.Producer[string, Page] {
-	return runtime.ProducerOf(a.rt, &pageInfoTopic)
+	return a.pageInfoProducer
 }

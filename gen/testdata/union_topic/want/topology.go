@@ -9,12 +9,13 @@ import (
 	"context"
 	"fmt"
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 )
 
 // eventsTopic is the Kafka topic "events" (topology key events): keys string,
 // values [com.example.Created, com.example.Renamed, com.example.Closed].
-var eventsTopic = runtime.Topic[string, EventsValue]{
-	TopicSpec: runtime.TopicSpec{
+var eventsTopic = genapi.Topic[string, EventsValue]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "events",
 		Partitions: 3,
 	},
@@ -24,8 +25,8 @@ var eventsTopic = runtime.Topic[string, EventsValue]{
 
 // byRegionTopic is the Kafka topic "by_region" (topology key by_region): keys
 // [com.example.Region, null], values [string, long].
-var byRegionTopic = runtime.Topic[ByRegionKey, ByRegionValue]{
-	TopicSpec: runtime.TopicSpec{
+var byRegionTopic = genapi.Topic[ByRegionKey, ByRegionValue]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "by_region",
 		Partitions: 3,
 	},
@@ -59,16 +60,16 @@ type RouteContext struct {
 }
 
 // routeAgent binds an implementation of RouteAgent to the runtime.
-func routeAgent(impl RouteAgent) *runtime.Agent[string, EventsValue] {
-	return &runtime.Agent[string, EventsValue]{
+func routeAgent(impl RouteAgent) *genapi.Agent[string, EventsValue] {
+	return &genapi.Agent[string, EventsValue]{
 		Name:    "route",
 		Source:  &eventsTopic,
-		Sinks:   []runtime.AnyTopic{&byRegionTopic},
-		OnError: runtime.DeadLetter,
-		Process: func(t *runtime.Task, key string, value EventsValue) error {
+		Sinks:   []genapi.AnyTopic{&byRegionTopic},
+		OnError: genapi.DeadLetter,
+		Process: func(t *genapi.Task, key string, value EventsValue) error {
 			return impl.Process(&RouteContext{
 				Context:  t.Context(),
-				ByRegion: runtime.SinkOf(t, &byRegionTopic),
+				ByRegion: genapi.SinkOf(t, &byRegionTopic),
 				Record:   t.Record(),
 			}, key, value)
 		},
@@ -83,20 +84,24 @@ type Agents struct {
 }
 
 // App is the app accounts: its agents, tables and a typed producer per topic.
-// Create it with New and start it with Run.
+// Create it with New and start it with Run; it is a runtime.App.
 type App struct {
-	rt *runtime.App
+	rt               *genapi.App
+	eventsProducer   runtime.Producer[string, EventsValue]
+	byRegionProducer runtime.Producer[ByRegionKey, ByRegionValue]
 }
+
+var _ runtime.App = (*App)(nil)
 
 // New creates the app with the given configuration and agent implementations.
 // It connects to nothing until Run.
 func New(cfg runtime.Config, agents Agents) (*App, error) {
-	spec := runtime.AppSpec{
+	spec := genapi.AppSpec{
 		ID:            "accounts",
-		Guarantee:     runtime.AtLeastOnce,
-		Subjects:      runtime.TopicRecordSubjects,
+		Guarantee:     genapi.AtLeastOnce,
+		Subjects:      genapi.TopicRecordSubjects,
 		Compatibility: "BACKWARD",
-		Topics: []runtime.AnyTopic{
+		Topics: []genapi.AnyTopic{
 			&eventsTopic,
 			&byRegionTopic,
 		},
@@ -104,11 +109,15 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 	if agents.Route != nil {
 		spec.Agents = append(spec.Agents, routeAgent(agents.Route))
 	}
-	rt, err := runtime.NewApp(cfg, spec)
+	rt, err := genapi.NewApp(cfg, spec)
 	if err != nil {
 		return nil, fmt.Errorf("create app accounts: %w", err)
 	}
-	return &App{rt: rt}, nil
+	return &App{
+		byRegionProducer: genapi.ProducerOf(rt, &byRegionTopic),
+		eventsProducer:   genapi.ProducerOf(rt, &eventsTopic),
+		rt:               rt,
+	}, nil
 }
 
 // Run creates missing topics, registers the schemas, recovers the tables and
@@ -118,14 +127,23 @@ func (a *App) Run(ctx context.Context) error {
 	return a.rt.Run(ctx)
 }
 
-// Events returns a producer for the topic events (Kafka "events"), for sending
-// from outside agents.
-func (a *App) Events() runtime.Producer[string, EventsValue] {
-	return runtime.ProducerOf(a.rt, &eventsTopic)
+// Stats returns a snapshot of the app's flow control: the input it buffers
+// against Config.MaxBufferedBytes, its late records, its transactions, and the
+// state, buffer, pauses, progress and lag of each partition it owns. Before Run
+// has started the app (or in an instance that runs no agent) it is the zero
+// Stats but for MaxBufferedBytes.
+func (a *App) Stats() runtime.Stats {
+	return a.rt.Stats()
 }
 
-// ByRegion returns a producer for the topic by_region (Kafka "by_region"), for
-// sending from outside agents.
+// Events returns the producer of the topic events (Kafka "events"), for sending
+// from outside agents. Its sends wait until Run has started the app.
+func (a *App) Events() runtime.Producer[string, EventsValue] {
+	return a.eventsProducer
+}
+
+// ByRegion returns the producer of the topic by_region (Kafka "by_region"), for
+// sending from outside agents. Its sends wait until Run has started the app.
 func (a *App) ByRegion() runtime.Producer[ByRegionKey, ByRegionValue] {
-	return runtime.ProducerOf(a.rt, &byRegionTopic)
+	return a.byRegionProducer
 }

@@ -9,13 +9,14 @@ import (
 	"context"
 	"fmt"
 	"github.com/faustgen/faustgen/runtime"
+	"github.com/faustgen/faustgen/runtime/genapi"
 	"time"
 )
 
 // eventsTopic is the Kafka topic "events.v1" (topology key events): keys bytes,
 // values acme.Event.
-var eventsTopic = runtime.Topic[[]byte, Event]{
-	TopicSpec: runtime.TopicSpec{
+var eventsTopic = genapi.Topic[[]byte, Event]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "events.v1",
 		Partitions: 4,
 	},
@@ -24,8 +25,8 @@ var eventsTopic = runtime.Topic[[]byte, Event]{
 }
 
 // idsTopic is the Kafka topic "ids" (topology key ids): keys int, values null.
-var idsTopic = runtime.Topic[int32, struct{}]{
-	TopicSpec: runtime.TopicSpec{
+var idsTopic = genapi.Topic[int32, struct{}]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "ids",
 		Partitions: 4,
 	},
@@ -35,8 +36,8 @@ var idsTopic = runtime.Topic[int32, struct{}]{
 
 // alertsTopic is the Kafka topic "alerts" (topology key alerts): keys
 // acme.Kind, values acme.Alert.
-var alertsTopic = runtime.Topic[Kind, Alert]{
-	TopicSpec: runtime.TopicSpec{
+var alertsTopic = genapi.Topic[Kind, Alert]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "alerts",
 		Partitions: 2,
 		Config: map[string]string{
@@ -50,8 +51,8 @@ var alertsTopic = runtime.Topic[Kind, Alert]{
 
 // metricsTopic is the Kafka topic "metrics" (topology key metrics): keys
 // string, values double.
-var metricsTopic = runtime.Topic[string, float64]{
-	TopicSpec: runtime.TopicSpec{
+var metricsTopic = genapi.Topic[string, float64]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "metrics",
 		Partitions: 4,
 	},
@@ -61,8 +62,8 @@ var metricsTopic = runtime.Topic[string, float64]{
 
 // kindWeightsTopic is the Kafka topic "kind_weights" (topology key
 // kind_weights): keys acme.Kind, values float.
-var kindWeightsTopic = runtime.Topic[Kind, float32]{
-	TopicSpec: runtime.TopicSpec{
+var kindWeightsTopic = genapi.Topic[Kind, float32]{
+	TopicSpec: genapi.TopicSpec{
 		Name:       "kind_weights",
 		Partitions: 1,
 		Config: map[string]string{
@@ -75,11 +76,11 @@ var kindWeightsTopic = runtime.Topic[Kind, float32]{
 
 // slidingTable is the table sliding, windowed (hopping 1h every 15m, kept 168h
 // after it ends, grace 5m): keys bytes, values acme.Stats.
-var slidingTable = runtime.TableDef[[]byte, Stats]{
-	TableSpec: runtime.TableSpec{
+var slidingTable = genapi.TableDef[[]byte, Stats]{
+	TableSpec: genapi.TableSpec{
 		Name:       "sliding",
 		Partitions: 4,
-		Window: &runtime.WindowSpec{
+		Window: &genapi.WindowSpec{
 			Hopping: time.Hour,
 			Step:    15 * time.Minute,
 			Expires: 168 * time.Hour,
@@ -94,8 +95,8 @@ var slidingTable = runtime.TableDef[[]byte, Stats]{
 
 // latestTable is the table latest, partitioned like its agents' source topics:
 // keys bytes, values acme.Event.
-var latestTable = runtime.TableDef[[]byte, Event]{
-	TableSpec: runtime.TableSpec{
+var latestTable = genapi.TableDef[[]byte, Event]{
+	TableSpec: genapi.TableSpec{
 		Name:       "latest",
 		Partitions: 4,
 		KeyType:    "bytes",
@@ -107,11 +108,11 @@ var latestTable = runtime.TableDef[[]byte, Event]{
 
 // visitsTable is the table visits, session-windowed (gap 30m, kept 24h after it
 // ends, grace 1m): keys bytes, values long.
-var visitsTable = runtime.TableDef[[]byte, int64]{
-	TableSpec: runtime.TableSpec{
+var visitsTable = genapi.TableDef[[]byte, int64]{
+	TableSpec: genapi.TableSpec{
 		Name:       "visits",
 		Partitions: 4,
-		Window: &runtime.WindowSpec{
+		Window: &genapi.WindowSpec{
 			Session: 30 * time.Minute,
 			Expires: 24 * time.Hour,
 			Grace:   time.Minute,
@@ -125,8 +126,8 @@ var visitsTable = runtime.TableDef[[]byte, int64]{
 
 // seenTable is the table seen, partitioned like its agents' source topics: keys
 // int, values boolean.
-var seenTable = runtime.TableDef[int32, bool]{
-	TableSpec: runtime.TableSpec{
+var seenTable = genapi.TableDef[int32, bool]{
+	TableSpec: genapi.TableSpec{
 		Name:       "seen",
 		Partitions: 4,
 		KeyType:    "int",
@@ -139,8 +140,8 @@ var seenTable = runtime.TableDef[int32, bool]{
 // kindsTable is the table kinds, global (every instance holds all partitions),
 // read from topic kind_weights (Kafka "kind_weights"), which is its changelog:
 // keys acme.Kind, values float.
-var kindsTable = runtime.TableDef[Kind, float32]{
-	TableSpec: runtime.TableSpec{
+var kindsTable = genapi.TableDef[Kind, float32]{
+	TableSpec: genapi.TableSpec{
 		Name:       "kinds",
 		Partitions: 1,
 		Global:     true,
@@ -215,51 +216,51 @@ type SummarizeContext struct {
 }
 
 // summarizeAgent binds an implementation of SummarizeAgent to the runtime.
-func summarizeAgent(impl SummarizeAgent) *runtime.Agent[[]byte, Event] {
-	a := &runtime.Agent[[]byte, Event]{
+func summarizeAgent(impl SummarizeAgent) *genapi.Agent[[]byte, Event] {
+	a := &genapi.Agent[[]byte, Event]{
 		Name:    "summarize",
 		Source:  &eventsTopic,
-		Sinks:   []runtime.AnyTopic{&alertsTopic, &metricsTopic},
-		Tables:  []runtime.AnyTable{&slidingTable, &latestTable, &visitsTable},
-		Lookups: []runtime.AnyTable{&kindsTable},
-		OnError: runtime.Skip,
-		Process: func(t *runtime.Task, key []byte, value Event) error {
+		Sinks:   []genapi.AnyTopic{&alertsTopic, &metricsTopic},
+		Tables:  []genapi.AnyTable{&slidingTable, &latestTable, &visitsTable},
+		Lookups: []genapi.AnyTable{&kindsTable},
+		OnError: genapi.Skip,
+		Process: func(t *genapi.Task, key []byte, value Event) error {
 			return impl.Process(&SummarizeContext{
 				Context: t.Context(),
-				Sliding: runtime.WindowedTableOf(t, &slidingTable),
-				Latest:  runtime.TableOf(t, &latestTable),
-				Visits:  runtime.SessionTableOf(t, &visitsTable),
-				Kinds:   runtime.ReadTableOf(t, &kindsTable),
-				Alerts:  runtime.SinkOf(t, &alertsTopic),
-				Metrics: runtime.SinkOf(t, &metricsTopic),
+				Sliding: genapi.WindowedTableOf(t, &slidingTable),
+				Latest:  genapi.TableOf(t, &latestTable),
+				Visits:  genapi.SessionTableOf(t, &visitsTable),
+				Kinds:   genapi.ReadTableOf(t, &kindsTable),
+				Alerts:  genapi.SinkOf(t, &alertsTopic),
+				Metrics: genapi.SinkOf(t, &metricsTopic),
 				Record:  t.Record(),
 			}, key, value)
 		},
 	}
 	if c, ok := impl.(SummarizeSlidingCloser); ok {
-		a.Closers = append(a.Closers, runtime.OnWindowClose(&slidingTable, func(t *runtime.Task, key []byte, window runtime.Window, value Stats) error {
+		a.Closers = append(a.Closers, genapi.OnWindowClose(&slidingTable, func(t *genapi.Task, key []byte, window runtime.Window, value Stats) error {
 			return c.SlidingClosed(&SummarizeContext{
 				Context: t.Context(),
-				Sliding: runtime.WindowedTableOf(t, &slidingTable),
-				Latest:  runtime.TableOf(t, &latestTable),
-				Visits:  runtime.SessionTableOf(t, &visitsTable),
-				Kinds:   runtime.ReadTableOf(t, &kindsTable),
-				Alerts:  runtime.SinkOf(t, &alertsTopic),
-				Metrics: runtime.SinkOf(t, &metricsTopic),
+				Sliding: genapi.WindowedTableOf(t, &slidingTable),
+				Latest:  genapi.TableOf(t, &latestTable),
+				Visits:  genapi.SessionTableOf(t, &visitsTable),
+				Kinds:   genapi.ReadTableOf(t, &kindsTable),
+				Alerts:  genapi.SinkOf(t, &alertsTopic),
+				Metrics: genapi.SinkOf(t, &metricsTopic),
 				Record:  t.Record(),
 			}, key, window, value)
 		}))
 	}
 	if c, ok := impl.(SummarizeVisitsCloser); ok {
-		a.Closers = append(a.Closers, runtime.OnWindowClose(&visitsTable, func(t *runtime.Task, key []byte, window runtime.Window, value int64) error {
+		a.Closers = append(a.Closers, genapi.OnWindowClose(&visitsTable, func(t *genapi.Task, key []byte, window runtime.Window, value int64) error {
 			return c.VisitsClosed(&SummarizeContext{
 				Context: t.Context(),
-				Sliding: runtime.WindowedTableOf(t, &slidingTable),
-				Latest:  runtime.TableOf(t, &latestTable),
-				Visits:  runtime.SessionTableOf(t, &visitsTable),
-				Kinds:   runtime.ReadTableOf(t, &kindsTable),
-				Alerts:  runtime.SinkOf(t, &alertsTopic),
-				Metrics: runtime.SinkOf(t, &metricsTopic),
+				Sliding: genapi.WindowedTableOf(t, &slidingTable),
+				Latest:  genapi.TableOf(t, &latestTable),
+				Visits:  genapi.SessionTableOf(t, &visitsTable),
+				Kinds:   genapi.ReadTableOf(t, &kindsTable),
+				Alerts:  genapi.SinkOf(t, &alertsTopic),
+				Metrics: genapi.SinkOf(t, &metricsTopic),
 				Record:  t.Record(),
 			}, key, window, value)
 		}))
@@ -292,16 +293,16 @@ type WatchIdsContext struct {
 }
 
 // watchIdsAgent binds an implementation of WatchIdsAgent to the runtime.
-func watchIdsAgent(impl WatchIdsAgent) *runtime.Agent[int32, struct{}] {
-	return &runtime.Agent[int32, struct{}]{
+func watchIdsAgent(impl WatchIdsAgent) *genapi.Agent[int32, struct{}] {
+	return &genapi.Agent[int32, struct{}]{
 		Name:    "watch_ids",
 		Source:  &idsTopic,
-		Lookups: []runtime.AnyTable{&seenTable},
-		OnError: runtime.Fail,
-		Process: func(t *runtime.Task, key int32, value struct{}) error {
+		Lookups: []genapi.AnyTable{&seenTable},
+		OnError: genapi.Fail,
+		Process: func(t *genapi.Task, key int32, value struct{}) error {
 			return impl.Process(&WatchIdsContext{
 				Context: t.Context(),
-				Seen:    runtime.ReadTableOf(t, &seenTable),
+				Seen:    genapi.ReadTableOf(t, &seenTable),
 				Record:  t.Record(),
 			}, key, value)
 		},
@@ -334,16 +335,16 @@ type EchoContext struct {
 }
 
 // echoAgent binds an implementation of EchoAgent to the runtime.
-func echoAgent(impl EchoAgent) *runtime.Agent[Kind, Alert] {
-	return &runtime.Agent[Kind, Alert]{
+func echoAgent(impl EchoAgent) *genapi.Agent[Kind, Alert] {
+	return &genapi.Agent[Kind, Alert]{
 		Name:    "echo",
 		Source:  &alertsTopic,
-		Sinks:   []runtime.AnyTopic{&alertsTopic},
-		OnError: runtime.Fail,
-		Process: func(t *runtime.Task, key Kind, value Alert) error {
+		Sinks:   []genapi.AnyTopic{&alertsTopic},
+		OnError: genapi.Fail,
+		Process: func(t *genapi.Task, key Kind, value Alert) error {
 			return impl.Process(&EchoContext{
 				Context: t.Context(),
-				Alerts:  runtime.SinkOf(t, &alertsTopic),
+				Alerts:  genapi.SinkOf(t, &alertsTopic),
 				Record:  t.Record(),
 			}, key, value)
 		},
@@ -362,27 +363,34 @@ type Agents struct {
 }
 
 // App is the app features: its agents, tables and a typed producer per topic.
-// Create it with New and start it with Run.
+// Create it with New and start it with Run; it is a runtime.App.
 type App struct {
-	rt *runtime.App
+	rt                  *genapi.App
+	eventsProducer      runtime.Producer[[]byte, Event]
+	idsProducer         runtime.Producer[int32, struct{}]
+	alertsProducer      runtime.Producer[Kind, Alert]
+	metricsProducer     runtime.Producer[string, float64]
+	kindWeightsProducer runtime.Producer[Kind, float32]
 }
+
+var _ runtime.App = (*App)(nil)
 
 // New creates the app with the given configuration and agent implementations.
 // It connects to nothing until Run.
 func New(cfg runtime.Config, agents Agents) (*App, error) {
-	spec := runtime.AppSpec{
+	spec := genapi.AppSpec{
 		ID:            "features",
-		Guarantee:     runtime.ExactlyOnce,
-		Subjects:      runtime.TopicRecordSubjects,
+		Guarantee:     genapi.ExactlyOnce,
+		Subjects:      genapi.TopicRecordSubjects,
 		Compatibility: "FULL_TRANSITIVE",
-		Topics: []runtime.AnyTopic{
+		Topics: []genapi.AnyTopic{
 			&eventsTopic,
 			&idsTopic,
 			&alertsTopic,
 			&metricsTopic,
 			&kindWeightsTopic,
 		},
-		Tables: []runtime.AnyTable{
+		Tables: []genapi.AnyTable{
 			&slidingTable,
 			&latestTable,
 			&visitsTable,
@@ -399,11 +407,18 @@ func New(cfg runtime.Config, agents Agents) (*App, error) {
 	if agents.Echo != nil {
 		spec.Agents = append(spec.Agents, echoAgent(agents.Echo))
 	}
-	rt, err := runtime.NewApp(cfg, spec)
+	rt, err := genapi.NewApp(cfg, spec)
 	if err != nil {
 		return nil, fmt.Errorf("create app features: %w", err)
 	}
-	return &App{rt: rt}, nil
+	return &App{
+		alertsProducer:      genapi.ProducerOf(rt, &alertsTopic),
+		eventsProducer:      genapi.ProducerOf(rt, &eventsTopic),
+		idsProducer:         genapi.ProducerOf(rt, &idsTopic),
+		kindWeightsProducer: genapi.ProducerOf(rt, &kindWeightsTopic),
+		metricsProducer:     genapi.ProducerOf(rt, &metricsTopic),
+		rt:                  rt,
+	}, nil
 }
 
 // Run creates missing topics, registers the schemas, recovers the tables and
@@ -413,32 +428,42 @@ func (a *App) Run(ctx context.Context) error {
 	return a.rt.Run(ctx)
 }
 
-// Events returns a producer for the topic events (Kafka "events.v1"), for
-// sending from outside agents.
+// Stats returns a snapshot of the app's flow control: the input it buffers
+// against Config.MaxBufferedBytes, its late records, its transactions, and the
+// state, buffer, pauses, progress and lag of each partition it owns. Before Run
+// has started the app (or in an instance that runs no agent) it is the zero
+// Stats but for MaxBufferedBytes.
+func (a *App) Stats() runtime.Stats {
+	return a.rt.Stats()
+}
+
+// Events returns the producer of the topic events (Kafka "events.v1"), for
+// sending from outside agents. Its sends wait until Run has started the app.
 func (a *App) Events() runtime.Producer[[]byte, Event] {
-	return runtime.ProducerOf(a.rt, &eventsTopic)
+	return a.eventsProducer
 }
 
-// Ids returns a producer for the topic ids (Kafka "ids"), for sending from
-// outside agents.
+// Ids returns the producer of the topic ids (Kafka "ids"), for sending from
+// outside agents. Its sends wait until Run has started the app.
 func (a *App) Ids() runtime.Producer[int32, struct{}] {
-	return runtime.ProducerOf(a.rt, &idsTopic)
+	return a.idsProducer
 }
 
-// Alerts returns a producer for the topic alerts (Kafka "alerts"), for sending
-// from outside agents.
+// Alerts returns the producer of the topic alerts (Kafka "alerts"), for sending
+// from outside agents. Its sends wait until Run has started the app.
 func (a *App) Alerts() runtime.Producer[Kind, Alert] {
-	return runtime.ProducerOf(a.rt, &alertsTopic)
+	return a.alertsProducer
 }
 
-// Metrics returns a producer for the topic metrics (Kafka "metrics"), for
-// sending from outside agents.
+// Metrics returns the producer of the topic metrics (Kafka "metrics"), for
+// sending from outside agents. Its sends wait until Run has started the app.
 func (a *App) Metrics() runtime.Producer[string, float64] {
-	return runtime.ProducerOf(a.rt, &metricsTopic)
+	return a.metricsProducer
 }
 
-// KindWeights returns a producer for the topic kind_weights (Kafka
-// "kind_weights"), for sending from outside agents.
+// KindWeights returns the producer of the topic kind_weights (Kafka
+// "kind_weights"), for sending from outside agents. Its sends wait until Run
+// has started the app.
 func (a *App) KindWeights() runtime.Producer[Kind, float32] {
-	return runtime.ProducerOf(a.rt, &kindWeightsTopic)
+	return a.kindWeightsProducer
 }
