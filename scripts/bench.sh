@@ -29,7 +29,7 @@ mkdir -p "$out"
 # Benchmarks named here only for profiling (one half of a ratio) are
 # listed in profile_only and not run.
 runtime_pattern='StatelessAgentVs|EndToEnd|Framed|ResolvedDecode|BacklogPeakRSS|RestoreVsRaw|StatefulVsStateless|WindowedVsStateless|GlobalLookupVsPlainGet|ExactlyOnceVsAtLeastOnce|RestartAfterKillVsFullRestore'
-kafka_pattern='StatefulVsStateless|ExactlyOnceVsAtLeastOnce|RestartAfterKillVsFullRestore'
+kafka_pattern='StatefulVsStateless|WindowedVsStateless|RestoreVsRaw|ExactlyOnceVsAtLeastOnce|RestartAfterKillVsFullRestore'
 profile_only='BenchmarkBulkLoad|BenchmarkStatelessAgentOnly|BenchmarkStatefulAgentOnly|BenchmarkRawFranzGoOnly|BenchmarkEncode[A-Za-z]*|BenchmarkDecode[A-Za-z]*'
 
 # uncovered lists benchmarks no group runs (the codec ones run through
@@ -133,6 +133,33 @@ eos_rows() {
 	fi
 }
 
+windowed_rows() {
+	local log=$1 where=$2 m r kind target ok
+	[ -f "$log" ] || return 0
+	for kind in tumbling hopping6; do
+		m=BenchmarkWindowedVsStatelessAgent/$kind
+		r=$(metric "$log" $m ratio)
+		[ -n "$r" ] || continue
+		target="≥ 0.5× stateless" ok=$(met "$r" '>=' 0.5)
+		if [ $kind = hopping6 ]; then target=reported ok=-; fi
+		row "windowed count, $kind, vs stateless ($where)" \
+			"$(calc '%.0f rec/s (stateless %.0f)' "$(metric "$log" $m windowed-rec/s), $(metric "$log" $m stateless-rec/s)")" \
+			"$r× stateless" "$target" "$ok"
+	done
+}
+restore_rows() {
+	local log=$1 where=$2 m r n
+	[ -f "$log" ] || return 0
+	for n in 100000 1000000 5000000; do
+		m=BenchmarkRestoreVsRawConsume/records=$n
+		r=$(metric "$log" $m ratio)
+		[ -n "$r" ] || continue
+		row "table restore, $n records ($where)" \
+			"$(calc '%.0f rec/s, %.2f s (raw consume %.0f rec/s)' "$(metric "$log" $m restore-rec/s), $(metric "$log" $m restore-s), $(metric "$log" $m raw-rec/s)")" \
+			"$r× raw consume" "≥ 0.6× raw" "$(met "$r" '>=' 0.6)"
+	done
+}
+
 rows=()
 row() { rows+=("$1|$2|$3|$4|$5"); }
 
@@ -195,29 +222,14 @@ if [ -f "$out/runtime.log" ]; then
 		"$(calc 'budget 32 MiB: %.0f MiB, 256 MiB: %.0f MiB (idle %.0f, no budget %.0f)' "$(metric "$out/runtime.log" $m budget32-MiB), $(metric "$out/runtime.log" $m budget256-MiB), $(metric "$out/runtime.log" $m idle-MiB), $(metric "$out/runtime.log" $m unbounded-MiB)")" \
 		"${r32}× / ${r256}× the budget above idle" "≤ 1.25× budget above idle" "$ok"
 	stateful_rows "$out/runtime.log" kfake
-	for kind in tumbling hopping6; do
-		m=BenchmarkWindowedVsStatelessAgent/$kind
-		r=$(metric "$out/runtime.log" $m ratio)
-		target="≥ 0.5× stateless" ok=$(met "$r" '>=' 0.5)
-		if [ $kind = hopping6 ]; then target=reported ok=-; fi
-		row "windowed count, $kind, vs stateless (kfake)" \
-			"$(calc '%.0f rec/s (stateless %.0f)' "$(metric "$out/runtime.log" $m windowed-rec/s), $(metric "$out/runtime.log" $m stateless-rec/s)")" \
-			"$r× stateless" "$target" "$ok"
-	done
+	windowed_rows "$out/runtime.log" kfake
 	eos_rows "$out/runtime.log" kfake
 	m=BenchmarkGlobalLookupVsPlainGet
 	r=$(metric "$out/runtime.log" $m ratio)
 	row "global table lookup vs plain Get, 1M entries" \
 		"$(calc 'global %.0f ns, plain %.0f ns' "$(metric "$out/runtime.log" $m global-ns/get), $(metric "$out/runtime.log" $m plain-ns/get)")" \
 		"$r× plain" "≤ 2× plain" "$(met "$r" '<=' 2)"
-	for n in 100000 1000000 5000000; do
-		m=BenchmarkRestoreVsRawConsume/records=$n
-		r=$(metric "$out/runtime.log" $m ratio)
-		[ -n "$r" ] || continue
-		row "table restore, $n records (kfake)" \
-			"$(calc '%.0f rec/s, %.2f s (raw consume %.0f rec/s)' "$(metric "$out/runtime.log" $m restore-rec/s), $(metric "$out/runtime.log" $m restore-s), $(metric "$out/runtime.log" $m raw-rec/s)")" \
-			"$r× raw consume" "≥ 0.6× raw" "$(met "$r" '>=' 0.6)"
-	done
+	restore_rows "$out/runtime.log" kfake
 	# The other ratio benchmarks of the runtime (framed decode against the
 	# bare body, resolved decode against the fast path): the ns/op figures
 	# they report and their ratio, second figure over first.
@@ -236,6 +248,8 @@ if [ -f "$out/runtime.log" ]; then
 	done < <(grep -E '^Benchmark[^[:space:]]*[[:space:]]+[0-9]+[[:space:]]+[0-9.]+ ns/op' "$out/runtime.log" || true)
 fi
 stateful_rows "$out/kafka.log" Kafka
+windowed_rows "$out/kafka.log" Kafka
+restore_rows "$out/kafka.log" Kafka
 eos_rows "$out/kafka.log" Kafka
 
 echo
