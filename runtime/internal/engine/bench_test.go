@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/faustgen/faustgen/runtime"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -350,8 +352,13 @@ func waitCommitted(b testing.TB, adm *kadm.Client, group, topic string, n int64,
 	deadline := time.Now().Add(timeout)
 	for {
 		resp, err := adm.FetchOffsetsForTopics(context.Background(), group, topic)
+		if (errors.Is(err, kerr.GroupIDNotFound) || kerr.IsRetriable(err)) && time.Now().Before(deadline) {
+			// The group has not committed (or joined) yet.
+			time.Sleep(time.Millisecond)
+			continue
+		}
 		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("committed offsets of group %s: %v", group, err)
 		}
 		var done int64
 		resp.Each(func(o kadm.OffsetResponse) {
