@@ -35,13 +35,11 @@ func SinkOf[K, V any](t *Task, topic *Topic[K, V]) runtime.Sink[K, V] {
 	}
 	for i, s := range t.agent.sinks {
 		if s.topic == topic {
-			for len(t.sinks) <= i {
-				t.sinks = append(t.sinks, nil)
-			}
-			h, _ := t.sinks[i].(*sink[K, V])
+			slot := handleSlot(&t.sinks, i)
+			h, _ := (*slot).(*sink[K, V])
 			if h == nil {
 				h = &sink[K, V]{task: t, topic: topic, ids: s.ids}
-				t.sinks[i] = h
+				*slot = h
 			}
 			h.gen.Store(t.gen.Load())
 			return h

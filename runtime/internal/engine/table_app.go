@@ -205,7 +205,7 @@ func (a *App) tableHooks() transport.Hooks {
 // group stops.
 func (a *App) sendChangelogs(ctx context.Context, p *transport.Partition, offset int64) func() error {
 	var b *changelogBatch
-	pctx := context.WithoutCancel(ctx) // a stop lets the commit's records complete
+	var pctx context.Context
 	for _, st := range a.tablesBySource[p.Topic] {
 		if st.sourced {
 			continue // written through its topic
@@ -220,6 +220,7 @@ func (a *App) sendChangelogs(ctx context.Context, p *transport.Partition, offset
 		}
 		if b == nil {
 			b = &changelogBatch{p: p, offset: offset}
+			pctx = context.WithoutCancel(ctx) // a stop lets the commit's records complete
 		}
 		topic := st.changelog.spec().Name
 		recs := make([]changelogRecord, len(vs))

@@ -63,18 +63,24 @@ func counter(in *Topic[string, view], out *Topic[string, int64], table *TableDef
 	return &Agent[string, view]{
 		Name: "count", Source: in, Sinks: []AnyTopic{out}, Tables: []AnyTable{table}, OnError: Fail,
 		Process: func(t *Task, k string, _ view) error {
-			tb := TableOf(t, table)
-			n, _, err := tb.Get(k)
+			n, err := countIn(t, table, k)
 			if err != nil {
-				return err
-			}
-			n++
-			if err := tb.Put(k, n); err != nil {
 				return err
 			}
 			return SinkOf(t, out).Send(k, n)
 		},
 	}
+}
+
+// countIn adds one to k's count in table and returns the new count.
+func countIn(t *Task, table *TableDef[string, int64], k string) (int64, error) {
+	tb := TableOf(t, table)
+	n, _, err := tb.Get(k)
+	if err != nil {
+		return 0, err
+	}
+	n++
+	return n, tb.Put(k, n)
 }
 
 // finalCounts reads out and returns the highest count sent per key.
@@ -339,12 +345,8 @@ func tableCounter(in *Topic[string, view], table *TableDef[string, int64]) *Agen
 	return &Agent[string, view]{
 		Name: "count", Source: in, Tables: []AnyTable{table}, OnError: Fail,
 		Process: func(t *Task, k string, _ view) error {
-			tb := TableOf(t, table)
-			n, _, err := tb.Get(k)
-			if err != nil {
-				return err
-			}
-			return tb.Put(k, n+1)
+			_, err := countIn(t, table, k)
+			return err
 		},
 	}
 }

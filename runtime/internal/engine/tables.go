@@ -200,11 +200,14 @@ func tableHandle[K, V any](t *Task, def *TableDef[K, V]) *table[K, V] {
 }
 
 // tableSlot returns where t keeps its handle of table st.
-func (t *Task) tableSlot(st *tableState) *any {
-	for len(t.tables) <= st.index {
-		t.tables = append(t.tables, nil)
+func (t *Task) tableSlot(st *tableState) *any { return handleSlot(&t.tables, st.index) }
+
+// handleSlot returns entry i of a Task's handles, growing them to hold it.
+func handleSlot(handles *[]any, i int) *any {
+	for len(*handles) <= i {
+		*handles = append(*handles, nil)
 	}
-	return &t.tables[st.index]
+	return &(*handles)[i]
 }
 
 func (h *table[K, V]) usable() error {

@@ -62,6 +62,16 @@ type Version struct {
 	next  *Version // the key's next write
 }
 
+// newestBefore returns the key's newest write of a record before input
+// offset before (nil: none).
+func (s *slot) newestBefore(before int64) *Version {
+	var last *Version
+	for v := s.oldest; v != nil && v.input < before; v = v.next {
+		last = v
+	}
+	return last
+}
+
 // Acked records the changelog offset Kafka gave the write.
 func (v *Version) Acked(offset int64) { v.cl.Store(offset) }
 
@@ -145,11 +155,7 @@ func (o *Overlay) Unsent(before int64, dst []*Version) []*Version {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for i := range o.slots {
-		var last *Version
-		for v := o.slots[i].oldest; v != nil && v.input < before; v = v.next {
-			last = v
-		}
-		if last != nil && !last.sent {
+		if last := o.slots[i].newestBefore(before); last != nil && !last.sent {
 			last.sent = true
 			dst = append(dst, last)
 		}
@@ -171,11 +177,7 @@ func (o *Overlay) Flush(before int64) ([]Change, int64, error) {
 	var changes []Change
 	for i := range o.slots {
 		s := &o.slots[i]
-		var last *Version
-		for v := s.oldest; v != nil && v.input < before; v = v.next {
-			last = v
-		}
-		if last != nil {
+		if last := s.newestBefore(before); last != nil {
 			cl := last.cl.Load()
 			if cl < 0 {
 				return nil, -1, fmt.Errorf("write of the record at input offset %d has no acknowledged changelog offset yet", last.input)

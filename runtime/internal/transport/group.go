@@ -504,17 +504,16 @@ func (g *Group) commit(ctx context.Context, ps []*Partition) error {
 	byTP := map[topicPartition]*Partition{}
 	for _, c := range cands {
 		p, eo := c.p, c.eo
+		var err error
 		if c.wait != nil {
-			if err := c.wait(); err != nil {
-				errs = append(errs, fmt.Errorf("before commit of %s[%d]@%d: %w", p.Topic, p.Partition, eo.Offset, err))
-				continue
-			}
+			err = c.wait()
 		}
-		if h := g.o.Hooks.BeforeCommit; h != nil {
-			if err := h(ctx, p, eo.Offset); err != nil {
-				errs = append(errs, fmt.Errorf("before commit of %s[%d]@%d: %w", p.Topic, p.Partition, eo.Offset, err))
-				continue
-			}
+		if h := g.o.Hooks.BeforeCommit; err == nil && h != nil {
+			err = h(ctx, p, eo.Offset)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("before commit of %s[%d]@%d: %w", p.Topic, p.Partition, eo.Offset, err))
+			continue
 		}
 		if offsets[p.Topic] == nil {
 			offsets[p.Topic] = map[int32]kgo.EpochOffset{}
